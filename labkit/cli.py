@@ -1,0 +1,118 @@
+"""The `labkit` command: engine, images, clean, doctor.
+
+Taught in: 00-preflight. Every command and subcommand has help text (tests check it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import translate
+
+
+def _cmd_engine(args: argparse.Namespace) -> int:
+    from . import engine
+
+    if args.action == "up":
+        print(engine.up())
+    elif args.action == "down":
+        print(engine.down())
+    else:
+        if engine.reachable():
+            s = engine.summary()
+            print(f"Docker Engine {s.server_version} answers (API {s.api_version}, "
+                  f"{s.storage_driver}).")
+        else:
+            print("No Docker Engine answers. Start one with `sudo labkit engine up`.")
+            return 1
+    return 0
+
+
+def _cmd_images(args: argparse.Namespace) -> int:
+    from . import images
+    from .engine import client
+
+    client()
+    images.ensure(args.names or None, rebuild=args.rebuild, progress=lambda m: print("  " + m))
+    print(images.table(args.names or None).to_string(index=False))
+    return 0
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from . import cleanup
+
+    print(cleanup.summarize(cleanup.clean(args.chapter)))
+    return 0
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from . import doctor
+
+    rows = doctor.checks()
+    with_fix = doctor.table(rows)
+    print(with_fix.to_string(index=False))
+    if doctor.can_run(rows):
+        print("\nThe course can run here.")
+        return 0
+    print("\nThe course cannot run yet: fix the FAIL rows (see `fix`).")
+    return 1
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of the `labkit` command."""
+    p = argparse.ArgumentParser(
+        prog="labkit", description="Helpers of the Docker Internals Workbook.")
+    p.add_argument("--version", action="version", version=f"labkit {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    e = sub.add_parser("engine", help="start, stop or check the Docker Engine",
+                       description="Use a running engine, or install and start dockerd "
+                                   "(Debian/Ubuntu, root). `down` stops only a daemon labkit "
+                                   "started.")
+    e.add_argument("action", choices=["up", "down", "status"], help="what to do")
+    e.set_defaults(func=_cmd_engine)
+
+    i = sub.add_parser("images", help="make sure the course images exist locally",
+                       description="Present: done. Missing: pull (offline mode off) or build "
+                                   "here from Debian packages.")
+    i.add_argument("names", nargs="*", help="only these images (default: all)")
+    i.add_argument("--rebuild", action="store_true",
+                   help="build again the images labkit built itself")
+    i.set_defaults(func=_cmd_images)
+
+    c = sub.add_parser("clean", help="remove everything the lessons created",
+                       description="Removes lesson containers, networks, volumes, images, "
+                                   "netns, links, mounts, rules and processes, found by label "
+                                   "and ledger; never anything else.")
+    c.add_argument("--chapter", help="only this chapter's resources, e.g. 03")
+    c.set_defaults(func=_cmd_clean)
+
+    d = sub.add_parser("doctor", help="check that the course can run here",
+                       description="Prints one row per check; exits 1 when the course "
+                                   "cannot run.")
+    d.set_defaults(func=_cmd_doctor)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `labkit` command; returns the exit code."""
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("labkit: interrupted; run `labkit clean` to remove anything half made.",
+              file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - shown as a message, not a traceback
+        mapped = translate(exc)
+        if mapped is None:
+            raise
+        print(f"labkit: {mapped}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

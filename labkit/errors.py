@@ -1,0 +1,137 @@
+"""One exception family whose messages speak to a learner: what went wrong, what to do.
+
+Taught in: 00-preflight (how labkit reports a broken environment).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+
+class LabkitError(Exception):
+    """A problem the learner can act on.
+
+    Args:
+        message: what went wrong, in one sentence.
+        hint: the one thing to do about it.
+    """
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  -> {self.hint}" if self.hint else self.message
+
+
+class EngineUnavailable(LabkitError):
+    """No Docker Engine answers."""
+
+
+class NotRoot(LabkitError):
+    """The step needs root on the Docker host."""
+
+
+class UnknownImage(LabkitError):
+    """An image name the course does not know and the engine does not have."""
+
+
+class NameTaken(LabkitError):
+    """A name the learner asked for already belongs to something else."""
+
+
+class HostToolMissing(LabkitError):
+    """A command-line tool the lesson needs is not installed."""
+
+
+class CommandFailed(LabkitError):
+    """A host command exited non-zero."""
+
+
+ENGINE_HINT = (
+    "start it with `labkit engine up` (Debian/Ubuntu, as root), or start Docker Desktop, "
+    "or point DOCKER_HOST at a running engine"
+)
+
+
+def translate(exc: BaseException) -> LabkitError | None:
+    """Turn a Docker SDK or OS error into a LabkitError, or None when it is not ours to explain."""
+    import docker.errors
+    import requests.exceptions
+
+    if isinstance(exc, LabkitError):
+        return exc
+    if isinstance(exc, docker.errors.DockerException) and "Error while fetching server API" in str(
+        exc
+    ):
+        return EngineUnavailable("The Docker Engine does not answer.", ENGINE_HINT)
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return EngineUnavailable("The Docker Engine stopped answering.", ENGINE_HINT)
+    if isinstance(exc, docker.errors.ImageNotFound):
+        return UnknownImage(
+            f"The engine has no such image: {_explain(exc)}",
+            "check the spelling; `labkit images` lists and prepares the course images",
+        )
+    if isinstance(exc, docker.errors.APIError):
+        text = _explain(exc)
+        if exc.status_code == 409 or "already in use" in text or "already exists" in text:
+            return NameTaken(
+                f"That name is taken: {text}",
+                "pick another name, or remove the old one if it is yours",
+            )
+        return LabkitError(f"The Docker Engine refused: {text}", "read the message above")
+    if isinstance(exc, PermissionError):
+        return NotRoot(
+            f"Permission denied: {exc.filename or exc}",
+            "this step reads the Docker host; run the course as root (sudo)",
+        )
+    return None
+
+
+def _explain(exc: Any) -> str:
+    return str(getattr(exc, "explanation", None) or exc)
+
+
+@contextlib.contextmanager
+def friendly() -> Iterator[None]:
+    """Re-raise Docker SDK and OS errors as LabkitErrors with a hint."""
+    try:
+        yield
+    except LabkitError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - translated or re-raised unchanged
+        mapped = translate(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def install_notebook_handler() -> None:
+    """In IPython, show a LabkitError as its message and hint, not as a traceback."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def _handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None):
+        mapped = translate(value)
+        if mapped is None:
+            return shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        print(f"labkit: {mapped}", file=sys.stderr)
+        return None
+
+    import docker.errors
+    import requests.exceptions
+
+    shell.set_custom_exc(
+        (LabkitError, docker.errors.DockerException, requests.exceptions.ConnectionError,
+         PermissionError),
+        _handler,
+    )

@@ -1,0 +1,27 @@
+"""Shared test setup: markers are declared in pyproject.toml (--strict-markers)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip engine and notebook tests, with the reason, when no engine answers or not root."""
+    needs = [i for i in items
+             if i.get_closest_marker("engine") or i.get_closest_marker("notebooks")]
+    if not needs:
+        return
+    from labkit.engine import reachable
+
+    reason = None
+    if os.geteuid() != 0:
+        reason = "needs root on the Docker host"
+    elif not reachable():
+        reason = "no Docker Engine answers (run `labkit engine up`)"
+    if reason and os.environ.get("LABKIT_REQUIRE_ENGINE") == "1":
+        raise pytest.UsageError(f"engine tests required but cannot run: {reason}")
+    if reason:
+        for item in needs:
+            item.add_marker(pytest.mark.skip(reason=reason))

@@ -1,0 +1,75 @@
+"""A snapshot of everything on the host that a lesson could leave behind."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import docker
+
+COUNTERS = re.compile(r"\[\d+:\d+\]")
+
+
+def _run(argv: list[str]) -> str:
+    return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+
+
+def _file_hash(path: str) -> str | None:
+    p = Path(path)
+    return hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else None
+
+
+def _procs(names: set[str]) -> frozenset[str]:
+    found = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+        except OSError:
+            continue
+        if os.path.basename(argv0) in names:
+            found.add(f"{pid}:{argv0}")
+    return frozenset(found)
+
+
+def snapshot() -> dict[str, frozenset[str]]:
+    """Docker objects, netns, links, mounts, iptables rules, daemons and labkit's own state."""
+    c = docker.from_env(version="auto")
+    links = json.loads(_run(["ip", "-j", "link", "show"]) or "[]")
+    mounts = Path("/proc/1/mountinfo").read_text().splitlines()
+    rules = {COUNTERS.sub("", line) for line in _run(["iptables-save"]).splitlines()
+             if line and not line.startswith("#")}
+    state = Path(os.environ.get("LABKIT_STATE_DIR", "/var/lib/labkit"))
+    return {
+        "containers": frozenset(f"{x.id[:12]} {x.name} {x.status}"
+                                for x in c.containers.list(all=True)),
+        "networks": frozenset(f"{n.id[:12]} {n.name}" for n in c.networks.list()),
+        "volumes": frozenset(v.name for v in c.volumes.list()),
+        "images": frozenset(f"{i.id} {sorted(i.tags)}" for i in c.images.list(all=True)),
+        "netns": frozenset(os.listdir("/var/run/netns")) if os.path.isdir("/var/run/netns")
+        else frozenset(),
+        "links": frozenset(link["ifname"] for link in links),
+        "mounts": frozenset(line.split()[4] for line in mounts),
+        "iptables": frozenset(rules),
+        "daemons": _procs({"dockerd", "docker-registry", "containerd", "docker-proxy"}),
+        "config": frozenset(f"{p}={_file_hash(p)}" for p in
+                            ["/etc/docker/daemon.json", "/etc/resolv.conf", "/etc/hosts"]),
+        "ip_forward": frozenset([Path("/proc/sys/net/ipv4/ip_forward").read_text().strip()]),
+        "labkit-ledgers": frozenset(p.name for p in (state / "sessions").glob("*.json")),
+        "labkit-lessons": frozenset(p.name for p in (state / "lessons").glob("*")),
+    }
+
+
+def diff(before: dict[str, frozenset[str]], after: dict[str, frozenset[str]]) -> str:
+    """A readable description of what changed ('' when nothing did)."""
+    lines = []
+    for key in before:
+        added, removed = after[key] - before[key], before[key] - after[key]
+        for item in sorted(added):
+            lines.append(f"{key}: left behind: {item}")
+        for item in sorted(removed):
+            lines.append(f"{key}: gone: {item}")
+    return "\n".join(lines)
