@@ -42,8 +42,9 @@ class Host:
     """The machine the Docker Engine runs on.
 
     Args:
-        mode: "local" runs commands here; "helper" runs them in a privileged container
-            that enters the namespaces of the host's PID 1 (Docker Desktop, remote engines).
+        mode: "local" runs commands here; "helper" runs them in a short-lived container with
+            the capabilities to enter the namespaces of the host's dockerd (Docker Desktop,
+            remote engines).
     """
 
     def __init__(self, mode: str = "local") -> None:
@@ -138,7 +139,8 @@ class Host:
             out = client().containers.run(
                 HELPER_IMAGE,
                 helper_command(argv),
-                privileged=True,
+                cap_add=HELPER_CAPS,
+                security_opt=["seccomp=unconfined", "apparmor=unconfined"],
                 pid_mode="host",
                 network_mode="host",
                 labels={HELPER_LABEL: "1"},
@@ -152,9 +154,22 @@ class Host:
             return Result(argv, exc.exit_status, "", err)
 
 
+# Run inside the helper container (constant text; the command arrives as "$@", never
+# spliced into the script). It enters the namespaces of the dockerd that shares the helper's
+# network namespace (network_mode=host), i.e. the Docker host itself, and has the host's own
+# /bin/sh exec the command, so the host's tools run rather than busybox's applets.
+HELPER_SCRIPT = (
+    'for p in $(pidof dockerd); do '
+    '[ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] || continue; '
+    'exec nsenter -t "$p" -m -u -n -i -p -- /bin/sh -c \'exec "$@"\' sh "$@"; done; '
+    'echo "labkit helper: no dockerd found on the host" >&2; exit 127'
+)
+HELPER_CAPS = ["SYS_ADMIN", "SYS_PTRACE", "NET_ADMIN", "NET_RAW", "DAC_READ_SEARCH"]
+
+
 def helper_command(argv: Sequence[str]) -> list[str]:
-    """The command a helper container runs: enter PID 1's namespaces, then run argv."""
-    return ["nsenter", "-t", "1", "-m", "-u", "-n", "-i", "-p", "--", *argv]
+    """The command a helper container runs: enter the Docker host's namespaces, run argv."""
+    return ["sh", "-c", HELPER_SCRIPT, "labkit-helper", *argv]
 
 
 def choose_mode(engine_info: dict[str, Any] | None) -> str:

@@ -101,8 +101,10 @@ def recipe_for(name: str) -> Recipe:
         return RECIPES[ALIASES[name]]
     except KeyError:
         known = ", ".join(sorted(RECIPES))
-        raise UnknownImage(f"The course has no image called {name!r}.",
-                           f"use one of: {known}") from None
+        raise UnknownImage(
+            f"There is no image called {name!r} here, and the course cannot make one.",
+            f"check the spelling (`docker images` lists what the engine has); "
+            f"the course's own images are: {known}") from None
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,22 @@ def ensure(names: Iterable[str] | None = None, *, progress: Progress = print,
     done: dict[str, ImageStatus] = {}
     for name in wanted:
         _ensure_one(RECIPES[name], done, progress, rebuild)
+    if names is None:
+        prepare_assets(progress)
     return [done[n] for n in wanted]
+
+
+def foreign_arch() -> str:
+    """The other common architecture (arm64 on amd64 machines, amd64 elsewhere)."""
+    return "arm64" if rootfs.host_arch() != "arm64" else "amd64"
+
+
+def prepare_assets(progress: Progress = print) -> None:
+    """Download ahead of time what lessons need besides images, so lessons stay offline.
+
+    Chapter 01 builds a second-architecture busybox image from Debian's busybox-static.
+    """
+    rootfs.busybox_binary(foreign_arch(), progress=progress)
 
 
 def _ensure_one(recipe: Recipe, done: dict[str, ImageStatus], progress: Progress,
@@ -270,18 +287,30 @@ def _build(recipe: Recipe, progress: Progress) -> tuple[str, str]:
         shutil.rmtree(context, ignore_errors=True)
 
 
+def upstream_version(debian_version: str) -> str:
+    """The upstream part of a Debian version: '5:7.0.15-1~deb12u7' -> '7.0.15'."""
+    version = debian_version.split(":", 1)[-1]
+    return version.rsplit("-", 1)[0] if "-" in version else version
+
+
 def table(names: Iterable[str] | None = None) -> pd.DataFrame:
-    """The course images as a table: present or not, built here or pulled, and from what."""
+    """The course images as a table: present or not, built here or pulled, from which package."""
     rows = []
     for name in (names if names is not None else RECIPES):
         recipe = recipe_for(name)
         with friendly():
             st = status(recipe.name)
+        version = ""
+        if st is not None and st.built_locally:
+            version = upstream_version(st.source.rsplit(" ", 1)[-1])
+        origin = (f"debootstrap --variant=minbase {rootfs.SUITE}" if recipe.kind == "debootstrap"
+                  else f"Debian package {recipe.version_of} {version}")
         rows.append({
             "image": recipe.name,
             "present": st is not None,
             "built here": bool(st and st.built_locally),
-            "source": st.source if st else "missing: run `labkit images`",
+            "from": (origin if version else
+                     (st.source if st else "missing: run `labkit images`")),
             "used in": recipe.teaches,
         })
     return pd.DataFrame(rows)

@@ -147,6 +147,7 @@ class Lab:
         # container's resolver (or the embedded DNS's upstream) is its own loopback.
         kwargs.setdefault("dns", [LOOPBACK])
         final = self.name(name) if name else None
+        require_local_image(image)
         with friendly():
             container = client().containers.run(
                 image, command, name=final, ports=loopback_ports(ports), detach=detach,
@@ -321,6 +322,25 @@ class Lab:
             yield self
         finally:
             self.cleanup()
+
+
+def require_local_image(image: str) -> None:
+    """Make sure the engine has `image` without ever pulling from a public registry.
+
+    A course image that is missing is prepared (built here if offline); anything else must
+    already exist locally.
+
+    Raises:
+        UnknownImage: neither the engine nor the course knows the image.
+    """
+    from . import images
+
+    try:
+        client().images.get(image)
+        return
+    except docker.errors.ImageNotFound:
+        pass
+    images.ensure([image])  # raises UnknownImage for names the course does not know
 
 
 def loopback_ports(ports: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from . import cleanup, images
 from .engine import client
 from .errors import friendly, install_notebook_handler
-from .host import Result, host
+from .host import host
 from .lab import Lab
 
 
@@ -63,18 +63,18 @@ def show_command(argv: Sequence[str]) -> None:
     print("$ " + shlex.join(str(a) for a in argv))
 
 
-def sh(argv: Sequence[str], *, check: bool = True, quiet: bool = False) -> Result:
-    """Run a host command, showing it and what it printed (like a terminal would).
+def sh(argv: Sequence[str], *, check: bool = True) -> None:
+    """Run a host command, showing it and what it printed, the way a terminal would.
+
+    It returns nothing, so a cell ending with it shows only the terminal text; use
+    `labkit.host.host().run(argv)` when the output is needed as a value.
 
     Args:
         argv: the command as an argument list.
-        check: raise when it fails.
-        quiet: show only the command, not its output.
+        check: raise when it fails (otherwise its error text is shown).
     """
     show_command(argv)
     result = host().run(argv, check=check)
-    if not quiet:
-        text = (result.stdout + result.stderr).rstrip()
-        if text:
-            print(text)
-    return result
+    text = (result.stdout + result.stderr).rstrip()
+    if text:
+        print(text)

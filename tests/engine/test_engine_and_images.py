@@ -1,0 +1,59 @@
+"""The engine, the course images and the host, for real."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from labkit import engine, images
+from labkit.host import Host, host
+
+pytestmark = pytest.mark.engine
+
+
+def test_engine_up_uses_a_running_engine_as_it_is() -> None:
+    assert "already answers" in engine.up(progress=lambda m: None)
+
+
+def test_present_images_cost_under_two_seconds() -> None:
+    images.ensure(progress=lambda m: None)
+    started = time.monotonic()
+    result = images.ensure(progress=lambda m: None)
+    assert time.monotonic() - started < 2
+    assert {r.state for r in result} == {"present"}
+
+
+def test_course_images_are_what_they_claim() -> None:
+    from labkit.engine import client
+
+    out = client().containers.run("nginx:1.22.1", ["nginx", "-v"], remove=True,
+                                  stderr=True, stdout=True, network_mode="none")
+    assert b"nginx/1.22.1" in out
+    assert images.status("redis").built_locally or images.status("redis").state == "present"
+
+
+def test_helper_container_sees_the_same_host() -> None:
+    local = {link["ifname"] for link in host().json(["ip", "-j", "link", "show"])}
+    helper = {link["ifname"] for link in Host("helper").json(["ip", "-j", "link", "show"])}
+    assert local == helper
+
+
+def test_doctor_without_an_engine_says_what_to_do() -> None:
+    env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    proc = subprocess.run([sys.executable, "-m", "labkit", "doctor"], capture_output=True,
+                          text=True, env=env, check=False)
+    assert proc.returncode == 1
+    assert "labkit engine up" in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_cli_reports_an_unreachable_engine_without_a_traceback() -> None:
+    env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    proc = subprocess.run([sys.executable, "-m", "labkit", "images"], capture_output=True,
+                          text=True, env=env, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("labkit: No Docker Engine answers.")
+    assert "Traceback" not in proc.stderr

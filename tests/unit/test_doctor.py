@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import pytest
+
+from labkit import cli, doctor, engine
+
+
+@pytest.fixture
+def no_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "engine_info_or_none", lambda: None)
+    monkeypatch.setattr(doctor.engine, "engine_info_or_none", lambda: None)
+
+
+def test_without_an_engine_the_course_cannot_run(no_engine: None) -> None:
+    rows = doctor.checks()
+    assert not doctor.can_run(rows)
+    first = rows[0]
+    assert first.check == "engine reachable" and first.status == "FAIL"
+    assert "labkit engine up" in first.fix
+
+
+def test_every_failed_row_says_how_to_fix_it(no_engine: None) -> None:
+    frame = doctor.table()
+    failed = frame[frame["status"] != "ok"]
+    assert len(failed) > 0
+    assert all(fix.strip() for fix in failed["fix"])
+
+
+def test_doctor_command_exits_non_zero_and_says_what_to_do(
+        no_engine: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "no Docker Engine answers" in out and "sudo labkit engine up" in out
+    assert "cannot run yet" in out
+
+
+def test_warnings_do_not_block() -> None:
+    rows = [doctor.Check("engine reachable", True, "20.10"),
+            doctor.Check("image: redis:7.0", False, "missing", "labkit images", blocking=False)]
+    assert doctor.can_run(rows)
+    assert [r.status for r in rows] == ["ok", "warn"]

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from labkit import history
+
+
+@pytest.mark.parametrize("created_by,expected", [
+    ('/bin/sh -c #(nop)  CMD ["nginx" "-g" "daemon off;"]', 'CMD ["nginx" "-g" "daemon off;"]'),
+    ("/bin/sh -c #(nop) ADD file:2e05 in / ", "ADD file:2e05 in /"),
+    ("/bin/sh -c useradd nginx", "RUN useradd nginx"),
+    ("|1 VERSION=2 /bin/sh -c make", "RUN make"),
+    ("COPY dist /usr/local/web/ # buildkit", "COPY dist /usr/local/web/ # buildkit"),
+])
+def test_instruction(created_by: str, expected: str) -> None:
+    assert history.instruction(created_by) == expected
+
+
+@pytest.mark.parametrize("size,text", [(0, "0B"), (177, "177B"), (4330, "4.33kB"),
+                                       (17_100_000, "17.1MB"), (117_000_000, "117MB")])
+def test_sizes_read_like_docker_history(size: int, text: str) -> None:
+    assert history.human_size(size) == text
+
+
+def test_table_is_oldest_first_and_marks_layers(monkeypatch: pytest.MonkeyPatch) -> None:
+    api = SimpleNamespace(history=lambda image: [
+        {"CreatedBy": '/bin/sh -c #(nop)  CMD ["sh"]', "Size": 0},
+        {"CreatedBy": "/bin/sh -c #(nop) ADD file:abc in / ", "Size": 2_000_000},
+    ])
+    monkeypatch.setattr(history, "client", lambda: SimpleNamespace(api=api))
+    frame = history.table("busybox")
+    assert list(frame["instruction"]) == ["ADD file:abc in /", 'CMD ["sh"]']
+    assert list(frame["layer"]) == [True, False]
+    assert list(frame["step"]) == [1, 2]

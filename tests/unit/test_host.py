@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from labkit import host as host_mod
+from labkit.errors import CommandFailed, HostToolMissing
+
+
+def test_helper_passes_the_command_as_arguments_not_as_script_text() -> None:
+    argv = ["ls", "/var/lib/docker/$(id)"]
+    command = host_mod.helper_command(argv)
+    assert command[:2] == ["sh", "-c"] and command[2] == host_mod.HELPER_SCRIPT
+    assert command[-2:] == argv
+    assert "$(id)" not in command[2]
+
+
+@pytest.mark.parametrize("env,info,expected", [
+    ({}, {"OperatingSystem": "Debian GNU/Linux 12", "DockerRootDir": "/"}, "local"),
+    ({}, {"OperatingSystem": "Docker Desktop", "DockerRootDir": "/"}, "helper"),
+    ({"DOCKER_HOST": "tcp://192.0.2.10:2376"}, {"DockerRootDir": "/"}, "helper"),
+    ({}, {"DockerRootDir": "/no/such/dir"}, "helper"),
+    ({"LABKIT_HOST_MODE": "local"}, {"OperatingSystem": "Docker Desktop"}, "local"),
+])
+def test_choose_mode(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], info: dict[str, Any],
+                     expected: str) -> None:
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("LABKIT_HOST_MODE", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert host_mod.choose_mode(info) == expected
+
+
+def test_local_run_returns_output() -> None:
+    result = host_mod.Host("local").run(["echo", "hello"])
+    assert result.ok and result.stdout == "hello\n" and result.argv == ("echo", "hello")
+
+
+def test_local_run_failure_is_explained() -> None:
+    with pytest.raises(CommandFailed, match="false"):
+        host_mod.Host("local").run(["false"])
+    assert host_mod.Host("local").run(["false"], check=False).returncode == 1
+
+
+def test_missing_tool_says_how_to_install() -> None:
+    with pytest.raises(HostToolMissing) as info:
+        host_mod.Host("local").run(["no-such-tool-here"])
+    assert "labkit engine up" in info.value.hint
+
+
+def test_arguments_are_never_given_to_a_shell() -> None:
+    out = host_mod.Host("local").run(["echo", "$(id); rm -rf /"]).stdout
+    assert out == "$(id); rm -rf /\n"
+
+
+def test_helper_mode_runs_a_privileged_container(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[Any, ...]] = []
+
+    def run(image: str, command: list[str], **kwargs: Any) -> bytes:
+        calls.append((image, command, kwargs))
+        return b"[]"
+
+    fake = SimpleNamespace(containers=SimpleNamespace(run=run))
+    import labkit.engine
+
+    monkeypatch.setattr(labkit.engine, "client", lambda: fake)
+    assert host_mod.Host("helper").json(["ip", "-j", "link"]) == []
+    image, command, kwargs = calls[0]
+    assert image == host_mod.HELPER_IMAGE
+    assert command[-3:] == ["ip", "-j", "link"] and command[0] == "sh"
+    assert "SYS_ADMIN" in kwargs["cap_add"] and kwargs["pid_mode"] == "host"
+    assert kwargs["network_mode"] == "host" and kwargs["remove"]
