@@ -81,7 +81,7 @@ def test_table_says_how_to_fix_a_missing_image(monkeypatch: pytest.MonkeyPatch,
                                                world: Any) -> None:
     frame = images.table(["busybox"])
     assert frame.loc[0, "present"] is False or not frame.loc[0, "present"]
-    assert "labkit images" in frame.loc[0, "source"]
+    assert "labkit images" in frame.loc[0, "from"]
 
 
 @pytest.mark.parametrize("debian,upstream", [("5:7.0.15-1~deb12u7", "7.0.15"),
