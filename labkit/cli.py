@@ -8,9 +8,24 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import translate
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def text_table(frame: pd.DataFrame) -> str:
+    """A DataFrame as left-aligned plain text, for the terminal."""
+    cols = [str(c) for c in frame.columns]
+    cells = [[str(v) for v in row] for row in frame.itertuples(index=False)]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
+              for r in cells]
+    return "\n".join(lines)
 
 
 def _cmd_engine(args: argparse.Namespace) -> int:
@@ -37,7 +52,7 @@ def _cmd_images(args: argparse.Namespace) -> int:
 
     client()
     images.ensure(args.names or None, rebuild=args.rebuild, progress=lambda m: print("  " + m))
-    print(images.table(args.names or None).to_string(index=False))
+    print(text_table(images.table(args.names or None)))
     return 0
 
 
@@ -52,8 +67,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     from . import doctor
 
     rows = doctor.checks()
-    with_fix = doctor.table(rows)
-    print(with_fix.to_string(index=False))
+    print(text_table(doctor.table(rows)))
     if doctor.can_run(rows):
         print("\nThe course can run here.")
         return 0

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from . import engine, images, settings
+from . import engine, images, rootfs, settings
 from .host import choose_mode
 
 TOOLS = {
@@ -93,6 +93,12 @@ def checks() -> list[Check]:
                           st.source if st else "missing",
                           "run `labkit images` (builds it here if no registry answers)",
                           blocking=False))
+    foreign = images.foreign_arch()
+    cached = (rootfs.cache_dir() / f"busybox-{foreign}" / "busybox").exists()
+    rows.append(Check(f"lesson file: busybox for {foreign}", cached,
+                      "downloaded" if cached else "missing (chapter 01 needs it)",
+                      "run `labkit images` (downloads it with this machine's apt sources)",
+                      blocking=False))
     rows.append(Check("offline mode", True, "on: no pull is ever attempted" if settings.offline()
                       else "off: missing images may be pulled", blocking=False))
     return rows
