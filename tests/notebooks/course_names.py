@@ -8,3 +8,21 @@ CONTAINERS = ["web", "db", "c1", "c2", "front", "redis6", "nginx-c1"]
 NETWORKS = ["net0", "wp-net", "lab-net"]
 VOLUMES = ["data"]
 IMAGES = ["front-app:v1"]
+
+# 04-namespaces (c1, c2 and net0 are listed above)
+CONTAINERS += ["hostnet", "nonet", "c3", "wire-me"]
+
+# 01-building-images ("front" and "front-app:v1" are listed above)
+CONTAINERS += ["registry"]
+IMAGES += ["dockerignore-demo:v1", "front-app:exercise", "layer-exercise:before",
+           "127.0.0.1:5000/tinybox:amd64"]
+
+# 02-overlayfs-and-image-storage ("registry" is listed above)
+CONTAINERS += ["redis7"]
+IMAGES += ["app-a:v1", "app-b:v1", "127.0.0.1:5000/storage-lab:app-a",
+           "127.0.0.1:5000/storage-lab:app-b"]
+
+# 03-networking (web, db, c1, c2, c3, front, net0, wp-net and lab-net are listed above)
+CONTAINERS += ["auto", "hostweb", "alone", "side", "ex-a", "ex-b", "ex-web"]
+NETWORKS += ["ex-net"]
+IMAGES += ["twotier-web:v1"]
