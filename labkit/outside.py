@@ -20,8 +20,10 @@ from .host import host, require_root
 from .lab import Lab
 from .subnets import used_networks
 
-LINK_NET = ipaddress.ip_network("203.0.113.0/24")
-SERVER_NET = ipaddress.ip_network("198.51.100.0/24")
+# Small on purpose: a machine may really talk to other documentation addresses (some sandboxes
+# put their egress proxy at one), and a lesson must not capture that traffic.
+LINK_NET = ipaddress.ip_network("203.0.113.0/30")
+SERVER = ipaddress.ip_address("198.51.100.10")
 
 
 @dataclass(frozen=True)
@@ -57,21 +59,23 @@ class OutsideWorld:
 def outside_world(lab: Lab, *, name: str = "outside", port: int = 8080) -> OutsideWorld:
     """Create the outside world: netns, veth pair, addresses, routes, and an echo server.
 
-    The host routes 198.51.100.0/24 into the namespace, so containers reach it the way they
-    would reach the Internet: through their gateway, the host, and Docker's MASQUERADE rule.
+    The host routes one address, 198.51.100.10, into the namespace over a /30 link, so
+    containers reach it the way they would reach the Internet: through their gateway, the
+    host, and Docker's MASQUERADE rule.
     Everything is recorded in the lab's ledger and removed by `lab.cleanup()`.
 
     Raises:
         NameTaken: the documentation subnets are already in use on this machine.
     """
     require_root()
-    busy = [n for n in used_networks() if n.overlaps(LINK_NET) or n.overlaps(SERVER_NET)]
+    server_net = ipaddress.ip_network(f"{SERVER}/32")
+    busy = [n for n in used_networks() if n.overlaps(LINK_NET) or n.overlaps(server_net)]
     if busy:
         raise NameTaken(f"This machine already uses {busy[0]}, which the lesson needs.",
                         "remove that route or network, or run the lesson on another machine")
     hosts = list(LINK_NET.hosts())
     host_addr, link_addr = str(hosts[0]), str(hosts[1])
-    server = str(list(SERVER_NET.hosts())[9])
+    server = str(SERVER)
     ns = lab.netns(name)
     host_if, ns_if = lab.veth("out-host", "out-ns")
     run = host().run
@@ -86,7 +90,7 @@ def outside_world(lab: Lab, *, name: str = "outside", port: int = 8080) -> Outsi
     run([*inside, "ip", "addr", "add", f"{server}/32", "dev", "lo"])
     run([*inside, "ip", "route", "add", "default", "via", host_addr])
     # Deleted with host_if: a route through a link goes when the link goes.
-    run(["ip", "route", "add", str(SERVER_NET), "via", link_addr, "dev", host_if])
+    run(["ip", "route", "add", f"{server}/32", "via", link_addr, "dev", host_if])
     lab.spawn([sys.executable, echo_server.__file__, "--address", server, "--port", str(port)],
               netns=ns)
     _wait_for_port(ns, server, port)
