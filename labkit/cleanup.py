@@ -162,7 +162,7 @@ def remove_docker_objects(session: str | None = None, chapter: str | None = None
         return counts
     c = client()
     flt = {"label": labels.course_filter(session, chapter)}
-    for container in c.containers.list(all=True, filters=flt):
+    for container in c.containers.list(all=True, filters=flt, ignore_removed=True):
         try:
             container.remove(force=True, v=True)
             counts["container"] += 1
@@ -248,8 +248,9 @@ def _remove_unledgered(chapter: str | None, live: set[str]) -> Counter[str]:
     c = client()
     flt = {"label": labels.course_filter(None, chapter)}
     sessions = set()
-    for obj in [*c.containers.list(all=True, filters=flt), *c.networks.list(filters=flt),
-                *c.volumes.list(filters=flt)]:
+    found = [*c.containers.list(all=True, filters=flt, ignore_removed=True),
+             *c.networks.list(filters=flt), *c.volumes.list(filters=flt)]
+    for obj in found:
         obj_labels = obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels") or {}
         sessions.add(obj_labels.get(labels.SESSION, ""))
     for session in sessions - live - {""}:

@@ -72,7 +72,8 @@ class Lab:
         c = client()
         found: Any = None
         if kind == "container":
-            found = next((x for x in c.containers.list(all=True, filters={"name": name})
+            found = next((x for x in c.containers.list(all=True, filters={"name": name},
+                                                     ignore_removed=True)
                           if x.name == name), None)
         elif kind == "network":
             found = next((x for x in c.networks.list(names=[name]) if x.name == name), None)

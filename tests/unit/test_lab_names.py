@@ -17,7 +17,8 @@ class FakeCollection:
         self.items = items
         self.removed: list[str] = []
 
-    def list(self, all: bool = False, filters: dict | None = None, names: list | None = None):
+    def list(self, all: bool = False, filters: dict | None = None, names: list | None = None,
+             ignore_removed: bool = False):
         return list(self.items)
 
     def get(self, name: str) -> Any:
