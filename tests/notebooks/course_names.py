@@ -23,6 +23,6 @@ IMAGES += ["app-a:v1", "app-b:v1", "127.0.0.1:5000/storage-lab:app-a",
            "127.0.0.1:5000/storage-lab:app-b"]
 
 # 03-networking (web, db, c1, c2, c3, front, net0, wp-net and lab-net are listed above)
-CONTAINERS += ["auto", "hostweb", "alone", "side", "ex-a", "ex-b", "ex-web"]
+CONTAINERS += ["c4", "auto", "hostweb", "alone", "side", "ex-a", "ex-b", "ex-web"]
 NETWORKS += ["ex-net"]
 IMAGES += ["twotier-web:v1"]

@@ -1,0 +1,82 @@
+"""overlay2 on the real engine: layerdb, the -init layer, l/ names, the container's layer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from labkit import checks_storage, graphdriver, images
+from labkit.engine import client
+from labkit.lab import Lab
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.fixture
+def box(lab: Lab):
+    images.ensure(["busybox"], progress=lambda m: None)
+    return lab.run("busybox", ["sleep", "300"], name="t-ch02-graphdriver")
+
+
+def test_chain_ids_name_real_layerdb_folders() -> None:
+    images.ensure(["busybox"], progress=lambda m: None)
+    root = graphdriver.docker_root()
+    diff_ids = client().images.get("busybox").attrs["RootFS"]["Layers"]
+    for chain in graphdriver.chain_ids(diff_ids):
+        db = root / "image" / "overlay2" / "layerdb" / "sha256" / chain.split(":")[1]
+        assert (db / "diff").read_text() in diff_ids  # layerdb agrees with our formula
+    layers = graphdriver.image_layers("busybox")
+    assert all((root / "overlay2" / x.dir_id / "diff").is_dir() for x in layers)
+    assert layers[0].lower == () and len(layers[-1].lower) == len(layers) - 1
+
+
+def test_image_graphdriver_matches_layerdb() -> None:
+    gd = graphdriver.of_image("busybox")
+    layers = graphdriver.image_layers("busybox")
+    assert Path(gd.upper_dir).parent.name == layers[-1].dir_id
+    assert [Path(p).parent.name for p in gd.lower_dirs] == [x.dir_id for x in layers[-2::-1]]
+
+
+def test_container_stack(box) -> None:
+    stack = graphdriver.container_layers(box)
+    assert [x.role for x in stack][-2:] == ["init", "container"]
+    gd = graphdriver.of_container(box)
+    assert Path(gd.lower_dirs[0]).parent.name == stack[-2].dir_id
+    assert stack[-2].dir_id.endswith("-init")
+    assert "/etc/hosts" in set(graphdriver.init_files(box)["path"])
+    names = graphdriver.short_names(box)
+    assert list(names["role"])[0] == "init" and len(names) == len(stack) - 1
+    mnt = graphdriver.overlay_mount(box)
+    assert len(mnt.lowers) == len(stack) - 1 and mnt.options["upperdir"] == gd.upper_dir
+    budget = graphdriver.option_budget(box)
+    assert list(budget["layers that fit"]) == sorted(budget["layers that fit"])
+
+
+def test_writes_land_in_the_container_layer(box) -> None:
+    upper = Path(graphdriver.of_container(box).upper_dir)
+    (upper / "from-host.txt").write_text("hi\n")
+    assert box.exec_run(["cat", "/from-host.txt"]).output == b"hi\n"
+    assert box.exec_run(["sh", "-c", "echo x >> /etc/passwd && rm /etc/group"]).exit_code == 0
+    rows = graphdriver.upper_changes(box).set_index("path")
+    assert rows.loc["/etc/passwd", "in UpperDir"] == "file"
+    assert rows.loc["/etc/group", "in UpperDir"] == "whiteout"
+    assert rows.loc["/from-host.txt", "same path below"] == "-"
+
+
+def test_docker_diff_lists_the_changes(box, capsys) -> None:
+    assert box.exec_run(["rm", "/etc/group"]).exit_code == 0
+    graphdriver.docker_diff(box)
+    assert "D /etc/group" in capsys.readouterr().out.splitlines()
+
+
+def test_check_layer_holding_on_a_real_image() -> None:
+    images.ensure(["busybox"], progress=lambda m: None)
+    root = graphdriver.docker_root()
+    layers = graphdriver.image_layers("busybox")
+    holders = [x for x in layers if (x.diff(root) / "bin" / "busybox").exists()]
+    assert checks_storage.check_layer_holding("busybox", "/bin/busybox",
+                                              holders[-1].diff_id).passed
+    others = [x for x in layers if x not in holders]
+    result = checks_storage.check_layer_holding("busybox", "/bin/busybox", others[0].diff_id)
+    assert not result.passed and result.hint

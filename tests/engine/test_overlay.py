@@ -1,0 +1,65 @@
+"""An overlay mounted by hand on the real kernel: whiteouts, copy-up, opaque folders, cleanup."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from labkit import cleanup, overlay
+from labkit.lab import Lab
+
+pytestmark = pytest.mark.engine
+
+
+def test_the_lecture_demonstration(lab: Lab, capsys) -> None:
+    demo = overlay.make_demo(lab)
+    overlay.mount(lab, demo)
+    assert cleanup.mounted(str(demo.merged))
+    assert (demo.merged / "in_both.txt").read_text() == "I'm from upper\n"
+    assert (demo.merged / "in_lower.txt").read_text() == "I'm from lower\n"
+
+    (demo.merged / "new_file").write_text("new file\n")
+    assert (demo.upper / "new_file").read_text() == "new file\n"
+
+    os.remove(demo.merged / "in_both.txt")
+    assert overlay.kind(demo.upper / "in_both.txt") == "whiteout"
+    assert (demo.lower / "in_both.txt").read_text() == "I'm from lower\n"
+    assert overlay.views(demo).loc["in_both.txt", "merged"] == "-"
+
+    with open(demo.merged / "big.log", "a") as f:
+        f.write("more\n")
+    assert (demo.upper / "big.log").stat().st_size == overlay.BIG_FILE_BYTES + 5
+    assert (demo.lower / "big.log").stat().st_size == overlay.BIG_FILE_BYTES
+
+    shutil.rmtree(demo.merged / "conf")
+    (demo.merged / "conf").mkdir()
+    assert overlay.is_opaque(demo.upper / "conf")
+    assert list((demo.merged / "conf").iterdir()) == []
+    assert "$ mount -t overlay" in capsys.readouterr().out
+
+
+def test_several_lowers_without_upper_are_read_only(lab: Lab) -> None:
+    stack = overlay.make_layers(lab, {"one": {"f": "1\n", "g": "g\n"}, "two": {"f": "2\n"},
+                                      "three": {"g": None}})
+    overlay.mount(lab, stack)
+    assert (stack.merged / "f").read_text() == "2\n"
+    assert not (stack.merged / "g").exists()
+    assert overlay.try_write(stack.merged / "x").startswith("EROFS")
+
+
+def test_cleanup_unmounts_and_removes_the_folders(lab: Lab) -> None:
+    ex = overlay.make_exercise(lab)
+    assert cleanup.mounted(str(ex.merged))
+    lab.cleanup()
+    assert not cleanup.mounted(str(ex.merged))
+    assert not ex.root.exists()
+
+
+def test_unmount_keeps_upperdir(lab: Lab) -> None:
+    ex = overlay.make_exercise(lab)
+    os.remove(ex.merged / "secret.txt")
+    overlay.unmount(ex)
+    assert not cleanup.mounted(str(ex.merged))
+    assert overlay.kind(ex.upper / "secret.txt") == "whiteout"

@@ -1,0 +1,45 @@
+"""Layers on the wire, against the real engine and the lesson's registry on 127.0.0.1."""
+
+from __future__ import annotations
+
+import pytest
+
+from labkit import images, wire
+from labkit.engine import client
+from labkit.errors import LabkitError
+from labkit.lab import Lab
+from labkit.registry import start_registry
+
+pytestmark = pytest.mark.engine
+
+
+def test_push_remove_pull_back(lab: Lab, capsys) -> None:
+    images.ensure(["busybox", "registry:2"], progress=lambda m: None)
+    app = wire.build_app(lab, "t-ch02-app:v1", "hello", base="busybox")
+    other = wire.build_app(lab, "t-ch02-other:v1", "other", base="busybox")
+    reg = start_registry(lab, name="t-ch02-registry")
+    ref = lab.tag(app, reg.ref("t-ch02:app"))
+    first = wire.push(ref)
+    assert set(first["status"]) == {"Pushed"}
+    second = wire.push(lab.tag(other, reg.ref("t-ch02:other")))
+    assert list(second["status"])[:-1] == ["Layer already exists"] * (len(second) - 1)
+    assert list(second["status"])[-1] == "Pushed"
+
+    table = wire.digests_vs_diff_ids(reg, ref)
+    assert table["sha256(blob) = digest"].all() and table["sha256(gunzip(blob)) = diff_id"].all()
+    assert wire.manifest(reg, ref)["config"]["digest"] == client().images.get(ref).id
+
+    image_id = client().images.get(app).id
+    wire.remove_local(lab, [app, ref])
+    known = wire.known_digests(reg, ref)
+    assert list(known["layer on disk"]) == ["yes"] * (len(known) - 1) + ["no"]
+    pulled = wire.pull(lab, reg, ref)
+    assert list(pulled["status"]) == ["Already exists"] * (len(pulled) - 1) + ["Pull complete"]
+    assert client().images.get(ref).id == image_id
+    assert "image" in capsys.readouterr().out
+
+
+def test_remove_local_never_touches_course_images(lab: Lab) -> None:
+    with pytest.raises(LabkitError):
+        wire.remove_local(lab, ["busybox"])
+    assert client().images.get("busybox")

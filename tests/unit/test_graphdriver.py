@@ -1,0 +1,208 @@
+"""labkit.graphdriver against a fake Docker root: layerdb, overlay2 folders, l/ names."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from labkit import graphdriver
+from labkit.errors import LabkitError
+from labkit.graphdriver import GraphDriver
+
+from .storage_fakes import IS_ROOT, FakeClient, FakeImage, image_attrs, make_store, whiteout
+
+MOUNTINFO = (
+    "48 42 0:39 / /var/lib/docker/overlay2/abc/merged rw,relatime shared:2 - overlay overlay "
+    "rw,lowerdir=/var/lib/docker/overlay2/l/AAA:/var/lib/docker/overlay2/l/BBB,"
+    "upperdir=/var/lib/docker/overlay2/abc/diff,workdir=/var/lib/docker/overlay2/abc/work\n"
+    "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard\n"
+)
+
+
+def test_chain_ids_follow_the_image_spec() -> None:
+    a, b, c = "sha256:" + "a" * 64, "sha256:" + "b" * 64, "sha256:" + "c" * 64
+    chains = graphdriver.chain_ids([a, b, c])
+    assert chains[0] == a
+    assert chains[1] == "sha256:" + hashlib.sha256(f"{a} {b}".encode()).hexdigest()
+    assert chains[2] == "sha256:" + hashlib.sha256(f"{chains[1]} {c}".encode()).hexdigest()
+    assert graphdriver.chain_ids([]) == []
+
+
+def test_human_size_is_coarse_and_stable() -> None:
+    assert graphdriver.human_size(0) == "0 B"
+    assert graphdriver.human_size(999) == "999 B"
+    assert graphdriver.human_size(4300) == "4 kB"
+    assert graphdriver.human_size(117_400_000) == "117 MB"
+
+
+def test_graphdriver_from_attrs_keeps_docker_order() -> None:
+    attrs = {"GraphDriver": {"Name": "overlay2", "Data": {
+        "LowerDir": "/d/overlay2/" + "1" * 64 + "-init/diff:/d/overlay2/" + "2" * 64 + "/diff",
+        "UpperDir": "/d/overlay2/" + "3" * 64 + "/diff", "MergedDir": "/d/m", "WorkDir": "/d/w"}}}
+    gd = GraphDriver.from_attrs(attrs)
+    assert gd.name == "overlay2" and len(gd.lower_dirs) == 2
+    frame = gd.to_frame()
+    assert list(frame["field"])[:2] == ["LowerDir 1 of 2", "LowerDir 2 of 2"]
+    assert frame.iloc[0]["overlay2 folder"] == "1" * 12 + "-init"
+    assert frame.iloc[2]["sub-folder"] == "diff"
+    assert GraphDriver.from_attrs({}).lower_dirs == ()
+
+
+def test_parse_mountinfo_finds_target_type_and_options() -> None:
+    target, fstype, opts = graphdriver.parse_mountinfo(MOUNTINFO.splitlines()[0])
+    assert target == "/var/lib/docker/overlay2/abc/merged" and fstype == "overlay"
+    assert opts.startswith("rw,lowerdir=")
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch):
+    layers = [{"etc/passwd": "root\n", "bin/sh": "#!\n"},
+              {"etc/passwd": "root\nredis\n", "etc/redis.conf": "port 6379\n"},
+              {"data/.keep": ""}]
+    s = make_store(tmp_path, layers)
+    fake = FakeClient({"img": FakeImage("sha256:" + "f" * 64, image_attrs(s, ["img:1"]))},
+                      root=str(tmp_path))
+    monkeypatch.setattr(graphdriver, "client", lambda: fake)
+    monkeypatch.setattr(graphdriver, "host", lambda: type("H", (), {"mode": "local"})())
+    return s
+
+
+def test_docker_root_checks_the_driver(store, monkeypatch) -> None:
+    assert graphdriver.docker_root() == store.root
+    monkeypatch.setattr(graphdriver, "client", lambda: FakeClient({}, driver="vfs"))
+    with pytest.raises(LabkitError) as err:
+        graphdriver.docker_root()
+    assert "vfs" in err.value.message and err.value.hint
+
+
+def test_image_layers_read_layerdb_and_links(store) -> None:
+    layers = graphdriver.image_layers("img")
+    assert [x.role for x in layers] == ["layer 1", "layer 2", "layer 3"]
+    assert [x.dir_id for x in layers] == store.cache_ids
+    assert layers[0].lower == () and layers[2].lower == (f"l/{store.links[1]}",
+                                                         f"l/{store.links[0]}")
+    assert layers[1].size == len("root\nredis\n") + len("port 6379\n")
+    table = graphdriver.layers_frame(layers)
+    assert list(table["role"]) == ["layer 3", "layer 2", "layer 1"]
+    assert table.iloc[0]["lower file names"] == "layer 2, layer 1"
+    assert table.iloc[2]["lower file names"] == "-"
+
+
+def test_find_in_layers_marks_the_topmost_copy(store) -> None:
+    table = graphdriver.find_in_layers("img", "/etc/passwd")
+    assert list(table["/etc/passwd"]) == ["missing", "file", "file"]
+    assert list(table["containers see"]) == ["", "<- this one", ""]
+
+
+def test_shared_layers_count_a_layer_once(store, monkeypatch) -> None:
+    other = image_attrs(store, ["other:1"])
+    other["RootFS"]["Layers"] = store.diff_ids[:2]
+    fake = graphdriver.client()
+    fake.images.images["other"] = FakeImage("sha256:" + "e" * 64, other)
+    table = graphdriver.shared_layers(["img", "other"])
+    assert len(table) == 3
+    assert list(table["other"]) == ["yes", "yes", ""]
+    assert list(table["img"]) == ["yes", "yes", "yes"]
+    assert table.iloc[0]["stored in"] == store.cache_ids[0][:12]
+
+
+def test_image_config_summarises_the_inspect_answer(store) -> None:
+    table = graphdriver.image_config("img").set_index("field")["value"]
+    assert table["layers (RootFS.Layers)"] == "3"
+    assert table["User"] == "root" and table["Cmd"] == "run"
+
+
+class FakeContainer:
+    def __init__(self, store, upper: Path, name: str = "c") -> None:
+        self.name = name
+        self.id = "9" * 64
+        lowers = [store.layer_diff(n) for n in reversed(range(len(store.cache_ids)))]
+        self.attrs = {"Image": "img", "GraphDriver": {"Name": "overlay2", "Data": {
+            "LowerDir": ":".join(str(p) for p in lowers), "UpperDir": str(upper),
+            "MergedDir": str(upper.parent / "merged"), "WorkDir": str(upper.parent / "work")}}}
+
+    def reload(self) -> None:
+        pass
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="whiteouts need root")
+def test_upper_changes_show_copy_up_and_whiteouts(store, tmp_path: Path) -> None:
+    upper = tmp_path / "ctr" / "diff"
+    (upper / "etc").mkdir(parents=True)
+    (upper / "etc" / "passwd").write_text("root\nredis\nme\n")
+    whiteout(upper / "etc" / "redis.conf")
+    (upper / "new.txt").write_text("new\n")
+    table = graphdriver.upper_changes(FakeContainer(store, upper))
+    rows = {r["path"]: r for r in table.to_dict("records")}
+    assert rows["/etc/passwd"]["in UpperDir"] == "file"
+    assert rows["/etc/passwd"]["same path below"] == "11 bytes"  # layer 2's copy
+    assert rows["/etc/redis.conf"]["in UpperDir"] == "whiteout"
+    assert rows["/new.txt"]["same path below"] == "-"
+    assert "/etc" not in rows
+
+
+def test_lower_file_stops_at_a_whiteout_below(store, tmp_path: Path) -> None:
+    gd = GraphDriver.from_attrs(FakeContainer(store, tmp_path / "u").attrs)
+    assert graphdriver.lower_file(gd, "etc/passwd") == store.layer_diff(1) / "etc" / "passwd"
+    assert graphdriver.lower_file(gd, "nowhere") is None
+
+
+def test_overlay_mount_reads_the_containers_line(store, tmp_path: Path) -> None:
+    c = FakeContainer(store, tmp_path / "u")
+    c.attrs["GraphDriver"]["Data"]["MergedDir"] = "/var/lib/docker/overlay2/abc/merged"
+    mnt = graphdriver.overlay_mount(c, MOUNTINFO)
+    assert mnt.lowers == ["/var/lib/docker/overlay2/l/AAA", "/var/lib/docker/overlay2/l/BBB"]
+    assert mnt.options["upperdir"].endswith("/abc/diff")
+    c.attrs["GraphDriver"]["Data"]["MergedDir"] = "/elsewhere"
+    with pytest.raises(LabkitError) as err:
+        graphdriver.overlay_mount(c, MOUNTINFO)
+    assert "start the container" in err.value.hint
+
+
+def test_walk_is_sorted_and_does_not_follow_links(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "z").write_text("")
+    (tmp_path / "a").write_text("")
+    (tmp_path / "loop").symlink_to(tmp_path)
+    found = [str(p.relative_to(tmp_path)) for p in graphdriver.walk(tmp_path)]
+    assert found == ["a", "b", "b/z", "loop"]
+
+
+def add_container_layers(store, container_id: str) -> tuple[str, str]:
+    """The -init and container folders Docker makes for a container of the fake image."""
+    mount_id = "7" * 64
+    db = store.root / "image" / "overlay2" / "layerdb" / "mounts" / container_id
+    db.mkdir(parents=True)
+    (db / "mount-id").write_text(mount_id)
+    (db / "init-id").write_text(mount_id + "-init")
+    below = ":".join(f"l/{x}" for x in reversed(store.links))
+    for dir_id, link, lower in [(mount_id + "-init", "INIT".ljust(26, "X"), below),
+                                (mount_id, "CTR".ljust(26, "X"), f"l/{'INIT'.ljust(26, 'X')}:"
+                                 + below)]:
+        folder = store.root / "overlay2" / dir_id
+        (folder / "diff").mkdir(parents=True)
+        (folder / "link").write_text(link)
+        (folder / "lower").write_text(lower)
+        (store.root / "overlay2" / "l" / link).symlink_to(f"../{dir_id}/diff")
+    init = store.root / "overlay2" / (mount_id + "-init") / "diff"
+    (init / "etc").mkdir()
+    (init / "etc" / "hosts").write_text("")
+    (init / "dev" / "pts").mkdir(parents=True)
+    (init / "etc" / "mtab").symlink_to("/proc/mounts")
+    return mount_id, mount_id + "-init"
+
+
+def test_container_stack_init_layer_and_short_names(store, tmp_path: Path) -> None:
+    c = FakeContainer(store, tmp_path / "u")
+    mount_id, init_id = add_container_layers(store, c.id)
+    stack = graphdriver.container_layers(c)
+    assert [x.role for x in stack] == ["layer 1", "layer 2", "layer 3", "init", "container"]
+    assert stack[-1].dir_id == mount_id and stack[-2].dir_id == init_id
+    files = graphdriver.init_files(c).set_index("path")["kind"].to_dict()
+    assert files == {"/dev/pts": "dir", "/etc/hosts": "file",
+                     "/etc/mtab": "symlink -> /proc/mounts"}
+    names = graphdriver.short_names(c)
+    assert list(names["role"]) == ["init", "layer 3", "layer 2", "layer 1"]
+    assert names.iloc[0]["symlink target"] == "../" + "7" * 12 + "-init/diff"

@@ -1,0 +1,184 @@
+"""labkit.imagesave on small synthetic archives of both layouts `docker save` writes."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from labkit import imagesave
+from labkit.errors import LabkitError
+
+
+def layer_tar(files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def sha(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+LAYERS = [layer_tar({"etc/os-release": "debian\n"}), layer_tar({"srv/hello": "hi\n"})]
+
+
+def config(diff_ids: list[str]) -> bytes:
+    return json.dumps({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": [
+            {"created_by": "/bin/sh -c #(nop) ADD file:" + "ab" * 32 + " in / "},
+            {"created_by": "/bin/sh -c #(nop)  CMD [\"sh\"]", "empty_layer": True},
+            {"created_by": "/bin/sh -c #(nop) COPY file:x in /srv/hello "},
+        ]}).encode()
+
+
+def docker_archive(folder: Path, diff_ids: list[str] | None = None) -> bytes:
+    """The layout of engines before 25."""
+    cfg = config(diff_ids or [sha(x) for x in LAYERS])
+    cfg_name = hashlib.sha256(cfg).hexdigest() + ".json"
+    (folder / cfg_name).write_bytes(cfg)
+    paths = []
+    for n, data in enumerate(LAYERS):
+        v1 = hashlib.sha256(f"v1 {n}".encode()).hexdigest()
+        (folder / v1).mkdir()
+        (folder / v1 / "layer.tar").write_bytes(data)
+        (folder / v1 / "json").write_text("{}")
+        (folder / v1 / "VERSION").write_text("1.0")
+        paths.append(f"{v1}/layer.tar")
+    (folder / "manifest.json").write_text(json.dumps(
+        [{"Config": cfg_name, "RepoTags": ["demo:1"], "Layers": paths}]))
+    (folder / "repositories").write_text(json.dumps({"demo": {"1": paths[-1][:64]}}))
+    return cfg
+
+
+def blob(folder: Path, data: bytes) -> str:
+    digest = sha(data)
+    path = folder / "blobs" / "sha256" / digest.split(":")[1]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return digest
+
+
+def oci_layout(folder: Path, *, gzip_top: bool = False, nested: bool = False,
+               with_manifest_json: bool = True) -> bytes:
+    """The layout of engines 25 and later (the top layer optionally gzip-compressed)."""
+    cfg = config([sha(x) for x in LAYERS])
+    stored = [LAYERS[0], gzip.compress(LAYERS[1], mtime=0) if gzip_top else LAYERS[1]]
+    layer_descs = [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "size": len(d),
+                    "digest": blob(folder, d)} for d in stored]
+    manifest = json.dumps({"schemaVersion": 2, "config": {
+        "mediaType": "application/vnd.oci.image.config.v1+json", "digest": blob(folder, cfg),
+        "size": len(cfg)}, "layers": layer_descs}).encode()
+    desc = {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": blob(folder, manifest), "size": len(manifest),
+            "annotations": {"io.containerd.image.name": "docker.io/library/demo:1"}}
+    if nested:
+        inner = json.dumps({"schemaVersion": 2, "manifests": [desc]}).encode()
+        desc = {"mediaType": "application/vnd.oci.image.index.v1+json",
+                "digest": blob(folder, inner), "size": len(inner),
+                "annotations": desc["annotations"]}
+    (folder / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [desc]}))
+    (folder / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    if with_manifest_json:
+        (folder / "manifest.json").write_text(json.dumps([{
+            "Config": f"blobs/sha256/{sha(cfg).split(':')[1]}", "RepoTags": ["demo:1"],
+            "Layers": [f"blobs/sha256/{d['digest'].split(':')[1]}" for d in layer_descs]}]))
+    return cfg
+
+
+def test_docker_archive_is_read_and_every_layer_matches(tmp_path: Path) -> None:
+    cfg = docker_archive(tmp_path)
+    saved = imagesave.read(tmp_path)
+    assert saved.layout == imagesave.DOCKER_LAYOUT
+    assert saved.repo_tags == ("demo:1",)
+    assert saved.image_id == sha(cfg)
+    assert [x.index for x in saved.layers] == [1, 2]
+    assert saved.all_match()
+    assert not any(x.compressed for x in saved.layers)
+
+
+def test_files_frame_orders_entries_by_role(tmp_path: Path) -> None:
+    docker_archive(tmp_path)
+    frame = imagesave.read(tmp_path).files_frame()
+    entries = list(frame["entry"])
+    assert entries[0].endswith(".json") and entries[1].endswith("/")
+    assert entries[-2:] == ["manifest.json", "repositories"]
+    assert frame.iloc[1]["size"] == "3 files"
+
+
+def test_history_frame_links_steps_to_layers(tmp_path: Path) -> None:
+    docker_archive(tmp_path)
+    frame = imagesave.read(tmp_path).history_frame()
+    made = list(frame["layer (diff_id)"])
+    assert made[1] == "-" and made[0] == sha(LAYERS[0]).split(":")[1][:12]
+    assert made[2] == sha(LAYERS[1]).split(":")[1][:12]
+    assert frame.iloc[0]["created_by"] == "ADD file:" + "ab" * 6 + " in /"
+
+
+def test_a_wrong_diff_id_is_reported(tmp_path: Path) -> None:
+    docker_archive(tmp_path, diff_ids=[sha(LAYERS[0]), "sha256:" + "0" * 64])
+    saved = imagesave.read(tmp_path)
+    assert not saved.all_match()
+    assert list(saved.layers_frame()["equal"]) == ["yes", "NO"]
+
+
+def test_oci_layout_is_read(tmp_path: Path) -> None:
+    cfg = oci_layout(tmp_path)
+    saved = imagesave.read(tmp_path)
+    assert saved.layout == imagesave.OCI_LAYOUT
+    assert saved.image_id == sha(cfg)
+    assert saved.all_match() and saved.repo_tags == ("demo:1",)
+    assert saved.layers[0].path == "blobs/sha256/" + sha(LAYERS[0]).split(":")[1]
+    assert [e.split("/")[0] for e in saved.files_frame()["entry"]][:3] == [
+        "oci-layout", "index.json", "blobs"]
+
+
+def test_oci_gzip_layer_is_hashed_uncompressed(tmp_path: Path) -> None:
+    oci_layout(tmp_path, gzip_top=True)
+    saved = imagesave.read(tmp_path)
+    assert saved.layers[1].compressed and saved.layers[1].matches
+
+
+def test_oci_nested_index_without_manifest_json(tmp_path: Path) -> None:
+    oci_layout(tmp_path, nested=True, with_manifest_json=False)
+    saved = imagesave.read(tmp_path)
+    assert saved.all_match()
+    assert saved.repo_tags == ("docker.io/library/demo:1",)
+
+
+def test_an_unknown_folder_gets_a_hint(tmp_path: Path) -> None:
+    with pytest.raises(LabkitError) as err:
+        imagesave.read(tmp_path)
+    assert "docker save" in err.value.hint
+
+
+def test_layer_count_mismatch_is_an_error(tmp_path: Path) -> None:
+    docker_archive(tmp_path, diff_ids=[sha(LAYERS[0])])
+    with pytest.raises(LabkitError):
+        imagesave.read(tmp_path)
+
+
+def test_where_things_are_covers_both_layouts() -> None:
+    table = imagesave.where_things_are()
+    assert list(table.columns) == ["part", imagesave.DOCKER_LAYOUT, imagesave.OCI_LAYOUT]
+    assert "layer.tar" in table.iloc[3][imagesave.DOCKER_LAYOUT]
+
+
+def test_hash_layer_and_sha256_file(tmp_path: Path) -> None:
+    (tmp_path / "t").write_bytes(LAYERS[0])
+    (tmp_path / "g").write_bytes(gzip.compress(LAYERS[0]))
+    assert imagesave.hash_layer(tmp_path / "t") == (sha(LAYERS[0]), False)
+    assert imagesave.hash_layer(tmp_path / "g") == (sha(LAYERS[0]), True)
+    assert imagesave.sha256_file(tmp_path / "g") != sha(LAYERS[0])

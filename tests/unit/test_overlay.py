@@ -1,0 +1,152 @@
+"""labkit.overlay without a mount: folders, the mount command, how entries are read."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from labkit import overlay
+from labkit.errors import CommandFailed, LabkitError
+from labkit.overlay import OverlayDirs
+
+from .storage_fakes import IS_ROOT, FakeLab, whiteout
+
+needs_root = pytest.mark.skipif(not IS_ROOT, reason="whiteouts and trusted xattrs need root")
+
+
+def dirs_in(root: Path, lowers: int = 1, upper: bool = True) -> OverlayDirs:
+    names = [f"l{n}" for n in range(lowers)] if lowers > 1 else ["lower"]
+    for name in [*names, "upper", "work", "merged"]:
+        (root / name).mkdir()
+    return OverlayDirs(root, tuple(root / n for n in reversed(names)),
+                       root / "upper" if upper else None, root / "work" if upper else None,
+                       root / "merged")
+
+
+def test_mount_command_lists_the_top_lowerdir_first(tmp_path: Path) -> None:
+    d = dirs_in(tmp_path, lowers=3, upper=False)
+    argv = d.mount_argv()
+    assert argv[:5] == ["mount", "-t", "overlay", "overlay", "-o"]
+    assert argv[5] == f"lowerdir={tmp_path}/l2:{tmp_path}/l1:{tmp_path}/l0"
+    assert argv[6] == str(tmp_path / "merged")
+
+
+def test_mount_command_with_upper_and_work(tmp_path: Path) -> None:
+    d = dirs_in(tmp_path)
+    assert d.options() == (f"lowerdir={tmp_path}/lower,upperdir={tmp_path}/upper,"
+                           f"workdir={tmp_path}/work")
+    assert d.lower == tmp_path / "lower"
+
+
+def test_columns_number_several_lowers_bottom_up(tmp_path: Path) -> None:
+    d = dirs_in(tmp_path, lowers=2, upper=False)
+    assert list(d.columns()) == ["lowerdir 1 (l0)", "lowerdir 2 (l1)", "merged"]
+
+
+def test_columns_of_the_lecture_overlay(tmp_path: Path) -> None:
+    assert list(dirs_in(tmp_path).columns()) == ["lowerdir", "upperdir", "merged"]
+
+
+def test_kind_and_describe_plain_entries(tmp_path: Path) -> None:
+    (tmp_path / "small").write_text("hello\n")
+    (tmp_path / "big").write_bytes(b"x" * 100)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "b").write_text("")
+    (tmp_path / "folder" / "a").write_text("")
+    os.symlink("small", tmp_path / "link")
+    assert overlay.kind(tmp_path / "nothing") == "missing"
+    assert overlay.describe(tmp_path / "nothing") == "-"
+    assert overlay.describe(tmp_path / "small") == "'hello'"
+    assert overlay.describe(tmp_path / "big") == "file, 100 bytes"
+    assert overlay.describe(tmp_path / "folder") == "dir [a, b]"
+    assert overlay.kind(tmp_path / "link") == "symlink"
+
+
+@needs_root
+def test_whiteout_and_opaque_are_recognised(tmp_path: Path) -> None:
+    whiteout(tmp_path / "gone")
+    (tmp_path / "opaque").mkdir()
+    os.setxattr(tmp_path / "opaque", overlay.OPAQUE_XATTR, b"y")
+    (tmp_path / "plain").mkdir()
+    assert overlay.is_whiteout(tmp_path / "gone")
+    assert overlay.describe(tmp_path / "gone") == "whiteout (c 0,0)"
+    assert overlay.is_opaque(tmp_path / "opaque")
+    assert not overlay.is_opaque(tmp_path / "plain")
+    assert overlay.xattrs(tmp_path / "opaque") == {overlay.OPAQUE_XATTR: "y"}
+    assert overlay.describe(tmp_path / "opaque") == "opaque dir []"
+
+
+@needs_root
+def test_make_whiteout_makes_device_0_0(tmp_path: Path) -> None:
+    overlay.make_whiteout(tmp_path / "w")
+    st = os.lstat(tmp_path / "w")
+    assert os.major(st.st_rdev) == 0 and os.minor(st.st_rdev) == 0
+    assert overlay.kind(tmp_path / "w") == "whiteout"
+
+
+def test_views_show_every_name_once_per_folder(tmp_path: Path) -> None:
+    d = dirs_in(tmp_path)
+    (d.lower / "both").write_text("from lower\n")
+    (d.upper / "both").write_text("from upper\n")
+    (d.upper / "new").write_text("new\n")
+    table = overlay.views(d)
+    assert list(table.index) == ["both", "new"]
+    assert list(table.columns) == ["lowerdir", "upperdir", "merged"]
+    assert table.loc["both", "lowerdir"] == "'from lower'"
+    assert table.loc["new", "lowerdir"] == "-"
+    assert table.loc["both", "merged"] == "-"  # nothing mounted in a unit test
+    assert list(overlay.views(d, only=["new"]).index) == ["new"]
+
+
+def test_make_demo_writes_the_lecture_files(tmp_path: Path, capsys) -> None:
+    d = overlay.make_demo(FakeLab(tmp_path))
+    assert (d.lower / "in_lower.txt").read_text() == "I'm from lower\n"
+    assert (d.upper / "in_both.txt").read_text() == "I'm from upper\n"
+    assert (d.lower / "big.log").stat().st_size == overlay.BIG_FILE_BYTES
+    assert d.work is not None and d.work.is_dir() and not any(d.merged.iterdir())
+    assert "lower/in_lower.txt" in capsys.readouterr().out
+
+
+@needs_root
+def test_make_layers_puts_whiteouts_in_layers(tmp_path: Path) -> None:
+    d = overlay.make_layers(FakeLab(tmp_path), {"a": {"f": "1\n"}, "b": {"f": None}})
+    assert d.upper is None and d.lowers == (tmp_path / "layers" / "b", tmp_path / "layers" / "a")
+    assert overlay.kind(tmp_path / "layers" / "b" / "f") == "whiteout"
+
+
+def test_try_write_reports_the_errno(tmp_path: Path) -> None:
+    assert overlay.try_write(tmp_path / "ok.txt") == "written"
+    assert overlay.try_write(tmp_path / "no" / "such" / "x").startswith("ENOENT")
+
+
+def test_mount_refusal_becomes_a_hint(tmp_path: Path, monkeypatch, capsys) -> None:
+    class Refusing(FakeLab):
+        def mount(self, argv, target):
+            raise CommandFailed("`mount` failed: wrong fs type", "")
+
+    monkeypatch.setattr(overlay, "require_root", lambda: None)
+    d = dirs_in(tmp_path)
+    with pytest.raises(LabkitError) as err:
+        overlay.mount(Refusing(tmp_path), d)
+    assert "refused" in err.value.message and err.value.hint
+    assert capsys.readouterr().out.startswith("$ mount -t overlay")
+
+
+def test_mount_records_through_the_lab(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(overlay, "require_root", lambda: None)
+    lab = FakeLab(tmp_path)
+    d = dirs_in(tmp_path)
+    overlay.mount(lab, d)
+    assert lab.mounts == [d.mount_argv()]
+
+
+@needs_root
+def test_scratch_lists_kinds_and_links(tmp_path: Path) -> None:
+    d = dirs_in(tmp_path)
+    (d.work / "work").mkdir()
+    whiteout(d.work / "work" / "#1")
+    os.link(d.work / "work" / "#1", d.upper / "hidden")
+    table = overlay.scratch(d)
+    assert table.to_dict("records") == [{"kind": "whiteout", "links": 2}]
