@@ -7,14 +7,15 @@ layers), 02-overlayfs-and-image-storage (the layers on disk).
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import docker.errors
 import pandas as pd
 
 from .engine import client
 from .errors import friendly
 
 NOP = re.compile(r"^/bin/sh -c #\(nop\)\s*")
-LAYER_INSTRUCTIONS = ("RUN", "ADD", "COPY")
 
 
 def instruction(created_by: str) -> str:
@@ -43,6 +44,34 @@ def human_size(size: int) -> str:
     return f"{size}B"
 
 
+def _layers_of(image_id: str) -> int | None:
+    try:
+        return len(client().images.get(image_id).attrs["RootFS"]["Layers"])
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def new_layers(entries: list[dict[str, Any]], base_layers: int) -> tuple[bool, ...]:
+    """For each entry (newest first), whether its step added a layer.
+
+    The legacy builder keeps each step's result as a local image (the entry's Id): a step
+    added a layer when its image has more layers than the one before. A step whose image is
+    gone (Id "<missing>") is judged by its size.
+    """
+    flags = []
+    before = base_layers
+    for entry in reversed(entries):
+        count = _layers_of(entry.get("Id", "")) if entry.get("Id", "").startswith("sha256:") \
+            else None
+        if count is None:
+            flags.append(int(entry.get("Size", 0)) > 0)
+            before += flags[-1]
+        else:
+            flags.append(count > before)
+            before = count
+    return tuple(reversed(flags))
+
+
 def table(image: str, *, width: int = 70) -> pd.DataFrame:
     """The image's history, oldest step first.
 
@@ -55,14 +84,15 @@ def table(image: str, *, width: int = 70) -> pd.DataFrame:
     """
     with friendly():
         entries = client().api.history(image)
+    flags = new_layers(entries, 0)
     rows = []
-    for step, entry in enumerate(reversed(entries), start=1):
+    for step, (entry, layer) in enumerate(zip(reversed(entries), reversed(flags), strict=True),
+                                         start=1):
         text = instruction(entry.get("CreatedBy", ""))
-        keyword = text.split(" ", 1)[0].upper()
         rows.append({
             "step": step,
             "instruction": text if len(text) <= width else text[: width - 1] + "…",
             "size": human_size(int(entry.get("Size", 0))),
-            "layer": keyword in LAYER_INSTRUCTIONS,
+            "layer": layer,
         })
     return pd.DataFrame(rows)

@@ -156,8 +156,7 @@ def ensure(names: Iterable[str] | None = None, *, progress: Progress = print,
     done: dict[str, ImageStatus] = {}
     for name in wanted:
         _ensure_one(RECIPES[name], done, progress, rebuild)
-    if names is None:
-        prepare_assets(progress)
+    prepare_assets(progress)  # a path check once they are there
     return [done[n] for n in wanted]
 
 

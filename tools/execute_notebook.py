@@ -17,9 +17,11 @@ from nbclient import NotebookClient
 def execute(path: Path, timeout: int = 900) -> None:
     """Execute `path` in place with the current environment's python3 kernel."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
 
 

@@ -26,8 +26,9 @@ def test_sizes_read_like_docker_history(size: int, text: str) -> None:
 
 def test_table_is_oldest_first_and_marks_layers(monkeypatch: pytest.MonkeyPatch) -> None:
     api = SimpleNamespace(history=lambda image: [
-        {"CreatedBy": '/bin/sh -c #(nop)  CMD ["sh"]', "Size": 0},
-        {"CreatedBy": "/bin/sh -c #(nop) ADD file:abc in / ", "Size": 2_000_000},
+        {"Id": "<missing>", "CreatedBy": '/bin/sh -c #(nop)  CMD ["sh"]', "Size": 0},
+        {"Id": "<missing>", "CreatedBy": "/bin/sh -c #(nop) ADD file:abc in / ",
+         "Size": 2_000_000},
     ])
     monkeypatch.setattr(history, "client", lambda: SimpleNamespace(api=api))
     frame = history.table("busybox")

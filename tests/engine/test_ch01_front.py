@@ -1,0 +1,53 @@
+"""Chapter 01 on the real engine: the front-end image, its pages, and its history."""
+
+from __future__ import annotations
+
+import pytest
+
+from labkit import buildhistory, frontapp
+from labkit.lab import Lab
+
+pytestmark = pytest.mark.engine
+
+
+def test_front_app_serves_pages_assets_and_deep_links(lab: Lab) -> None:
+    folder = frontapp.copy_sample(lab)
+    build = lab.build(folder, "front-app:v1")
+    assert build.log[0] == "Step 1/4 : FROM nginx:1.22.1"
+    assert build.log[-1].startswith("Successfully tagged front-app:v1")
+    web = lab.run(build.tags[0], ports={"80/tcp": None})
+    port = frontapp.host_port(web)
+    frontapp.wait_until_serving(port)
+    frame = frontapp.fetch_table(port, ["/", "/assets/app.css", "/assets/app.js", "/orders/42",
+                                       "/assets/missing.css"]).set_index("path")
+    assert set(frame["status"]) == {200}
+    assert frame.loc["/assets/app.css", "content_type"] == "text/css"
+    assert frame.loc["/assets/app.js", "content_type"] == "application/javascript"
+    assert frame.loc["/orders/42", "same body as index.html"]
+    assert frame.loc["/orders/42", "title"] == "Front App"
+    # try_files also answers a missing asset with the app: what exercise 01.1 fixes.
+    assert frame.loc["/assets/missing.css", "same body as index.html"]
+    # The port is published on 127.0.0.1 only.
+    bindings = web.attrs["NetworkSettings"]["Ports"]["80/tcp"]
+    assert {b["HostIp"] for b in bindings} == {"127.0.0.1"}
+
+
+def test_history_sets_the_base_apart_and_finds_the_two_layers(lab: Lab) -> None:
+    build = lab.build(frontapp.copy_sample(lab), "front-app:v1")
+    hist = buildhistory.history(build.tags[0], "nginx:1.22.1")
+    frame = hist.to_frame()
+    assert [i.split(" ", 1)[0] for i in frame["instruction"]] == ["COPY", "COPY", "CMD"]
+    assert list(frame["new layer"]) == [True, True, False]
+    assert hist.own_layers == 2
+    assert hist.base_layers == buildhistory.layer_count("nginx:1.22.1")
+    assert frame["bytes"][1] == (frontapp.tree_frame(
+        frontapp.copy_sample(lab, "again")).set_index("path").loc["nginx.conf", "bytes"])
+
+
+def test_a_step_that_changes_no_file_adds_no_layer(lab: Lab) -> None:
+    folder = lab.workdir("empty-run")
+    (folder / "Dockerfile").write_text("FROM busybox\nRUN true\nRUN touch /made\n")
+    build = lab.build(folder, "history-test:v1")
+    hist = buildhistory.history(build.tags[0], "busybox")
+    assert list(hist.to_frame()["new layer"]) == [False, True]
+    assert hist.own_layers == 1

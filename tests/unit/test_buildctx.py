@@ -1,0 +1,114 @@
+"""The build context: the exact tar, the bulky folder, the comparison of builds (no engine)."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from labkit import buildctx
+
+from .fakes_ch01 import FakeLab
+
+
+def project(root: Path) -> Path:
+    (root / "dist").mkdir(parents=True)
+    (root / "dist" / "index.html").write_text("<title>x</title>\n")
+    (root / "Dockerfile").write_text("FROM nginx:1.22.1\nCOPY dist/ /usr/local/web/\n")
+    return root
+
+
+def test_measure_honours_dockerignore_and_counts_the_real_tar(tmp_path: Path) -> None:
+    ctx = project(tmp_path / "ctx")
+    (ctx / "secret.env").write_text("TOKEN=1\n")
+    (ctx / ".dockerignore").write_text("secret.env\n")
+    size = buildctx.measure(ctx)
+    assert size.members == (".dockerignore", "Dockerfile", "dist/index.html")
+    assert size.files == 3
+    assert size.bytes % 512 == 0 and size.bytes >= 3 * 1024
+
+
+def test_measure_is_the_same_after_files_are_touched(tmp_path: Path) -> None:
+    ctx = project(tmp_path / "ctx")
+    first = buildctx.measure(ctx)
+    os.utime(ctx / "dist" / "index.html", (1_000_000_000.5, 1_000_000_000.5))
+    assert buildctx.measure(ctx) == first
+
+
+def test_bulky_folder_is_deterministic_and_of_the_asked_size(tmp_path: Path) -> None:
+    a = buildctx.make_bulky(tmp_path / "a", megabytes=2, packages=4)
+    b = buildctx.make_bulky(tmp_path / "b", megabytes=2, packages=4)
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files_a == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert len(files_a) == 8
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
+    total = sum((a / f).stat().st_size for f in files_a)
+    assert 2_000_000 <= total < 2_001_000
+    other = buildctx.make_bulky(tmp_path / "c", megabytes=2, packages=4, seed=2)
+    first = "pkg-000/index.js"
+    assert (other / first).read_bytes() != (a / first).read_bytes()
+
+
+def test_three_cases_send_what_they_should(tmp_path: Path) -> None:
+    src = project(tmp_path / "src")
+    cases = buildctx.prepare_cases(FakeLab(tmp_path / "lessons"), src, megabytes=1)
+    assert list(cases) == list(buildctx.CASES)
+    frame = buildctx.cases_frame(cases).set_index("case")
+    small, bulky, ignored = (frame.loc[c] for c in buildctx.CASES)
+    assert small["files sent"] == 2 and bulky["files sent"] == 2 + 400
+    assert ignored["files on disk"] == 2 + 400 + 1 and ignored["files sent"] == 3
+    assert bulky["bytes sent"] > small["bytes sent"] + 1_000_000
+    assert abs(ignored["bytes sent"] - small["bytes sent"]) <= 10_240
+
+
+def test_comparison_table_summary_and_chart() -> None:
+    runs = buildctx.Comparison((
+        buildctx.BuildRun("dist only", 20_480, (0.1, 0.3, 0.2)),
+        buildctx.BuildRun("with node_modules/", 41_082_880, (0.7, 0.6, 0.9)),
+        buildctx.BuildRun("node_modules/ in .dockerignore", 20_480, (0.1, 0.1, 0.2)),
+    ))
+    frame = runs.to_frame()
+    assert list(frame["build seconds (median)"]) == [0.2, 0.7, 0.1]
+    assert list(frame["MB sent"]) == [0.02, 41.08, 0.02]
+    text = runs.summary()
+    assert "added 41.1 MB" in text and "exactly as much as the project alone (20,480" in text
+    fig = runs.plot()
+    assert len(fig.axes) == 2
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_outside_dockerfile_travels_under_a_generated_name(tmp_path: Path) -> None:
+    ctx = project(tmp_path / "ctx")
+    outside = tmp_path / "elsewhere" / "front.Dockerfile"
+    outside.parent.mkdir()
+    outside.write_text("FROM nginx:1.22.1\n")
+    frame = buildctx.sent_frame(ctx, dockerfile=str(outside))
+    notes = dict(zip(frame["path"], frame["note"], strict=True))
+    assert set(notes) == {".dockerfile.<generated>", ".dockerignore", "Dockerfile",
+                          "dist/index.html"}
+    assert "front.Dockerfile" in notes[".dockerfile.<generated>"]
+    assert "daemon drops it" in notes[".dockerignore"]
+    # The generated .dockerignore really names the generated Dockerfile.
+    from labkit.build import context_tar
+
+    data, name = context_tar(ctx, str(outside))
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        ignore = tar.extractfile(".dockerignore").read().decode()  # type: ignore[union-attr]
+    assert name and name.startswith(".dockerfile.") and name in ignore.split()
+
+
+def test_without_outside_dockerfile_no_notes(tmp_path: Path) -> None:
+    frame = buildctx.sent_frame(project(tmp_path / "ctx"))
+    assert list(frame["path"]) == ["Dockerfile", "dist/index.html"]
+    assert set(frame["note"]) == {""}
+
+
+@pytest.mark.parametrize("megabytes", [0, 1])
+def test_bulky_zero_is_still_a_folder(tmp_path: Path, megabytes: int) -> None:
+    root = buildctx.make_bulky(tmp_path, megabytes=megabytes, packages=2)
+    assert root.name == buildctx.BULKY_DIR and root.is_dir()

@@ -1,0 +1,52 @@
+"""History split into base and own steps; which step added a layer (no engine)."""
+
+from __future__ import annotations
+
+import pytest
+
+from labkit import buildhistory as bh
+from labkit import history as history_mod
+
+OWN = [  # newest first, as the API returns it
+    {"Id": "<missing>", "CreatedBy": '/bin/sh -c #(nop)  CMD ["nginx" "-g" "daemon off;"]',
+     "Size": 0},
+    {"Id": "<missing>", "CreatedBy": "/bin/sh -c #(nop) COPY file:" + "ab" * 32
+     + " in /etc/nginx/nginx.conf ", "Size": 1167},
+    {"Id": "<missing>", "CreatedBy": "/bin/sh -c #(nop) COPY dir:" + "cd" * 32
+     + " in /usr/local/web/ ", "Size": 1329},
+]
+BASE = [{"Id": "<missing>", "CreatedBy": "/bin/sh -c #(nop) ADD file:x in / ", "Size": 9}]
+
+
+def test_instruction_shortens_the_content_hash() -> None:
+    assert bh.instruction(OWN[2]["CreatedBy"]) == "COPY dir:cdcdcdcdcdcd… in /usr/local/web/"
+    assert bh.instruction("/bin/sh -c useradd nginx") == "RUN useradd nginx"
+
+
+def test_without_step_images_sizes_decide() -> None:
+    assert bh.new_layers(OWN, 6) == (False, True, True)
+
+
+def test_step_images_decide_when_they_exist(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An empty RUN: size 0 and no new layer; a RUN that wrote files: a new layer.
+    entries = [{"Id": "sha256:3", "CreatedBy": "/bin/sh -c true", "Size": 0},
+               {"Id": "sha256:2", "CreatedBy": "/bin/sh -c touch /x", "Size": 0}]
+    counts = {"sha256:2": 7, "sha256:3": 7}
+    monkeypatch.setattr(history_mod, "_layers_of", counts.get)
+    assert bh.new_layers(entries, 6) == (False, True)
+
+
+def test_table_is_oldest_first_with_sizes_like_docker() -> None:
+    hist = bh.History("front-app:v1", "nginx:1.22.1", tuple(OWN), tuple(BASE), 2, 6,
+                      (False, True, True))
+    frame = hist.to_frame()
+    assert list(frame["step"]) == [1, 2, 3]
+    assert list(frame["size"]) == ["1.33kB", "1.17kB", "0B"]
+    assert list(frame["new layer"]) == [True, True, False]
+    assert frame["instruction"][2].startswith("CMD")
+    assert hist.summary().startswith("front-app:v1: 8 layers = 6 from nginx:1.22.1 + 2 from")
+    fig = hist.plot()
+    assert len(fig.axes[0].patches) == len(OWN) + len(BASE)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

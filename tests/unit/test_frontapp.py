@@ -1,0 +1,107 @@
+"""The front-end sample and the HTTP helpers, against a tiny server on 127.0.0.1 (no engine)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from socketserver import TCPServer
+from types import SimpleNamespace
+
+import pytest
+
+from labkit import frontapp
+from labkit.errors import LabkitError
+
+from .fakes_ch01 import FakeLab
+
+INDEX = b"<html><head><title> Front App </title></head></html>"
+
+
+def test_sample_is_the_lecture_project(tmp_path: Path) -> None:
+    folder = frontapp.copy_sample(FakeLab(tmp_path))  # type: ignore[arg-type]
+    files = list(frontapp.tree_frame(folder)["path"])
+    assert files == ["Dockerfile", "dist/assets/app.css", "dist/assets/app.js",
+                     "dist/index.html", "nginx.conf"]
+    dockerfile = (folder / "Dockerfile").read_text()
+    assert "FROM nginx:1.22.1" in dockerfile and "COPY dist/ /usr/local/web/" in dockerfile
+    conf = (folder / "nginx.conf").read_text()
+    assert "try_files $uri $uri/ /index.html;" in conf and "root   /usr/local/web;" in conf
+    assert "<title>Front App</title>" in (folder / "dist" / "index.html").read_text()
+
+
+class _SPA(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if self.path.endswith(".css"):
+            body, ctype, status = b"body{}", "text/css", 200
+        elif self.path == "/gone":
+            body, ctype, status = b"no", "text/plain", 404
+        else:
+            body, ctype, status = INDEX, "text/html", 200
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _Server(HTTPServer):
+    def server_bind(self) -> None:  # no getfqdn(): no DNS query from a test
+        TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+
+@pytest.fixture
+def port() -> Iterator[int]:
+    server = _Server(("127.0.0.1", 0), _SPA)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_fetch_keeps_status_type_and_title(port: int) -> None:
+    got = frontapp.fetch(port, "/orders/42")
+    assert (got.status, got.content_type, got.title, got.bytes) == (
+        200, "text/html", "Front App", len(INDEX))
+    assert frontapp.fetch(port, "/gone").status == 404
+
+
+def test_fetch_table_compares_bodies_with_index(port: int) -> None:
+    frontapp.wait_until_serving(port, timeout=2)
+    frame = frontapp.fetch_table(port, ["/", "/a.css", "/orders/42"]).set_index("path")
+    assert list(frame["same body as index.html"]) == [True, False, True]
+    assert frame.loc["/a.css", "content_type"] == "text/css"
+    assert "body" not in frame.columns
+
+
+def test_wait_until_serving_gives_up_with_a_hint() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    with pytest.raises(LabkitError, match="Nothing answers"):
+        frontapp.wait_until_serving(closed, timeout=0.3)
+
+
+def fake_container(ports: dict) -> SimpleNamespace:
+    return SimpleNamespace(name="front", reload=lambda: None,
+                           attrs={"NetworkSettings": {"Ports": ports}})
+
+
+def test_host_port_reads_the_loopback_binding() -> None:
+    c = fake_container({"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "49153"}]})
+    assert frontapp.host_port(c) == 49153  # type: ignore[arg-type]
+
+
+def test_host_port_explains_an_unpublished_port() -> None:
+    with pytest.raises(LabkitError, match="does not publish"):
+        frontapp.host_port(fake_container({"80/tcp": None}))  # type: ignore[arg-type]

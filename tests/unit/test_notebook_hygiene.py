@@ -1,0 +1,74 @@
+"""Static checks of every chapter notebook: the shape CONTRIBUTING.md asks for."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+MARKER = re.compile(r"NBVAL_[A-Z_]+")
+OUTSIDE = re.compile(r"(8\.8\.8\.8|1\.1\.1\.1|baidu|google\.com|www\.[a-z0-9-]+\.(com|cn|org|net))",
+                     re.I)
+
+
+def code_cells(path: Path) -> list[dict]:
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def notebook(request: pytest.FixtureRequest) -> Path:
+    return request.param
+
+
+def test_there_is_a_notebook_per_chapter() -> None:
+    assert [p.name[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04"][: len(NOTEBOOKS)]
+
+
+def test_starts_with_the_setup_cell_and_ends_with_cleanup(notebook: Path) -> None:
+    cells = code_cells(notebook)
+    assert re.match(rf'import labkit\nlab = labkit\.start\("{notebook.name[:2]}"',
+                    source(cells[0]))
+    assert source(cells[-1]).strip() == "lab.cleanup()"
+
+
+def test_stored_outputs_come_from_one_clean_run(notebook: Path) -> None:
+    counts = [c["execution_count"] for c in code_cells(notebook)]
+    assert counts == list(range(1, len(counts) + 1))
+
+
+def test_nbval_markers_are_alone_on_their_line(notebook: Path) -> None:
+    for cell in code_cells(notebook):
+        for line in source(cell).splitlines():
+            if MARKER.search(line):
+                assert re.fullmatch(r"# NBVAL_(IGNORE_OUTPUT|RAISES_EXCEPTION|SKIP)", line), (
+                    f"nbval ignores a marker with other text on its line: {line!r}")
+
+
+def test_ignored_outputs_are_few_and_assert_instead(notebook: Path) -> None:
+    cells = code_cells(notebook)
+    ignored = [c for c in cells if "# NBVAL_IGNORE_OUTPUT" in source(c)
+               or "nbval-ignore-output" in c.get("metadata", {}).get("tags", [])]
+    assert len(ignored) <= 0.3 * len(cells)
+    for cell in ignored:
+        assert "assert" in source(cell), f"an ignored cell checks nothing:\n{source(cell)}"
+    assert not any("NBVAL_SKIP" in source(c) for c in cells)
+
+
+def test_no_cell_names_an_outside_host(notebook: Path) -> None:
+    for cell in code_cells(notebook):
+        assert not OUTSIDE.search(source(cell)), source(cell)
+
+
+def test_no_stored_error_other_than_expected_ones(notebook: Path) -> None:
+    for cell in code_cells(notebook):
+        expected = "raises-exception" in cell.get("metadata", {}).get("tags", [])
+        errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
+        assert expected or not errors, source(cell)

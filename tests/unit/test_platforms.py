@@ -1,0 +1,111 @@
+"""Platforms: ELF headers, manifest lists as tables, pulls matched to builds (no engine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from labkit import platforms
+from labkit.errors import LabkitError
+
+AMD = "sha256:" + "a" * 64
+ARM = "sha256:" + "b" * 64
+LIST = {
+    "schemaVersion": 2,
+    "mediaType": platforms.MANIFEST_LIST,
+    "manifests": [
+        {"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "size": 528,
+         "digest": AMD, "platform": {"architecture": "amd64", "os": "linux"}},
+        {"mediaType": "application/vnd.docker.distribution.manifest.v2+json", "size": 528,
+         "digest": ARM, "platform": {"architecture": "arm", "os": "linux", "variant": "v7"}},
+    ],
+}
+
+
+def elf(tmp_path: Path, machine: int, little: bool = True) -> Path:
+    head = bytearray(64)
+    head[:4] = b"\x7fELF"
+    head[4] = 2
+    head[5] = 1 if little else 2
+    head[18:20] = machine.to_bytes(2, "little" if little else "big")
+    path = tmp_path / f"bin-{machine}-{little}"
+    path.write_bytes(bytes(head))
+    return path
+
+
+@pytest.mark.parametrize("machine,arch", [(62, "amd64"), (183, "arm64"), (40, "arm"),
+                                          (9999, "machine 9999")])
+def test_elf_arch(tmp_path: Path, machine: int, arch: str) -> None:
+    assert platforms.elf_arch(elf(tmp_path, machine)) == arch
+
+
+def test_elf_arch_big_endian(tmp_path: Path) -> None:
+    assert platforms.elf_arch(elf(tmp_path, 22, little=False)) == "s390x"
+
+
+def test_elf_arch_refuses_a_text_file(tmp_path: Path) -> None:
+    (tmp_path / "x").write_text("#!/bin/sh\n")
+    with pytest.raises(LabkitError, match="not an ELF"):
+        platforms.elf_arch(tmp_path / "x")
+
+
+def test_host_busybox_is_this_machines_arch() -> None:
+    if not Path("/bin/busybox").exists():
+        pytest.skip("busybox-static is not installed")
+    from labkit.rootfs import host_arch
+
+    assert platforms.elf_arch("/bin/busybox") == host_arch()
+
+
+def test_platform_strings_and_short_digests() -> None:
+    assert platforms.platform_string("linux", "arm64") == "linux/arm64"
+    assert platforms.platform_string("linux", "arm", "v7") == "linux/arm/v7"
+    assert platforms.short_digest(AMD) == "sha256:aaaaaaaaaaaa…"
+    assert platforms.short_digest("") == ""
+
+
+def test_manifest_table_names_each_platform_and_its_push() -> None:
+    variants = [platforms.Variant("linux/amd64", "r/t:amd64", "sha256:1", "amd64")]
+    frame = platforms.manifest_frame(LIST, variants, {"r/t:amd64": AMD})
+    assert list(frame["platform"]) == ["linux/amd64", "linux/arm/v7"]
+    assert list(frame["pushed as"]) == ["r/t:amd64", ""]
+    assert list(frame["digest"]) == ["sha256:aaaaaaaaaaaa…", "sha256:bbbbbbbbbbbb…"]
+    assert "pushed as" not in platforms.manifest_frame(LIST).columns
+
+
+def test_a_single_manifest_is_not_a_list() -> None:
+    single = {"schemaVersion": 2,
+              "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+              "config": {}, "layers": []}
+    with pytest.raises(LabkitError, match="not a manifest list"):
+        platforms.manifest_frame(single)
+
+
+def test_platforms_of() -> None:
+    assert platforms.platforms_of(LIST) == ["linux/amd64", "linux/arm/v7"]
+    assert platforms.platforms_of({}) == []
+
+
+def test_manifest_commands_keep_their_state_in_the_given_folder() -> None:
+    argv = platforms.manifest_argv("/tmp/cfg", "inspect", "--insecure", "r/t:multi")
+    assert argv == ["docker", "--config", "/tmp/cfg", "manifest", "inspect", "--insecure",
+                    "r/t:multi"]
+
+
+def test_pull_refuses_anything_but_the_lesson_registry() -> None:
+    with pytest.raises(LabkitError, match="not in the lesson's registry"):
+        platforms.pull(SimpleNamespace(), "docker.io/library/nginx:1.22.1", "linux/arm64")
+
+
+def test_pulls_are_matched_to_builds_by_id() -> None:
+    variants = [platforms.Variant("linux/amd64", "r/t:amd64", "sha256:1", "amd64"),
+                platforms.Variant("linux/arm64", "r/t:arm64", "sha256:2", "arm64")]
+    pulls = [{"asked": "linux/arm64", "image": "r/t:multi", "got": "linux/arm64",
+              "image ID": "sha256:2"},
+             {"asked": "linux/s390x", "image": "r/t:multi", "got": "linux/s390x",
+              "image ID": "sha256:9"}]
+    frame = platforms.pulls_frame(pulls, variants)
+    assert list(frame["same image as"]) == ["r/t:arm64", "(none)"]
+    assert "image ID" not in frame.columns
