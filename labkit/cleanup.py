@@ -41,14 +41,15 @@ def process_start_time(pid: int) -> str:
         return ""
 
 
+def mount_points() -> list[str]:
+    """Every mount point of this mount namespace (the host's, when labkit runs locally)."""
+    text = Path("/proc/self/mountinfo").read_text()
+    return [line.split()[4] for line in text.splitlines() if len(line.split()) > 4]
+
+
 def mounted(target: str) -> bool:
-    """True when something is mounted on this path (host mount namespace)."""
-    target = os.path.realpath(target)
-    try:
-        lines = Path("/proc/1/mountinfo").read_text().splitlines()
-    except OSError:
-        lines = Path("/proc/self/mountinfo").read_text().splitlines()
-    return any(line.split()[4] == target for line in lines if len(line.split()) > 4)
+    """True when something is mounted on this path (a folder or a file)."""
+    return os.path.realpath(target) in mount_points()
 
 
 def _undo_process(e: dict[str, Any]) -> None:
@@ -89,9 +90,11 @@ def _undo_dir(e: dict[str, Any]) -> None:
     path = Path(e["path"])
     root = work_root()
     if path.is_dir() and (path == root or root in path.parents):
-        for sub in sorted(path.rglob("*"), reverse=True):
-            if sub.is_dir() and not sub.is_symlink() and mounted(str(sub)):
-                host().run(["umount", "-l", str(sub)], check=False)
+        inside = os.path.realpath(path) + "/"
+        # Deepest first; files can be mount points too (a daemon's netns files).
+        for point in sorted((m for m in mount_points() if m.startswith(inside)),
+                            key=len, reverse=True):
+            host().run(["umount", "-l", point], check=False)
         shutil.rmtree(path, ignore_errors=True)
 
 

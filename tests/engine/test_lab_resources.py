@@ -169,3 +169,15 @@ def test_ledger_is_gone_after_cleanup(lab: Lab) -> None:
     lab.cleanup()
     assert not lab.ledger.path.exists()
     assert os.path.exists("/var/run/netns") and not Path("/var/run/netns/t-ledger").exists()
+
+
+def test_cleanup_unmounts_files_and_folders_inside_a_lesson_folder(lab: Lab) -> None:
+    folder = lab.workdir("mounts")
+    (folder / "dir").mkdir()
+    (folder / "file").write_text("")
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(folder / "dir")], check=True)
+    subprocess.run(["mount", "--bind", "/etc/hostname", str(folder / "file")], check=True)
+    assert cleanup.mounted(str(folder / "file")) and cleanup.mounted(str(folder / "dir"))
+    lab.cleanup()
+    assert not folder.exists()
+    assert not any(m.startswith(str(folder)) for m in cleanup.mount_points())

@@ -1,0 +1,56 @@
+"""nat against the real engine: -p adds DNAT and a docker-proxy; SNAT and its exemption."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from labkit import nat, netinspect, probes
+from labkit.host import host
+from labkit.lab import Lab
+from labkit.outside import outside_world
+from labkit.registry import free_port
+
+pytestmark = pytest.mark.engine
+
+
+def test_publishing_adds_dnat_rules_and_a_proxy(lab: Lab) -> None:
+    before = nat.snapshot()
+    port = free_port(18180, 18189)
+    web = lab.run("nginx:1.22.1", name="t3-front", ports={"80/tcp": ("127.0.0.1", port)})
+    ip = netinspect.addresses(web)["bridge"]
+    frame = nat.diff(before, nat.snapshot(), mentions=[ip, port])
+    rules = list(frame["rule"])
+    assert any("-j DNAT" in r and f"--dport {port}" in r and f"{ip}:80" in r for r in rules)
+    assert set(frame["change"]) == {"+"} and {"nat", "filter"} <= set(frame["table"])
+    [proxy] = nat.proxies(port)
+    assert proxy.arg("-container-ip") == ip and proxy.arg("-host-ip") == "127.0.0.1"
+    probes.wait_http(f"http://127.0.0.1:{port}/")
+    after_removal = nat.snapshot()
+    web.remove(force=True)
+    gone = nat.diff(after_removal, nat.snapshot(), mentions=[ip, port])
+    assert set(gone["change"]) == {"-"} and len(gone) == len(frame)
+    assert nat.proxies(port) == []
+
+
+def test_masquerade_and_the_exemption(lab: Lab) -> None:
+    world = outside_world(lab)
+    c = lab.run("busybox", ["sleep", "300"], name="t3-snat")
+    ip = netinspect.addresses(c)["bridge"]
+    subnet = netinspect.bridge("docker0").subnet
+    assert nat.masquerade(subnet)
+
+    def seen() -> str:
+        code, out = c.exec_run(["wget", "-qO-", world.url])
+        assert code == 0, out
+        return json.loads(out)["client_address"]
+
+    assert seen() == world.host_address
+    rule = ["-s", f"{ip}/32", "-d", f"{world.server_address}/32", "-j", "RETURN"]
+    with nat.without_masquerade(lab, ip, world.server_address):
+        assert host().run(["iptables", "-t", "nat", "-C", "POSTROUTING", *rule], check=False).ok
+        assert seen() == ip
+    assert not host().run(["iptables", "-t", "nat", "-C", "POSTROUTING", *rule], check=False).ok
+    assert not any(e.get("kind") == "iptables" for e in lab.ledger.entries)
+    assert seen() == world.host_address

@@ -1,0 +1,58 @@
+"""netinspect against the real engine: veth pairs, bridges, modes, host-mode sockets."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from labkit import netinspect, probes, topology
+from labkit.lab import Lab
+from labkit.registry import free_port
+
+pytestmark = pytest.mark.engine
+
+
+def test_veth_pairs_on_docker0_and_a_lesson_network(lab: Lab) -> None:
+    net = lab.network("t3-net", subnet="auto")
+    a = lab.run("busybox", ["sleep", "300"], name="t3-a")
+    b = lab.run("busybox", ["sleep", "300"], name="t3-b", network=net.name)
+    pairs = netinspect.veth_pairs([a, b])
+    assert [(p.container, p.network) for p in pairs] == [(a.name, "bridge"), (b.name, net.name)]
+    assert all(p.matched and p.inside.ifname == "eth0" for p in pairs)
+    docker0 = netinspect.bridge("docker0")
+    assert pairs[0].outside.ifname in docker0.ports and pairs[0].bridge == "docker0"
+    assert pairs[0].gateway == docker0.address.split("/")[0]
+    brname = netinspect.bridge_of(net.name)
+    assert brname == f"br-{net.id[:12]}" and pairs[1].bridge == brname
+    lesson_bridge = netinspect.bridge(brname)
+    assert ipaddress.ip_interface(pairs[1].address) in ipaddress.ip_network(lesson_bridge.subnet)
+    assert netinspect.host_veth(b) == pairs[1].outside.ifname
+    frame = netinspect.networks_frame([net.name, "bridge"], only=[a.name, b.name])
+    assert list(frame["containers"]) == [b.name, a.name]
+    assert frame["gateway"][0] == lesson_bridge.address.split("/")[0]
+    topo = topology.collect([a, b])
+    assert f"{pairs[1].outside.ifname} <-> {b.name} eth0" in topology.describe(topo)
+
+
+def test_modes_and_a_host_mode_listener(lab: Lab) -> None:
+    a = lab.run("busybox", ["sleep", "300"], name="t3-m1")
+    port = free_port(18190, 18199)
+    hostc = lab.run("busybox", ["httpd", "-f", "-p", f"127.0.0.1:{port}", "-h", "/etc"],
+                    name="t3-host", network_mode="host")
+    none = lab.run("busybox", ["sleep", "300"], name="t3-none", network_mode="none")
+    side = lab.run("busybox", ["sleep", "300"], name="t3-side", network_mode=f"container:{a.name}",
+                   dns=None)
+    probes.wait_http(f"http://127.0.0.1:{port}/passwd")
+    assert netinspect.listening(port) == [netinspect.Socket(f"127.0.0.1:{port}", "httpd")]
+    frame = netinspect.modes_frame([a, hostc, none, side]).set_index("container")
+    assert frame.loc[hostc.name, "netns"] == "host"
+    assert frame.loc[hostc.name, "address in inspect"] == "(none)"
+    assert frame.loc[none.name, "netns"] == "own"
+    assert frame.loc[side.name, "netns"] == f"shared with {a.name}"
+    assert frame.loc[side.name, "mode"] == f"container:{a.name}"
+    assert netinspect.addresses(hostc) == {"host": ""}
+    with pytest.raises(Exception, match="no veth pair"):
+        netinspect.host_veth(none)
+    assert probes.ping(side, netinspect.addresses(a)["bridge"])
+    assert not probes.ping(a, "t3-none")  # no DNS on the default bridge

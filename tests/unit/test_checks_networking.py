@@ -1,0 +1,161 @@
+"""checks_networking with fake containers: right answers pass, wrong ones get a hint."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from labkit import checks_networking as checks
+from labkit import netinspect
+
+
+class FakeContainer:
+    def __init__(self, name: str, *, nets: tuple[str, ...] = ("bridge",), status: str = "running",
+                 links: list[str] | None = None, ping_ok: bool = True,
+                 ports: dict[str, Any] | None = None) -> None:
+        self.name, self.status, self.ping_ok = name, status, ping_ok
+        self.pinged: list[str] = []
+        self.attrs = {"NetworkSettings": {"Networks": {n: {} for n in nets},
+                                          "Ports": ports or {}},
+                      "HostConfig": {"Links": links}}
+
+    def exec_run(self, argv: list[str]) -> tuple[int, bytes]:
+        self.pinged.append(argv[-1])
+        return (0 if self.ping_ok else 1), b""
+
+
+@pytest.fixture
+def engine(monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeContainer]:
+    found: dict[str, FakeContainer] = {}
+    monkeypatch.setattr(checks, "_container", found.get)
+    return found
+
+
+def test_reach_by_name_passes_on_a_shared_network(engine: dict[str, FakeContainer]) -> None:
+    engine["a"] = FakeContainer("a", nets=("ex-net",))
+    engine["b"] = FakeContainer("b", nets=("ex-net",))
+    result = checks.check_reach_by_name("a", "b")
+    assert result.passed and "via network ex-net" in result.message
+    assert engine["a"].pinged == ["b"] and engine["b"].pinged == ["a"]
+
+
+def test_reach_by_name_rejects_the_default_bridge_without_asking_dns(
+        engine: dict[str, FakeContainer]) -> None:
+    engine["a"], engine["b"] = FakeContainer("a"), FakeContainer("b")
+    result = checks.check_reach_by_name("a", "b")
+    assert not result.passed and "default bridge has no DNS" in result.message
+    assert "lab.network" in result.hint
+    assert engine["a"].pinged == []  # no lookup that Docker could not answer itself
+
+
+def test_a_link_goes_one_way_only(engine: dict[str, FakeContainer]) -> None:
+    engine["a"] = FakeContainer("a", links=["/b:/a/b"])
+    engine["b"] = FakeContainer("b")
+    result = checks.check_reach_by_name("a", "b")
+    assert not result.passed and result.message.startswith("b has no way to resolve the name a")
+
+
+@pytest.mark.parametrize(("setup", "words"), [
+    ({"a": FakeContainer("a", nets=("n",))}, "no container called b"),
+    ({"a": FakeContainer("a", nets=("n",)), "b": FakeContainer("b", nets=("n",),
+                                                               status="exited")},
+     "b is not running"),
+    ({"a": FakeContainer("a", nets=("n",), ping_ok=False), "b": FakeContainer("b", nets=("n",))},
+     "a cannot reach b by name"),
+])
+def test_reach_by_name_other_wrong_answers(engine: dict[str, FakeContainer],
+                                           setup: dict[str, FakeContainer], words: str) -> None:
+    engine.update(setup)
+    result = checks.check_reach_by_name("a", "b")
+    assert not result.passed and words in result.message and result.hint
+
+
+@pytest.fixture
+def http_port() -> Iterator[int]:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def published(port: int, ip: str = "127.0.0.1") -> dict[str, Any]:
+    return {"80/tcp": [{"HostIp": ip, "HostPort": str(port)}]}
+
+
+def test_published_port_passes_when_a_request_gets_through(
+        engine: dict[str, FakeContainer], http_port: int) -> None:
+    engine["w"] = FakeContainer("w", ports=published(http_port))
+    result = checks.check_published_port("w", http_port)
+    assert result.passed and "HTTP 200" in result.message
+
+
+def test_published_port_rejects_a_missing_or_other_port(engine: dict[str, FakeContainer],
+                                                        http_port: int) -> None:
+    engine["w"] = FakeContainer("w", ports={"80/tcp": None})
+    result = checks.check_published_port("w", http_port)
+    assert not result.passed and "publishes no port" in result.message
+    assert 'ports={"80/tcp": PORT}' in result.hint
+    engine["w"] = FakeContainer("w", ports=published(http_port + 1))
+    assert f"it publishes {http_port + 1}" in checks.check_published_port("w", http_port).message
+
+
+def test_published_port_rejects_all_interfaces(engine: dict[str, FakeContainer]) -> None:
+    engine["w"] = FakeContainer("w", ports=published(18555, "0.0.0.0"))  # noqa: S104
+    result = checks.check_published_port("w", 18555)
+    assert not result.passed and "127.0.0.1 only" in result.hint
+
+
+def test_published_port_without_a_listener(engine: dict[str, FakeContainer]) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    engine["w"] = FakeContainer("w", ports=published(port))
+    result = checks.check_published_port("w", port, wait=0.3)
+    assert not result.passed and "got no answer" in result.message and "80/tcp" in result.hint
+
+
+def test_published_port_unknown_container(engine: dict[str, FakeContainer]) -> None:
+    assert "no container called" in checks.check_published_port("zz", 1).message
+
+
+@pytest.fixture
+def veth_of_c(monkeypatch: pytest.MonkeyPatch, engine: dict[str, FakeContainer]) -> None:
+    engine["c"] = FakeContainer("c")
+    outside = netinspect.Link(11, "veth1111111", "veth", 10, "docker0", "UP", "", ())
+    inside = netinspect.Link(10, "eth0", "veth", 11, None, "UP", "", ())
+    pair = netinspect.VethPair("c", "bridge", "", "", inside, outside, "docker0")
+    monkeypatch.setattr(checks.netinspect, "veth_pairs", lambda cs: [pair])
+
+
+@pytest.mark.usefixtures("veth_of_c")
+def test_host_veth_right_answer() -> None:
+    assert checks.check_host_veth("c", "veth1111111").passed
+    assert checks.check_host_veth("c", " veth1111111@if10 ").passed
+
+
+@pytest.mark.usefixtures("veth_of_c")
+@pytest.mark.parametrize(("answer", "words"), [
+    ("eth0", "the N in eth0@ifN"), ("eth0@if11", "ifindex on the host"),
+    ("docker0", "veth + 7 hex digits"), ("veth2222222", "iflink")])
+def test_host_veth_wrong_answers_get_hints(answer: str, words: str) -> None:
+    result = checks.check_host_veth("c", answer)
+    assert not result.passed and words in result.hint
+
+
+def test_host_veth_of_a_container_without_one(monkeypatch: pytest.MonkeyPatch,
+                                              engine: dict[str, FakeContainer]) -> None:
+    engine["h"] = FakeContainer("h", nets=("host",))
+    monkeypatch.setattr(checks.netinspect, "veth_pairs", lambda cs: [])
+    result = checks.check_host_veth("h", "veth1111111")
+    assert not result.passed and "no veth pair" in result.message

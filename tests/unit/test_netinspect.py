@@ -1,0 +1,110 @@
+"""netinspect: links from `ip -j`, bridges, veth pairs matched both ways, ss parsing."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from labkit import netinspect
+from labkit.errors import LabkitError
+
+
+def link_json(ifindex: int, name: str, *, peer: int | None = None, master: str | None = None,
+              kind: str = "veth", mac: str = "aa:bb:cc:dd:ee:ff",
+              addrs: tuple[tuple[str, int], ...] = (), state: str = "UP") -> dict[str, Any]:
+    item: dict[str, Any] = {"ifindex": ifindex, "ifname": name, "operstate": state,
+                            "address": mac, "linkinfo": {"info_kind": kind} if kind else {},
+                            "addr_info": [{"family": "inet", "local": a, "prefixlen": p}
+                                          for a, p in addrs]
+                            + [{"family": "inet6", "local": "fe80::1", "prefixlen": 64}]}
+    if peer is not None:
+        item["link_index"] = peer
+    if master:
+        item["master"] = master
+    return item
+
+
+HOST = [
+    link_json(1, "lo", kind="", addrs=(("127.0.0.1", 8),), state="UNKNOWN"),
+    link_json(5, "docker0", kind="bridge", addrs=(("172.17.0.1", 16),)),
+    link_json(11, "veth1111111", peer=10, master="docker0"),
+    link_json(13, "veth2222222", peer=12, master="docker0"),
+    link_json(15, "veth3333333", peer=10, master="br-0123456789ab"),  # an index clash elsewhere
+]
+
+
+def test_parse_links_keeps_ipv4_peer_master_and_kind() -> None:
+    links = netinspect.parse_links(HOST)
+    veth = links[2]
+    assert (veth.ifindex, veth.ifname, veth.kind, veth.peer_index, veth.master) == (
+        11, "veth1111111", "veth", 10, "docker0")
+    assert links[1].addresses == ("172.17.0.1/16",)  # the inet6 address is left out
+    assert veth.label == "veth1111111@if10"
+    assert links[0].label == "lo" and links[0].peer_index is None
+
+
+def test_bridge_reads_address_subnet_and_ports() -> None:
+    b = netinspect.bridge("docker0", netinspect.parse_links(HOST))
+    assert b == netinspect.Bridge("docker0", "172.17.0.1/16", "172.17.0.0/16", "UP",
+                                  ("veth1111111", "veth2222222"))
+
+
+def test_unknown_bridge_is_a_learner_error() -> None:
+    with pytest.raises(LabkitError, match="no interface called 'nope'"):
+        netinspect.bridge("nope", netinspect.parse_links(HOST))
+
+
+def fake_container(name: str, pid: int, nets: dict[str, dict[str, Any]],
+                   mode: str = "default") -> SimpleNamespace:
+    return SimpleNamespace(name=name, id=name * 8, attrs={
+        "State": {"Pid": pid}, "HostConfig": {"NetworkMode": mode},
+        "NetworkSettings": {"Networks": nets}})
+
+
+def test_veth_pairs_match_by_mac_and_both_indexes(monkeypatch: pytest.MonkeyPatch) -> None:
+    inside = {
+        100: [link_json(1, "lo", kind=""),
+              link_json(10, "eth0", peer=11, mac="02:42:ac:11:00:02",
+                        addrs=(("172.17.0.2", 16),))],
+        200: [link_json(1, "lo", kind=""),
+              link_json(12, "eth0", peer=13, mac="02:42:ac:11:00:03")],
+    }
+    c1 = fake_container("c1", 100, {"bridge": {"MacAddress": "02:42:AC:11:00:02",
+                                               "IPAddress": "172.17.0.2", "IPPrefixLen": 16,
+                                               "Gateway": "172.17.0.1"}})
+    c2 = fake_container("c2", 200, {"bridge": {"MacAddress": "02:42:ac:11:00:03",
+                                               "IPAddress": "172.17.0.3", "IPPrefixLen": 16,
+                                               "Gateway": "172.17.0.1"}})
+    monkeypatch.setattr(netinspect, "get_container", lambda c: c)
+    monkeypatch.setattr(netinspect, "netns_links", lambda pid: netinspect.parse_links(inside[pid]))
+    pairs = netinspect.veth_pairs([c1, c2], netinspect.parse_links(HOST))
+    assert [(p.container, p.inside.label, p.outside.ifname, p.bridge) for p in pairs] == [
+        ("c1", "eth0@if11", "veth1111111", "docker0"),
+        ("c2", "eth0@if13", "veth2222222", "docker0")]
+    assert all(p.matched for p in pairs)
+    frame = netinspect.pairs_frame(pairs)
+    assert list(frame["host veth"]) == ["veth1111111@if10", "veth2222222@if12"]
+    assert list(frame["address"]) == ["172.17.0.2/16", "172.17.0.3/16"]
+
+
+def test_a_pair_whose_ends_disagree_is_not_matched() -> None:
+    inside = netinspect.parse_links([link_json(10, "eth0", peer=15)])[0]
+    outside = netinspect.parse_links([HOST[2]])[0]  # veth1111111: ifindex 11, peer 10
+    pair = netinspect.VethPair("c", "bridge", "", "", inside, outside, "docker0")
+    assert not pair.matched
+
+
+def test_stopped_container_has_no_pid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(netinspect, "get_container", lambda c: c)
+    with pytest.raises(LabkitError, match="not running"):
+        netinspect.container_pid(fake_container("c9", 0, {}))
+
+
+def test_parse_ss_takes_address_and_program() -> None:
+    text = ('LISTEN 0      9      127.0.0.1:18120      0.0.0.0:*    '
+            'users:(("httpd",pid=4242,fd=3))\n'
+            'LISTEN 0      4096   127.0.0.1:18081      0.0.0.0:*\n')
+    assert netinspect.parse_ss(text) == [netinspect.Socket("127.0.0.1:18120", "httpd"),
+                                         netinspect.Socket("127.0.0.1:18081", "")]
