@@ -189,13 +189,14 @@ def dockerd_major() -> int:
         return 0
 
 
-def start(lab: Lab, bip: str = "192.0.2.1/24", *, name: str = "bip-lab",
+def start(lab: Lab, bip: str = "192.168.1.1/24", *, name: str = "bip-lab",
           timeout: float = 60) -> Throwaway:
     """Start a throwaway dockerd (and its own containerd) in a new netns with --config-file.
 
     Args:
         lab: the lesson; every process, the netns and the folder are recorded in its ledger.
-        bip: docker0's address and prefix for this engine (a documentation range by default).
+        bip: docker0's address and prefix for this engine (the lecture's 192.168.1.1/24 by
+            default; it lives in the throwaway's own netns, so it cannot clash with a real LAN).
         name: the netns's name.
         timeout: seconds to wait for the engine to answer.
 

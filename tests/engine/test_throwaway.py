@@ -23,16 +23,16 @@ def _shim_socket(engine: throwaway.Throwaway, container_id: str) -> Path:
 
 def test_bip_on_a_throwaway_engine_leaves_no_trace(lab: Lab) -> None:
     docker0_before = netinspect.bridge("docker0").address
-    engine = throwaway.start(lab, bip="192.0.2.1/24", name="t3-bip")
+    engine = throwaway.start(lab, bip="192.168.1.1/24", name="t3-bip")
     try:
-        assert engine.docker0() == "192.0.2.1/24"
+        assert engine.docker0() == "192.168.1.1/24"
         assert engine.client.info()["DockerRootDir"] == str(engine.root / "data")
         with pytest.raises(LabkitError, match="load it first"):
             engine.run("busybox", ["true"])  # never a pull
         assert engine.load("busybox") == "busybox:latest"
         box = engine.run("busybox", ["sleep", "300"])
         address = ipaddress.ip_address(box.attrs["NetworkSettings"]["IPAddress"])
-        assert address in ipaddress.ip_network("192.0.2.0/24")
+        assert address in ipaddress.ip_network("192.168.1.0/24")
         shim = _shim_socket(engine, box.id)
         assert shim.exists()
         assert netinspect.bridge("docker0").address == docker0_before
@@ -46,7 +46,7 @@ def test_bip_on_a_throwaway_engine_leaves_no_trace(lab: Lab) -> None:
 
 
 def test_a_crashed_lesson_is_cleaned_from_the_ledger(lab: Lab) -> None:
-    engine = throwaway.start(lab, bip="192.0.2.1/24", name="t3-bip2")
+    engine = throwaway.start(lab, bip="192.168.1.1/24", name="t3-bip2")
     pids = dict(engine.pids)
     lab.cleanup()  # as `labkit clean` would after a crashed kernel, without engine.stop()
     assert not any(engine._alive(name) for name in pids)

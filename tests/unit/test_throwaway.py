@@ -12,21 +12,21 @@ from labkit.errors import LabkitError
 
 
 def test_config_sets_bip_and_a_quick_shutdown(tmp_path: Path) -> None:
-    assert throwaway.config("192.0.2.1/24", 20, True, tmp_path) == {
-        "bip": "192.0.2.1/24", "shutdown-timeout": 2}
+    assert throwaway.config("192.168.1.1/24", 20, True, tmp_path) == {
+        "bip": "192.168.1.1/24", "shutdown-timeout": 2}
 
 
 def test_old_dockerd_without_a_key_keeps_it_in_the_lesson_folder(tmp_path: Path) -> None:
-    conf = throwaway.config("192.0.2.1/24", 20, False, tmp_path)
+    conf = throwaway.config("192.168.1.1/24", 20, False, tmp_path)
     assert conf["deprecated-key-path"] == str(tmp_path / "key.json")
     # A newer dockerd neither writes the key nor knows the setting.
-    assert "deprecated-key-path" not in throwaway.config("192.0.2.1/24", 24, False, tmp_path)
+    assert "deprecated-key-path" not in throwaway.config("192.168.1.1/24", 24, False, tmp_path)
 
 
 def test_bip_must_be_an_address_not_the_network(tmp_path: Path) -> None:
     with pytest.raises(LabkitError) as err:
-        throwaway.config("192.0.2.0/24", 20, True, tmp_path)
-    assert "192.0.2.1/24" in err.value.hint
+        throwaway.config("192.168.1.0/24", 20, True, tmp_path)
+    assert "192.168.1.1/24" in err.value.hint
 
 
 def test_containerd_config_keeps_everything_in_the_folder() -> None:
