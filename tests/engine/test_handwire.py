@@ -1,0 +1,41 @@
+"""labkit.handwire against the real engine: a --network=none container wired by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from labkit import handwire, nsenter
+from labkit.host import host
+from labkit.lab import Lab
+from labkit.outside import outside_world
+
+pytestmark = pytest.mark.engine
+
+
+def test_wire_reach_and_undo(lab: Lab) -> None:
+    net = handwire.lesson_network(lab, "t-hw-net")
+    assert net.ip_range == handwire.split_subnet(net.subnet)
+    peer = lab.run("busybox", ["sleep", "300"], name="t-hw-peer", network=net.name)
+    box = lab.run("busybox", ["sleep", "300"], name="t-hw-box", network_mode="none")
+    wiring = handwire.wire(lab, box, net, netns="t-hw-ns", ends=("t-hw-a", "t-hw-b"))
+    assert wiring.address == f"{net.spare_address()}/24"
+    links = host().json(["ip", "-j", "link", "show", "master", net.bridge])
+    assert wiring.host_end in {x["ifname"] for x in links}
+    assert handwire.reaches(box, net.gateway)
+    assert handwire.reaches(box, handwire.container_address(peer, net))
+    assert handwire.docker_knows(net) == [peer.name]  # Docker never learns of our wiring
+    world = outside_world(lab)
+    status, body = handwire.http_get(box, world.server_address, world.server_port)
+    assert status.startswith("HTTP/1.0 200") and world.host_address in body
+    handwire.unwire(wiring)
+    assert set(nsenter.interfaces(wiring.pid)) == {"lo"}
+    assert not host().run(["ip", "link", "show", wiring.host_end], check=False).ok
+
+
+def test_a_container_with_eth0_is_refused(lab: Lab) -> None:
+    from labkit.errors import LabkitError
+
+    net = handwire.lesson_network(lab, "t-hw-net2")
+    box = lab.run("busybox", ["sleep", "300"], name="t-hw-eth0", network=net.name)
+    with pytest.raises(LabkitError, match="already has an eth0"):
+        handwire.wire(lab, box, net, netns="t-hw-ns2", ends=("t-hw-c", "t-hw-d"))

@@ -1,0 +1,52 @@
+"""labkit.nsenter against the real engine: nsenter and ip netns, shown and checked."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from labkit import namespaces, nsenter
+from labkit.host import host
+from labkit.lab import Lab
+
+pytestmark = pytest.mark.engine
+
+
+def test_nsenter_sees_the_address_docker_reports(lab: Lab,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    box = lab.run("busybox", ["sleep", "300"], name="t-nsenter")
+    pid = nsenter.inspect_pid(box)
+    assert pid == namespaces.container_pid(box)
+    assert f"host PID {pid}" in capsys.readouterr().out
+    table = nsenter.inspect_vs_nsenter(box)
+    assert table["same"].all()
+    assert set(nsenter.interfaces(pid)) == {"lo", "eth0"}
+    assert not nsenter.same_netns_as_here(pid)
+
+
+def test_the_hosts_namespace_is_this_notebooks() -> None:
+    table = nsenter.host_view(namespaces.host_process().pid)
+    assert table.loc["lo", "answer"] == "127.0.0.1/8"
+    assert table.loc["same net namespace as this notebook", "answer"] is True
+    assert nsenter.same_netns_as_here(os.getpid())
+
+
+def test_ip_netns_add_list_exec_delete(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    ns = nsenter.netns_add(lab, "t-nstest")
+    nsenter.netns_list([ns])
+    assert capsys.readouterr().out.splitlines() == [
+        f"$ ip netns add {ns}", "$ ip netns list", ns, "(only this lesson's namespaces are shown)"]
+    inside = host().run(["ip", "netns", "exec", ns, "ip", "-o", "link"]).stdout
+    assert inside.count("\n") == 1 and "lo:" in inside
+    host().run(["ip", "netns", "delete", ns])
+    gone = host().run(["ip", "netns", "exec", ns, "true"], check=False)
+    assert not gone.ok and "No such file or directory" in gone.stderr
+
+
+def test_docker_exec_shows_the_command(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    box = lab.run("busybox", ["sleep", "300"], name="t-exec", network_mode="none")
+    nsenter.docker_exec(box, ["ip", "-o", "link"])
+    out = capsys.readouterr().out
+    assert out.startswith(f"$ docker exec {box.name} ip -o link\n")
+    assert "lo:" in out and "eth0" not in out

@@ -1,0 +1,148 @@
+"""labkit.handwire without an engine: addresses, and every wiring step shown as it runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from labkit import handwire
+from labkit.errors import LabkitError
+
+from .fakes_ch04 import FakeContainer, FakeHost
+
+NET = handwire.LessonNetwork("net0", "10.213.7.0/24", "10.213.7.0/25", "10.213.7.1",
+                             "br-0123456789ab")
+
+
+class FakeLab:
+    """Records what a lesson would have recorded; names are never taken."""
+
+    def __init__(self) -> None:
+        self.recorded: list[tuple[str, Any]] = []
+
+    def name(self, base: str, kind: str = "container") -> str:
+        return base
+
+    def symlink(self, link: str, points_to: str) -> Path:
+        self.recorded.append(("symlink", (link, points_to)))
+        return Path(link)
+
+    def veth(self, name: str, peer: str) -> tuple[str, str]:
+        self.recorded.append(("link", name))
+        return name, peer
+
+
+def test_ip_range_is_the_lower_half() -> None:
+    assert handwire.split_subnet("10.213.7.0/24") == "10.213.7.0/25"
+
+
+def test_spare_addresses_are_outside_dockers_range() -> None:
+    assert NET.spare_address() == "10.213.7.254"
+    assert NET.spare_address(1) == "10.213.7.253"
+    assert NET.prefixlen == 24
+    with pytest.raises(LabkitError, match="no spare address"):
+        NET.spare_address(200)
+
+
+@pytest.mark.parametrize("address,message", [
+    ("10.9.9.9", "not in net0's subnet"),
+    ("10.213.7.x", "not an IPv4 address"),
+    ("10.213.7.5", "range Docker hands out"),
+    ("10.213.7.1", "range Docker hands out"),
+])
+def test_check_address_refuses_what_would_clash(address: str, message: str) -> None:
+    with pytest.raises(LabkitError, match=message) as info:
+        handwire.check_address(NET, address)
+    assert "10.213.7.254" in info.value.hint
+    handwire.check_address(NET, "10.213.7.200")
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
+    host = FakeHost({("ip", "netns", "exec", "nonet", "ip", "-o", "link"): "1: lo: <LOOPBACK>"})
+    monkeypatch.setattr(handwire, "host", lambda: host)
+    monkeypatch.setattr(handwire, "require_root", lambda: None)
+    return host
+
+
+def test_wire_runs_and_shows_every_step_of_the_notes(
+        fake: FakeHost, capsys: pytest.CaptureFixture[str]) -> None:
+    lab = FakeLab()
+    wiring = handwire.wire(lab, FakeContainer("nonet", pid=4242), NET)  # type: ignore[arg-type]
+    inside = ("ip", "netns", "exec", "nonet")
+    expected = [
+        ("ip", "link", "set", "vetha", "master", "br-0123456789ab"),
+        ("ip", "link", "set", "vetha", "up"),
+        ("ip", "link", "set", "vethb", "netns", "nonet"),
+        (*inside, "ip", "link", "set", "dev", "vethb", "name", "eth0"),
+        (*inside, "ip", "link", "set", "eth0", "up"),
+        (*inside, "ip", "addr", "add", "10.213.7.254/24", "dev", "eth0"),
+        (*inside, "ip", "route", "add", "default", "via", "10.213.7.1"),
+    ]
+    assert fake.calls[1:] == expected
+    assert lab.recorded == [("symlink", ("/var/run/netns/nonet", "/proc/4242/ns/net")),
+                            ("link", "vetha")]
+    shown = [line[2:] for line in capsys.readouterr().out.splitlines() if line.startswith("$ ")]
+    assert shown[:3] == ["mkdir -p /var/run/netns",
+                         "ln -s /proc/4242/ns/net /var/run/netns/nonet",
+                         "ip link add vetha type veth peer name vethb"]
+    assert shown[3:] == [" ".join(argv) for argv in expected]
+    assert wiring == handwire.Wiring("nonet", 4242, "nonet", "vetha", "10.213.7.254/24",
+                                     "10.213.7.1")
+
+
+def test_wire_refuses_a_container_that_has_eth0(fake: FakeHost) -> None:
+    fake.answers[("ip", "netns", "exec", "nonet", "ip", "-o", "link")] = "2: eth0@if9: <UP>"
+    with pytest.raises(LabkitError, match="already has an eth0"):
+        handwire.wire(FakeLab(), FakeContainer("nonet"), NET)  # type: ignore[arg-type]
+
+
+def test_unwire_deletes_the_pair_and_the_name(fake: FakeHost) -> None:
+    handwire.unwire(handwire.Wiring("nonet", 1, "nonet", "vetha", "10.213.7.254/24", "x"))
+    assert fake.calls == [("ip", "link", "delete", "vetha"), ("rm", "/var/run/netns/nonet")]
+
+
+def test_http_get_keeps_status_and_body(monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    seen: list[list[str]] = []
+
+    def run_in(container: Any, argv: list[str]) -> tuple[int, str]:
+        seen.append(argv)
+        return 0, "HTTP/1.0 200 OK\r\nDate: today\r\n\r\n{\"client_address\": \"203.0.113.1\"}\n"
+
+    monkeypatch.setattr(handwire, "run_in", run_in)
+    handwire.fetch(FakeContainer("nonet"), "198.51.100.10", 8080)
+    assert seen[0][-2:] == ["198.51.100.10", "8080"]  # arguments, not part of the script
+    assert "198.51.100.10" not in seen[0][2]
+    out = capsys.readouterr().out
+    assert out.endswith('HTTP/1.0 200 OK\n{"client_address": "203.0.113.1"}\n')
+    assert "Date" not in out
+
+
+def test_http_get_without_an_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(handwire, "run_in", lambda c, argv: (1, ""))
+    assert handwire.http_get(FakeContainer("nonet"), "198.51.100.10", 8080) == ("", "")
+
+
+def test_reaches_is_the_exit_code_of_one_ping(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr(handwire, "run_in", lambda c, argv: (seen.append(argv), (0, ""))[1])
+    assert handwire.reaches(FakeContainer("nonet"), "10.213.7.1") is True
+    assert seen == [["ping", "-c", "1", "-W", "2", "10.213.7.1"]]
+    monkeypatch.setattr(handwire, "run_in", lambda c, argv: (1, ""))
+    assert handwire.reaches(FakeContainer("nonet"), "10.213.7.1") is False
+
+
+def test_network_table_names_the_spare_address() -> None:
+    table = NET.to_frame()
+    assert table.loc["spare address (ours)", "value"] == "10.213.7.254"
+    assert table.loc["ip range (Docker's)", "value"] == "10.213.7.0/25"
+
+
+def test_container_address_explains_a_missing_network() -> None:
+    box = FakeContainer("c3", networks={"net0": {"IPAddress": "10.213.7.2"}})
+    assert handwire.container_address(box, NET) == "10.213.7.2"
+    with pytest.raises(LabkitError, match="not on net0"):
+        handwire.container_address(FakeContainer("c9"), NET)

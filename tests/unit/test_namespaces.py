@@ -1,0 +1,125 @@
+"""labkit.namespaces without an engine: links, the matrix, the heatmap, lsns' owners."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+import pandas as pd
+import pytest
+
+from labkit import namespaces
+from labkit.errors import LabkitError
+
+from .fakes_ch04 import FakeContainer, FakeHost, readlink_answer
+
+matplotlib.use("Agg")
+
+HOST = {t: 4026531830 + i for i, t in enumerate(namespaces.TYPES)}
+C1 = {**HOST, **{t: 4026532100 + i for i, t in enumerate(["ipc", "mnt", "net", "pid", "uts"])}}
+HOSTNET = {**HOST, **{t: 4026532200 + i for i, t in enumerate(["ipc", "mnt", "pid", "uts"])}}
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
+    table = {2: HOST, 10: C1, 11: C1, 20: HOSTNET}
+    host = FakeHost({("readlink",): readlink_answer(table)},
+                    files={"/proc/1/comm": "init\n", "/proc/2/comm": "kthreadd\n"})
+    monkeypatch.setattr(namespaces, "host", lambda: host)
+    return host
+
+
+def test_parse_links_reads_type_and_inode() -> None:
+    text = "net:[4026531840]\nuser:[4026531837]\nnot a link\n"
+    assert namespaces.parse_links(text) == {"net": 4026531840, "user": 4026531837}
+
+
+def test_ns_types_explains_each_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = FakeHost({("ls", "/proc/self/ns"): "uts\nnet\nfuture_ns\n"})
+    monkeypatch.setattr(namespaces, "host", lambda: host)
+    table = namespaces.ns_types()
+    assert list(table["type"]) == ["future_ns", "net", "uts"]
+    assert table.set_index("type").loc["net", "flag"] == "CLONE_NEWNET"
+    assert "not described" in table.set_index("type").loc["future_ns", "isolates"]
+
+
+def test_read_ns_explains_an_unreadable_process(fake: FakeHost) -> None:
+    assert namespaces.read_ns(10)["net"] == C1["net"]
+    with pytest.raises(LabkitError, match="Permission denied") as info:
+        namespaces.read_ns(1)
+    assert "root" in info.value.hint
+
+
+def test_host_process_falls_back_to_kthreadd_when_pid_1_hides(fake: FakeHost) -> None:
+    host = namespaces.host_process()
+    assert (host.pid, host.command) == (2, "kthreadd")
+    assert "hides" in str(host)
+
+
+def test_host_process_is_pid_1_when_readable(fake: FakeHost) -> None:
+    fake.answers[("readlink",)] = readlink_answer({1: HOST})
+    assert namespaces.host_process().pid == 1
+
+
+def test_matrix_names_the_first_process_in_each_namespace(fake: FakeHost) -> None:
+    m = namespaces.ns_matrix({"host": 2, "c1": 10, "c1's child": 11, "hostnet": 20})
+    words = m.to_frame()
+    assert words.loc["c1", "net"] == "c1" and words.loc["c1's child", "net"] == "c1"
+    assert words.loc["hostnet", "net"] == "host" and words.loc["hostnet", "uts"] == "hostnet"
+    assert set(words.loc["c1", ["user", "time", "cgroup"]]) == {"host"}
+    assert m.shared("host", "hostnet") == ["cgroup", "net", "time", "user"]
+    assert m.shared("c1", "c1's child") == list(namespaces.TYPES)
+    sharing = m.sharing("host")
+    assert sharing.loc["hostnet", "its own"] == "ipc, mnt, pid, uts"
+    assert sharing.loc["host", "its own"] == "-"
+
+
+def test_shared_namespaces_compares_links(fake: FakeHost) -> None:
+    assert namespaces.shared_namespaces(10, 20) == ["cgroup", "time", "user"]
+
+
+def test_heatmap_labels_every_cell(fake: FakeHost) -> None:
+    m = namespaces.ns_matrix({"host": 2, "c1": 10, "hostnet": 20})
+    fig = namespaces.heatmap(m)
+    ax = fig.axes[0]
+    assert len(ax.texts) == 3 * len(namespaces.TYPES)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["host", "c1", "hostnet"]
+    # the host's namespaces share one colour: the first of the palette
+    codes = ax.images[0].get_array()
+    assert codes[0].tolist() == [0] * len(namespaces.TYPES) and codes[1][3] != 0
+
+
+def test_container_pid_refuses_a_stopped_container() -> None:
+    assert namespaces.container_pid(FakeContainer("c1", pid=77)) == 77
+    with pytest.raises(LabkitError, match="not running") as info:
+        namespaces.container_pid(FakeContainer("c1", running=False))
+    assert "docker start c1" in info.value.hint
+
+
+def test_child_pids_reads_every_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = FakeHost({("ls", "/proc/10/task"): "10\n12\n",
+                     ("cat", "/proc/10/task/10/children"): "31 30 ",
+                     ("cat", "/proc/10/task/12/children"): ""})
+    monkeypatch.setattr(namespaces, "host", lambda: host)
+    assert namespaces.child_pids(10) == [30, 31]
+
+
+def test_lsns_picks_out_the_host_and_the_lessons_containers(
+        fake: FakeHost, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [{"ns": HOST["net"], "type": "net", "nprocs": 90, "pid": 2, "user": "root",
+             "command": "kthreadd"},
+            {"ns": C1["net"], "type": "net", "nprocs": 2, "pid": 10, "user": "root",
+             "command": "sh"},
+            {"ns": HOSTNET["uts"], "type": "uts", "nprocs": 1, "pid": 20, "user": "root",
+             "command": "sleep"},
+            {"ns": 4026539999, "type": "mnt", "nprocs": 1, "pid": 500, "user": "root",
+             "command": "someone else"}]
+    fake.answers[("lsns", "-J")] = json.dumps({"namespaces": rows})
+    monkeypatch.setattr(namespaces, "lesson_containers", lambda lab: [
+        FakeContainer("c1", pid=10), FakeContainer("hostnet", pid=20)])
+    table = namespaces.lsns(lab=object())
+    assert list(table["owner"]) == ["host", "c1", "hostnet", ""]
+    mine = namespaces.lesson_rows(table)
+    assert list(mine["owner"]) == ["c1", "hostnet"]
+    assert list(mine.columns) == ["owner", "type", "ns", "nprocs", "command"]
+    assert isinstance(mine, pd.DataFrame)

@@ -1,0 +1,99 @@
+"""labkit.nsenter without an engine: commands, filtered listings, the two address views."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from labkit import nsenter
+
+from .fakes_ch04 import FakeContainer, FakeHost
+
+LINKS = [{"ifname": "lo", "addr_info": [{"local": "127.0.0.1", "prefixlen": 8},
+                                        {"local": "::1", "prefixlen": 128}]},
+         {"ifname": "eth0", "addr_info": [{"local": "172.17.0.2", "prefixlen": 16}]}]
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
+    host = FakeHost()
+    monkeypatch.setattr(nsenter, "host", lambda: host)
+    monkeypatch.setattr(nsenter, "require_root", lambda: None)
+    return host
+
+
+def test_enter_argv_joins_only_the_network_namespace() -> None:
+    assert nsenter.enter_argv(42, ["ip", "addr"]) == ["nsenter", "-t", "42", "-n", "ip", "addr"]
+
+
+def test_interfaces_here_and_inside(fake: FakeHost) -> None:
+    fake.answers[("nsenter", "-t", "42", "-n", "ip", "-j", "addr")] = json.dumps(LINKS)
+    fake.answers[("ip", "-j", "addr")] = json.dumps(LINKS[:1])
+    assert nsenter.interfaces(42) == {"lo": ["127.0.0.1/8", "::1/128"],
+                                      "eth0": ["172.17.0.2/16"]}
+    assert list(nsenter.interfaces()) == ["lo"]
+
+
+def test_inspect_pid_shows_the_command(fake: FakeHost, capsys: pytest.CaptureFixture[str]) -> None:
+    fake.answers[("docker", "inspect")] = "4242\n"
+    assert nsenter.inspect_pid(FakeContainer("c1")) == 4242
+    assert capsys.readouterr().out == (
+        "$ docker inspect -f '{{.State.Pid}}' c1\nhost PID 4242\n")
+
+
+def test_inspect_vs_nsenter_finds_the_same_address(fake: FakeHost) -> None:
+    fake.answers[("nsenter", "-t", "4242")] = json.dumps(LINKS)
+    box = FakeContainer("c1", networks={"bridge": {"IPAddress": "172.17.0.2",
+                                                   "IPPrefixLen": 16}})
+    row = nsenter.inspect_vs_nsenter(box).iloc[0]
+    assert (row["docker inspect"], row["nsenter ... ip addr"], row["same"]) == (
+        "172.17.0.2/16", "172.17.0.2/16", True)
+    box.attrs["NetworkSettings"]["Networks"]["bridge"]["IPAddress"] = "172.17.0.9"
+    assert not nsenter.inspect_vs_nsenter(box).iloc[0]["same"]
+
+
+def test_host_view_reads_again_while_interfaces_come_and_go(
+        fake: FakeHost, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[Any] = [{"lo": ["127.0.0.1/8"], "veth1": []}, {"lo": ["127.0.0.1/8"]},
+                        {"lo": ["127.0.0.1/8", "::1/128"]}, {"lo": []}]
+    monkeypatch.setattr(nsenter, "interfaces", lambda pid=None: reads.pop(0))
+    monkeypatch.setattr(nsenter, "same_netns_as_here", lambda pid: True)
+    monkeypatch.setattr(nsenter.time, "sleep", lambda s: None)
+    table = nsenter.host_view(2)
+    assert table.loc["lo", "answer"] == "127.0.0.1/8"
+    assert table.loc["same interface names as `ip addr` here", "answer"] is True
+    assert reads == []
+
+
+def test_same_netns_compares_the_links(fake: FakeHost) -> None:
+    fake.answers[("readlink",)] = "net:[1]\nnet:[1]\n"
+    assert nsenter.same_netns_as_here(5)
+    fake.answers[("readlink",)] = "net:[1]\nnet:[2]\n"
+    assert not nsenter.same_netns_as_here(5)
+
+
+def test_netns_list_shows_only_the_lessons(fake: FakeHost,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    fake.answers[("ip", "netns", "list")] = "someone (id: 0)\nnonet (id: 3)\nnstest\n"
+    nsenter.netns_list(["nstest", "nonet"])
+    assert capsys.readouterr().out.splitlines() == [
+        "$ ip netns list", "nonet (id: 3)", "nstest", "(only this lesson's namespaces are shown)"]
+
+
+def test_netns_add_goes_through_the_lab(capsys: pytest.CaptureFixture[str]) -> None:
+    class Lab:
+        def netns(self, name: str) -> str:
+            return f"{name}-s0a1b2c"
+
+    assert nsenter.netns_add(Lab(), "nstest") == "nstest-s0a1b2c"
+    assert capsys.readouterr().out == "$ ip netns add nstest-s0a1b2c\n"
+
+
+def test_docker_exec_reports_a_failure(monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(nsenter, "run_in", lambda c, argv: (127, "sh: nope: not found\n"))
+    nsenter.docker_exec(FakeContainer("c1"), ["nope"])
+    assert capsys.readouterr().out.splitlines() == [
+        "$ docker exec c1 nope", "sh: nope: not found", "(exit code 127)"]

@@ -1,0 +1,75 @@
+"""labkit.pidns without an engine: /proc/PID/status, the two views, signals from the host."""
+
+from __future__ import annotations
+
+import pytest
+
+from labkit import pidns
+from labkit.errors import LabkitError
+
+from .fakes_ch04 import FakeContainer, FakeHost
+
+STATUS = "Name:\tsleep\nState:\tS (sleeping)\nPid:\t4242\nPPid:\t4200\nNSpid:\t4242\t1\n"
+
+
+def test_parse_status() -> None:
+    fields = pidns.parse_status(STATUS)
+    assert fields["NSpid"].split() == ["4242", "1"] and fields["PPid"] == "4200"
+
+
+def test_pid_view_from_the_host_and_from_inside(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = FakeHost(files={"/proc/4242/status": STATUS, "/proc/4200/comm": "containerd-shim\n"})
+    monkeypatch.setattr(pidns, "host", lambda: host)
+    view = pidns.pid_view(FakeContainer("c2", pid=4242))
+    assert (view.host_pid, view.inner_pid, view.parent, view.parent_pid) == (
+        4242, 1, "containerd-shim", 4200)
+    frame = view.to_frame()
+    assert list(frame["number"]) == ["PID 1", "host PID 4242"]
+    assert frame.loc["on the host", "parent"] == "containerd-shim"
+
+
+class StoppingContainer(FakeContainer):
+    """Running until `stop_after` reloads, then exited with 137."""
+
+    def __init__(self, stop_after: int | None) -> None:
+        super().__init__("c2", pid=4242)
+        self.stop_after, self.reloads = stop_after, 0
+
+    def reload(self) -> None:
+        self.reloads += 1
+        if self.stop_after is not None and self.reloads > self.stop_after:
+            self.attrs["State"].update(Running=False, Status="exited", ExitCode=137)
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
+    host = FakeHost()
+    monkeypatch.setattr(pidns, "host", lambda: host)
+    monkeypatch.setattr(pidns, "require_root", lambda: None)
+    monkeypatch.setattr(pidns.time, "sleep", lambda s: None)
+    return host
+
+
+def test_kill_shows_the_command_and_the_state_after(
+        fake: FakeHost, capsys: pytest.CaptureFixture[str]) -> None:
+    pidns.kill_from_host(StoppingContainer(stop_after=2), "kill")
+    assert fake.calls == [("kill", "-KILL", "4242")]
+    assert capsys.readouterr().out.splitlines() == [
+        "$ kill -KILL 4242", "c2: exited (exit code 137)"]
+
+
+def test_kill_says_when_the_container_kept_running(
+        fake: FakeHost, capsys: pytest.CaptureFixture[str]) -> None:
+    pidns.kill_from_host(StoppingContainer(stop_after=None), "SIGTERM", wait=0)
+    assert capsys.readouterr().out.splitlines()[-1] == "c2: running after 0 s"
+
+
+def test_kill_refuses_what_is_not_a_signal(fake: FakeHost) -> None:
+    with pytest.raises(LabkitError, match="not a signal name"):
+        pidns.kill_from_host(FakeContainer("c2"), "NOPE")
+    with pytest.raises(LabkitError, match="not running"):
+        pidns.kill_from_host(FakeContainer("c2", running=False), "TERM")
+    with pytest.raises(LabkitError, match="not started by a lesson") as info:
+        pidns.kill_from_host(FakeContainer("someones", lesson=False), "KILL")
+    assert "lab.run" in info.value.hint
+    assert fake.calls == []
