@@ -133,25 +133,19 @@ class Host:
 
         if input is not None:
             raise LabkitError("Standard input is not supported through the host helper.")
-        import docker.errors
-
-        try:
-            out = client().containers.run(
-                HELPER_IMAGE,
-                helper_command(argv),
-                cap_add=HELPER_CAPS,
-                security_opt=["seccomp=unconfined", "apparmor=unconfined"],
-                pid_mode="host",
-                network_mode="host",
-                labels={HELPER_LABEL: "1"},
-                remove=True,
-                stdout=True,
-                stderr=False,
-            )
-            return Result(argv, 0, out.decode(errors="replace"), "")
-        except docker.errors.ContainerError as exc:
-            err = exc.stderr.decode(errors="replace") if exc.stderr else ""
-            return Result(argv, exc.exit_status, "", err)
+        helper = client().containers.create(
+            HELPER_IMAGE, helper_command(argv), cap_add=HELPER_CAPS,
+            security_opt=["seccomp=unconfined", "apparmor=unconfined"],
+            pid_mode="host", network_mode="host", labels={HELPER_LABEL: "1"},
+        )
+        try:  # removed however it ends, even when it cannot start
+            helper.start()
+            code = int(helper.wait(timeout=timeout).get("StatusCode", 1))
+            out = helper.logs(stdout=True, stderr=False).decode(errors="replace")
+            err = helper.logs(stdout=False, stderr=True).decode(errors="replace")
+            return Result(argv, code, out, err)
+        finally:
+            helper.remove(force=True)
 
 
 # Run inside the helper container (constant text; the command arrives as "$@", never

@@ -55,20 +55,34 @@ def test_arguments_are_never_given_to_a_shell() -> None:
     assert out == "$(id); rm -rf /\n"
 
 
-def test_helper_mode_runs_a_privileged_container(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[Any, ...]] = []
+def test_helper_mode_runs_a_short_lived_container(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[tuple[Any, ...]] = []
+    removed: list[bool] = []
 
-    def run(image: str, command: list[str], **kwargs: Any) -> bytes:
-        calls.append((image, command, kwargs))
-        return b"[]"
+    class Helper:
+        def start(self) -> None:
+            pass
 
-    fake = SimpleNamespace(containers=SimpleNamespace(run=run))
+        def wait(self, timeout: float) -> dict[str, int]:
+            return {"StatusCode": 0}
+
+        def logs(self, stdout: bool, stderr: bool) -> bytes:
+            return b"[]" if stdout else b""
+
+        def remove(self, force: bool) -> None:
+            removed.append(force)
+
+    def create(image: str, command: list[str], **kwargs: Any) -> Helper:
+        made.append((image, command, kwargs))
+        return Helper()
+
+    fake = SimpleNamespace(containers=SimpleNamespace(create=create))
     import labkit.engine
 
     monkeypatch.setattr(labkit.engine, "client", lambda: fake)
     assert host_mod.Host("helper").json(["ip", "-j", "link"]) == []
-    image, command, kwargs = calls[0]
+    image, command, kwargs = made[0]
     assert image == host_mod.HELPER_IMAGE
     assert command[-3:] == ["ip", "-j", "link"] and command[0] == "sh"
     assert "SYS_ADMIN" in kwargs["cap_add"] and kwargs["pid_mode"] == "host"
-    assert kwargs["network_mode"] == "host" and kwargs["remove"]
+    assert kwargs["network_mode"] == "host" and removed == [True]
