@@ -39,3 +39,9 @@ def test_warnings_do_not_block() -> None:
             doctor.Check("image: redis:7.0", False, "missing", "labkit images", blocking=False)]
     assert doctor.can_run(rows)
     assert [r.status for r in rows] == ["ok", "warn"]
+
+
+def test_engine_down_leaves_an_engine_labkit_did_not_start(monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path) -> None:
+    monkeypatch.setenv("LABKIT_STATE_DIR", str(tmp_path))
+    assert "leaving it alone" in engine.down(progress=lambda m: None)
