@@ -142,11 +142,17 @@ def _entries(saved: SavedImage) -> list[tuple[str, str, str]]:
         if path.is_dir():
             size = f"{sum(1 for _ in path.rglob('*') if _.is_file())} files"
         elif path.exists():
-            size = f"{path.stat().st_size:,} bytes"
+            size = _about(path.stat().st_size)
         else:
             continue
         rows.append((name + ("/" if path.is_dir() else ""), size, meaning))
     return rows
+
+
+def _about(size: int) -> str:
+    """Small files exactly; larger ones to the kB. A config's size moves by a few bytes from
+    build to build: its timestamps drop trailing zeros of their nanoseconds."""
+    return f"{size:,} bytes" if size < 1000 else f"about {round(size / 1000)} kB"
 
 
 def where_things_are() -> pd.DataFrame:

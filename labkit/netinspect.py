@@ -16,6 +16,7 @@ import docker.errors
 import pandas as pd
 from docker.models.containers import Container
 
+from . import namespaces
 from .engine import client
 from .errors import LabkitError, friendly
 from .host import host
@@ -159,12 +160,8 @@ class VethPair:
 
 
 def container_pid(container: Container | str) -> int:
-    """The host PID of a running container's first process."""
-    c = get_container(container)
-    pid = int(c.attrs["State"].get("Pid") or 0)
-    if not pid:
-        raise LabkitError(f"Container {c.name} is not running.", f"start it: docker start {c.name}")
-    return pid
+    """The host PID of a running container's first process (by object or name)."""
+    return namespaces.container_pid(get_container(container))
 
 
 def veth_pairs(containers: Iterable[Container | str],

@@ -58,7 +58,7 @@ def test_unknown_bridge_is_a_learner_error() -> None:
 
 def fake_container(name: str, pid: int, nets: dict[str, dict[str, Any]],
                    mode: str = "default") -> SimpleNamespace:
-    return SimpleNamespace(name=name, id=name * 8, attrs={
+    return SimpleNamespace(name=name, id=name * 8, reload=lambda: None, attrs={
         "State": {"Pid": pid}, "HostConfig": {"NetworkMode": mode},
         "NetworkSettings": {"Networks": nets}})
 
