@@ -45,3 +45,24 @@ def test_engine_down_leaves_an_engine_labkit_did_not_start(monkeypatch: pytest.M
                                                            tmp_path) -> None:
     monkeypatch.setenv("LABKIT_STATE_DIR", str(tmp_path))
     assert "leaving it alone" in engine.down(progress=lambda m: None)
+
+
+def test_engine_up_without_root_says_to_use_sudo(monkeypatch: pytest.MonkeyPatch) -> None:
+    from labkit import errors, settings
+
+    monkeypatch.setattr(engine, "reachable", lambda: False)
+    monkeypatch.setattr(settings, "is_root", lambda: False)
+    monkeypatch.setattr(engine.platform, "system", lambda: "Linux")
+    with pytest.raises(errors.NotRoot) as info:
+        engine.up(progress=lambda m: None)
+    assert "sudo labkit engine up" in info.value.hint
+
+
+def test_engine_up_elsewhere_points_to_docker_desktop(monkeypatch: pytest.MonkeyPatch) -> None:
+    from labkit import errors
+
+    monkeypatch.setattr(engine, "reachable", lambda: False)
+    monkeypatch.setattr(engine.platform, "system", lambda: "Darwin")
+    with pytest.raises(errors.EngineUnavailable) as info:
+        engine.up(progress=lambda m: None)
+    assert "Docker Desktop" in info.value.hint
