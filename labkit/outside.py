@@ -21,9 +21,25 @@ from .lab import Lab
 from .subnets import used_networks
 
 # Small on purpose: a machine may really talk to other documentation addresses (some sandboxes
-# put their egress proxy at one), and a lesson must not capture that traffic.
-LINK_NET = ipaddress.ip_network("203.0.113.0/30")
-SERVER = ipaddress.ip_address("198.51.100.10")
+# put their egress proxy at one), and a lesson must not capture that traffic. A few slots, so
+# two chapters open at once each get a world of their own: (link /30, server address).
+SLOTS = tuple((ipaddress.ip_network(f"203.0.113.{4 * i}/30"),
+               ipaddress.ip_address(f"198.51.100.{10 + i}")) for i in range(4))
+
+
+def free_slot(used: list[ipaddress.IPv4Network]) -> tuple[ipaddress.IPv4Network,
+                                                           ipaddress.IPv4Address]:
+    """The first (link, server) pair that overlaps nothing in use.
+
+    Raises:
+        NameTaken: every slot is taken (other lessons' worlds, or this machine's own routes).
+    """
+    for link, server in SLOTS:
+        if not any(n.overlaps(link) or server in n for n in used):
+            return link, server
+    raise NameTaken("Every outside-world address the course may use is taken on this machine.",
+                    "close the other chapters' notebooks (their lab.cleanup() frees them), or "
+                    "run `labkit clean`")
 
 
 @dataclass(frozen=True)
@@ -59,33 +75,32 @@ class OutsideWorld:
 def outside_world(lab: Lab, *, name: str = "outside", port: int = 8080) -> OutsideWorld:
     """Create the outside world: netns, veth pair, addresses, routes, and an echo server.
 
-    The host routes one address, 198.51.100.10, into the namespace over a /30 link, so
+    The host routes one address (198.51.100.10) into the namespace over a /30 link, so
     containers reach it the way they would reach the Internet: through their gateway, the
     host, and Docker's MASQUERADE rule.
     Everything is recorded in the lab's ledger and removed by `lab.cleanup()`.
 
+    The first world on a machine gets 203.0.113.0/30 and 198.51.100.10; one made while another
+    exists takes the next slot.
+
     Raises:
-        NameTaken: the documentation subnets are already in use on this machine.
+        NameTaken: no slot is free.
     """
     require_root()
-    server_net = ipaddress.ip_network(f"{SERVER}/32")
-    busy = [n for n in used_networks() if n.overlaps(LINK_NET) or n.overlaps(server_net)]
-    if busy:
-        raise NameTaken(f"This machine already uses {busy[0]}, which the lesson needs.",
-                        "remove that route or network, or run the lesson on another machine")
-    hosts = list(LINK_NET.hosts())
+    link_net, server_ip = free_slot(used_networks())
+    hosts = list(link_net.hosts())
     host_addr, link_addr = str(hosts[0]), str(hosts[1])
-    server = str(SERVER)
+    server = str(server_ip)
     ns = lab.netns(name)
     host_if, ns_if = lab.veth("out-host", "out-ns")
     run = host().run
     run(["ip", "link", "set", ns_if, "netns", ns])
-    run(["ip", "addr", "add", f"{host_addr}/{LINK_NET.prefixlen}", "dev", host_if])
+    run(["ip", "addr", "add", f"{host_addr}/{link_net.prefixlen}", "dev", host_if])
     run(["ip", "link", "set", host_if, "up"])
     inside = ["ip", "netns", "exec", ns]
     run([*inside, "ip", "link", "set", "lo", "up"])
     run([*inside, "ip", "link", "set", ns_if, "name", "eth0"])
-    run([*inside, "ip", "addr", "add", f"{link_addr}/{LINK_NET.prefixlen}", "dev", "eth0"])
+    run([*inside, "ip", "addr", "add", f"{link_addr}/{link_net.prefixlen}", "dev", "eth0"])
     run([*inside, "ip", "link", "set", "eth0", "up"])
     run([*inside, "ip", "addr", "add", f"{server}/32", "dev", "lo"])
     run([*inside, "ip", "route", "add", "default", "via", host_addr])

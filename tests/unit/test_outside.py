@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from labkit import outside
+from labkit.errors import NameTaken
+
+
+def net(text: str) -> ipaddress.IPv4Network:
+    return ipaddress.ip_network(text)
+
+
+def test_the_first_world_gets_the_first_slot() -> None:
+    link, server = outside.free_slot([net("172.17.0.0/16"), net("192.0.2.0/24")])
+    assert (str(link), str(server)) == ("203.0.113.0/30", "198.51.100.10")
+
+
+def test_a_second_world_takes_the_next_slot() -> None:
+    used = [net("203.0.113.0/30"), net("198.51.100.10/32")]
+    link, server = outside.free_slot(used)
+    assert (str(link), str(server)) == ("203.0.113.4/30", "198.51.100.11")
+
+
+def test_a_machine_route_over_the_range_blocks_every_slot() -> None:
+    with pytest.raises(NameTaken) as info:
+        outside.free_slot([net("198.51.100.0/24")])
+    assert "labkit clean" in info.value.hint
+
+
+def test_slots_never_reach_a_proxy_at_203_0_113_80() -> None:
+    proxy = ipaddress.ip_address("203.0.113.80")
+    assert not any(proxy in link for link, _ in outside.SLOTS)
