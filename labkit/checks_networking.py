@@ -15,7 +15,7 @@ import time
 import docker.errors
 from docker.models.containers import Container
 
-from . import netinspect
+from . import netinspect, probes
 from .engine import client
 from .errors import LabkitError
 from .exercises import CheckResult, failed, passed
@@ -80,12 +80,7 @@ def _get_status(port: int, wait: float) -> tuple[int | None, str]:
     deadline = time.monotonic() + wait
     while True:
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            try:
-                conn.request("GET", "/")
-                return conn.getresponse().status, ""
-            finally:
-                conn.close()
+            return probes.http_get(f"http://127.0.0.1:{port}/")[0], ""
         except (OSError, http.client.HTTPException) as exc:
             if time.monotonic() >= deadline:
                 return None, type(exc).__name__
