@@ -81,7 +81,7 @@ def check_spa_config(lab: Lab, folder: str | Path) -> CheckResult:
 IGNORE = "01.2 .dockerignore"
 KEEP_LOG = "logs/audit.log"
 IGNORE_FILES = {
-    "Dockerfile": "FROM busybox\nCOPY . /app/\n",
+    "Dockerfile": "FROM labkit/busybox\nCOPY . /app/\n",
     "README.md": "# service\n",
     "src/app.py": "print('hi')\n",
     "src/util.py": "X = 1\n",
@@ -171,7 +171,8 @@ def check_platforms(registry: LocalRegistry, name: str, answer: object) -> Check
 
 LAYERS = "01.4 a change without a layer"
 LAYER_FILES = {
-    "Dockerfile": 'FROM busybox\nCOPY greeting.txt /greeting.txt\nCMD ["cat", "/greeting.txt"]\n',
+    "Dockerfile": ('FROM labkit/busybox\nCOPY greeting.txt /greeting.txt\n'
+                   'CMD ["cat", "/greeting.txt"]\n'),
     "greeting.txt": "hello from a layer\n",
 }
 

@@ -55,7 +55,7 @@ def check_reach_by_name(first: str, second: str) -> CheckResult:
     missing = [n for n, c in ((first, a), (second, b)) if c is None]
     if missing or a is None or b is None:
         return failed(ex, f"there is no container called {missing[0]}.",
-                      "start two busybox containers with lab.run(..., name=...)")
+                      "start two labkit/busybox containers with lab.run(..., name=...)")
     not_running = [c.name for c in (a, b) if c.status != "running"]
     if not_running:
         return failed(ex, f"{not_running[0]} is not running.",
@@ -69,7 +69,7 @@ def check_reach_by_name(first: str, second: str) -> CheckResult:
                           "(network=...)")
         if not _ping(src, dst.name):
             return failed(ex, f"{src.name} cannot reach {dst.name} by name.",
-                          "use busybox containers (they have ping), both running on one "
+                          "use labkit/busybox containers (they have ping), both running on one "
                           "user-defined network")
     via = f"network {sorted(shared)[0]}" if shared else "--link"
     return passed(ex, f"{a.name} and {b.name} reach each other by name (via {via}).")
@@ -99,7 +99,7 @@ def check_published_port(container: str, host_port: int, wait: float = 5) -> Che
     c = _container(container)
     if c is None:
         return failed(ex, f"there is no container called {container}.",
-                      'start nginx:1.22.1 with lab.run(..., ports={"80/tcp": PORT})')
+                      'start labkit/nginx:1.22.1 with lab.run(..., ports={"80/tcp": PORT})')
     ports = c.attrs["NetworkSettings"].get("Ports") or {}
     mapped = {cport: b for cport, binds in ports.items() for b in (binds or [])
               if b.get("HostPort") == str(host_port)}

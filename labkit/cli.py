@@ -51,7 +51,11 @@ def _cmd_images(args: argparse.Namespace) -> int:
     from .engine import client
 
     client()
-    images.ensure(args.names or None, rebuild=args.rebuild, progress=lambda m: print("  " + m))
+    done = images.ensure(args.names or None, rebuild=args.rebuild,
+                         progress=lambda m: print("  " + m))
+    for st in done:
+        if st.state != "present":
+            print(f"  {st.name}: {st.state} in {st.seconds:.1f} s")
     print(text_table(images.table(args.names or None)))
     return 0
 
@@ -90,8 +94,8 @@ def parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_cmd_engine)
 
     i = sub.add_parser("images", help="make sure the course images exist locally",
-                       description="Present: done. Missing: pull (offline mode off) or build "
-                                   "here from Debian packages.")
+                       description="Present: done. Missing, or built from an older recipe: "
+                                   "built here from Debian packages (never pulled).")
     i.add_argument("names", nargs="*", help="only these images (default: all)")
     i.add_argument("--rebuild", action="store_true",
                    help="build again the images labkit built itself")

@@ -30,7 +30,7 @@ node_modules/
 !node_modules/myapp/
 """
 
-SAMPLE_DOCKERFILE = "FROM busybox\nCOPY . /ctx/\n"
+SAMPLE_DOCKERFILE = "FROM labkit/busybox\nCOPY . /ctx/\n"
 
 SAMPLE_FILES: dict[str, str] = {
     "README.md": "# demo\n",
@@ -136,7 +136,7 @@ def files_in_image(lab: Lab, image: str, path: str = "/ctx") -> list[str]:
                       network_mode="none")
     except docker.errors.ContainerError as exc:
         raise LabkitError(f"Could not list {path} in {image}.",
-                          "the image needs busybox's find (build it FROM busybox)") from exc
+                          "the image needs busybox's find (build it FROM labkit/busybox)") from exc
     prefix = path.rstrip("/") + "/"
     return sorted(line.removeprefix(prefix) for line in bytes(out).decode().splitlines()
                   if line.startswith(prefix))

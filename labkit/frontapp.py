@@ -1,6 +1,6 @@
 """The front-end app of chapter 01: its files, and what its nginx answers over HTTP.
 
-Taught in: 01-building-images (a front-end image on nginx:1.22.1, fetched from Python).
+Taught in: 01-building-images (a front-end image on labkit/nginx:1.22.1, fetched from Python).
 """
 
 from __future__ import annotations

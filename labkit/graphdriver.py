@@ -298,10 +298,11 @@ def short_names(container: Container) -> pd.DataFrame:
 # -- the live mount ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class OverlayMount:
-    """One overlay mount as the kernel lists it in /proc/1/mountinfo.
+    """A running container's root filesystem as the kernel lists it in its mountinfo.
 
     Attributes:
-        target: where it is mounted (MergedDir).
+        target: where it is mounted as the engine sees it (MergedDir), or "/" when the engine
+            reports no MergedDir (the containerd image store).
         options: its superblock options: lowerdir, upperdir, workdir, ...
         data_bytes: length of the option string the kernel received (at most one page).
     """
@@ -327,24 +328,36 @@ def parse_mountinfo(line: str) -> tuple[str, str, str]:
 def overlay_mount(container: Container, mountinfo: str | None = None) -> OverlayMount:
     """The kernel's record of a running container's overlay mount.
 
+    It is read from the container's own mount table (`/proc/<its PID>/mountinfo`, where the
+    overlay is "/"), not from the engine's: some engines mount it in a mount namespace of their
+    own, where the host's table never shows it.
+
     Args:
         container: a running container.
-        mountinfo: the text of /proc/1/mountinfo (read when not given).
+        mountinfo: the text of its /proc/PID/mountinfo (read when not given).
 
     Raises:
-        LabkitError: the container is not running (its merged folder is not mounted).
+        LabkitError: the container is not running, or its root is not an overlay.
     """
-    merged = of_container(container).merged_dir
-    text = mountinfo if mountinfo is not None else Path("/proc/1/mountinfo").read_text()
-    for line in text.splitlines():
+    with friendly():
+        container.reload()
+    pid = int(container.attrs.get("State", {}).get("Pid") or 0)
+    if mountinfo is None:
+        if not pid:
+            raise LabkitError(f"{container.name} is not running, so nothing is mounted for it.",
+                              "start the container: its overlay is mounted only while it runs")
+        mountinfo = host().read_text(f"/proc/{pid}/mountinfo")
+    merged = GraphDriver.from_attrs(container.attrs).merged_dir or "/"
+    for line in mountinfo.splitlines():
         target, fstype, opts = parse_mountinfo(line)
-        if target == merged and fstype == "overlay":
+        if target == "/" and fstype == "overlay":
             pairs = [o.partition("=") for o in opts.split(",")]
             options = {k: v for k, _, v in pairs if k in {"lowerdir", "upperdir", "workdir"}}
             data = ",".join(f"{k}={v}" for k, v in options.items())
-            return OverlayMount(target, options, len(data))
-    raise LabkitError(f"{container.name} has no overlay mount.",
-                      "start the container: MergedDir is mounted only while it runs")
+            return OverlayMount(merged, options, len(data))
+    raise LabkitError(f"{container.name}'s root filesystem is not an overlay mount.",
+                      "the course's storage lessons need the overlay2 driver or the overlayfs "
+                      "snapshotter (`labkit doctor` shows which storage this engine uses)")
 
 
 def option_budget(container: Container) -> pd.DataFrame:

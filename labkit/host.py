@@ -19,7 +19,7 @@ from typing import Any
 from . import settings
 from .errors import CommandFailed, HostToolMissing, LabkitError, NotRoot
 
-HELPER_IMAGE = "busybox"
+HELPER_IMAGE = "labkit/busybox"  # a course image (labkit images), never the learner's busybox
 HELPER_LABEL = "io.labkit.host-helper"
 
 

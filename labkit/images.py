@@ -1,7 +1,11 @@
-"""The course images: make sure each exists locally, pulling or building it from Debian.
+"""The course images: make sure each exists locally, built here from Debian packages.
 
-Taught in: 00-preflight (`labkit images`). A present image costs one API call; a missing one
-is pulled (online mode) or built here with a real `docker build` from Debian packages.
+Taught in: 00-preflight (`labkit images`). The images stand in for Docker Hub's `nginx:1.22.1`,
+`redis:7.0`, ... under names of their own (`labkit/nginx:1.22.1`, ...), so a learner's own
+official images are never replaced, retagged or mistaken for them. They are always built here
+with a real `docker build`, never pulled (a pulled image would have another layout than the one
+the chapters show). A present image costs one API call; one under a `labkit/` name that labkit
+did not build is never touched.
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from pathlib import Path
 import docker.errors
 import pandas as pd
 
-from . import labels, rootfs, settings
+from . import labels, rootfs
 from .build import build_image
 from .engine import client
-from .errors import UnknownImage, friendly
+from .errors import LabkitError, UnknownImage, friendly
 
 Progress = Callable[[str], None]
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"
+NAMESPACE = "labkit/"
 
 
 @dataclass(frozen=True)
@@ -32,20 +37,19 @@ class Recipe:
     """How to make one course image without a registry.
 
     Attributes:
-        name: the name learners type, e.g. "nginx:1.22.1".
-        aliases: further tags for the same image.
+        name: the image's name, in the course's own namespace, e.g. "labkit/nginx:1.22.1".
         kind: "busybox" (FROM scratch, busybox-static), "debootstrap" (a whole tree),
             or "delta" (FROM base, adding the files that `packages` bring).
         packages: Debian packages the image adds.
         base: the image a "delta" recipe builds on.
         assets: the folder of labkit/assets/images holding its Dockerfile.
         version_of: the package whose version the image reports.
+        teaches: which chapters use it, for the table.
     """
 
     name: str
     kind: str
     assets: str
-    aliases: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()
     base: str | None = None
     version_of: str = ""
@@ -58,6 +62,8 @@ class Recipe:
         for path in sorted(_walk(folder)):
             h.update(path.encode())
             h.update((folder / path).read_bytes())
+        if self.base:  # a new base means a new image on top of it
+            h.update(RECIPES[self.base].fingerprint().encode())
         return h.hexdigest()[:16]
 
 
@@ -70,29 +76,39 @@ def _walk(folder, prefix: str = "") -> Iterable[str]:  # type: ignore[no-untyped
 
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in [
-    Recipe("busybox", "busybox", "busybox", aliases=("busybox:latest",),
-           version_of="busybox-static", teaches="all chapters: a tiny shell with ip, nc, httpd"),
-    Recipe("debian:bookworm", "debootstrap", "debian", aliases=("debian:12",),
-           version_of="base-files", teaches="the base layer the other images share"),
-    Recipe("nginx:1.22.1", "delta", "nginx", packages=("nginx",), base="debian:bookworm",
-           version_of="nginx", teaches="01 front-end image, 03 networking, 04 namespaces"),
-    Recipe("redis:7.0", "delta", "redis", aliases=("redis:latest",), packages=("redis-server",),
-           base="debian:bookworm", version_of="redis-server",
+    Recipe("labkit/busybox", "busybox", "busybox", version_of="busybox-static",
+           teaches="all chapters: a tiny shell with ip, nc, httpd"),
+    Recipe("labkit/debian:bookworm", "debootstrap", "debian", version_of="base-files",
+           teaches="the base layer the other images share"),
+    Recipe("labkit/nginx:1.22.1", "delta", "nginx", packages=("nginx",),
+           base="labkit/debian:bookworm", version_of="nginx",
+           teaches="01 front-end image, 03 networking, 04 namespaces"),
+    Recipe("labkit/redis:7.0", "delta", "redis", packages=("redis-server",),
+           base="labkit/debian:bookworm", version_of="redis-server",
            teaches="02 image storage, 03 the two-tier app's database"),
-    Recipe("python:3.11-slim", "delta", "python", packages=("python3",),
-           base="debian:bookworm", version_of="python3", teaches="03 the two-tier app's web tier"),
-    Recipe("registry:2", "delta", "registry", aliases=("registry:2.8",),
-           packages=("docker-registry",), base="debian:bookworm", version_of="docker-registry",
+    Recipe("labkit/python:3.11-slim", "delta", "python", packages=("python3",),
+           base="labkit/debian:bookworm", version_of="python3",
+           teaches="03 the two-tier app's web tier"),
+    Recipe("labkit/registry:2", "delta", "registry", packages=("docker-registry",),
+           base="labkit/debian:bookworm", version_of="docker-registry",
            teaches="01 multi-platform images, 02 layers on the wire"),
 ]}
 
-ALIASES = {alias: r.name for r in RECIPES.values() for alias in (r.name, *r.aliases)}
-ALIASES.update({"redis": "redis:7.0", "nginx": "nginx:1.22.1", "debian": "debian:bookworm",
-                "python": "python:3.11-slim", "registry": "registry:2"})
+
+def _short_forms(name: str) -> tuple[str, ...]:
+    """What a learner may type for a course image: its name, without its tag, without labkit/."""
+    repo, _, tag = name.rpartition(":") if ":" in name else (name, "", "latest")
+    bare = repo.removeprefix(NAMESPACE)
+    return (name, f"{repo}:{tag}", repo, bare)
+
+
+# Every form resolves to a labkit/ name; `redis:7.0` or `redis:latest` (Docker Hub's names,
+# perhaps the learner's own images) are deliberately not among them.
+ALIASES = {form: r.name for r in RECIPES.values() for form in _short_forms(r.name)}
 
 
 def recipe_for(name: str) -> Recipe:
-    """The recipe behind an image name a learner types (`redis`, `nginx:1.22.1`, ...).
+    """The recipe behind a course image's name (`labkit/redis:7.0`, also `labkit/redis`, `redis`).
 
     Raises:
         UnknownImage: the course has no such image.
@@ -109,14 +125,24 @@ def recipe_for(name: str) -> Recipe:
 
 @dataclass(frozen=True)
 class ImageStatus:
-    """Where a course image came from this time."""
+    """A course image as the engine has it, or where it came from this time.
+
+    `state` is "present" (built by labkit from the current recipe), "built" (just now),
+    "stale" (built by labkit from an older recipe: rebuilt by `ensure`) or "foreign" (an image
+    under the course's name that labkit did not build: never used, never replaced).
+    """
 
     name: str
-    state: str  # "present", "pulled" or "built"
+    state: str
     built_locally: bool
     source: str
     seconds: float
     image_id: str = field(repr=False, default="")
+
+    @property
+    def usable(self) -> bool:
+        """Whether the course can use it as it is."""
+        return self.state in {"present", "built"}
 
 
 def _get(name: str):  # type: ignore[no-untyped-def]
@@ -127,30 +153,44 @@ def _get(name: str):  # type: ignore[no-untyped-def]
 
 
 def status(name: str) -> ImageStatus | None:
-    """The course image as it is now, or None when the engine lacks it."""
+    """The course image as it is now, or None when the engine lacks it (see ImageStatus)."""
     recipe = recipe_for(name)
     image = _get(recipe.name)
     if image is None:
         return None
     lbl = image.labels or {}
-    local = lbl.get(labels.BUILT_LOCALLY) == "true" and lbl.get(labels.RECIPE, "").startswith(
+    ours = lbl.get(labels.BUILT_LOCALLY) == "true" and lbl.get(labels.RECIPE, "").startswith(
         recipe.name + "@")
-    source = lbl.get(labels.SOURCE, "pulled from a registry") if local else (
-        "pulled from a registry, or the learner's own")
-    return ImageStatus(recipe.name, "present", local, source, 0.0, image.id)
+    if not ours:
+        return ImageStatus(recipe.name, "foreign", False, "not built by labkit", 0.0, image.id)
+    current = lbl.get(labels.RECIPE) == f"{recipe.name}@{recipe.fingerprint()}"
+    return ImageStatus(recipe.name, "present" if current else "stale", True,
+                       lbl.get(labels.SOURCE, "built on this machine"), 0.0, image.id)
+
+
+def foreign_image(name: str) -> LabkitError:
+    """The error for an image under a course name that labkit did not build."""
+    return LabkitError(
+        f"The engine has an image called {name!r} that labkit did not build; the course will "
+        "neither use nor replace it.",
+        f"if it is yours, give it another name (`docker tag {name} NEW-NAME`), then remove "
+        f"this name (`docker rmi {name}`) and run `labkit images`")
 
 
 def ensure(names: Iterable[str] | None = None, *, progress: Progress = print,
            rebuild: bool = False) -> list[ImageStatus]:
-    """Make sure each course image exists locally.
+    """Make sure each course image exists locally, built by labkit from its current recipe.
 
-    Present: done. Missing: pulled when offline mode is off and a registry answers, otherwise
-    built on this machine. A "delta" image first makes sure its base exists.
+    Present: done. Missing, or built by labkit from an older recipe: built on this machine
+    (never pulled, offline mode or not). A "delta" image first makes sure its base exists.
 
     Args:
         names: which images (default: all course images).
         progress: called with a line for each slow step.
         rebuild: build again even when present (only images labkit built itself).
+
+    Raises:
+        LabkitError: an image under a course name was not built by labkit (left untouched).
     """
     wanted = [recipe_for(n).name for n in (names if names is not None else RECIPES)]
     done: dict[str, ImageStatus] = {}
@@ -179,31 +219,30 @@ def _ensure_one(recipe: Recipe, done: dict[str, ImageStatus], progress: Progress
         return done[recipe.name]
     started = time.monotonic()
     current = status(recipe.name)
-    if current is not None and not (rebuild and current.built_locally):
+    if current is not None and current.state == "foreign":
+        raise foreign_image(recipe.name)
+    if current is not None and current.state == "present" and not rebuild:
         done[recipe.name] = current
         return current
-    if current is None and not settings.offline() and _pull(recipe, progress):
-        result = ImageStatus(recipe.name, "pulled", False, "pulled from a registry",
-                             time.monotonic() - started, _get(recipe.name).id)
-        done[recipe.name] = result
-        return result
     if recipe.base:
         _ensure_one(RECIPES[recipe.base], done, progress, False)
+    if current is not None and current.state == "stale":
+        progress(f"{recipe.name} was built from an older recipe; building it again")
     image_id, source = _build(recipe, progress)
+    if current is not None and current.image_id != image_id:
+        _drop_old(current.image_id)
     result = ImageStatus(recipe.name, "built", True, source, time.monotonic() - started, image_id)
     done[recipe.name] = result
     return result
 
 
-def _pull(recipe: Recipe, progress: Progress) -> bool:
-    progress(f"pulling {recipe.name}")
+def _drop_old(image_id: str) -> None:
+    """Remove labkit's own older build once it has no name left, unless something uses it."""
     try:
-        repo, tag = recipe.name.split(":") if ":" in recipe.name else (recipe.name, "latest")
-        client().images.pull(repo, tag=tag)
-        return True
-    except Exception as exc:  # noqa: BLE001 - any failure falls back to a local build
-        progress(f"could not pull {recipe.name} ({type(exc).__name__}); building it here")
-        return False
+        if not client().images.get(image_id).tags:
+            client().images.remove(image_id)
+    except docker.errors.APIError:  # gone already, or a container or image builds on it
+        pass
 
 
 def _context(recipe: Recipe) -> Path:
@@ -216,10 +255,14 @@ def _context(recipe: Recipe) -> Path:
     return path
 
 
+def _tree_dir(name: str) -> Path:
+    return rootfs.cache_dir() / "trees" / name.replace(":", "_").replace("/", "_")
+
+
 def base_tree(base: str, progress: Progress) -> Path:
     """The files of a base image, unpacked (cached per image ID), to diff a new layer against."""
     image = client().images.get(base)
-    tree = rootfs.cache_dir() / "trees" / base.replace(":", "_").replace("/", "_")
+    tree = _tree_dir(base)
     marker = tree.with_suffix(".id")
     if tree.is_dir() and marker.exists() and marker.read_text() == image.id:
         return tree
@@ -256,7 +299,7 @@ def _build(recipe: Recipe, progress: Progress) -> tuple[str, str]:
             rootfs.make_tar(work, context / "rootfs.tar")
             version = rootfs.package_version(recipe.version_of, work)
             # Keep the tree: images built on this one diff against it.
-            tree = rootfs.cache_dir() / "trees" / recipe.name.replace(":", "_")
+            tree = _tree_dir(recipe.name)
         elif recipe.kind == "delta":
             assert recipe.base is not None
             base = base_tree(recipe.base, progress)
@@ -270,7 +313,7 @@ def _build(recipe: Recipe, progress: Progress) -> tuple[str, str]:
         source = f"built on this machine from Debian bookworm: {recipe.version_of} {version}"
         progress(f"docker build -t {recipe.name} ({source})")
         result = build_image(
-            context, [recipe.name, *recipe.aliases], progress=None,
+            context, recipe.name, progress=None,
             labels={labels.BUILT_LOCALLY: "true", labels.SOURCE: source,
                     labels.RECIPE: f"{recipe.name}@{recipe.fingerprint()}"},
         )
@@ -293,7 +336,7 @@ def upstream_version(debian_version: str) -> str:
 
 
 def table(names: Iterable[str] | None = None) -> pd.DataFrame:
-    """The course images as a table: present or not, built here or pulled, from which package."""
+    """The course images as a table: present or not, built here, from which Debian package."""
     rows = []
     for name in (names if names is not None else RECIPES):
         recipe = recipe_for(name)
@@ -304,12 +347,17 @@ def table(names: Iterable[str] | None = None) -> pd.DataFrame:
             version = upstream_version(st.source.rsplit(" ", 1)[-1])
         origin = (f"debootstrap --variant=minbase {rootfs.SUITE}" if recipe.kind == "debootstrap"
                   else f"Debian package {recipe.version_of} {version}")
+        if st is None:
+            origin = "missing: run `labkit images`"
+        elif st.state == "foreign":
+            origin = "not built by labkit: rename it, then run `labkit images`"
+        elif st.state == "stale":
+            origin = "built from an older recipe: run `labkit images`"
         rows.append({
             "image": recipe.name,
-            "present": st is not None,
+            "present": st is not None and st.usable,
             "built here": bool(st and st.built_locally),
-            "from": (origin if version else
-                     (st.source if st else "missing: run `labkit images`")),
+            "from": origin,
             "used in": recipe.teaches,
         })
     return pd.DataFrame(rows)

@@ -21,7 +21,7 @@ from docker.models.volumes import Volume
 from . import build as build_mod
 from . import cleanup, labels
 from .engine import client
-from .errors import LabkitError, NameTaken, friendly
+from .errors import LabkitError, NameTaken, UnknownImage, friendly
 from .host import host, require_root
 from .ledger import Ledger
 
@@ -129,7 +129,7 @@ class Lab:
         a name that Docker cannot answer itself never becomes a query to a real DNS server.
 
         Args:
-            image: the image name, e.g. "nginx:1.22.1".
+            image: the image name, e.g. "labkit/nginx:1.22.1".
             command: the command to run instead of the image's CMD.
             name: the container's name (made unique if a learner's container has it).
             ports: {"80/tcp": port or (LOOPBACK, port) or None for a random port}.
@@ -326,22 +326,32 @@ class Lab:
 
 
 def require_local_image(image: str) -> None:
-    """Make sure the engine has `image` without ever pulling from a public registry.
+    """Make sure the engine has `image` without ever pulling from a registry.
 
-    A course image that is missing is prepared (built here if offline); anything else must
-    already exist locally.
+    A course image (`labkit/nginx:1.22.1`, ...) that is missing is built here; anything else
+    must already exist locally.
 
     Raises:
         UnknownImage: neither the engine nor the course knows the image.
     """
     from . import images
 
-    try:
-        client().images.get(image)
-        return
-    except docker.errors.ImageNotFound:
-        pass
-    images.ensure([image])  # raises UnknownImage for names the course does not know
+    course = images.ALIASES.get(image)
+    if course is not None and image.startswith(images.NAMESPACE):
+        images.ensure([course])  # only an image labkit built counts; raises for any other
+        if image in (course, f"{course}:latest"):
+            return
+    else:
+        try:
+            client().images.get(image)
+            return
+        except docker.errors.ImageNotFound:
+            pass
+        course = images.recipe_for(image).name  # raises UnknownImage for unknown names
+        images.ensure([course])
+    # e.g. `redis` or `labkit/redis`: the course's image has a name and tag of its own
+    raise UnknownImage(f"There is no image called {image!r} here.",
+                       f"the course's image is {course!r}: use that name")
 
 
 def loopback_ports(ports: Mapping[str, Any] | None) -> dict[str, Any] | None:

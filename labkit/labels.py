@@ -10,7 +10,7 @@ CHAPTER = "io.labkit.chapter"
 SESSION = "io.labkit.session"
 COURSE_VALUE = "docker-internals-workbook"
 
-# On course images (nginx:1.22.1, redis, ...) that labkit built on this machine.
+# On course images (labkit/nginx:1.22.1, labkit/redis:7.0, ...) that labkit built on this machine.
 BUILT_LOCALLY = "io.labkit.built-locally"
 RECIPE = "io.labkit.recipe"
 SOURCE = "io.labkit.source"

@@ -1,4 +1,4 @@
-"""A local image registry for a lesson: the course's registry:2 image, on 127.0.0.1 only.
+"""A local image registry for a lesson: the course's labkit/registry:2 image, on 127.0.0.1 only.
 
 Taught in: 01-building-images (multi-platform manifests), 02-overlayfs-and-image-storage
 (layers on the wire). It starts with the lesson and goes with `lab.cleanup()`.
@@ -63,7 +63,7 @@ def free_port(first: int = FIRST_PORT, last: int = FIRST_PORT + 99) -> int:
 
 
 def start_registry(lab: Lab, name: str = "registry") -> LocalRegistry:
-    """Start the course's registry:2 image with its port published on 127.0.0.1.
+    """Start the course's labkit/registry:2 image with its port published on 127.0.0.1.
 
     The engine trusts plain HTTP for registries on 127.0.0.0/8, so no daemon setting changes.
 
@@ -71,7 +71,7 @@ def start_registry(lab: Lab, name: str = "registry") -> LocalRegistry:
         The registry, once its API answers.
     """
     port = free_port()
-    container = lab.run("registry:2", name=name, ports={"5000/tcp": (LOOPBACK, port)})
+    container = lab.run("labkit/registry:2", name=name, ports={"5000/tcp": (LOOPBACK, port)})
     registry = LocalRegistry(container.name, f"{LOOPBACK}:{port}")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

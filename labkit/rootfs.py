@@ -135,18 +135,76 @@ def host_arch() -> str:
                                                                             os.uname().machine)
 
 
+# Where busybox-static puts the binary: newer releases under usr/bin, older ones under bin.
+BUSYBOX_PATHS = ("usr/bin/busybox", "bin/busybox")
+ELF_PT_INTERP = 3
+
+
+def find_busybox(tree: Path, package: str = "busybox-static", hint: str = "") -> Path:
+    """The busybox binary in an unpacked package or a root filesystem (00-preflight).
+
+    Args:
+        tree: the unpacked package (or "/").
+        package: what the tree is, for the message.
+        hint: what the learner can do when there is none.
+
+    Raises:
+        LabkitError: neither usr/bin/busybox nor bin/busybox is there.
+    """
+    for rel in BUSYBOX_PATHS:
+        if (tree / rel).is_file():
+            return tree / rel
+    searched = " and ".join(str(tree / rel) for rel in BUSYBOX_PATHS)
+    raise LabkitError(f"{package} has no busybox where labkit looks ({searched}).",
+                      hint or f"see where {package} puts busybox with `dpkg-deb -c`, and tell "
+                      "the course authors")
+
+
+def is_static(path: Path) -> bool:
+    """True when an ELF binary names no program interpreter (it needs no shared libraries)."""
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+        if head[:4] != b"\x7fELF" or head[4] not in (1, 2):
+            return False
+        order = "little" if head[5] == 1 else "big"
+        wide = head[4] == 2
+        phoff = int.from_bytes(head[32:40] if wide else head[28:32], order)
+        entsize = int.from_bytes(head[54:56] if wide else head[42:44], order)
+        count = int.from_bytes(head[56:58] if wide else head[44:46], order)
+        fh.seek(phoff)
+        table = fh.read(entsize * count)
+    return all(int.from_bytes(table[i:i + 4], order) != ELF_PT_INTERP
+               for i in range(0, len(table) - 3, entsize or 1))
+
+
+def _host_busybox() -> Path:
+    try:
+        path = find_busybox(Path("/"))
+    except LabkitError as exc:
+        raise HostToolMissing("busybox-static is not installed (no /usr/bin/busybox, "
+                              "no /bin/busybox).", "run `sudo labkit engine up`") from exc
+    if not is_static(path):
+        # Debian's `busybox` package (often pulled in by initramfs-tools) is linked dynamically
+        # and would not run in an image that has no C library.
+        raise LabkitError(f"{path} is linked dynamically (Debian's busybox package).",
+                          "install the static one instead: `sudo apt-get install busybox-static`")
+    return path
+
+
 def busybox_binary(arch: str | None = None, progress: Progress = print) -> Path:
     """A static busybox for `arch` (default: this machine's), from Debian's busybox-static.
 
+    Taught in: 00-preflight (course images), 01-building-images (another architecture's).
     This machine's own comes from the installed package; another architecture's is downloaded
     once with apt (this machine's sources, a private package list) and kept in the cache.
+
+    Raises:
+        HostToolMissing: busybox-static is not installed here.
+        LabkitError: the download failed, or the package holds no busybox where expected.
     """
     arch = arch or host_arch()
     if arch == host_arch():
-        path = Path("/bin/busybox")
-        if not path.exists():
-            raise HostToolMissing("busybox-static is not installed.", "run `labkit engine up`")
-        return path
+        return _host_busybox()
     out = cache_dir() / f"busybox-{arch}" / "busybox"
     if out.exists():
         return out
@@ -166,8 +224,10 @@ def busybox_binary(arch: str | None = None, progress: Progress = print) -> Path:
                           "check this machine's apt sources")
     unpacked = work / "unpacked"
     _run(["dpkg-deb", "-x", str(debs[-1]), str(unpacked)], "dpkg-deb")
+    found = find_busybox(unpacked, f"busybox-static for {arch} ({debs[-1].name})",
+                         f"copy a static busybox for {arch} to {out}, then try again")
     out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(unpacked / "bin" / "busybox", out)
+    shutil.copy2(found, out)
     shutil.rmtree(work)
     return out
 

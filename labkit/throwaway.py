@@ -95,7 +95,7 @@ class Throwaway:
         The image is exported under the name asked for (an image may carry several names).
 
         Returns:
-            The name it has on the throwaway engine, e.g. "busybox:latest".
+            The name it has on the throwaway engine, e.g. "labkit/busybox:latest".
         """
         ref = image if ":" in image.split("/")[-1] else f"{image}:latest"
         with friendly():

@@ -1,8 +1,8 @@
 """The two-tier app of chapter 03, rebuilt offline: a web tier and its redis, talking by name.
 
 Taught in: 03-networking. The lecture notes run WordPress and MySQL; the course builds the
-same shape from Debian packages: redis:7.0 as the database and labkit/webtier.py on
-python:3.11-slim as the web tier, both on one user-defined network.
+same shape from Debian packages: labkit/redis:7.0 as the database and labkit/webtier.py on
+labkit/python:3.11-slim as the web tier, both on one user-defined network.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def start(lab: Lab, network: str, image: str = IMAGE, *, db: str = "db",
     Returns:
         The app, once the web tier answers on 127.0.0.1.
     """
-    database = lab.run("redis:7.0", name=db, network=network)
+    database = lab.run("labkit/redis:7.0", name=db, network=network)
     port = free_port(*WEB_PORTS)
     front = lab.run(image, name=web, network=network, environment={"DB_HOST": database.name},
                     ports={"8000/tcp": (LOOPBACK, port)})

@@ -1,7 +1,7 @@
 """The web tier of chapter 03's two-tier app: a tiny HTTP service that keeps its data in redis.
 
 Taught in: 03-networking (containers talking by name). This file runs inside a
-python:3.11-slim container, so it uses the standard library only, including a small client
+labkit/python:3.11-slim container, so it uses the standard library only, including a small client
 for RESP, the protocol redis speaks. It finds its database by the name in DB_HOST, which
 Docker's embedded DNS answers on a user-defined network.
 

@@ -1,7 +1,7 @@
 """Layers on the wire: push to the lesson's registry, pull back, digests versus diff_ids.
 
 Taught in: 02-overlayfs-and-image-storage (sections 4 and 5). The registry is the lesson's own
-registry:2 on 127.0.0.1 (labkit.registry); nothing here talks to any other address.
+labkit/registry:2 on 127.0.0.1 (labkit.registry); nothing here talks to any other address.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def app_dockerfile(base: str) -> str:
     return f"FROM {base}\nCOPY greeting.txt /srv/greeting.txt\n"
 
 
-def build_app(lab: Lab, tag: str, greeting: str, base: str = "redis:7.0") -> str:
+def build_app(lab: Lab, tag: str, greeting: str, base: str = "labkit/redis:7.0") -> str:
     """Build a lesson image FROM a course image, adding one small layer; prints its Dockerfile.
 
     Returns:

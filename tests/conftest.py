@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say which engine the tests run on and how strictly the notebooks are compared."""
+    from labkit.engine import reachable
+
+    if not reachable():
+        return ["labkit engine: none answers (engine and notebook tests are skipped)"]
+    from tests.notebooks import strictness
+
+    live = strictness.live_profile()
+    lines = ["labkit engine: " + " ".join(f"{k}={v}" for k, v in live.items())]
+    notebooks = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]*.ipynb"))
+    modes = {strictness.mode(nb, live).word: strictness.mode(nb, live).reason for nb in notebooks}
+    for word, reason in sorted(modes.items(), reverse=True):
+        lines.append(f"labkit notebooks: {word} ({reason})")
+    return lines
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -3,6 +3,8 @@
     python tools/execute_notebook.py notebooks/03-networking.ipynb
 
 The stored outputs are what nbval compares against, so always save them from a clean run.
+The engine they were recorded on is written into the notebook's metadata
+(`metadata.labkit.recorded_on`): the notebook tests are strict on an engine of that kind.
 """
 
 from __future__ import annotations
@@ -10,8 +12,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import nbformat
 from nbclient import NotebookClient
+
+from tests.notebooks.strictness import describe, live_profile
 
 
 def execute(path: Path, timeout: int = 900) -> None:
@@ -19,7 +25,9 @@ def execute(path: Path, timeout: int = 900) -> None:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
+    profile = live_profile()
     client.execute()
+    nb.metadata.setdefault("labkit", {})["recorded_on"] = profile
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
@@ -28,4 +36,4 @@ def execute(path: Path, timeout: int = 900) -> None:
 if __name__ == "__main__":
     for arg in sys.argv[1:]:
         execute(Path(arg))
-        print(f"executed and saved {arg}")
+        print(f"executed and saved {arg} (recorded on {describe(live_profile())})")

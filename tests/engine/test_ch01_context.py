@@ -32,7 +32,7 @@ def test_dockerfile_outside_the_context(lab: Lab) -> None:
     built = lab.build(front, "ctx-test:f", dockerfile=str(outside))
     assert built.log[-1].startswith("Successfully tagged ctx-test:f")
     peek = outside.with_name("peek.Dockerfile")
-    peek.write_text("FROM busybox\nCOPY ../secret.env /\n")
+    peek.write_text("FROM labkit/busybox\nCOPY ../secret.env /\n")
     with pytest.raises(LabkitError, match="forbidden path outside the build context"):
         lab.build(front, "ctx-test:peek", dockerfile=str(peek))
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.engine
 def test_front_app_serves_pages_assets_and_deep_links(lab: Lab) -> None:
     folder = frontapp.copy_sample(lab)
     build = lab.build(folder, "front-app:v1")
-    assert build.log[0] == "Step 1/4 : FROM nginx:1.22.1"
+    assert build.log[0] == "Step 1/4 : FROM labkit/nginx:1.22.1"
     assert build.log[-1].startswith("Successfully tagged front-app:v1")
     web = lab.run(build.tags[0], ports={"80/tcp": None})
     port = frontapp.host_port(web)
@@ -34,20 +34,20 @@ def test_front_app_serves_pages_assets_and_deep_links(lab: Lab) -> None:
 
 def test_history_sets_the_base_apart_and_finds_the_two_layers(lab: Lab) -> None:
     build = lab.build(frontapp.copy_sample(lab), "front-app:v1")
-    hist = buildhistory.history(build.tags[0], "nginx:1.22.1")
+    hist = buildhistory.history(build.tags[0], "labkit/nginx:1.22.1")
     frame = hist.to_frame()
     assert [i.split(" ", 1)[0] for i in frame["instruction"]] == ["COPY", "COPY", "CMD"]
     assert list(frame["new layer"]) == [True, True, False]
     assert hist.own_layers == 2
-    assert hist.base_layers == buildhistory.layer_count("nginx:1.22.1")
+    assert hist.base_layers == buildhistory.layer_count("labkit/nginx:1.22.1")
     assert frame["bytes"][1] == (frontapp.tree_frame(
         frontapp.copy_sample(lab, "again")).set_index("path").loc["nginx.conf", "bytes"])
 
 
 def test_a_step_that_changes_no_file_adds_no_layer(lab: Lab) -> None:
     folder = lab.workdir("empty-run")
-    (folder / "Dockerfile").write_text("FROM busybox\nRUN true\nRUN touch /made\n")
+    (folder / "Dockerfile").write_text("FROM labkit/busybox\nRUN true\nRUN touch /made\n")
     build = lab.build(folder, "history-test:v1")
-    hist = buildhistory.history(build.tags[0], "busybox")
+    hist = buildhistory.history(build.tags[0], "labkit/busybox")
     assert list(hist.to_frame()["new layer"]) == [False, True]
     assert hist.own_layers == 1

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.engine
 
 
 def test_check_shared_namespaces(lab: Lab) -> None:
-    hostnet = lab.run("busybox", ["sleep", "300"], name="t-chk-hostnet", network_mode="host")
+    hostnet = lab.run("labkit/busybox", ["sleep", "300"], name="t-chk-hostnet", network_mode="host")
     a, b = os.getpid(), namespaces.container_pid(hostnet)
     truth = set(namespaces.shared_namespaces(a, b))
     assert chk.check_shared_namespaces(a, b, truth).passed
@@ -25,7 +25,7 @@ def test_check_shared_namespaces(lab: Lab) -> None:
 
 
 def test_check_host_pid(lab: Lab) -> None:
-    box = lab.run("busybox", ["sleep", "300"], name="t-chk-pid")
+    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-chk-pid")
     assert chk.check_host_pid(box, namespaces.container_pid(box)).passed
     inside = chk.check_host_pid(box, 1)
     assert not inside.passed and "NSpid" in inside.hint
@@ -33,7 +33,7 @@ def test_check_host_pid(lab: Lab) -> None:
 
 def test_check_wired_names_each_missing_step(lab: Lab) -> None:
     net = handwire.lesson_network(lab, "t-chk-net")
-    box = lab.run("busybox", ["sleep", "300"], name="t-chk-wire", network_mode="none")
+    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-chk-wire", network_mode="none")
     result = chk.check_wired(box, net)
     assert not result.passed and "no eth0" in result.message and result.hint
 

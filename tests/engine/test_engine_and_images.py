@@ -10,7 +10,9 @@ import time
 import pytest
 
 from labkit import engine, images
+from labkit.errors import UnknownImage
 from labkit.host import Host, host
+from labkit.lab import Lab
 
 pytestmark = pytest.mark.engine
 
@@ -30,10 +32,39 @@ def test_present_images_cost_under_two_seconds() -> None:
 def test_course_images_are_what_they_claim() -> None:
     from labkit.engine import client
 
-    out = client().containers.run("nginx:1.22.1", ["nginx", "-v"], remove=True,
+    out = client().containers.run("labkit/nginx:1.22.1", ["nginx", "-v"], remove=True,
                                   stderr=True, stdout=True, network_mode="none")
     assert b"nginx/1.22.1" in out
-    assert images.status("redis").built_locally or images.status("redis").state == "present"
+    assert images.status("redis").state == "present"
+
+
+@pytest.fixture
+def official_look_alike(tmp_path):  # type: ignore[no-untyped-def]
+    """A learner's `redis:7.0` (no /etc/redis), unless one is there already; removed after."""
+    from labkit.engine import client
+
+    if client().images.list(name="redis:7.0"):
+        pytest.skip("this engine has an image redis:7.0 of its own")
+    (tmp_path / "Dockerfile").write_text("FROM labkit/busybox\nRUN touch /learner-image\n")
+    image, _ = client().images.build(path=str(tmp_path), tag="redis:7.0", pull=False, rm=True,
+                                     forcerm=True, network_mode="none",
+                                     labels={"learner.owns": "yes"})
+    yield image.id
+    client().images.remove("redis:7.0")
+
+
+def test_an_official_look_alike_is_neither_used_nor_replaced(official_look_alike: str,
+                                                              lab: Lab) -> None:
+    from labkit.engine import client
+
+    [st] = images.ensure(["redis"], progress=lambda m: None)
+    assert st.name == "labkit/redis:7.0" and st.image_id != official_look_alike
+    box = lab.run("labkit/redis:7.0", ["cat", "/etc/redis/redis.conf"], name="t-own-redis")
+    assert box.wait()["StatusCode"] == 0
+    assert client().images.get("redis:7.0").id == official_look_alike
+    with pytest.raises(UnknownImage) as info:
+        lab.run("redis")  # the course never falls back on the learner's image
+    assert "labkit/redis:7.0" in info.value.hint
 
 
 def test_helper_container_sees_the_same_host() -> None:

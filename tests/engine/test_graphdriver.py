@@ -15,25 +15,25 @@ pytestmark = pytest.mark.engine
 
 @pytest.fixture
 def box(lab: Lab):
-    images.ensure(["busybox"], progress=lambda m: None)
-    return lab.run("busybox", ["sleep", "300"], name="t-ch02-graphdriver")
+    images.ensure(["labkit/busybox"], progress=lambda m: None)
+    return lab.run("labkit/busybox", ["sleep", "300"], name="t-ch02-graphdriver")
 
 
 def test_chain_ids_name_real_layerdb_folders() -> None:
-    images.ensure(["busybox"], progress=lambda m: None)
+    images.ensure(["labkit/busybox"], progress=lambda m: None)
     root = graphdriver.docker_root()
-    diff_ids = client().images.get("busybox").attrs["RootFS"]["Layers"]
+    diff_ids = client().images.get("labkit/busybox").attrs["RootFS"]["Layers"]
     for chain in graphdriver.chain_ids(diff_ids):
         db = root / "image" / "overlay2" / "layerdb" / "sha256" / chain.split(":")[1]
         assert (db / "diff").read_text() in diff_ids  # layerdb agrees with our formula
-    layers = graphdriver.image_layers("busybox")
+    layers = graphdriver.image_layers("labkit/busybox")
     assert all((root / "overlay2" / x.dir_id / "diff").is_dir() for x in layers)
     assert layers[0].lower == () and len(layers[-1].lower) == len(layers) - 1
 
 
 def test_image_graphdriver_matches_layerdb() -> None:
-    gd = graphdriver.of_image("busybox")
-    layers = graphdriver.image_layers("busybox")
+    gd = graphdriver.of_image("labkit/busybox")
+    layers = graphdriver.image_layers("labkit/busybox")
     assert Path(gd.upper_dir).parent.name == layers[-1].dir_id
     assert [Path(p).parent.name for p in gd.lower_dirs] == [x.dir_id for x in layers[-2::-1]]
 
@@ -71,12 +71,12 @@ def test_docker_diff_lists_the_changes(box, capsys) -> None:
 
 
 def test_check_layer_holding_on_a_real_image() -> None:
-    images.ensure(["busybox"], progress=lambda m: None)
+    images.ensure(["labkit/busybox"], progress=lambda m: None)
     root = graphdriver.docker_root()
-    layers = graphdriver.image_layers("busybox")
+    layers = graphdriver.image_layers("labkit/busybox")
     holders = [x for x in layers if (x.diff(root) / "bin" / "busybox").exists()]
-    assert checks_storage.check_layer_holding("busybox", "/bin/busybox",
+    assert checks_storage.check_layer_holding("labkit/busybox", "/bin/busybox",
                                               holders[-1].diff_id).passed
     others = [x for x in layers if x not in holders]
-    result = checks_storage.check_layer_holding("busybox", "/bin/busybox", others[0].diff_id)
+    result = checks_storage.check_layer_holding("labkit/busybox", "/bin/busybox", others[0].diff_id)
     assert not result.passed and result.hint

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.engine
 def test_wire_reach_and_undo(lab: Lab) -> None:
     net = handwire.lesson_network(lab, "t-hw-net")
     assert net.ip_range == handwire.split_subnet(net.subnet)
-    peer = lab.run("busybox", ["sleep", "300"], name="t-hw-peer", network=net.name)
-    box = lab.run("busybox", ["sleep", "300"], name="t-hw-box", network_mode="none")
+    peer = lab.run("labkit/busybox", ["sleep", "300"], name="t-hw-peer", network=net.name)
+    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-hw-box", network_mode="none")
     wiring = handwire.wire(lab, box, net, netns="t-hw-ns", ends=("t-hw-a", "t-hw-b"))
     assert wiring.address == f"{net.spare_address()}/24"
     links = host().json(["ip", "-j", "link", "show", "master", net.bridge])
@@ -36,6 +36,6 @@ def test_a_container_with_eth0_is_refused(lab: Lab) -> None:
     from labkit.errors import LabkitError
 
     net = handwire.lesson_network(lab, "t-hw-net2")
-    box = lab.run("busybox", ["sleep", "300"], name="t-hw-eth0", network=net.name)
+    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-hw-eth0", network=net.name)
     with pytest.raises(LabkitError, match="already has an eth0"):
         handwire.wire(lab, box, net, netns="t-hw-ns2", ends=("t-hw-c", "t-hw-d"))

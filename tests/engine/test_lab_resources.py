@@ -23,7 +23,7 @@ LEARNER = {"learner.owns": "yes"}
 
 
 def test_containers_carry_the_lesson_labels_and_publish_on_loopback(lab: Lab) -> None:
-    box = lab.run("busybox", ["sleep", "60"], name="t-labels", ports={"80/tcp": None})
+    box = lab.run("labkit/busybox", ["sleep", "60"], name="t-labels", ports={"80/tcp": None})
     assert {box.labels[k] for k in (labels.COURSE, labels.CHAPTER, labels.SESSION)} == {
         labels.COURSE_VALUE, "99", lab.session}
     binding = box.attrs["NetworkSettings"]["Ports"]["80/tcp"][0]
@@ -33,20 +33,20 @@ def test_containers_carry_the_lesson_labels_and_publish_on_loopback(lab: Lab) ->
 
 def test_publish_all_needs_a_loopback_network(lab: Lab) -> None:
     with pytest.raises(LabkitError, match="every interface"):
-        lab.run("busybox", ["sleep", "60"], publish_all_ports=True)
+        lab.run("labkit/busybox", ["sleep", "60"], publish_all_ports=True)
     net = lab.network("t-loopback", host_binding="127.0.0.1")
-    web = lab.run("nginx:1.22.1", name="t-publish-all", network=net.name,
+    web = lab.run("labkit/nginx:1.22.1", name="t-publish-all", network=net.name,
                   publish_all_ports=True)
     assert web.attrs["NetworkSettings"]["Ports"]["80/tcp"][0]["HostIp"] == "127.0.0.1"
 
 
 def test_a_learners_names_are_left_alone(lab: Lab) -> None:
     c = client()
-    mine = c.containers.run("busybox", ["sleep", "300"], name="t-web", detach=True,
+    mine = c.containers.run("labkit/busybox", ["sleep", "300"], name="t-web", detach=True,
                             labels=LEARNER)
     net = c.networks.create("t-net", labels=LEARNER)
     try:
-        box = lab.run("busybox", ["sleep", "60"], name="t-web")
+        box = lab.run("labkit/busybox", ["sleep", "60"], name="t-web")
         lesson_net = lab.network("t-net")
         assert box.name == f"t-web-{lab.session}"
         assert lesson_net.name == f"t-net-{lab.session}"
@@ -59,8 +59,8 @@ def test_a_learners_names_are_left_alone(lab: Lab) -> None:
 
 
 def test_running_a_cell_twice_replaces_our_own_container(lab: Lab) -> None:
-    first = lab.run("busybox", ["sleep", "60"], name="t-twice")
-    second = lab.run("busybox", ["sleep", "60"], name="t-twice")
+    first = lab.run("labkit/busybox", ["sleep", "60"], name="t-twice")
+    second = lab.run("labkit/busybox", ["sleep", "60"], name="t-twice")
     assert second.name == "t-twice" and second.id != first.id
     with pytest.raises(docker.errors.NotFound):
         client().containers.get(first.id)
@@ -75,15 +75,15 @@ def test_auto_subnets_come_from_the_course_pool_and_do_not_collide(lab: Lab) -> 
 
 def test_unknown_images_are_never_pulled(lab: Lab) -> None:
     with pytest.raises(UnknownImage) as info:
-        lab.run("ngnix:1.22.1")
-    assert "nginx:1.22.1" in info.value.hint
+        lab.run("labkit/ngnix:1.22.1")
+    assert "labkit/nginx:1.22.1" in info.value.hint
 
 
 def test_build_measures_the_context_the_sdk_sends(lab: Lab) -> None:
     from labkit.build import context_tar
 
     ctx = lab.workdir("ctx")
-    (ctx / "Dockerfile").write_text("FROM busybox\nCOPY keep.txt /keep.txt\n")
+    (ctx / "Dockerfile").write_text("FROM labkit/busybox\nCOPY keep.txt /keep.txt\n")
     (ctx / "keep.txt").write_text("kept\n")
     (ctx / "big.bin").write_bytes(b"x" * 200_000)
     (ctx / ".dockerignore").write_text("big.bin\n")
@@ -100,7 +100,7 @@ CRASHING_KERNEL = textwrap.dedent("""
     import os, signal
     from labkit.lab import Lab
     lab = Lab("98")
-    lab.run("busybox", ["sleep", "300"], name="t-crash")
+    lab.run("labkit/busybox", ["sleep", "300"], name="t-crash")
     lab.network("t-crash-net")
     lab.netns("t-crash-ns")
     lab.veth("t-crash-a", "t-crash-b")
@@ -113,7 +113,7 @@ CRASHING_KERNEL = textwrap.dedent("""
 
 def test_clean_removes_what_a_killed_kernel_left_and_nothing_else() -> None:
     c = client()
-    mine = c.containers.run("busybox", ["sleep", "300"], name="t-learner", detach=True,
+    mine = c.containers.run("labkit/busybox", ["sleep", "300"], name="t-learner", detach=True,
                             labels=LEARNER)
     try:
         proc = subprocess.run([sys.executable, "-c", CRASHING_KERNEL], capture_output=True,

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.engine
 
 
 def test_containers_have_their_own_namespaces_but_share_user_and_time(lab: Lab) -> None:
-    box = lab.run("busybox", ["sh", "-c", "sleep 300 & wait"], name="t-ns-box")
-    hostnet = lab.run("busybox", ["sleep", "300"], name="t-ns-hostnet", network_mode="host")
+    box = lab.run("labkit/busybox", ["sh", "-c", "sleep 300 & wait"], name="t-ns-box")
+    hostnet = lab.run("labkit/busybox", ["sleep", "300"], name="t-ns-hostnet", network_mode="host")
     pid = namespaces.container_pid(box)
     kids = namespaces.child_pids(pid)
     assert len(kids) == 1
@@ -36,7 +36,7 @@ def test_host_process_is_in_this_process_namespaces() -> None:
 
 
 def test_lsns_picks_out_the_lessons_container(lab: Lab) -> None:
-    box = lab.run("busybox", ["sleep", "300"], name="t-ns-lsns")
+    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-ns-lsns")
     table = namespaces.lsns(lab)
     mine = namespaces.lesson_rows(table)
     assert set(mine["owner"]) == {box.name}

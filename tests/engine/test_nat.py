@@ -18,7 +18,7 @@ pytestmark = pytest.mark.engine
 def test_publishing_adds_dnat_rules_and_a_proxy(lab: Lab) -> None:
     before = nat.snapshot()
     port = free_port(18180, 18189)
-    web = lab.run("nginx:1.22.1", name="t3-front", ports={"80/tcp": ("127.0.0.1", port)})
+    web = lab.run("labkit/nginx:1.22.1", name="t3-front", ports={"80/tcp": ("127.0.0.1", port)})
     ip = netinspect.addresses(web)["bridge"]
     frame = nat.diff(before, nat.snapshot(), mentions=[ip, port])
     rules = list(frame["rule"])
@@ -36,7 +36,7 @@ def test_publishing_adds_dnat_rules_and_a_proxy(lab: Lab) -> None:
 
 def test_masquerade_and_the_exemption(lab: Lab) -> None:
     world = outside_world(lab)
-    c = lab.run("busybox", ["sleep", "300"], name="t3-snat")
+    c = lab.run("labkit/busybox", ["sleep", "300"], name="t3-snat")
     ip = netinspect.addresses(c)["bridge"]
     subnet = netinspect.bridge("docker0").subnet
     assert nat.masquerade(subnet)

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.engine
 
 def test_veth_pairs_on_docker0_and_a_lesson_network(lab: Lab) -> None:
     net = lab.network("t3-net", subnet="auto")
-    a = lab.run("busybox", ["sleep", "300"], name="t3-a")
-    b = lab.run("busybox", ["sleep", "300"], name="t3-b", network=net.name)
+    a = lab.run("labkit/busybox", ["sleep", "300"], name="t3-a")
+    b = lab.run("labkit/busybox", ["sleep", "300"], name="t3-b", network=net.name)
     pairs = netinspect.veth_pairs([a, b])
     assert [(p.container, p.network) for p in pairs] == [(a.name, "bridge"), (b.name, net.name)]
     assert all(p.matched and p.inside.ifname == "eth0" for p in pairs)
@@ -36,13 +36,13 @@ def test_veth_pairs_on_docker0_and_a_lesson_network(lab: Lab) -> None:
 
 
 def test_modes_and_a_host_mode_listener(lab: Lab) -> None:
-    a = lab.run("busybox", ["sleep", "300"], name="t3-m1")
+    a = lab.run("labkit/busybox", ["sleep", "300"], name="t3-m1")
     port = free_port(18190, 18199)
-    hostc = lab.run("busybox", ["httpd", "-f", "-p", f"127.0.0.1:{port}", "-h", "/etc"],
+    hostc = lab.run("labkit/busybox", ["httpd", "-f", "-p", f"127.0.0.1:{port}", "-h", "/etc"],
                     name="t3-host", network_mode="host")
-    none = lab.run("busybox", ["sleep", "300"], name="t3-none", network_mode="none")
-    side = lab.run("busybox", ["sleep", "300"], name="t3-side", network_mode=f"container:{a.name}",
-                   dns=None)
+    none = lab.run("labkit/busybox", ["sleep", "300"], name="t3-none", network_mode="none")
+    side = lab.run("labkit/busybox", ["sleep", "300"], name="t3-side",
+                   network_mode=f"container:{a.name}", dns=None)
     probes.wait_http(f"http://127.0.0.1:{port}/passwd")
     assert netinspect.listening(port) == [netinspect.Socket(f"127.0.0.1:{port}", "httpd")]
     frame = netinspect.modes_frame([a, hostc, none, side]).set_index("container")

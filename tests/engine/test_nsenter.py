@@ -15,7 +15,7 @@ pytestmark = pytest.mark.engine
 
 def test_nsenter_sees_the_address_docker_reports(lab: Lab,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    box = lab.run("busybox", ["sleep", "300"], name="t-nsenter")
+    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-nsenter")
     pid = nsenter.inspect_pid(box)
     assert pid == namespaces.container_pid(box)
     assert f"host PID {pid}" in capsys.readouterr().out
@@ -45,7 +45,7 @@ def test_ip_netns_add_list_exec_delete(lab: Lab, capsys: pytest.CaptureFixture[s
 
 
 def test_docker_exec_shows_the_command(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
-    box = lab.run("busybox", ["sleep", "300"], name="t-exec", network_mode="none")
+    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-exec", network_mode="none")
     nsenter.docker_exec(box, ["ip", "-o", "link"])
     out = capsys.readouterr().out
     assert out.startswith(f"$ docker exec {box.name} ip -o link\n")

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.engine
 
 
 def test_pid_1_is_an_ordinary_host_process(lab: Lab) -> None:
-    box = lab.run("busybox", ["sleep", "300"], name="t-pid1")
+    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-pid1")
     view = pidns.pid_view(box)
     assert view.inner_pid == 1 and view.host_pid == namespaces.container_pid(box) > 1
     assert view.ns_pids == (view.host_pid, 1)
@@ -23,7 +23,7 @@ def test_pid_1_is_an_ordinary_host_process(lab: Lab) -> None:
 
 def test_term_is_ignored_by_pid_1_but_kill_stops_it(
         lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
-    box = lab.run("busybox", ["sleep", "300"], name="t-kill")
+    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-kill")
     pidns.kill_from_host(box, "TERM", wait=1)
     assert pidns.container_state(box) == "running"
     pidns.kill_from_host(box, "KILL")

@@ -28,9 +28,9 @@ def test_bip_on_a_throwaway_engine_leaves_no_trace(lab: Lab) -> None:
         assert engine.docker0() == "192.168.1.1/24"
         assert engine.client.info()["DockerRootDir"] == str(engine.root / "data")
         with pytest.raises(LabkitError, match="load it first"):
-            engine.run("busybox", ["true"])  # never a pull
-        assert engine.load("busybox") == "busybox:latest"
-        box = engine.run("busybox", ["sleep", "300"])
+            engine.run("labkit/busybox", ["true"])  # never a pull
+        assert engine.load("labkit/busybox") == "labkit/busybox:latest"
+        box = engine.run("labkit/busybox", ["sleep", "300"])
         address = ipaddress.ip_address(box.attrs["NetworkSettings"]["IPAddress"])
         assert address in ipaddress.ip_network("192.168.1.0/24")
         shim = _shim_socket(engine, box.id)

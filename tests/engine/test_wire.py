@@ -14,9 +14,9 @@ pytestmark = pytest.mark.engine
 
 
 def test_push_remove_pull_back(lab: Lab, capsys) -> None:
-    images.ensure(["busybox", "registry:2"], progress=lambda m: None)
-    app = wire.build_app(lab, "t-ch02-app:v1", "hello", base="busybox")
-    other = wire.build_app(lab, "t-ch02-other:v1", "other", base="busybox")
+    images.ensure(["labkit/busybox", "labkit/registry:2"], progress=lambda m: None)
+    app = wire.build_app(lab, "t-ch02-app:v1", "hello", base="labkit/busybox")
+    other = wire.build_app(lab, "t-ch02-other:v1", "other", base="labkit/busybox")
     reg = start_registry(lab, name="t-ch02-registry")
     ref = lab.tag(app, reg.ref("t-ch02:app"))
     first = wire.push(ref)
@@ -41,5 +41,5 @@ def test_push_remove_pull_back(lab: Lab, capsys) -> None:
 
 def test_remove_local_never_touches_course_images(lab: Lab) -> None:
     with pytest.raises(LabkitError):
-        wire.remove_local(lab, ["busybox"])
-    assert client().images.get("busybox")
+        wire.remove_local(lab, ["labkit/busybox"])
+    assert client().images.get("labkit/busybox")

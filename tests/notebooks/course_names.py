@@ -26,3 +26,8 @@ IMAGES += ["app-a:v1", "app-b:v1", "127.0.0.1:5000/storage-lab:app-a",
 CONTAINERS += ["c4", "auto", "hostweb", "alone", "side", "ex-a", "ex-b", "ex-web"]
 NETWORKS += ["ex-net"]
 IMAGES += ["twotier-web:v1"]
+
+# Docker Hub's names for the images the course's own stand in for (labkit/redis:7.0, ...): a
+# learner may have those official images; the course must neither use nor replace them.
+IMAGES += ["busybox:latest", "debian:bookworm", "nginx:1.22.1", "redis:7.0", "redis:latest",
+           "python:3.11-slim", "registry:2"]

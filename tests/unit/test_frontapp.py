@@ -25,7 +25,7 @@ def test_sample_is_the_lecture_project(tmp_path: Path) -> None:
     assert files == ["Dockerfile", "dist/assets/app.css", "dist/assets/app.js",
                      "dist/index.html", "nginx.conf"]
     dockerfile = (folder / "Dockerfile").read_text()
-    assert "FROM nginx:1.22.1" in dockerfile and "COPY dist/ /usr/local/web/" in dockerfile
+    assert "FROM labkit/nginx:1.22.1" in dockerfile and "COPY dist/ /usr/local/web/" in dockerfile
     conf = (folder / "nginx.conf").read_text()
     assert "try_files $uri $uri/ /index.html;" in conf and "root   /usr/local/web;" in conf
     assert "<title>Front App</title>" in (folder / "dist" / "index.html").read_text()

@@ -13,12 +13,14 @@ from labkit.graphdriver import GraphDriver
 
 from .storage_fakes import IS_ROOT, FakeClient, FakeImage, image_attrs, make_store, whiteout
 
+# A container's own /proc/PID/mountinfo: its root is the overlay.
 MOUNTINFO = (
-    "48 42 0:39 / /var/lib/docker/overlay2/abc/merged rw,relatime shared:2 - overlay overlay "
+    "48 42 0:39 / / rw,relatime master:2 - overlay overlay "
     "rw,lowerdir=/var/lib/docker/overlay2/l/AAA:/var/lib/docker/overlay2/l/BBB,"
     "upperdir=/var/lib/docker/overlay2/abc/diff,workdir=/var/lib/docker/overlay2/abc/work\n"
-    "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard\n"
+    "49 48 0:40 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw\n"
 )
+NOT_OVERLAY = "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard\n"
 
 
 def test_chain_ids_follow_the_image_spec() -> None:
@@ -52,7 +54,7 @@ def test_graphdriver_from_attrs_keeps_docker_order() -> None:
 
 def test_parse_mountinfo_finds_target_type_and_options() -> None:
     target, fstype, opts = graphdriver.parse_mountinfo(MOUNTINFO.splitlines()[0])
-    assert target == "/var/lib/docker/overlay2/abc/merged" and fstype == "overlay"
+    assert target == "/" and fstype == "overlay"
     assert opts.startswith("rw,lowerdir=")
 
 
@@ -155,10 +157,13 @@ def test_overlay_mount_reads_the_containers_line(store, tmp_path: Path) -> None:
     mnt = graphdriver.overlay_mount(c, MOUNTINFO)
     assert mnt.lowers == ["/var/lib/docker/overlay2/l/AAA", "/var/lib/docker/overlay2/l/BBB"]
     assert mnt.options["upperdir"].endswith("/abc/diff")
-    c.attrs["GraphDriver"]["Data"]["MergedDir"] = "/elsewhere"
+    assert mnt.target == "/var/lib/docker/overlay2/abc/merged"
+    # The containerd image store reports no MergedDir: the mount is the container's "/".
+    c.attrs["GraphDriver"]["Data"]["MergedDir"] = ""
+    assert graphdriver.overlay_mount(c, MOUNTINFO).target == "/"
     with pytest.raises(LabkitError) as err:
-        graphdriver.overlay_mount(c, MOUNTINFO)
-    assert "start the container" in err.value.hint
+        graphdriver.overlay_mount(c, NOT_OVERLAY)
+    assert "labkit doctor" in err.value.hint
 
 
 def test_walk_is_sorted_and_does_not_follow_links(tmp_path: Path) -> None:

@@ -1,24 +1,45 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+import docker.errors
 import pytest
 
-from labkit import images
-from labkit.errors import UnknownImage
+from labkit import images, labels
+from labkit.errors import LabkitError, UnknownImage
 
 
-@pytest.mark.parametrize("typed,name", [("redis", "redis:7.0"), ("redis:latest", "redis:7.0"),
-                                        ("nginx", "nginx:1.22.1"), ("busybox:latest", "busybox"),
-                                        ("debian:12", "debian:bookworm")])
-def test_names_learners_type_map_to_recipes(typed: str, name: str) -> None:
+@pytest.mark.parametrize("typed,name", [("redis", "labkit/redis:7.0"),
+                                        ("labkit/redis", "labkit/redis:7.0"),
+                                        ("labkit/redis:7.0", "labkit/redis:7.0"),
+                                        ("nginx", "labkit/nginx:1.22.1"),
+                                        ("busybox", "labkit/busybox"),
+                                        ("labkit/busybox:latest", "labkit/busybox"),
+                                        ("debian", "labkit/debian:bookworm")])
+def test_names_learners_type_map_to_labkit_names(typed: str, name: str) -> None:
     assert images.recipe_for(typed).name == name
+
+
+@pytest.mark.parametrize("official", ["redis:7.0", "redis:latest", "nginx:1.22.1",
+                                      "busybox:latest", "debian:bookworm", "debian:12",
+                                      "python:3.11-slim", "registry:2", "registry:2.8"])
+def test_docker_hubs_names_are_not_course_images(official: str) -> None:
+    with pytest.raises(UnknownImage) as info:
+        images.recipe_for(official)
+    assert "labkit/" in info.value.hint
+
+
+def test_every_course_image_lives_in_the_labkit_namespace() -> None:
+    assert all(name.startswith(images.NAMESPACE) for name in images.ALIASES.values())
+    for recipe in images.RECIPES.values():
+        assert recipe.base is None or recipe.base.startswith(images.NAMESPACE)
 
 
 def test_unknown_names_say_what_exists() -> None:
     with pytest.raises(UnknownImage) as info:
         images.recipe_for("ngnix:1.22.1")
-    assert "nginx:1.22.1" in info.value.hint and "ngnix" in info.value.message
+    assert "labkit/nginx:1.22.1" in info.value.hint and "ngnix" in info.value.message
 
 
 def test_every_delta_recipe_builds_on_a_known_base() -> None:
@@ -28,8 +49,19 @@ def test_every_delta_recipe_builds_on_a_known_base() -> None:
 
 
 def test_nginx_is_debian_bookworms_1_22_1() -> None:
-    recipe = images.recipe_for("nginx:1.22.1")
-    assert recipe.packages == ("nginx",) and recipe.base == "debian:bookworm"
+    recipe = images.recipe_for("labkit/nginx:1.22.1")
+    assert recipe.packages == ("nginx",) and recipe.base == "labkit/debian:bookworm"
+
+
+def test_asset_dockerfiles_build_on_labkit_names_only() -> None:
+    from importlib import resources
+
+    root = resources.files("labkit") / "assets"
+    froms = [line.split()[1] for path in ("images/nginx", "images/redis", "images/python",
+                                          "images/registry", "ch01/front", "ch03/web")
+             for line in (root / path / "Dockerfile").read_text().splitlines()
+             if line.startswith("FROM ")]
+    assert froms and all(ref.startswith(images.NAMESPACE) for ref in froms)
 
 
 def test_fingerprint_is_stable_and_tracks_the_recipe() -> None:
@@ -38,50 +70,169 @@ def test_fingerprint_is_stable_and_tracks_the_recipe() -> None:
     assert r.fingerprint() != images.recipe_for("nginx").fingerprint()
 
 
-class Ledger:
+# -- ensure() against a fake engine ------------------------------------------------------------
+@dataclass
+class FakeImage:
+    id: str
+    labels: dict[str, str]
+
+
+@dataclass
+class FakeImages:
+    """`client().images`: answers `get` from a dict; a pull is recorded and fails."""
+
+    store: dict[str, FakeImage] = field(default_factory=dict)
+    pulled: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def get(self, name: str) -> FakeImage:
+        ref = name if ":" in name.split("/")[-1] else f"{name}:latest"
+        if ref not in self.store:
+            raise docker.errors.ImageNotFound(name)
+        return self.store[ref]
+
+    def pull(self, repo: str, tag: str | None = None, **kwargs: Any) -> None:
+        self.pulled.append(f"{repo}:{tag}")
+        raise AssertionError("the course never pulls its images")
+
+    def remove(self, name: str, **kwargs: Any) -> None:
+        self.removed.append(name)
+        raise AssertionError("the course never removes an image it did not build")
+
+
+class FakeClient:
     def __init__(self) -> None:
-        self.pulled: list[str] = []
-        self.built: list[str] = []
+        self.images = FakeImages()
+
+    def put(self, ref: str, image_labels: dict[str, str]) -> FakeImage:
+        ref = ref if ":" in ref.split("/")[-1] else f"{ref}:latest"
+        image = FakeImage(f"sha256:{len(self.images.store):064x}", image_labels)
+        self.images.store[ref] = image
+        return image
+
+
+def labkit_labels(name: str, fingerprint: str | None = None) -> dict[str, str]:
+    fp = fingerprint or images.recipe_for(name).fingerprint()
+    return {labels.BUILT_LOCALLY: "true", labels.SOURCE: "built on this machine: x 1.0",
+            labels.RECIPE: f"{name}@{fp}"}
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Ledger:
-    seen = Ledger()
-    monkeypatch.setattr(images, "status", lambda name: None)
-    monkeypatch.setattr(images, "_pull", lambda recipe, progress: seen.pulled.append(
-        recipe.name) or False)
-    monkeypatch.setattr(images, "_build", lambda recipe, progress: (
-        seen.built.append(recipe.name) or ("sha256:x", "built")))
+def engine(monkeypatch: pytest.MonkeyPatch) -> FakeClient:
+    """A fake engine; `_build` records the build and tags the image as labkit would."""
+    fake = FakeClient()
+    fake.built = []  # type: ignore[attr-defined]
+
+    def build(recipe: images.Recipe, progress: Any) -> tuple[str, str]:
+        fake.built.append(recipe.name)  # type: ignore[attr-defined]
+        image = fake.put(recipe.name, labkit_labels(recipe.name))
+        return image.id, "built"
+
+    monkeypatch.setattr(images, "client", lambda: fake)
+    monkeypatch.setattr(images, "_build", build)
     monkeypatch.setattr(images, "prepare_assets", lambda progress: None)
-    return seen
+    return fake
 
 
-def test_offline_mode_never_pulls(monkeypatch: pytest.MonkeyPatch, world: Ledger) -> None:
-    monkeypatch.setenv("LABKIT_OFFLINE", "1")
+def test_missing_images_are_built_base_first(engine: FakeClient) -> None:
     result = images.ensure(["nginx"], progress=lambda m: None)
-    assert world.pulled == []
-    assert world.built == ["debian:bookworm", "nginx:1.22.1"]  # the base first
+    assert engine.built == ["labkit/debian:bookworm", "labkit/nginx:1.22.1"]  # type: ignore
     assert [r.state for r in result] == ["built"]
+    assert engine.images.pulled == []
 
 
-def test_online_mode_tries_a_pull_first(monkeypatch: pytest.MonkeyPatch, world: Ledger) -> None:
-    monkeypatch.setenv("LABKIT_OFFLINE", "0")
-    images.ensure(["busybox"], progress=lambda m: None)
-    assert world.pulled == ["busybox"] and world.built == ["busybox"]
+@pytest.mark.parametrize("offline", ["0", "1"])
+def test_course_images_are_never_pulled(monkeypatch: pytest.MonkeyPatch, engine: FakeClient,
+                                        offline: str) -> None:
+    monkeypatch.setenv("LABKIT_OFFLINE", offline)
+    images.ensure(progress=lambda m: None)
+    assert engine.images.pulled == []
+    assert sorted(engine.built) == sorted(images.RECIPES)  # type: ignore[attr-defined]
 
 
-def test_present_images_cost_nothing(monkeypatch: pytest.MonkeyPatch, world: Ledger) -> None:
-    present = images.ImageStatus("redis:7.0", "present", True, "here", 0.0)
-    monkeypatch.setattr(images, "status", lambda name: present)
-    assert images.ensure(["redis"], progress=lambda m: None) == [present]
-    assert world.pulled == [] and world.built == []
+def test_present_images_cost_nothing(engine: FakeClient) -> None:
+    engine.put("labkit/redis:7.0", labkit_labels("labkit/redis:7.0"))
+    [result] = images.ensure(["redis"], progress=lambda m: None)
+    assert result.state == "present" and result.usable
+    assert engine.built == []  # type: ignore[attr-defined]
 
 
-def test_table_says_how_to_fix_a_missing_image(monkeypatch: pytest.MonkeyPatch,
-                                               world: Any) -> None:
-    frame = images.table(["busybox"])
-    assert frame.loc[0, "present"] is False or not frame.loc[0, "present"]
-    assert "labkit images" in frame.loc[0, "from"]
+def test_an_image_under_a_labkit_name_not_built_by_labkit_is_never_replaced(
+        engine: FakeClient) -> None:
+    theirs = engine.put("labkit/redis:7.0", {"learner.owns": "yes"})
+    assert images.status("redis").state == "foreign"  # type: ignore[union-attr]
+    with pytest.raises(LabkitError) as info:
+        images.ensure(["labkit/redis:7.0"], rebuild=True, progress=lambda m: None)
+    assert "labkit/redis:7.0" in info.value.message and "did not build" in info.value.message
+    assert "docker tag" in info.value.hint
+    assert engine.built == []  # type: ignore[attr-defined]
+    assert engine.images.get("labkit/redis:7.0") is theirs
+    assert engine.images.pulled == [] and engine.images.removed == []
+
+
+def test_a_look_alike_label_from_another_recipe_is_not_labkits(engine: FakeClient) -> None:
+    engine.put("labkit/busybox", {labels.BUILT_LOCALLY: "true",
+                                  labels.RECIPE: "labkit/nginx:1.22.1@0"})
+    with pytest.raises(LabkitError):
+        images.ensure(["busybox"], progress=lambda m: None)
+
+
+def test_official_look_alikes_are_ignored_and_the_labkit_image_built(engine: FakeClient) -> None:
+    official = {ref: engine.put(ref, {"learner.owns": "yes"})
+                for ref in ("redis:7.0", "redis:latest", "debian:bookworm", "busybox:latest")}
+    # even one that carries labkit's labels, as images built by older course versions do
+    official["nginx:1.22.1"] = engine.put("nginx:1.22.1", labkit_labels("labkit/nginx:1.22.1"))
+    result = images.ensure(["redis", "nginx", "busybox"], progress=lambda m: None)
+    assert [r.name for r in result] == ["labkit/redis:7.0", "labkit/nginx:1.22.1",
+                                        "labkit/busybox"]
+    assert engine.built == ["labkit/debian:bookworm", "labkit/redis:7.0",  # type: ignore
+                            "labkit/nginx:1.22.1", "labkit/busybox"]
+    for ref, image in official.items():
+        assert engine.images.get(ref) is image
+    assert engine.images.pulled == [] and engine.images.removed == []
+
+
+def test_a_stale_labkit_image_is_rebuilt(engine: FakeClient) -> None:
+    engine.put("labkit/debian:bookworm", labkit_labels("labkit/debian:bookworm"))
+    engine.put("labkit/redis:7.0", labkit_labels("labkit/redis:7.0", fingerprint="0" * 16))
+    assert images.status("redis").state == "stale"  # type: ignore[union-attr]
+    [result] = images.ensure(["redis"], progress=lambda m: None)
+    assert result.state == "built"
+    assert engine.built == ["labkit/redis:7.0"]  # type: ignore[attr-defined]
+    assert images.status("redis").state == "present"  # type: ignore[union-attr]
+
+
+def test_table_says_how_to_fix_a_missing_or_foreign_image(engine: FakeClient) -> None:
+    engine.put("labkit/redis:7.0", {})
+    frame = images.table(["busybox", "redis"])
+    assert not frame.loc[0, "present"] and "labkit images" in frame.loc[0, "from"]
+    assert not frame.loc[1, "present"] and "not built by labkit" in frame.loc[1, "from"]
+
+
+def test_lab_run_never_falls_back_on_an_official_image(monkeypatch: pytest.MonkeyPatch,
+                                                       engine: FakeClient) -> None:
+    from labkit import lab
+
+    monkeypatch.setattr(lab, "client", lambda: engine)
+    theirs = engine.put("redis:7.0", {"learner.owns": "yes"})
+    lab.require_local_image("labkit/redis:7.0")  # built, since labkit has none yet
+    assert engine.built == ["labkit/debian:bookworm", "labkit/redis:7.0"]  # type: ignore
+    with pytest.raises(UnknownImage) as info:
+        lab.require_local_image("redis")  # `redis:latest`: neither the learner's nor ours
+    assert "labkit/redis:7.0" in info.value.hint
+    lab.require_local_image("redis:7.0")  # the learner's own, asked for by its name: theirs
+    assert engine.images.get("redis:7.0") is theirs and engine.images.pulled == []
+
+
+def test_lab_run_refuses_a_foreign_image_under_a_labkit_name(monkeypatch: pytest.MonkeyPatch,
+                                                             engine: FakeClient) -> None:
+    from labkit import lab
+
+    monkeypatch.setattr(lab, "client", lambda: engine)
+    engine.put("labkit/busybox", {})
+    with pytest.raises(LabkitError):
+        lab.require_local_image("labkit/busybox")
+    assert engine.built == []  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("debian,upstream", [("5:7.0.15-1~deb12u7", "7.0.15"),

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
+import pytest
+
 from labkit import rootfs
+from labkit.errors import LabkitError
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:
@@ -40,3 +44,39 @@ def test_trim_removes_runtime_files_and_apt_lists(tmp_path: Path) -> None:
     left = sorted(str(p.relative_to(tree)) for p in tree.rglob("*") if p.is_file())
     assert left == ["etc/keep", "var/lib/apt/lists/lock"]
     assert (tree / "var/lib/apt/lists/partial").is_dir()
+
+
+@pytest.mark.parametrize("layout", ["usr/bin/busybox", "bin/busybox"])
+def test_busybox_is_found_in_new_and_old_package_layouts(tmp_path: Path, layout: str) -> None:
+    unpacked = _tree(tmp_path, {layout: "\x7fELF", "usr/share/doc/busybox-static/copyright": ""})
+    assert rootfs.find_busybox(unpacked) == unpacked / layout
+
+
+def test_a_package_without_busybox_says_where_labkit_looked(tmp_path: Path) -> None:
+    unpacked = _tree(tmp_path, {"usr/share/doc/busybox-static/copyright": ""})
+    with pytest.raises(LabkitError) as caught:
+        rootfs.find_busybox(unpacked, "busybox-static for arm64", "copy one to the cache")
+    message = caught.value.message
+    assert "busybox-static for arm64" in message
+    assert str(unpacked / "usr/bin/busybox") in message and str(unpacked / "bin/busybox") in message
+    assert caught.value.hint == "copy one to the cache"
+
+
+def _elf64(tmp_path: Path, interp: bool) -> Path:
+    # A minimal little-endian ELF64 header with one program header (PT_LOAD or PT_INTERP).
+    header = bytearray(64)
+    header[:6] = b"\x7fELF\x02\x01"
+    header[32:40] = (64).to_bytes(8, "little")
+    header[54:56] = (56).to_bytes(2, "little")
+    header[56:58] = (1).to_bytes(2, "little")
+    phdr = bytearray(56)
+    phdr[:4] = (3 if interp else 1).to_bytes(4, "little")
+    path = tmp_path / ("dynamic" if interp else "static")
+    path.write_bytes(bytes(header + phdr))
+    return path
+
+
+def test_only_a_static_busybox_will_do(tmp_path: Path) -> None:
+    assert rootfs.is_static(_elf64(tmp_path, interp=False))
+    assert not rootfs.is_static(_elf64(tmp_path, interp=True))
+    assert not rootfs.is_static(Path(sys.executable).resolve())  # CPython: linked dynamically

@@ -24,7 +24,7 @@ def test_build_context_holds_the_dockerfile_and_the_app(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile", "app.py"]
     assert (tmp_path / "app.py").read_text() == Path(webtier.__file__).read_text()
     dockerfile = (tmp_path / "Dockerfile").read_text()
-    assert "FROM python:3.11-slim" in dockerfile and "COPY app.py /app/app.py" in dockerfile
+    assert "FROM labkit/python:3.11-slim" in dockerfile and "COPY app.py /app/app.py" in dockerfile
 
 
 @pytest.mark.parametrize("url", ["http://198.51.100.10:8080/", "http://localhost:80/",

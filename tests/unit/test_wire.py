@@ -86,7 +86,7 @@ def test_build_app_writes_a_one_layer_dockerfile(tmp_path: Path, capsys) -> None
 
     lab = BuildingLab(tmp_path)
     assert wire.build_app(lab, "app:v1", "hello") == "app:v1"
-    assert (lab.context / "Dockerfile").read_text() == wire.app_dockerfile("redis:7.0")
+    assert (lab.context / "Dockerfile").read_text() == wire.app_dockerfile("labkit/redis:7.0")
     assert (lab.context / "greeting.txt").read_text() == "hello\n"
     assert "COPY greeting.txt" in capsys.readouterr().out
 

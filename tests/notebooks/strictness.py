@@ -1,0 +1,87 @@
+"""How strictly the notebooks are checked on this engine.
+
+The stored outputs are the answer key, recorded on one engine (the notebook's
+`metadata.labkit.recorded_on`). On an engine of the same kind (version, storage, builder,
+cgroup version) nbval compares every output (strict). On any other engine every cell must still
+run and every assertion hold, twice, with no trace, but outputs are not compared (nbval's lax
+mode): what a cell prints there is that engine's own truth, which the text explains.
+`LABKIT_NBVAL=strict` or `=lax` overrides the choice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SANITIZE = ROOT / "tests" / "sanitize.cfg"
+
+# What makes two engines print the same outputs.
+KEYS = ("release", "storage", "builder", "cgroup")
+
+
+def live_profile() -> dict[str, str]:
+    """The engine profile the notebooks would be recorded on here."""
+    from labkit.facts import facts
+
+    f = facts()
+    return {"version": f.server_version, "release": f"{f.major}.{f.minor}",
+            "storage": f.storage, "builder": f.builder, "firewall": f.firewall,
+            "cgroup": f.cgroup_version}
+
+
+def describe(profile: dict[str, str]) -> str:
+    """One line for people: `Docker 28.5.2, overlay2, buildkit builder, cgroup v1`."""
+    if not profile:
+        return "an unrecorded engine"
+    return (f"Docker {profile.get('version', '?')}, {profile.get('storage', '?')} storage, "
+            f"{profile.get('builder', '?')} builder, cgroup v{profile.get('cgroup', '?')}")
+
+
+def recorded_profile(notebook: Path) -> dict[str, str]:
+    """The engine profile a notebook's stored outputs were recorded on ({} if unknown)."""
+    meta = json.loads(notebook.read_text()).get("metadata", {})
+    return dict(meta.get("labkit", {}).get("recorded_on", {}))
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How one notebook is checked, and why."""
+
+    strict: bool
+    reason: str
+
+    @property
+    def word(self) -> str:
+        """"strict" or "lax"."""
+        return "strict" if self.strict else "lax"
+
+
+def mode(notebook: Path, live: dict[str, str] | None = None) -> Mode:
+    """Strict when the live engine is of the kind the outputs were recorded on."""
+    forced = os.environ.get("LABKIT_NBVAL", "").strip().lower()
+    recorded = recorded_profile(notebook)
+    live = live if live is not None else live_profile()
+    if forced in ("strict", "lax"):
+        return Mode(forced == "strict", f"LABKIT_NBVAL={forced}")
+    if recorded and all(recorded.get(k) == live.get(k) for k in KEYS):
+        return Mode(True, f"this engine is of the kind the outputs were recorded on "
+                          f"({describe(recorded)})")
+    differs = [k for k in KEYS if recorded.get(k) != live.get(k)]
+    return Mode(False, f"the outputs were recorded on {describe(recorded)}; this engine differs "
+                       f"in {', '.join(differs)}: every cell runs and its assertions hold, "
+                       "outputs are not compared")
+
+
+def nbval_argv(notebook: Path, live: dict[str, str] | None = None) -> tuple[list[str], Mode]:
+    """The one nbval command line (tests, tools/nbval, tools/bench) and how strict it is."""
+    how = mode(notebook, live)
+    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval", str(notebook),
+            "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE),
+            "--nbval-cell-timeout", "900", "-q", "-o", "addopts=", "--rootdir", str(ROOT)]
+    if not how.strict:
+        argv.append("--nbval-lax")
+    return argv, how

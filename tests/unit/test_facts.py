@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import pytest
+
+from labkit import engine, facts
+
+from .fake_system import FakeClient, FakeMachine, info
+
+
+def _answering(machine: FakeMachine, client: FakeClient) -> facts.EngineFacts:
+    machine.engine = client
+    machine.tools.update({"docker": "/usr/bin/docker", "iptables": "/usr/sbin/iptables"})
+    return facts.facts()
+
+
+def test_debian_testing_with_buildx_uses_buildkit_overlay2_and_iptables_nft(
+        machine: FakeMachine) -> None:
+    f = _answering(machine, FakeClient(info(FirewallBackend={"Driver": "iptables"})))
+    assert (f.major, f.minor, f.builder, f.storage, f.storage_driver) == (
+        28, 5, "buildkit", "overlay2", "overlay2")
+    assert (f.firewall, f.firewall_engine, f.cgroup_version, f.local) == (
+        "iptables-nft", "iptables", "2", True)
+    assert f.raw["Driver"] == "overlay2" and "raw" not in repr(f)
+
+
+def test_without_buildx_docker_build_falls_back_to_classic(machine: FakeMachine) -> None:
+    machine.buildx = False
+    assert _answering(machine, FakeClient(info())).builder == "classic"
+
+
+def test_engine_20_10_sends_no_builder_version_so_builds_are_classic(
+        machine: FakeMachine) -> None:
+    machine.iptables = "iptables v1.8.9 (legacy)\n"
+    f = _answering(machine, FakeClient(info(CgroupVersion="1"), server_version="20.10.24+dfsg1",
+                                       api_version="1.41", ping_headers={}))
+    assert (f.major, f.minor, f.builder, f.builder_version) == (20, 10, "classic", "")
+    assert (f.firewall, f.firewall_engine, f.cgroup_version) == ("iptables-legacy", "", "1")
+
+
+def test_containerd_image_store_is_told_apart_from_the_graphdriver(
+        machine: FakeMachine) -> None:
+    store = info(Driver="overlayfs",
+                 DriverStatus=[["driver-type", "io.containerd.snapshotter.v1"]])
+    f = _answering(machine, FakeClient(store))
+    assert (f.storage, f.storage_driver, f.containerd_store) == ("containerd", "overlayfs", True)
+
+
+def test_docker_buildkit_0_asks_for_the_classic_builder(machine: FakeMachine,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_BUILDKIT", "0")
+    assert _answering(machine, FakeClient(info())).builder == "classic"
+
+
+def test_facts_are_read_once_per_client_and_reset_with_it(machine: FakeMachine) -> None:
+    _answering(machine, FakeClient(info()))
+    facts.facts()
+    assert sum(c[:2] == ["docker", "buildx"] for c in machine.calls) == 1
+    engine.reset_client()
+    facts.facts()
+    assert sum(c[:2] == ["docker", "buildx"] for c in machine.calls) == 2
+
+
+def test_summary_keeps_the_fields_its_callers_read(machine: FakeMachine) -> None:
+    s = _answering(machine, FakeClient(info())) and engine.summary()
+    assert (s.server_version, s.api_version, s.storage_driver) == ("28.5.2", "1.51", "overlay2")
+
+
+def test_no_engine_means_no_facts(machine: FakeMachine) -> None:
+    assert facts.facts_or_none() is None and engine.engine_info_or_none() is None
+
+
+@pytest.mark.parametrize("backend,variant,expected", [
+    ("", "legacy", "iptables-legacy"), ("iptables", "nft", "iptables-nft"),
+    ("nftables", "nft", "nftables"), ("iptables+firewalld", "nft", "iptables-nft+firewalld"),
+    ("", "", "iptables"),
+])
+def test_firewall_names_engine_backend_and_iptables_variant(backend: str, variant: str,
+                                                            expected: str) -> None:
+    assert facts.firewall_of(backend, variant) == expected
+
+
+def test_version_numbers_survive_debian_suffixes() -> None:
+    assert facts.major_minor("26.1.5+dfsg1") == (26, 1)
+    assert facts.major_minor("?") == (0, 0)
