@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .build import context_tar
+from .facts import EngineFacts, facts
 from .lab import Lab
 
 if TYPE_CHECKING:
@@ -24,6 +25,26 @@ if TYPE_CHECKING:
 
 BULKY_DIR = "node_modules"
 GENERATED = ".dockerfile."  # how the client names a Dockerfile from outside the context
+
+
+def builder_note(found: EngineFacts | None = None) -> str:
+    """Which builder `docker build` uses on this engine, and which one this notebook drives.
+
+    Taught in: 01-building-images. The Docker SDK speaks the classic builder's API; on engines
+    where `docker build` means BuildKit, the notebook's log is what `DOCKER_BUILDKIT=0` prints.
+    """
+    f = found or facts()
+    if f.builder == "buildkit":
+        return (f"On this engine (Docker {f.server_version}) `docker build` uses BuildKit: "
+                "its output numbers the steps `#1 #2 ...` and keeps no intermediate images. "
+                "The notebook builds through the Docker SDK, which drives the classic builder, "
+                "so the log below is what `DOCKER_BUILDKIT=0 docker build` prints: the builder "
+                "that BuildKit replaced, and the one whose steps are easiest to see.")
+    why = ("the only builder of engines before 23" if f.major < 23 else
+           "BuildKit needs the docker-buildx plugin, which this machine lacks")
+    return (f"On this engine (Docker {f.server_version}) `docker build` uses the classic builder "
+            f"({why}), the same one the Docker SDK drives: the log below is what your shell "
+            "would print.")
 
 
 @dataclass(frozen=True)

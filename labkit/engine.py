@@ -112,6 +112,7 @@ class System:
 
 _system = System()
 _client: Any = None
+_apt_updated = False  # `apt-get update` once per process (per System)
 
 
 def system() -> System:
@@ -121,8 +122,8 @@ def system() -> System:
 
 def use_system(new: System) -> System:
     """Act on another machine from now on (a fake, in unit tests); returns the previous one."""
-    global _system
-    previous, _system = _system, new
+    global _system, _apt_updated
+    previous, _system, _apt_updated = _system, new, False
     reset_client()
     return previous
 
@@ -283,7 +284,6 @@ class _Apt:
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
-        self.updated = False
         self.env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
 
     def _run(self, argv: list[str]) -> None:
@@ -294,10 +294,11 @@ class _Apt:
                               "check this machine's apt sources and network, then try again")
 
     def update(self) -> None:
-        if not self.updated:
+        global _apt_updated
+        if not _apt_updated:
             self.progress("apt-get update (this machine's apt sources)")
             self._run(["apt-get", "update", "-q"])
-            self.updated = True
+            _apt_updated = True
 
     def install(self, package: str) -> None:
         self.progress(f"installing {package} with apt-get")

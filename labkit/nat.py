@@ -7,6 +7,7 @@ filtered to what concerns the lesson's own containers and ports, is shown as a t
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -14,9 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from docker.models.containers import Container
 
+from .errors import LabkitError
 from .host import host
 from .lab import Lab
+from .netinspect import addresses, get_container
+from .outside import OutsideWorld
+from .probes import docker_cli
 
 
 @dataclass(frozen=True, order=True)
@@ -110,6 +116,79 @@ def without_masquerade(lab: Lab, source: str, destination: str) -> Iterator[None
         host().run(["iptables", "-t", "nat", "-D", "POSTROUTING", *rule], check=False)
         lab.ledger.drop({"kind": "iptables", "table": "nat", "chain": "POSTROUTING",
                          "rule": rule})
+
+
+# -- Engine 28's guard: a container's address is reached only through its bridge -----------
+def guards(address: str) -> dict[Rule, int]:
+    """The raw-table rules that drop packets for ADDRESS arriving from anywhere but its bridge,
+    with their packet counters (`iptables-save -c -t raw`). Engines from 28.0 add one per
+    container (`-d ADDRESS/32 ! -i docker0 -j DROP`); older engines have none."""
+    found: dict[Rule, int] = {}
+    for line in host().run(["iptables-save", "-c", "-t", "raw"]).stdout.splitlines():
+        counters, _, spec = line.partition("] ")
+        if not counters.startswith("[") or not spec.startswith("-A "):
+            continue
+        rule = Rule("raw", spec.split()[1], spec.strip())
+        if "DROP" in spec and rule.mentions([address]):
+            found[rule] = int(counters[1:].split(":")[0])
+    return found
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """What happened when one container asked the outside world without SNAT.
+
+    Attributes:
+        container_address: the container's own (private) address.
+        seen: the client address the echo server reported ("" when no answer came back).
+        dropped_by: guard rules whose packet counter rose during the request.
+        timeout: how long the request waited.
+    """
+
+    container_address: str
+    seen: str
+    dropped_by: tuple[Rule, ...]
+    timeout: int
+
+    def explain(self) -> None:
+        """Say what happened and why (03-networking); raise when it makes no sense."""
+        if self.seen == self.container_address:
+            print(f"The server saw {self.seen}, the container's own address: without SNAT "
+                  "the private source address left the host as it was.")
+        elif not self.seen and self.dropped_by:
+            print(f"No answer within {self.timeout} s. The server answered {self.container_address}"
+                  ", but the reply came in from the outside namespace, not through docker0, "
+                  "and this rule dropped it (its packet counter rose):")
+            for rule in self.dropped_by:
+                print(f"  -t raw {rule.spec}")
+        else:
+            raise LabkitError(
+                f"Unexpected: the server saw {self.seen or 'nothing'}, and no guard rule "
+                "counted a dropped reply.",
+                "run the chapter from the top (`lab.cleanup()` first); if it happens again, "
+                "read `iptables-save -t nat` and `iptables-save -t raw`")
+
+
+def ask_without_masquerade(lab: Lab, container: Container | str, world: OutsideWorld,
+                           *, timeout: int = 5) -> Exemption:
+    """Ask the outside world's echo server once with SNAT switched off for this one path.
+
+    Inside `without_masquerade`, `docker exec C wget -T TIMEOUT -qO- URL`; the guard rules'
+    counters are read before and after, so a reply dropped on its way back is seen.
+    """
+    c = get_container(container)
+    ip = addresses(c)["bridge"]
+    before = guards(ip)
+    with without_masquerade(lab, ip, world.server_address):
+        result = docker_cli(["exec", c.name, "wget", "-T", str(timeout), "-qO-", world.url],
+                            check=False, quiet=True, timeout=timeout + 30)
+    after = guards(ip)
+    seen = ""
+    if result.ok:
+        seen = str(json.loads(result.stdout).get("client_address", ""))
+        print(result.stdout.strip())
+    dropped = tuple(r for r, n in after.items() if n > before.get(r, 0))
+    return Exemption(ip, seen, dropped, timeout)
 
 
 # -- docker-proxy --------------------------------------------------------------------------

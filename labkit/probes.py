@@ -27,13 +27,18 @@ class Shown(Result):
         """Show nothing more (the command and its output are on screen already)."""
 
 
-def docker_cli(argv: Sequence[str], *, check: bool = True, quiet: bool = False) -> Result:
+def docker_cli(argv: Sequence[str], *, check: bool = True, quiet: bool = False,
+               timeout: float = 60) -> Result:
     """Run `docker ARGV...` with the docker CLI, printing the command and its output.
 
     Args:
         argv: the arguments after `docker`.
         check: raise when it fails.
         quiet: show only the command.
+        timeout: seconds before it is stopped (a request that waits on the network).
+
+    Raises:
+        LabkitError: it failed (with check), or it did not finish in time.
     """
     exe = shutil.which("docker")
     if exe is None:
@@ -41,7 +46,13 @@ def docker_cli(argv: Sequence[str], *, check: bool = True, quiet: bool = False) 
                               "install the docker CLI (Debian: docker.io)")
     argv = [str(a) for a in argv]
     show_command(["docker", *argv])
-    proc = subprocess.run([exe, *argv], capture_output=True, text=True, check=False)  # noqa: S603
+    try:
+        proc = subprocess.run([exe, *argv], capture_output=True, text=True,  # noqa: S603
+                              check=False, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise LabkitError(f"`docker {' '.join(argv)}` did not finish within {timeout:.0f} s.",
+                          "something it waits for does not answer; check that the lesson's "
+                          "containers run (`docker ps`) and run the cell again") from None
     result = Shown(("docker", *argv), proc.returncode, proc.stdout, proc.stderr)
     if not quiet:
         text = (result.stdout + result.stderr).rstrip()

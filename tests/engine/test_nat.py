@@ -7,6 +7,7 @@ import json
 import pytest
 
 from labkit import nat, netinspect, probes
+from labkit.facts import facts
 from labkit.host import host
 from labkit.lab import Lab
 from labkit.outside import outside_world
@@ -42,15 +43,21 @@ def test_masquerade_and_the_exemption(lab: Lab) -> None:
     assert nat.masquerade(subnet)
 
     def seen() -> str:
-        code, out = c.exec_run(["wget", "-qO-", world.url])
+        code, out = c.exec_run(["wget", "-T", "5", "-qO-", world.url])
         assert code == 0, out
         return json.loads(out)["client_address"]
 
     assert seen() == world.host_address
     rule = ["-s", f"{ip}/32", "-d", f"{world.server_address}/32", "-j", "RETURN"]
-    with nat.without_masquerade(lab, ip, world.server_address):
-        assert host().run(["iptables", "-t", "nat", "-C", "POSTROUTING", *rule], check=False).ok
-        assert seen() == ip
+    exemption = nat.ask_without_masquerade(lab, c, world, timeout=3)
+    if facts().major >= 28:
+        # Engine 28's raw-table guard drops the reply to the container's own address.
+        assert exemption.seen == "" and exemption.dropped_by, exemption
+        assert all(f"-d {ip}/32" in r.spec and "! -i docker0" in r.spec
+                   for r in exemption.dropped_by)
+    else:
+        assert exemption.seen == ip and not nat.guards(ip)
+    exemption.explain()
     assert not host().run(["iptables", "-t", "nat", "-C", "POSTROUTING", *rule], check=False).ok
     assert not any(e.get("kind") == "iptables" for e in lab.ledger.entries)
     assert seen() == world.host_address

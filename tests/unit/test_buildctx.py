@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from labkit import buildctx
+from labkit.facts import EngineFacts
 
 from .fakes_ch01 import FakeLab
 
@@ -112,3 +113,21 @@ def test_without_outside_dockerfile_no_notes(tmp_path: Path) -> None:
 def test_bulky_zero_is_still_a_folder(tmp_path: Path, megabytes: int) -> None:
     root = buildctx.make_bulky(tmp_path, megabytes=megabytes, packages=2)
     assert root.name == buildctx.BULKY_DIR and root.is_dir()
+
+
+def _facts(version: str, builder: str) -> EngineFacts:
+    major, minor = (int(x) for x in version.split(".")[:2])
+    return EngineFacts(server_version=version, api_version="1.41", major=major, minor=minor,
+                       builder=builder, builder_version="", buildx=builder == "buildkit",
+                       storage="overlay2", storage_driver="overlay2", firewall="iptables-nft",
+                       firewall_engine="", iptables_variant="nft", cgroup_version="1",
+                       host_mode="local", os="Debian", architecture="x86_64")
+
+
+def test_the_builder_note_follows_the_engine() -> None:
+    kit = buildctx.builder_note(_facts("28.5.2", "buildkit"))
+    assert "uses BuildKit" in kit and "DOCKER_BUILDKIT=0" in kit
+    old = buildctx.builder_note(_facts("20.10.24", "classic"))
+    assert "classic builder (the only builder of engines before 23)" in old
+    no_buildx = buildctx.builder_note(_facts("26.1.5", "classic"))
+    assert "docker-buildx plugin" in no_buildx

@@ -35,3 +35,9 @@ def test_container_host_part_is_folded_but_not_the_network() -> None:
 def test_runs_of_spaces_compare_equal() -> None:
     assert sanitize("a    b  c") == sanitize("a b c")
     assert sanitize("a\nb") == "a\nb"
+
+
+def test_ipv6_link_local_addresses_are_folded_whole() -> None:
+    a = "inet6 fe80::dc4e:73ff:fe93:f471/64 scope link"
+    b = "inet6 fe80::fc6c:c6ff:fe20:2e5f/64 scope link"
+    assert sanitize(a) == sanitize(b) == "inet6 fe80::<ll>/64 scope link"
