@@ -173,14 +173,15 @@ def ask_without_masquerade(lab: Lab, container: Container | str, world: OutsideW
                            *, timeout: int = 5) -> Exemption:
     """Ask the outside world's echo server once with SNAT switched off for this one path.
 
-    Inside `without_masquerade`, `docker exec C wget -T TIMEOUT -qO- URL`; the guard rules'
+    Inside `without_masquerade`, `docker exec C timeout TIMEOUT wget -qO- URL`; the guard rules'
     counters are read before and after, so a reply dropped on its way back is seen.
     """
     c = get_container(container)
     ip = addresses(c)["bridge"]
     before = guards(ip)
     with without_masquerade(lab, ip, world.server_address):
-        result = docker_cli(["exec", c.name, "wget", "-T", str(timeout), "-qO-", world.url],
+        # `timeout N wget`, not `wget -T N`: bookworm's busybox wget crashes with -T.
+        result = docker_cli(["exec", c.name, "timeout", str(timeout), "wget", "-qO-", world.url],
                             check=False, quiet=True, timeout=timeout + 30)
     after = guards(ip)
     seen = ""

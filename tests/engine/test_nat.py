@@ -43,7 +43,7 @@ def test_masquerade_and_the_exemption(lab: Lab) -> None:
     assert nat.masquerade(subnet)
 
     def seen() -> str:
-        code, out = c.exec_run(["wget", "-T", "5", "-qO-", world.url])
+        code, out = c.exec_run(["timeout", "10", "wget", "-qO-", world.url])
         assert code == 0, out
         return json.loads(out)["client_address"]
 

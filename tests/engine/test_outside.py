@@ -15,7 +15,7 @@ pytestmark = pytest.mark.engine
 def test_a_container_is_seen_with_the_hosts_address(lab: Lab) -> None:
     world = outside_world(lab)
     box = lab.run("labkit/busybox", ["sleep", "60"], name="t-out")
-    code, out = box.exec_run(["wget", "-T", "5", "-qO-", world.url])
+    code, out = box.exec_run(["timeout", "10", "wget", "-qO-", world.url])
     assert code == 0 and json.loads(out)["client_address"] == world.host_address
 
 
@@ -27,7 +27,7 @@ def test_two_chapters_can_each_have_a_world(lab: Lab) -> None:
         assert first.server_address != second.server_address
         assert first.netns != second.netns and first.host_link != second.host_link
         box = other.run("labkit/busybox", ["sleep", "60"], name="t-out2")
-        code, out = box.exec_run(["wget", "-T", "5", "-qO-", second.url])
+        code, out = box.exec_run(["timeout", "10", "wget", "-qO-", second.url])
         assert code == 0 and json.loads(out)["client_address"] == second.host_address
     finally:
         other.cleanup()
