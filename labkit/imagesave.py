@@ -94,8 +94,12 @@ class SavedImage:
         return pd.DataFrame(_entries(self), columns=["entry", "size", "what it is"])
 
     def manifest_text(self) -> str:
-        """manifest.json, indented."""
-        return json.dumps(self.manifest, indent=1)
+        """manifest.json, indented; LayerSources (engines from 25) in layer order, bottom first.
+
+        Docker writes LayerSources sorted by digest, which changes with every rebuild; the
+        layer order is what teaches.
+        """
+        return json.dumps(layer_sources_in_order(self.manifest), indent=1)
 
     def history_frame(self) -> pd.DataFrame:
         """The config's history: each build step, and the layer it made (if any)."""
@@ -115,6 +119,22 @@ class SavedImage:
                 for layer in self.layers]
         return pd.DataFrame(rows, columns=["layer", "tar in the archive", "bytes",
                                            "sha256(tar)", "diff_id in config", "equal"])
+
+
+def layer_sources_in_order(manifest: Any) -> Any:
+    """A copy of manifest.json whose LayerSources follow each entry's Layers order."""
+    if not isinstance(manifest, list):
+        return manifest
+    ordered = []
+    for entry in manifest:
+        sources = entry.get("LayerSources") if isinstance(entry, dict) else None
+        if isinstance(sources, dict):
+            order = ["sha256:" + str(path).rsplit("/", 1)[-1] for path in entry.get("Layers", [])]
+            rank = {digest: i for i, digest in enumerate(order)}
+            entry = {**entry, "LayerSources": dict(sorted(
+                sources.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))}
+        ordered.append(entry)
+    return ordered
 
 
 def _short(digest: str) -> str:

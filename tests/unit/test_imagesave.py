@@ -182,3 +182,14 @@ def test_hash_layer_and_sha256_file(tmp_path: Path) -> None:
     assert imagesave.hash_layer(tmp_path / "t") == (sha(LAYERS[0]), False)
     assert imagesave.hash_layer(tmp_path / "g") == (sha(LAYERS[0]), True)
     assert imagesave.sha256_file(tmp_path / "g") != sha(LAYERS[0])
+
+
+def test_layer_sources_follow_the_layer_order_not_the_digests() -> None:
+    big, small = "sha256:" + "f" * 64, "sha256:" + "0" * 64
+    manifest = [{"Config": "blobs/sha256/" + "c" * 64,
+                 "Layers": ["blobs/sha256/" + "f" * 64, "blobs/sha256/" + "0" * 64],
+                 "LayerSources": {small: {"size": 1536}, big: {"size": 121409536}}}]
+    shown = imagesave.layer_sources_in_order(manifest)
+    assert list(shown[0]["LayerSources"]) == [big, small]
+    assert list(manifest[0]["LayerSources"]) == [small, big]  # the original is left as it was
+    assert imagesave.layer_sources_in_order({"not": "a list"}) == {"not": "a list"}
