@@ -20,8 +20,12 @@ from nbclient import NotebookClient
 from tests.notebooks.strictness import describe, live_profile
 
 
-def execute(path: Path, timeout: int = 900) -> None:
-    """Execute `path` in place with the current environment's python3 kernel."""
+def execute(path: Path, timeout: int = 900) -> dict[str, str]:
+    """Execute `path` in place with the current environment's python3 kernel.
+
+    Returns:
+        The engine profile the outputs were recorded on.
+    """
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
@@ -31,9 +35,10 @@ def execute(path: Path, timeout: int = 900) -> None:
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
+    return profile
 
 
 if __name__ == "__main__":
     for arg in sys.argv[1:]:
-        execute(Path(arg))
-        print(f"executed and saved {arg} (recorded on {describe(live_profile())})")
+        profile = execute(Path(arg))
+        print(f"executed and saved {arg} (recorded on {describe(profile)})")
