@@ -12,11 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker.errors
 from docker.api.build import process_dockerfile
 from docker.utils import build as build_utils
 
 from .engine import client
 from .errors import LabkitError, friendly
+from .facts import facts
 
 Progress = Callable[[str], None]
 
@@ -100,6 +102,8 @@ def build_image(
     """
     tags = [tag] if isinstance(tag, str) else list(tag)
     started = time.monotonic()
+    with friendly():
+        before = {i.id for i in client().images.list(all=True)}
     data, name = context_tar(context, dockerfile)
     log: list[str] = []
     image_id = ""
@@ -123,7 +127,40 @@ def build_image(
             image_id = aux.get("ID", image_id)
         if not image_id:
             raise LabkitError("The build finished without an image ID.", "read the build log")
+        drop_intermediates(image_id, before)
         for extra in tags[1:]:
             repo, _, t = extra.rpartition(":") if ":" in extra.split("/")[-1] else (extra, "", "")
             client().images.get(image_id).tag(repo or extra, t or None)
     return BuildResult(image_id, tuple(tags), tuple(log), len(data), time.monotonic() - started)
+
+
+def intermediates(image_id: str, before: set[str]) -> list[str]:
+    """The untagged images a classic build left below IMAGE_ID: its Parent chain, up to the
+    first image that existed before the build (in BEFORE) or has a name."""
+    found: list[str] = []
+    with friendly():
+        parent = client().images.get(image_id).attrs.get("Parent") or ""
+        while parent and parent not in before:
+            try:
+                image = client().images.get(parent)
+            except docker.errors.ImageNotFound:
+                break
+            if image.tags:
+                break
+            found.append(image.id)
+            parent = image.attrs.get("Parent") or ""
+    return found
+
+
+def drop_intermediates(image_id: str, before: set[str]) -> None:
+    """On the containerd image store, remove the step images a classic build left behind.
+
+    The graphdriver store keeps them hidden as the new image's parents (they go with it); the
+    containerd store lists them as untagged images that stay after the image is removed. Only
+    images this build made (absent from BEFORE, in the new image's Parent chain) are removed.
+    """
+    if not facts().containerd_store:
+        return
+    with friendly():
+        for step in intermediates(image_id, before):
+            client().images.remove(step, noprune=True)

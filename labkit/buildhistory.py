@@ -13,6 +13,7 @@ import pandas as pd
 
 from .engine import client
 from .errors import friendly
+from .facts import facts
 from .history import human_size, new_layers
 from .history import instruction as plain_instruction
 
@@ -52,6 +53,7 @@ class History:
     own_layers: int
     base_layers: int
     new_layer: tuple[bool, ...]
+    containerd_store: bool = False
 
     def to_frame(self) -> pd.DataFrame:
         """The image's own steps: instruction, layer size, and whether it made a layer."""
@@ -66,7 +68,10 @@ class History:
         """One line: how the image's layers split between its base and its own steps."""
         return (f"{self.image}: {self.base_layers + self.own_layers} layers = "
                 f"{self.base_layers} from {self.base} + {self.own_layers} from its own "
-                f"{len(self.own)} steps (the other steps changed only the image's config)")
+                f"{len(self.own)} steps (the other steps changed only the image's config)"
+                + ("\nsizes: on the containerd image store `docker history` reports the disk each "
+                   "layer's snapshot uses, in whole 4 kB blocks, not the bytes a step copied"
+                   if self.containerd_store else ""))
 
     def plot(self) -> Figure:
         """Every history entry as a bar (log scale), the base's grey, the image's own blue."""
@@ -106,4 +111,5 @@ def history(image: str, base: str) -> History:
     mine = own[: len(own) - len(inherited)]
     base_layers = layer_count(base)
     return History(image, base, tuple(mine), tuple(inherited),
-                   layer_count(image) - base_layers, base_layers, new_layers(mine, base_layers))
+                   layer_count(image) - base_layers, base_layers, new_layers(mine, base_layers),
+                   facts().containerd_store)

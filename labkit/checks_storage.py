@@ -108,6 +108,10 @@ def check_diff_id(ref: str, answer: str, saved: SavedImage | None = None) -> Che
             layer.path.startswith(given) for layer in saved.layers):
         return failed(DIFF_ID, "that is the name of the layer's folder in the archive",
                       "hash the bytes of the layer.tar inside that folder")
+    if saved is not None and any(layer.compressed and layer.path.endswith("/" + given)
+                                 for layer in saved.layers):
+        return failed(DIFF_ID, "that is the digest of the layer's gzip-compressed blob",
+                      "decompress it (gzip.decompress) and hash the tar inside")
     if len(given) != 64 or not HEX.match(given):
         return failed(DIFF_ID, f"{answer!r} is not a sha256 digest",
                       'hashlib.sha256(data).hexdigest() gives 64 hex digits; add "sha256:"')
@@ -126,7 +130,7 @@ def check_diff_id(ref: str, answer: str, saved: SavedImage | None = None) -> Che
         return failed(DIFF_ID, "that is the image ID: the sha256 of the config file",
                       "hash the layer's tar, not the config")
     return failed(DIFF_ID, "no layer of the image has that diff_id",
-                  "hash the top layer's tar exactly as saved (uncompressed, whole file)")
+                  "hash the top layer's whole tar, uncompressed")
 
 
 def check_copy_up(dirs: OverlayDirs, name: str, predicted_bytes: int) -> CheckResult:

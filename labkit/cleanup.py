@@ -65,6 +65,8 @@ def _undo_process(e: dict[str, Any]) -> None:
 
 
 def _undo_mount(e: dict[str, Any]) -> None:
+    if e.get("only_if_empty") and Path(e["target"]).is_dir() and any(Path(e["target"]).iterdir()):
+        return  # someone else's namespaces live there now
     if mounted(e["target"]):
         if not host().run(["umount", e["target"]], check=False).ok:
             host().run(["umount", "-l", e["target"]], check=False)

@@ -6,6 +6,7 @@ Taught in: 00-preflight (how labkit reports a broken environment).
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -111,7 +112,11 @@ def friendly() -> Iterator[None]:
 
 
 def install_notebook_handler() -> None:
-    """In IPython, show a LabkitError as its message and hint, not as a traceback."""
+    """In IPython, show a LabkitError as its message and hint, not as a traceback.
+
+    Under the course's tests (LABKIT_CELL_ERRORS=fail) the cell then also fails, so a cell
+    that only printed a problem cannot pass for one that worked.
+    """
     try:
         from IPython import get_ipython
     except ImportError:
@@ -125,6 +130,8 @@ def install_notebook_handler() -> None:
         if mapped is None:
             return shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
         print(f"labkit: {mapped}", file=sys.stderr)
+        if os.environ.get("LABKIT_CELL_ERRORS") == "fail":
+            return shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
         return None
 
     import docker.errors

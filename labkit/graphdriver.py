@@ -112,10 +112,20 @@ def of_image(ref: str) -> GraphDriver:
 
 
 def of_container(container: Container) -> GraphDriver:
-    """The GraphDriver data of a container (`docker inspect NAME`)."""
+    """The GraphDriver data of a container (`docker inspect NAME`).
+
+    The containerd image store reports no Data; for a running container the folders are then
+    read from its overlay mount, and MergedDir is its root as seen through /proc/<PID>/root.
+    """
     with friendly():
         container.reload()
-    return GraphDriver.from_attrs(container.attrs)
+    gd = GraphDriver.from_attrs(container.attrs)
+    pid = int(container.attrs.get("State", {}).get("Pid") or 0)
+    if gd.upper_dir or not pid:
+        return gd
+    mnt = overlay_mount(container)
+    return GraphDriver(gd.name, tuple(mnt.lowers), mnt.options.get("upperdir", ""),
+                       f"/proc/{pid}/root", mnt.options.get("workdir", ""), gd.raw)
 
 
 def image_config(ref: str) -> pd.DataFrame:

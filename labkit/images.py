@@ -15,6 +15,7 @@ import shutil
 import tarfile
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -29,6 +30,7 @@ from .errors import LabkitError, UnknownImage, friendly
 
 Progress = Callable[[str], None]
 RECIPE_VERSION = "2"
+TREE_WORKERS = 4  # debootstraps at once: they wait on disk and network more than on CPU
 NAMESPACE = "labkit/"
 
 
@@ -194,10 +196,48 @@ def ensure(names: Iterable[str] | None = None, *, progress: Progress = print,
     """
     wanted = [recipe_for(n).name for n in (names if names is not None else RECIPES)]
     done: dict[str, ImageStatus] = {}
-    for name in wanted:
-        _ensure_one(RECIPES[name], done, progress, rebuild)
+    with Trees(progress) as trees:
+        for name in wanted:
+            _ensure_one(RECIPES[name], done, progress, rebuild, trees)
     prepare_assets(progress)  # a path check once they are there
     return [done[n] for n in wanted]
+
+
+class Trees:
+    """The Debian trees of the "delta" images to build, made side by side in the background.
+
+    Each delta image's tree (debootstrap with its packages) does not depend on its base image,
+    only the layer computed from it does; making them at once, while the base image builds,
+    saves most of their time. A tree nobody asks for is removed on exit.
+    """
+
+    make = staticmethod(rootfs.debootstrap)  # (target, packages, progress, cache) -> target
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.pool = ThreadPoolExecutor(max_workers=TREE_WORKERS, thread_name_prefix="tree")
+        self.futures: dict[str, Future[Path]] = {}
+
+    def __enter__(self) -> Trees:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for name in self.futures:
+            work = _work_dir(RECIPES[name])
+            if work.exists():
+                shutil.rmtree(work, ignore_errors=True)
+
+    def start(self, recipe: Recipe) -> None:
+        """Begin making RECIPE's tree (a delta recipe), if it is not under way yet."""
+        if recipe.kind == "delta" and recipe.name not in self.futures:
+            self.futures[recipe.name] = self.pool.submit(
+                self.make, _work_dir(recipe), recipe.packages, self.progress, recipe.assets)
+
+    def take(self, recipe: Recipe) -> Path:
+        """RECIPE's tree, made now or waited for; the caller owns it from here."""
+        self.start(recipe)
+        return self.futures.pop(recipe.name).result()
 
 
 def foreign_arch() -> str:
@@ -214,7 +254,7 @@ def prepare_assets(progress: Progress = print) -> None:
 
 
 def _ensure_one(recipe: Recipe, done: dict[str, ImageStatus], progress: Progress,
-                rebuild: bool) -> ImageStatus:
+                rebuild: bool, trees: Trees) -> ImageStatus:
     if recipe.name in done:
         return done[recipe.name]
     started = time.monotonic()
@@ -224,11 +264,12 @@ def _ensure_one(recipe: Recipe, done: dict[str, ImageStatus], progress: Progress
     if current is not None and current.state == "present" and not rebuild:
         done[recipe.name] = current
         return current
+    trees.start(recipe)
     if recipe.base:
-        _ensure_one(RECIPES[recipe.base], done, progress, False)
+        _ensure_one(RECIPES[recipe.base], done, progress, False, trees)
     if current is not None and current.state == "stale":
         progress(f"{recipe.name} was built from an older recipe; building it again")
-    image_id, source = _build(recipe, progress)
+    image_id, source = _build(recipe, progress, trees)
     if current is not None and current.image_id != image_id:
         _drop_old(current.image_id)
     result = ImageStatus(recipe.name, "built", True, source, time.monotonic() - started, image_id)
@@ -287,9 +328,13 @@ def base_tree(base: str, progress: Progress) -> Path:
     return tree
 
 
-def _build(recipe: Recipe, progress: Progress) -> tuple[str, str]:
+def _work_dir(recipe: Recipe) -> Path:
+    return rootfs.cache_dir() / "trees" / f"new-{recipe.assets}"
+
+
+def _build(recipe: Recipe, progress: Progress, trees: Trees) -> tuple[str, str]:
     context = _context(recipe)
-    work = rootfs.cache_dir() / "trees" / f"new-{recipe.assets}"
+    work = _work_dir(recipe)
     try:
         if recipe.kind == "busybox":
             shutil.copy2(rootfs.busybox_binary(progress=progress), context / "busybox")
@@ -303,7 +348,7 @@ def _build(recipe: Recipe, progress: Progress) -> tuple[str, str]:
         elif recipe.kind == "delta":
             assert recipe.base is not None
             base = base_tree(recipe.base, progress)
-            rootfs.debootstrap(work, recipe.packages, progress)
+            work = trees.take(recipe)
             members = rootfs.delta(base, work)
             progress(f"the new layer holds {len(members)} files and folders")
             rootfs.make_tar(work, context / "layer.tar", members)

@@ -85,6 +85,27 @@ class SavedImage:
         """The image ID: the sha256 of the config file's bytes."""
         return "sha256:" + hashlib.sha256((self.folder / self.config_path).read_bytes()).hexdigest()
 
+    def what_the_id_hashes(self, engine_id: str) -> str:
+        """Which file of the archive hashes to the engine's image ID, in a sentence.
+
+        A graphdriver engine names an image by its config (the sha256 of the config file);
+        the containerd image store by its image manifest, the file that names the config and
+        the layers.
+
+        Raises:
+            LabkitError: neither does (the archive is not of that image).
+        """
+        if self.image_id == engine_id:
+            return f"image ID {engine_id} = sha256 of the config file {self.config_path}"
+        for desc in (self.index or {}).get("manifests") or []:
+            path = _blob(self.folder, desc["digest"])
+            if desc["digest"] == engine_id and path.exists() and sha256_file(path) == engine_id:
+                return (f"image ID {engine_id} = sha256 of the image manifest "
+                        f"{path.relative_to(self.folder)} (the containerd image store names an "
+                        f"image by its manifest; the config's sha256 is {self.image_id})")
+        raise LabkitError(f"No file of the archive hashes to the image ID {engine_id}.",
+                          "save the image again: the archive is not of that image")
+
     def all_match(self) -> bool:
         """True when every layer tar hashes to its diff_id."""
         return bool(self.layers) and all(layer.matches for layer in self.layers)

@@ -25,6 +25,8 @@ from .errors import LabkitError, NameTaken, UnknownImage, friendly
 from .host import host, require_root
 from .ledger import Ledger
 
+NETNS_DIR = "/run/netns"  # where `ip netns` keeps its namespaces (/var/run/netns)
+
 LOOPBACK = "127.0.0.1"
 IFNAMSIZ = 15
 
@@ -252,6 +254,10 @@ class Lab:
         """`ip netns add NAME`: a network namespace, removed by cleanup. Returns its name."""
         require_root()
         final = self.name(name, "netns")
+        if not cleanup.mounted(NETNS_DIR):
+            # The first `ip netns add` on a machine mounts /run/netns onto itself; cleanup
+            # unmounts it again once no namespace is left there.
+            self.ledger.add("mount", target=NETNS_DIR, only_if_empty=True)
         self.ledger.add("netns", name=final)
         host().run(["ip", "netns", "add", final])
         return final

@@ -9,7 +9,7 @@ import atexit
 import shlex
 from collections.abc import Sequence
 
-from . import cleanup, images
+from . import cleanup, images, needs
 from .engine import client
 from .errors import friendly, install_notebook_handler
 from .host import host
@@ -27,6 +27,17 @@ def configure_display() -> None:
     matplotlib.rcParams.update({"figure.dpi": 90, "savefig.dpi": 90, "font.size": 9})
 
 
+def install_needs() -> None:
+    """In IPython, skip `# needs: NAME` cells the engine cannot show (see labkit.needs)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and needs.transform not in shell.input_transformers_post:
+        shell.input_transformers_post.append(needs.transform)
+
+
 def start(chapter: str, *, images_needed: Sequence[str] = ()) -> Lab:
     """Begin a chapter: check the engine, remove leftovers of its crashed runs, prepare images.
 
@@ -41,6 +52,7 @@ def start(chapter: str, *, images_needed: Sequence[str] = ()) -> Lab:
         EngineUnavailable: no engine answers (shown with what to do).
     """
     install_notebook_handler()
+    install_needs()
     configure_display()
     with friendly():
         client()

@@ -7,6 +7,7 @@ pulling with --platform). Everything happens in the lesson's registry on 127.0.0
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -138,6 +139,9 @@ def try_run(lab: Lab, ref: str) -> str:
         return f"failed to start: {exc.explanation}"
 
 
+PUSHED_DIGEST = re.compile(r"\bdigest: (sha256:[0-9a-f]{64})\b")
+
+
 def push(ref: str) -> str:
     """`docker push REF` to the lesson's registry; returns the pushed manifest's digest.
 
@@ -152,6 +156,12 @@ def push(ref: str) -> str:
                 raise LabkitError(f"The push of {ref} failed: {event['error']}",
                                   "check that the lesson's registry is running")
             digest = (event.get("aux") or {}).get("Digest", digest)
+            # The containerd image store sends no aux event, only "TAG: digest: sha256:… size: N".
+            said = PUSHED_DIGEST.search(event.get("status", ""))
+            digest = digest or (said.group(1) if said else "")
+    if not digest:
+        raise LabkitError(f"The push of {ref} reported no digest.",
+                          "push it again; `docker push` prints the digest on its last line")
     return digest
 
 

@@ -40,15 +40,34 @@ def _run(argv: list[str], what: str) -> None:
                           "check this machine's network access to its Debian mirror")
 
 
-def debootstrap(target: Path, packages: tuple[str, ...] = (), progress: Progress = print) -> Path:
+def deb_cache(name: str = "") -> Path:
+    """Where debootstrap keeps downloaded packages: one folder per tree made at the same time.
+
+    Trees made in parallel never share a folder (two downloads of one .deb would race); a
+    named folder starts with hard links to the packages of the unnamed (base) one.
+    """
+    base = cache_dir() / "debs"
+    base.mkdir(parents=True, exist_ok=True)
+    if not name:
+        return base
+    own = base / name
+    own.mkdir(exist_ok=True)
+    for deb in base.glob("*.deb"):
+        if not (own / deb.name).exists():
+            os.link(deb, own / deb.name)
+    return own
+
+
+def debootstrap(target: Path, packages: tuple[str, ...] = (), progress: Progress = print,
+                cache: str = "") -> Path:
     """A minimal Debian bookworm tree (debootstrap minbase) with extra packages, trimmed.
 
     No mirror is named: debootstrap uses its default, or the one a classroom configures.
+    `cache` names the package folder (see deb_cache) when several trees are made at once.
     """
     if target.exists():
         shutil.rmtree(target)
-    debs = cache_dir() / "debs"
-    debs.mkdir(parents=True, exist_ok=True)
+    debs = deb_cache(cache)
     argv = ["debootstrap", "--variant=minbase", f"--cache-dir={debs}"]
     if packages:
         argv.append("--include=" + ",".join(packages))

@@ -84,15 +84,21 @@ def split_ref(ref: str) -> tuple[str, str]:
 def push(ref: str) -> pd.DataFrame:
     """`docker push REF` through the SDK; one row per layer, bottom first, with its outcome.
 
-    The push names each layer by the start of its diff_id (what the engine has on disk).
+    A graphdriver engine names each layer by the start of its diff_id (what it has on disk);
+    the containerd image store by the start of its compressed blob's digest (what it sends).
+    The column "named by" says which.
     """
     repo, tag = split_ref(ref)
     with friendly():
         diff_ids = client().images.get(ref).attrs["RootFS"]["Layers"]
         done = dict(outcomes(client().api.push(repo, tag, stream=True, decode=True)))
     print(f"pushed {ref}")
-    rows = [(n, short(d), done.get(short(d), "?")) for n, d in enumerate(diff_ids, start=1)]
-    return pd.DataFrame(rows, columns=["layer", "id shown (diff_id)", "status"])
+    sent = [d["digest"] for d in manifest(LocalRegistry("", ref.split("/", 1)[0]), ref)["layers"]]
+    rows = []
+    for n, (diff_id, digest) in enumerate(zip(diff_ids, sent, strict=True), start=1):
+        named = ("diff_id", diff_id) if short(diff_id) in done else ("digest", digest)
+        rows.append((n, short(named[1]), named[0], done.get(short(named[1]), "?")))
+    return pd.DataFrame(rows, columns=["layer", "id shown", "named by", "status"])
 
 
 def registry_name(registry: LocalRegistry, ref: str) -> str:
@@ -115,7 +121,9 @@ def pull(lab: Lab, registry: LocalRegistry, ref: str) -> pd.DataFrame:
         done = dict(outcomes(client().api.pull(repo, tag, stream=True, decode=True)))
     lab.record_pulled(ref)
     print(f"pulled {ref}: image {short(client().images.get(ref).id)}")
-    rows = [(n, short(d), done.get(short(d), "?")) for n, d in enumerate(digests, start=1)]
+    # The containerd image store names only the layers it fetches; the others it already had.
+    rows = [(n, short(d), done.get(short(d), "(not fetched: already here)"))
+            for n, d in enumerate(digests, start=1)]
     return pd.DataFrame(rows, columns=["layer", "id shown (digest)", "status"])
 
 

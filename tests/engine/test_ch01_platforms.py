@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from labkit import platforms, registry
+from labkit import needs, platforms, registry
 from labkit.engine import client
 from labkit.host import host
 from labkit.lab import Lab
@@ -43,6 +43,9 @@ def test_manifest_list_in_the_lesson_registry(lab: Lab) -> None:
     assert set(table["pushed as"]) == set(pushed)
 
     pulls = [platforms.pull(lab, multi), platforms.pull(lab, multi, f"linux/{other}")]
+    if needs.unmet("graphdriver"):  # one image, the index, holds both platforms
+        assert pulls[0]["image ID"] == pulls[1]["image ID"]
+        return
     assert [p["got"] for p in pulls] == [f"linux/{here}", f"linux/{other}"]
     assert list(platforms.pulls_frame(pulls, variants)["same image as"]) == [
         v.ref for v in variants]

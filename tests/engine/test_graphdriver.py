@@ -6,11 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from labkit import checks_storage, graphdriver, images
+from labkit import checks_storage, graphdriver, images, needs
 from labkit.engine import client
+from labkit.facts import facts
 from labkit.lab import Lab
 
 pytestmark = pytest.mark.engine
+
+
+@pytest.fixture
+def overlay2() -> None:
+    """Skip where the engine has no overlay2 folders (the containerd image store)."""
+    if needs.unmet("overlay2"):
+        pytest.skip("this engine has no overlay2 graphdriver folders (see test_needs_*)")
 
 
 @pytest.fixture
@@ -19,7 +27,7 @@ def box(lab: Lab):
     return lab.run("labkit/busybox", ["sleep", "300"], name="t-ch02-graphdriver")
 
 
-def test_chain_ids_name_real_layerdb_folders() -> None:
+def test_chain_ids_name_real_layerdb_folders(overlay2) -> None:
     images.ensure(["labkit/busybox"], progress=lambda m: None)
     root = graphdriver.docker_root()
     diff_ids = client().images.get("labkit/busybox").attrs["RootFS"]["Layers"]
@@ -31,14 +39,14 @@ def test_chain_ids_name_real_layerdb_folders() -> None:
     assert layers[0].lower == () and len(layers[-1].lower) == len(layers) - 1
 
 
-def test_image_graphdriver_matches_layerdb() -> None:
+def test_image_graphdriver_matches_layerdb(overlay2) -> None:
     gd = graphdriver.of_image("labkit/busybox")
     layers = graphdriver.image_layers("labkit/busybox")
     assert Path(gd.upper_dir).parent.name == layers[-1].dir_id
     assert [Path(p).parent.name for p in gd.lower_dirs] == [x.dir_id for x in layers[-2::-1]]
 
 
-def test_container_stack(box) -> None:
+def test_container_stack(overlay2, box) -> None:
     stack = graphdriver.container_layers(box)
     assert [x.role for x in stack][-2:] == ["init", "container"]
     gd = graphdriver.of_container(box)
@@ -70,7 +78,7 @@ def test_docker_diff_lists_the_changes(box, capsys) -> None:
     assert "D /etc/group" in capsys.readouterr().out.splitlines()
 
 
-def test_check_layer_holding_on_a_real_image() -> None:
+def test_check_layer_holding_on_a_real_image(overlay2) -> None:
     images.ensure(["labkit/busybox"], progress=lambda m: None)
     root = graphdriver.docker_root()
     layers = graphdriver.image_layers("labkit/busybox")
@@ -80,3 +88,20 @@ def test_check_layer_holding_on_a_real_image() -> None:
     others = [x for x in layers if x not in holders]
     result = checks_storage.check_layer_holding("labkit/busybox", "/bin/busybox", others[0].diff_id)
     assert not result.passed and result.hint
+
+
+def test_needs_overlay2_says_what_this_engine_has_instead(capsys) -> None:
+    if not needs.unmet("overlay2"):
+        assert graphdriver.docker_root().is_dir()
+        return
+    needs.not_shown("overlay2")
+    said = capsys.readouterr().out
+    assert said.startswith("Not shown on this engine: this cell needs overlay2")
+    assert ("containerd image store" in said) == facts().containerd_store
+
+
+def test_container_folders_come_from_its_mount_where_inspect_has_none(box) -> None:
+    gd, mnt = graphdriver.of_container(box), graphdriver.overlay_mount(box)
+    assert mnt.options["upperdir"] == gd.upper_dir and list(gd.lower_dirs) == mnt.lowers
+    assert sorted(p.name for p in Path(gd.merged_dir).iterdir()) == sorted(
+        box.exec_run(["ls", "-A", "/"]).output.decode().split())

@@ -79,7 +79,9 @@ def mode(notebook: Path, live: dict[str, str] | None = None) -> Mode:
 def nbval_argv(notebook: Path, live: dict[str, str] | None = None) -> tuple[list[str], Mode]:
     """The one nbval command line (tests, tools/nbval, tools/bench) and how strict it is."""
     how = mode(notebook, live)
-    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval", str(notebook),
+    # LABKIT_CELL_ERRORS=fail: a cell that shows a LabkitError fails (labkit.errors).
+    argv = ["env", "LABKIT_CELL_ERRORS=fail", sys.executable, "-m", "pytest",
+            "-p", "no:cacheprovider", "--nbval", str(notebook),
             "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE),
             "--nbval-cell-timeout", "900", "-q", "-o", "addopts=", "--rootdir", str(ROOT)]
     if not how.strict:

@@ -10,6 +10,8 @@ from pathlib import Path
 import docker
 import pytest
 
+from labkit import build
+
 from . import course_names
 from .hoststate import diff, snapshot
 from .strictness import Mode, nbval_argv
@@ -56,8 +58,10 @@ class Learner:
         context.mkdir(parents=True, exist_ok=True)
         (context / "Dockerfile").write_text(LOOK_ALIKE_DOCKERFILE)
         (context / "learner-image").write_text("this image belongs to the learner\n")
+        before = {i.id for i in self.client.images.list(all=True)}
         image, _ = self.client.images.build(path=str(context), labels=LEARNER, pull=False,
                                             rm=True, forcerm=True, network_mode="none")
+        build.drop_intermediates(image.id, before)  # the containerd store keeps its steps
         return image.id
 
     def plant(self) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import docker.errors
@@ -123,11 +124,20 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> FakeClient:
     fake = FakeClient()
     fake.built = []  # type: ignore[attr-defined]
 
-    def build(recipe: images.Recipe, progress: Any) -> tuple[str, str]:
+    fake.trees = []  # type: ignore[attr-defined]
+
+    def build(recipe: images.Recipe, progress: Any, trees: images.Trees) -> tuple[str, str]:
         fake.built.append(recipe.name)  # type: ignore[attr-defined]
+        if recipe.kind == "delta":
+            assert trees.take(recipe).name == f"new-{recipe.assets}"
         image = fake.put(recipe.name, labkit_labels(recipe.name))
         return image.id, "built"
 
+    def make(target: Path, packages: tuple[str, ...], progress: Any, cache: str) -> Path:
+        fake.trees.append((target.name, packages, cache))  # type: ignore[attr-defined]
+        return target
+
+    monkeypatch.setattr(images.Trees, "make", staticmethod(make))
     monkeypatch.setattr(images, "client", lambda: fake)
     monkeypatch.setattr(images, "_build", build)
     monkeypatch.setattr(images, "prepare_assets", lambda progress: None)
@@ -138,6 +148,16 @@ def test_missing_images_are_built_base_first(engine: FakeClient) -> None:
     result = images.ensure(["nginx"], progress=lambda m: None)
     assert engine.built == ["labkit/debian:bookworm", "labkit/nginx:1.22.1"]  # type: ignore
     assert [r.state for r in result] == ["built"]
+    # nginx's tree was started before its base was built, in a package folder of its own
+    assert engine.trees == [("new-nginx", ("nginx",), "nginx")]  # type: ignore
+
+
+def test_the_trees_of_all_delta_images_are_made_at_once(engine: FakeClient) -> None:
+    images.ensure(progress=lambda m: None)
+    started = sorted(name for name, _, _ in engine.trees)  # type: ignore
+    assert started == ["new-nginx", "new-python", "new-redis", "new-registry"]
+    images.ensure(progress=lambda m: None)  # all present: no tree is made again
+    assert len(engine.trees) == 4  # type: ignore
     assert engine.images.pulled == []
 
 

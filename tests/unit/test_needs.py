@@ -1,0 +1,65 @@
+"""`# needs: NAME` cells: found among a cell's leading comments, skipped with a sentence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from labkit import needs
+from labkit.errors import LabkitError
+from labkit.facts import EngineFacts
+
+
+def fake_facts(storage: str) -> EngineFacts:
+    driver = "overlayfs" if storage == "containerd" else storage
+    return EngineFacts(server_version="28.5.2", api_version="1.51", major=28, minor=5,
+                       builder="buildkit", builder_version="", buildx=True, storage=storage,
+                       storage_driver=driver, firewall="iptables-nft", firewall_engine="",
+                       iptables_variant="nft", cgroup_version="1", host_mode="local",
+                       os="Debian", architecture="x86_64")
+
+
+NOTEBOOKS = sorted(Path(__file__).resolve().parents[2].glob("notebooks/[0-9][0-9]-*.ipynb"))
+
+
+def test_the_marker_is_found_among_leading_comments_only() -> None:
+    assert needs.needed(["# NBVAL_IGNORE_OUTPUT\n", "# needs: overlay2\n", "x = 1\n"]) == "overlay2"
+    assert needs.needed(["x = 1\n", "# needs: overlay2\n"]) is None
+    assert needs.needed(["# a comment\n", "print(1)\n"]) is None
+
+
+def test_an_unknown_need_is_a_labkit_error() -> None:
+    with pytest.raises(LabkitError, match="use one of"):
+        needs.unmet("zfs")
+
+
+def test_overlay2_is_unmet_on_the_containerd_store() -> None:
+    assert needs.unmet("overlay2", fake_facts(storage="containerd"))
+    assert needs.unmet("graphdriver", fake_facts(storage="containerd"))
+    assert not needs.unmet("overlay2", fake_facts(storage="overlay2"))
+    assert not needs.unmet("graphdriver", fake_facts(storage="overlay2"))
+
+
+def test_an_unmet_cell_becomes_one_sentence(monkeypatch, capsys) -> None:
+    facts = fake_facts(storage="containerd")
+    monkeypatch.setattr(needs, "facts", lambda: facts)
+    cell = ["# needs: overlay2\n", "graphdriver.of_image('x')\n"]
+    code = needs.transform(cell)
+    assert "graphdriver" not in "".join(code)
+    exec("".join(code), {})  # noqa: S102 - the two lines transform() wrote
+    said = capsys.readouterr().out
+    assert said.startswith("Not shown on this engine: this cell needs overlay2")
+    assert "containerd image store" in said and "labkit doctor" in said
+    met = fake_facts(storage="overlay2")
+    monkeypatch.setattr(needs, "facts", lambda: met)
+    assert needs.transform(cell) == cell
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_needs_marker_names_a_known_need(notebook: Path) -> None:
+    for cell in json.loads(notebook.read_text())["cells"]:
+        if cell["cell_type"] == "code":
+            name = needs.needed("".join(cell["source"]).splitlines(keepends=True))
+            assert name is None or name in needs.NEEDS, name
