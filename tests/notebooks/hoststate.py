@@ -35,6 +35,11 @@ def _procs(names: set[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+# dockerd bind-mounts its own network namespace here the first time a container uses
+# `--network host`, and keeps it while it runs: the engine's state, not a lesson's trace.
+ENGINE_OWN_MOUNTS = frozenset({"/run/docker/netns/default"})
+
+
 def snapshot() -> dict[str, frozenset[str]]:
     """Docker objects, netns, links, mounts, iptables rules, daemons and labkit's own state."""
     c = docker.from_env(version="auto")
@@ -52,7 +57,7 @@ def snapshot() -> dict[str, frozenset[str]]:
         "netns": frozenset(os.listdir("/var/run/netns")) if os.path.isdir("/var/run/netns")
         else frozenset(),
         "links": frozenset(link["ifname"] for link in links),
-        "mounts": frozenset(line.split()[4] for line in mounts),
+        "mounts": frozenset(line.split()[4] for line in mounts) - ENGINE_OWN_MOUNTS,
         "iptables": frozenset(rules),
         "daemons": _procs({"dockerd", "docker-registry", "containerd", "docker-proxy"}),
         "config": frozenset(f"{p}={_file_hash(p)}" for p in
