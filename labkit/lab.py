@@ -116,9 +116,7 @@ class Lab:
             elif kind == "volume":
                 c.volumes.get(name).remove(force=True)
             elif kind in {"netns", "link"}:
-                entry = {"kind": kind, "name": name}
-                cleanup.UNDO[kind](entry)
-                self.ledger.drop(entry)
+                self.release(kind, name=name)
 
     # -- Docker objects ----------------------------------------------------------------------
     def run(self, image: str, command: str | Sequence[str] | None = None, *,
@@ -316,6 +314,37 @@ class Lab:
         if kind not in cleanup.UNDO:
             raise ValueError(f"unknown kind {kind!r}")
         self.ledger.add(kind, **data)
+
+    # -- one resource before the end -------------------------------------------------------
+    def made(self, kind: str) -> list[dict[str, Any]]:
+        """What this session recorded of one kind (copies; e.g. `made("tag")`)."""
+        return [dict(e) for e in self.ledger.entries if e.get("kind") == kind]
+
+    def release(self, kind: str, **match: Any) -> int:
+        """Undo now what this session recorded of KIND with these fields; returns how many.
+
+        `lab.release("iptables", table="nat", chain="POSTROUTING", rule=[...])` deletes that
+        rule and forgets it, as cleanup would at the end.
+        """
+        found = self._matching(kind, match)
+        undo = cleanup.UNDO[kind]
+        for entry in found:
+            undo(entry)
+            self.ledger.drop(entry)
+        return len(found)
+
+    def forget(self, kind: str, **match: Any) -> int:
+        """Drop records of resources that are gone already (stopped or removed some other way)."""
+        found = self._matching(kind, match)
+        for entry in found:
+            self.ledger.drop(entry)
+        return len(found)
+
+    def _matching(self, kind: str, match: Mapping[str, Any]) -> list[dict[str, Any]]:
+        if kind not in cleanup.UNDO:
+            raise ValueError(f"unknown kind {kind!r}")
+        return [e for e in list(self.ledger.entries) if e.get("kind") == kind
+                and all(e.get(k) == v for k, v in match.items())]
 
     # -- the end ---------------------------------------------------------------------------
     def cleanup(self) -> str:

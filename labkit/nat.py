@@ -113,9 +113,7 @@ def without_masquerade(lab: Lab, source: str, destination: str) -> Iterator[None
     try:
         yield
     finally:
-        host().run(["iptables", "-t", "nat", "-D", "POSTROUTING", *rule], check=False)
-        lab.ledger.drop({"kind": "iptables", "table": "nat", "chain": "POSTROUTING",
-                         "rule": rule})
+        lab.release("iptables", table="nat", chain="POSTROUTING", rule=rule)
 
 
 # -- Engine 28's guard: a container's address is reached only through its bridge -----------

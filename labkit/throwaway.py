@@ -136,10 +136,9 @@ class Throwaway:
             pid = self.pids.get(name, 0)
             if pid and self._alive(name):
                 daemon.terminate(pid, timeout=30)
-            _forget(self.lab, "process", pid=pid)
+            self.lab.forget("process", pid=pid)
         unmount_below(self.root)
-        cleanup.UNDO["netns"]({"name": self.netns})
-        _forget(self.lab, "netns", name=self.netns)
+        self.lab.release("netns", name=self.netns)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def leftovers(self) -> dict[str, Any]:
@@ -277,8 +276,3 @@ def _pings(engine: Throwaway) -> bool:
         engine._client = None
         return False
 
-
-def _forget(lab: Lab, kind: str, **match: Any) -> None:
-    for entry in list(lab.ledger.entries):
-        if entry.get("kind") == kind and all(entry.get(k) == v for k, v in match.items()):
-            lab.ledger.drop(entry)

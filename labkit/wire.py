@@ -134,11 +134,8 @@ def remove_local(lab: Lab, refs: Sequence[str]) -> None:
     Raises:
         LabkitError: a name is not one this lesson created.
     """
-    ours = set()
-    for entry in lab.ledger.entries:
-        ours.update(entry.get("tags", []))
-        if entry.get("kind") == "tag":
-            ours.add(entry.get("ref", ""))
+    ours = {tag for entry in lab.made("image") for tag in entry.get("tags", [])}
+    ours |= {entry.get("ref", "") for entry in lab.made("tag")}
     for ref in refs:
         if ref not in ours and f"{ref}:latest" not in ours:
             raise LabkitError(f"{ref} is not an image this lesson made.",

@@ -44,6 +44,9 @@ class FakeLab:
     def mount(self, argv: list[str], target: Path) -> None:
         self.mounts.append(list(argv))
 
+    def made(self, kind: str) -> list[dict[str, Any]]:
+        return [dict(e) for e in self.ledger.entries if e.get("kind") == kind]
+
 
 @dataclass
 class FakeImage:

@@ -76,22 +76,19 @@ def test_masquerade_finds_the_rule_for_a_subnet() -> None:
     assert nat.masquerade("10.213.9.0/24", rules) == []
 
 
-def test_without_masquerade_inserts_then_removes_its_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    ran: list[list[str]] = []
-    monkeypatch.setattr(nat, "host", lambda: SimpleNamespace(
-        run=lambda argv, **kw: ran.append(list(argv))))
+def test_without_masquerade_inserts_then_releases_its_rule() -> None:
     entries: list[dict[str, Any]] = []
+    released: list[tuple[str, dict[str, Any]]] = []
     lab = SimpleNamespace(
         iptables=lambda table, chain, rule: entries.append(
             {"kind": "iptables", "table": table, "chain": chain, "rule": list(rule)}),
-        ledger=SimpleNamespace(drop=entries.remove))
+        release=lambda kind, **match: released.append((kind, match)))
+    rule = ["-s", "172.17.0.2/32", "-d", "198.51.100.10/32", "-j", "RETURN"]
     with nat.without_masquerade(lab, "172.17.0.2", "198.51.100.10"):  # type: ignore[arg-type]
         assert entries == [{"kind": "iptables", "table": "nat", "chain": "POSTROUTING",
-                            "rule": ["-s", "172.17.0.2/32", "-d", "198.51.100.10/32",
-                                     "-j", "RETURN"]}]
-    assert entries == []
-    assert ran == [["iptables", "-t", "nat", "-D", "POSTROUTING", "-s", "172.17.0.2/32",
-                    "-d", "198.51.100.10/32", "-j", "RETURN"]]
+                            "rule": rule}]
+        assert released == []
+    assert released == [("iptables", {"table": "nat", "chain": "POSTROUTING", "rule": rule})]
 
 
 PROXY = b"\x00".join([b"/usr/sbin/docker-proxy", b"-proto", b"tcp", b"-host-ip", b"127.0.0.1",
