@@ -197,6 +197,11 @@ def ensure(names: Iterable[str] | None = None, *, progress: Progress = print,
     wanted = [recipe_for(n).name for n in (names if names is not None else RECIPES)]
     done: dict[str, ImageStatus] = {}
     with Trees(progress) as trees:
+        for name in wanted:  # every tree to make starts now, before the first build
+            current = status(name)
+            if current is None or current.state == "stale" or (
+                    rebuild and current.state == "present"):
+                trees.start(RECIPES[name])
         for name in wanted:
             _ensure_one(RECIPES[name], done, progress, rebuild, trees)
     prepare_assets(progress)  # a path check once they are there

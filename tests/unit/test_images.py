@@ -126,7 +126,11 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> FakeClient:
 
     fake.trees = []  # type: ignore[attr-defined]
 
+    fake.trees_at_first_build = None  # type: ignore[attr-defined]
+
     def build(recipe: images.Recipe, progress: Any, trees: images.Trees) -> tuple[str, str]:
+        if fake.trees_at_first_build is None:  # type: ignore[attr-defined]
+            fake.trees_at_first_build = len(trees.futures)  # type: ignore[attr-defined]
         fake.built.append(recipe.name)  # type: ignore[attr-defined]
         if recipe.kind == "delta":
             assert trees.take(recipe).name == f"new-{recipe.assets}"
@@ -156,6 +160,7 @@ def test_the_trees_of_all_delta_images_are_made_at_once(engine: FakeClient) -> N
     images.ensure(progress=lambda m: None)
     started = sorted(name for name, _, _ in engine.trees)  # type: ignore
     assert started == ["new-nginx", "new-python", "new-redis", "new-registry"]
+    assert engine.trees_at_first_build == 4  # type: ignore  # all under way before any build
     images.ensure(progress=lambda m: None)  # all present: no tree is made again
     assert len(engine.trees) == 4  # type: ignore
     assert engine.images.pulled == []
