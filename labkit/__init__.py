@@ -3,11 +3,12 @@
 Importing labkit changes nothing on the machine. Notebooks use the names in __all__.
 """
 
-from .engine import client
-from .errors import LabkitError
-from .exercises import CheckResult
-from .lab import Lab
-from .notebook import sh, show_command, start
+from labkit.base.engine import client
+from labkit.base.errors import LabkitError
+from labkit.base.show import sh, show_command
+from labkit.lab.exercises import CheckResult
+from labkit.lab.session import Lab
+from labkit.lab.start import start
 
 __version__ = "0.1.0"
 

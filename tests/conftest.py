@@ -10,7 +10,7 @@ import pytest
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Say which engine the tests run on and how strictly the notebooks are compared."""
-    from labkit.engine import reachable
+    from labkit.base.engine import reachable
 
     if not reachable():
         return ["labkit engine: none answers (engine and notebook tests are skipped)"]
@@ -31,7 +31,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
              if i.get_closest_marker("engine") or i.get_closest_marker("notebooks")]
     if not needs:
         return
-    from labkit.engine import reachable
+    from labkit.base.engine import reachable
 
     reason = None
     if os.geteuid() != 0:

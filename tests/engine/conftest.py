@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from labkit.lab import Lab
+from labkit.lab.session import Lab
 
 
 @pytest.fixture

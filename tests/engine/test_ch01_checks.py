@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from labkit import checks_building as cb
-from labkit import platforms, registry
-from labkit.lab import Lab
+from labkit.building import checks as cb
+from labkit.building import platforms
+from labkit.lab.session import Lab
+from labkit.lessons import registry
 
 pytestmark = pytest.mark.engine
 
@@ -56,7 +57,7 @@ def test_platform_check_against_a_real_list(lab: Lab) -> None:
 
     if shutil.which("docker") is None:
         pytest.skip("no docker CLI")
-    from labkit.host import host
+    from labkit.base.host import host
 
     reg = registry.start_registry(lab)
     variants = [platforms.build_variant(lab, reg, a, name="check-test")

@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from labkit import buildctx, dockerignore, frontapp
-from labkit.errors import LabkitError
-from labkit.host import host
-from labkit.lab import Lab
+from labkit.base.errors import LabkitError
+from labkit.base.host import host
+from labkit.building import buildctx, dockerignore, frontapp
+from labkit.lab.session import Lab
 
 pytestmark = pytest.mark.engine
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from labkit import buildhistory, frontapp
-from labkit.facts import facts
-from labkit.lab import Lab
+from labkit.base.facts import facts
+from labkit.building import buildhistory, frontapp
+from labkit.lab.session import Lab
 
 pytestmark = pytest.mark.engine
 

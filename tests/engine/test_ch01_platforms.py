@@ -6,10 +6,12 @@ import shutil
 
 import pytest
 
-from labkit import needs, platforms, registry
-from labkit.engine import client
-from labkit.host import host
-from labkit.lab import Lab
+from labkit.base.engine import client
+from labkit.base.host import host
+from labkit.building import platforms
+from labkit.lab import needs
+from labkit.lab.session import Lab
+from labkit.lessons import registry
 
 pytestmark = [pytest.mark.engine,
               pytest.mark.skipif(shutil.which("docker") is None, reason="no docker CLI")]

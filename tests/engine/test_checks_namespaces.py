@@ -7,10 +7,11 @@ import os
 
 import pytest
 
-from labkit import checks_namespaces as chk
-from labkit import handwire, namespaces
-from labkit.host import host
-from labkit.lab import Lab
+from labkit.base.host import host
+from labkit.lab.session import Lab
+from labkit.namespaces import checks as chk
+from labkit.namespaces import handwire
+from labkit.namespaces import procns as namespaces
 
 pytestmark = pytest.mark.engine
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from labkit import checks_networking as checks
-from labkit import netinspect, probes
-from labkit.lab import Lab
-from labkit.registry import free_port
+from labkit.lab.session import Lab
+from labkit.lessons.registry import free_port
+from labkit.networking import checks, netinspect, probes
 
 pytestmark = pytest.mark.engine
 

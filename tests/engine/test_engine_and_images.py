@@ -9,10 +9,12 @@ import time
 
 import pytest
 
-from labkit import build, engine, images
-from labkit.errors import UnknownImage
-from labkit.host import Host, host
-from labkit.lab import Lab
+from labkit.base import engine
+from labkit.base.errors import UnknownImage
+from labkit.base.host import Host, host
+from labkit.images import build
+from labkit.images import catalog as images
+from labkit.lab.session import Lab
 
 pytestmark = pytest.mark.engine
 
@@ -30,7 +32,7 @@ def test_present_images_cost_under_two_seconds() -> None:
 
 
 def test_course_images_are_what_they_claim() -> None:
-    from labkit.engine import client
+    from labkit.base.engine import client
 
     out = client().containers.run("labkit/nginx:1.22.1", ["nginx", "-v"], remove=True,
                                   stderr=True, stdout=True, network_mode="none")
@@ -41,7 +43,7 @@ def test_course_images_are_what_they_claim() -> None:
 @pytest.fixture
 def official_look_alike(tmp_path):  # type: ignore[no-untyped-def]
     """A learner's `redis:7.0` (no /etc/redis), unless one is there already; removed after."""
-    from labkit.engine import client
+    from labkit.base.engine import client
 
     if client().images.list(name="redis:7.0"):
         pytest.skip("this engine has an image redis:7.0 of its own")
@@ -57,7 +59,7 @@ def official_look_alike(tmp_path):  # type: ignore[no-untyped-def]
 
 def test_an_official_look_alike_is_neither_used_nor_replaced(official_look_alike: str,
                                                               lab: Lab) -> None:
-    from labkit.engine import client
+    from labkit.base.engine import client
 
     [st] = images.ensure(["redis"], progress=lambda m: None)
     assert st.name == "labkit/redis:7.0" and st.image_id != official_look_alike

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from labkit import checks_storage, graphdriver, images, needs
-from labkit.engine import client
-from labkit.facts import facts
-from labkit.lab import Lab
+from labkit.base.engine import client
+from labkit.base.facts import facts
+from labkit.images import catalog as images
+from labkit.lab import needs
+from labkit.lab.session import Lab
+from labkit.storage import checks as checks_storage
+from labkit.storage import graphdriver
 
 pytestmark = pytest.mark.engine
 

@@ -1,13 +1,13 @@
-"""labkit.handwire against the real engine: a --network=none container wired by hand."""
+"""labkit.namespaces.handwire against the real engine: a --network=none container wired by hand."""
 
 from __future__ import annotations
 
 import pytest
 
-from labkit import handwire, nsenter
-from labkit.host import host
-from labkit.lab import Lab
-from labkit.outside import outside_world
+from labkit.base.host import host
+from labkit.lab.session import Lab
+from labkit.lessons.outside import outside_world
+from labkit.namespaces import handwire, nsenter
 
 pytestmark = pytest.mark.engine
 
@@ -33,7 +33,7 @@ def test_wire_reach_and_undo(lab: Lab) -> None:
 
 
 def test_a_container_with_eth0_is_refused(lab: Lab) -> None:
-    from labkit.errors import LabkitError
+    from labkit.base.errors import LabkitError
 
     net = handwire.lesson_network(lab, "t-hw-net2")
     box = lab.run("labkit/busybox", ["sleep", "300"], name="t-hw-eth0", network=net.name)

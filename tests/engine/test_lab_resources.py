@@ -13,10 +13,11 @@ from pathlib import Path
 import docker
 import pytest
 
-from labkit import cleanup, labels
-from labkit.engine import client
-from labkit.errors import LabkitError, UnknownImage
-from labkit.lab import Lab
+from labkit.base import labels
+from labkit.base.engine import client
+from labkit.base.errors import LabkitError, UnknownImage
+from labkit.lab import cleanup
+from labkit.lab.session import Lab
 
 pytestmark = pytest.mark.engine
 LEARNER = {"learner.owns": "yes"}
@@ -80,7 +81,7 @@ def test_unknown_images_are_never_pulled(lab: Lab) -> None:
 
 
 def test_build_measures_the_context_the_sdk_sends(lab: Lab) -> None:
-    from labkit.build import context_tar
+    from labkit.images.build import context_tar
 
     ctx = lab.workdir("ctx")
     (ctx / "Dockerfile").write_text("FROM labkit/busybox\nCOPY keep.txt /keep.txt\n")
@@ -98,7 +99,7 @@ def test_build_measures_the_context_the_sdk_sends(lab: Lab) -> None:
 
 CRASHING_KERNEL = textwrap.dedent("""
     import os, signal
-    from labkit.lab import Lab
+    from labkit.lab.session import Lab
     lab = Lab("98")
     lab.run("labkit/busybox", ["sleep", "300"], name="t-crash")
     lab.network("t-crash-net")
@@ -138,7 +139,7 @@ def test_start_removes_leftovers_of_a_crashed_run_of_the_same_chapter() -> None:
     proc = subprocess.run([sys.executable, "-c", CRASHING_KERNEL], capture_output=True,
                           text=True, check=False)
     session = proc.stdout.strip()
-    from labkit.notebook import start
+    from labkit.lab.start import start
 
     lab = start("98")
     try:

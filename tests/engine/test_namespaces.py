@@ -1,4 +1,4 @@
-"""labkit.namespaces against the real engine: who shares which namespace, and lsns."""
+"""labkit.namespaces.procns against the real engine: who shares which namespace, and lsns."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from labkit import namespaces
-from labkit.lab import Lab
+from labkit.lab.session import Lab
+from labkit.namespaces import procns as namespaces
 
 pytestmark = pytest.mark.engine
 

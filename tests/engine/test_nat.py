@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from labkit import nat, netinspect, probes
-from labkit.facts import facts
-from labkit.host import host
-from labkit.lab import Lab
-from labkit.outside import outside_world
-from labkit.registry import free_port
+from labkit.base.facts import facts
+from labkit.base.host import host
+from labkit.lab.session import Lab
+from labkit.lessons.outside import outside_world
+from labkit.lessons.registry import free_port
+from labkit.networking import nat, netinspect, probes
 
 pytestmark = pytest.mark.engine
 

@@ -6,9 +6,9 @@ import ipaddress
 
 import pytest
 
-from labkit import netinspect, probes, topology
-from labkit.lab import Lab
-from labkit.registry import free_port
+from labkit.lab.session import Lab
+from labkit.lessons.registry import free_port
+from labkit.networking import netinspect, probes, topology
 
 pytestmark = pytest.mark.engine
 

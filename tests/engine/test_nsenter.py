@@ -1,4 +1,4 @@
-"""labkit.nsenter against the real engine: nsenter and ip netns, shown and checked."""
+"""labkit.namespaces.nsenter against the real engine: nsenter and ip netns, shown and checked."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import os
 
 import pytest
 
-from labkit import namespaces, nsenter
-from labkit.host import host
-from labkit.lab import Lab
+from labkit.base.host import host
+from labkit.lab.session import Lab
+from labkit.namespaces import nsenter
+from labkit.namespaces import procns as namespaces
 
 pytestmark = pytest.mark.engine
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from labkit.lab import Lab
-from labkit.outside import outside_world
+from labkit.lab.session import Lab
+from labkit.lessons.outside import outside_world
 
 pytestmark = pytest.mark.engine
 

@@ -7,8 +7,9 @@ import shutil
 
 import pytest
 
-from labkit import cleanup, overlay
-from labkit.lab import Lab
+from labkit.lab import cleanup
+from labkit.lab.session import Lab
+from labkit.storage import overlay
 
 pytestmark = pytest.mark.engine
 

@@ -1,11 +1,12 @@
-"""labkit.pidns against the real engine: PID 1 inside, a host PID outside, signals."""
+"""labkit.namespaces.pidns against the real engine: PID 1 inside, a host PID outside, signals."""
 
 from __future__ import annotations
 
 import pytest
 
-from labkit import namespaces, pidns
-from labkit.lab import Lab
+from labkit.lab.session import Lab
+from labkit.namespaces import pidns
+from labkit.namespaces import procns as namespaces
 
 pytestmark = pytest.mark.engine
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from labkit import netinspect, throwaway
-from labkit.errors import LabkitError
-from labkit.lab import Lab
+from labkit.base.errors import LabkitError
+from labkit.lab.session import Lab
+from labkit.networking import netinspect, throwaway
 
 pytestmark = pytest.mark.engine
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from labkit import twotier
-from labkit.lab import Lab
+from labkit.lab.session import Lab
+from labkit.networking import twotier
 
 pytestmark = pytest.mark.engine
 
@@ -25,6 +25,6 @@ def test_two_tiers_talk_by_name(lab: Lab) -> None:
 
 
 def lab_container(name: str):  # type: ignore[no-untyped-def]
-    from labkit.engine import client
+    from labkit.base.engine import client
 
     return client().containers.get(name)

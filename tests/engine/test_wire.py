@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from labkit import images, wire
-from labkit.engine import client
-from labkit.errors import LabkitError
-from labkit.facts import facts
-from labkit.lab import Lab
-from labkit.registry import start_registry
+from labkit.base.engine import client
+from labkit.base.errors import LabkitError
+from labkit.base.facts import facts
+from labkit.images import catalog as images
+from labkit.lab.session import Lab
+from labkit.lessons.registry import start_registry
+from labkit.storage import wire
 
 pytestmark = pytest.mark.engine
 

@@ -25,7 +25,7 @@ KEYS = ("release", "storage", "builder", "cgroup")
 
 def live_profile() -> dict[str, str]:
     """The engine profile the notebooks would be recorded on here."""
-    from labkit.facts import facts
+    from labkit.base.facts import facts
 
     f = facts()
     return {"version": f.server_version, "release": f"{f.major}.{f.minor}",
@@ -79,7 +79,7 @@ def mode(notebook: Path, live: dict[str, str] | None = None) -> Mode:
 def nbval_argv(notebook: Path, live: dict[str, str] | None = None) -> tuple[list[str], Mode]:
     """The one nbval command line (tests, tools/nbval, tools/bench) and how strict it is."""
     how = mode(notebook, live)
-    # LABKIT_CELL_ERRORS=fail: a cell that shows a LabkitError fails (labkit.errors).
+    # LABKIT_CELL_ERRORS=fail: a cell that shows a LabkitError fails (labkit.base.errors).
     argv = ["env", "LABKIT_CELL_ERRORS=fail", sys.executable, "-m", "pytest",
             "-p", "no:cacheprovider", "--nbval", str(notebook),
             "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE),

@@ -1,6 +1,6 @@
 """One fake machine for engine, facts and doctor tests: commands, programs, paths, an engine.
 
-`FakeMachine.system()` is the `labkit.engine.System` the code under test acts on; the
+`FakeMachine.system()` is the `labkit.base.engine.System` the code under test acts on; the
 `machine` fixture installs it with `engine.use_system()` and puts the real one back after.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from labkit import engine
+from labkit.base import engine
 
 DEBIAN = "PRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\nID=debian\n"
 

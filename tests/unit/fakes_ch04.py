@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from labkit.host import Result
-from labkit.labels import lesson_labels
+from labkit.base.host import Result
+from labkit.base.labels import lesson_labels
 
 Answer = str | tuple[int, str, str] | Callable[[tuple[str, ...]], Any]
 
@@ -32,7 +32,7 @@ class FakeHost:
             answer = answer(argv)
         code, out, err = (0, answer, "") if isinstance(answer, str) else answer
         if check and code != 0:
-            from labkit.errors import CommandFailed
+            from labkit.base.errors import CommandFailed
 
             raise CommandFailed(f"`{' '.join(argv)}` failed: {err}")
         return Result(argv, code, out, err)

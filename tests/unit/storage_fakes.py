@@ -12,7 +12,7 @@ from typing import Any
 
 import docker.errors
 
-from labkit.graphdriver import chain_ids
+from labkit.storage.graphdriver import chain_ids
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from labkit import buildctx
-from labkit.facts import EngineFacts
+from labkit.base.facts import EngineFacts
+from labkit.building import buildctx
 
 from .fakes_ch01 import FakeLab
 
@@ -95,7 +95,7 @@ def test_outside_dockerfile_travels_under_a_generated_name(tmp_path: Path) -> No
     assert "front.Dockerfile" in notes[".dockerfile.<generated>"]
     assert "daemon drops it" in notes[".dockerignore"]
     # The generated .dockerignore really names the generated Dockerfile.
-    from labkit.build import context_tar
+    from labkit.images.build import context_tar
 
     data, name = context_tar(ctx, str(outside))
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from labkit import buildhistory as bh
-from labkit import history as history_mod
+from labkit.building import buildhistory as bh
+from labkit.images import history as history_mod
 
 OWN = [  # newest first, as the API returns it
     {"Id": "<missing>", "CreatedBy": '/bin/sh -c #(nop)  CMD ["nginx" "-g" "daemon off;"]',

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from labkit import checks_building as cb
-from labkit.dockerignore import write_tree
-from labkit.frontapp import Fetched
+from labkit.building import checks as cb
+from labkit.building.dockerignore import write_tree
+from labkit.building.frontapp import Fetched
 
 # -- 01.1 -------------------------------------------------------------------------------------
 
@@ -125,7 +125,7 @@ def test_check_platforms_reads_the_list_from_the_registry() -> None:
 
 
 def test_check_platforms_explains_a_missing_list() -> None:
-    from labkit.errors import LabkitError
+    from labkit.base.errors import LabkitError
 
     with pytest.raises(LabkitError, match="not a manifest list"):
         cb.check_platforms(FakeRegistry({"layers": []}), "tinybox:amd64", TRUTH)  # type: ignore[arg-type]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from labkit import checks_namespaces as chk
-from labkit.handwire import LessonNetwork
+from labkit.namespaces import checks as chk
+from labkit.namespaces.handwire import LessonNetwork
 
 NET = LessonNetwork("net0", "10.213.7.0/24", "10.213.7.0/25", "10.213.7.1", "br-0123456789ab")
 GOOD = chk.WiringFacts(NET, ("10.213.7.253/24",), True, "10.213.7.1", "br-0123456789ab", True)

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from labkit import checks_networking as checks
-from labkit import netinspect
+from labkit.networking import checks, netinspect
 
 
 class FakeContainer:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from labkit import checks_storage, graphdriver
-from labkit.imagesave import SavedImage, SavedLayer
-from labkit.overlay import OverlayDirs
+from labkit.storage import checks as checks_storage
+from labkit.storage import graphdriver
+from labkit.storage.imagesave import SavedImage, SavedLayer
+from labkit.storage.overlay import OverlayDirs
 
 from .storage_fakes import IS_ROOT, FakeClient, FakeImage, image_attrs, make_store, whiteout
 

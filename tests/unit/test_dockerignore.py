@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from labkit import dockerignore as di
-from labkit.buildctx import measure
+from labkit.building import dockerignore as di
+from labkit.building.buildctx import measure
 
 # What the engine's rules mean for the sample, written out by hand (not computed).
 EXPECTED_SENT = {

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import labkit
-from labkit import cli
+from labkit.cli import commands as cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,14 +57,14 @@ def test_public_functions_have_docstrings() -> None:
     import pkgutil
 
     missing = []
-    for info in pkgutil.iter_modules(labkit.__path__):
-        if info.name == "__main__":
+    for info in pkgutil.walk_packages(labkit.__path__, "labkit."):
+        if info.name == "labkit.__main__":
             continue
-        module = importlib.import_module(f"labkit.{info.name}")
+        module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
             if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
                 continue
             if inspect.isfunction(obj) or inspect.isclass(obj):
                 if not inspect.getdoc(obj):
-                    missing.append(f"labkit.{info.name}.{name}")
+                    missing.append(f"{info.name}.{name}")
     assert missing == []

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from labkit import cli, doctor, engine, facts
-from labkit.errors import EngineUnavailable, NotRoot
+from labkit.base import engine, facts
+from labkit.base.errors import EngineUnavailable, NotRoot
+from labkit.cli import commands as cli
+from labkit.cli import doctor
 
 from .fake_system import FakeClient, FakeMachine, info
 

@@ -4,7 +4,7 @@ import json
 import threading
 import urllib.request
 
-from labkit import echo_server
+from labkit.lessons import echo_server
 
 
 def test_it_reports_the_client_address_and_does_no_name_lookup(monkeypatch) -> None:

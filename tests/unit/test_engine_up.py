@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from labkit import engine
-from labkit.errors import EngineUnavailable, LabkitError
+from labkit.base import engine
+from labkit.base.errors import EngineUnavailable, LabkitError
 
 from .fake_system import FakeClient, FakeMachine, info
 

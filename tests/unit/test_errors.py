@@ -5,7 +5,8 @@ import pytest
 import requests
 import requests.exceptions
 
-from labkit import cli, errors
+from labkit.base import errors
+from labkit.cli import commands as cli
 
 
 def _api_error(status: int, text: str) -> docker.errors.APIError:

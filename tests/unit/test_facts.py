@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from labkit import engine, facts
+from labkit.base import engine, facts
 
 from .fake_system import FakeClient, FakeMachine, info
 

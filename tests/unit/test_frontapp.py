@@ -11,8 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from labkit import frontapp
-from labkit.errors import LabkitError
+from labkit.base.errors import LabkitError
+from labkit.building import frontapp
 
 from .fakes_ch01 import FakeLab
 

@@ -1,4 +1,4 @@
-"""labkit.graphdriver against a fake Docker root: layerdb, overlay2 folders, l/ names."""
+"""labkit.storage.graphdriver against a fake Docker root: layerdb, overlay2 folders, l/ names."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from labkit import graphdriver
-from labkit.errors import LabkitError
-from labkit.graphdriver import GraphDriver
+from labkit.base.errors import LabkitError
+from labkit.storage import graphdriver
+from labkit.storage.graphdriver import GraphDriver
 
 from .storage_fakes import IS_ROOT, FakeClient, FakeImage, image_attrs, make_store, whiteout
 

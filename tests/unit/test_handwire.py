@@ -1,4 +1,4 @@
-"""labkit.handwire without an engine: addresses, and every wiring step shown as it runs."""
+"""labkit.namespaces.handwire without an engine: addresses,, every wiring step shown as it runs."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from labkit import handwire
-from labkit.errors import LabkitError
+from labkit.base.errors import LabkitError
+from labkit.namespaces import handwire
 
 from .fakes_ch04 import FakeContainer, FakeHost
 

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from labkit import history
+from labkit.images import history
 
 
 @pytest.mark.parametrize("created_by,expected", [

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from labkit import host as host_mod
-from labkit.errors import CommandFailed, HostToolMissing
+from labkit.base import host as host_mod
+from labkit.base.errors import CommandFailed, HostToolMissing
 
 
 def test_helper_passes_the_command_as_arguments_not_as_script_text() -> None:
@@ -77,9 +77,9 @@ def test_helper_mode_runs_a_short_lived_container(monkeypatch: pytest.MonkeyPatc
         return Helper()
 
     fake = SimpleNamespace(containers=SimpleNamespace(create=create))
-    import labkit.engine
+    import labkit.base.engine
 
-    monkeypatch.setattr(labkit.engine, "client", lambda: fake)
+    monkeypatch.setattr(labkit.base.engine, "client", lambda: fake)
     assert host_mod.Host("helper").json(["ip", "-j", "link"]) == []
     image, command, kwargs = made[0]
     assert image == host_mod.HELPER_IMAGE

@@ -7,8 +7,9 @@ from typing import Any
 import docker.errors
 import pytest
 
-from labkit import images, labels
-from labkit.errors import LabkitError, UnknownImage
+from labkit.base import labels
+from labkit.base.errors import LabkitError, UnknownImage
+from labkit.images import catalog as images
 
 
 @pytest.mark.parametrize("typed,name", [("redis", "labkit/redis:7.0"),
@@ -236,7 +237,7 @@ def test_table_says_how_to_fix_a_missing_or_foreign_image(engine: FakeClient) ->
 
 def test_lab_run_never_falls_back_on_an_official_image(monkeypatch: pytest.MonkeyPatch,
                                                        engine: FakeClient) -> None:
-    from labkit import lab
+    from labkit.lab import session as lab
 
     monkeypatch.setattr(lab, "client", lambda: engine)
     theirs = engine.put("redis:7.0", {"learner.owns": "yes"})
@@ -251,7 +252,7 @@ def test_lab_run_never_falls_back_on_an_official_image(monkeypatch: pytest.Monke
 
 def test_lab_run_refuses_a_foreign_image_under_a_labkit_name(monkeypatch: pytest.MonkeyPatch,
                                                              engine: FakeClient) -> None:
-    from labkit import lab
+    from labkit.lab import session as lab
 
     monkeypatch.setattr(lab, "client", lambda: engine)
     engine.put("labkit/busybox", {})

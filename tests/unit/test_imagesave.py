@@ -1,4 +1,4 @@
-"""labkit.imagesave on small synthetic archives of both layouts `docker save` writes."""
+"""labkit.storage.imagesave on small synthetic archives of both layouts `docker save` writes."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from labkit import imagesave
-from labkit.errors import LabkitError
+from labkit.base.errors import LabkitError
+from labkit.storage import imagesave
 
 
 def layer_tar(files: dict[str, str]) -> bytes:

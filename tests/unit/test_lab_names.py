@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from labkit import lab as lab_mod
-from labkit import labels
-from labkit.errors import LabkitError
+from labkit.base import labels
+from labkit.base.errors import LabkitError
+from labkit.lab import session as lab_mod
 
 
 class FakeCollection:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from labkit import cleanup
-from labkit import lab as lab_mod
+from labkit.lab import cleanup
+from labkit.lab import session as lab_mod
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from labkit import cleanup, ledger, settings
+from labkit.base import settings
+from labkit.lab import cleanup, ledger
 
 
 @pytest.fixture(autouse=True)

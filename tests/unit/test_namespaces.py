@@ -1,4 +1,4 @@
-"""labkit.namespaces without an engine: links, the matrix, the heatmap, lsns' owners."""
+"""labkit.namespaces.procns without an engine: links, the matrix, the heatmap, lsns' owners."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from labkit import namespaces
-from labkit.errors import LabkitError
+from labkit.base.errors import LabkitError
+from labkit.namespaces import procns as namespaces
 
 from .fakes_ch04 import FakeContainer, FakeHost, readlink_answer
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from labkit import needs
-from labkit.errors import LabkitError
-from labkit.facts import EngineFacts
+from labkit.base.errors import LabkitError
+from labkit.base.facts import EngineFacts
+from labkit.lab import needs
 
 
 def fake_facts(storage: str) -> EngineFacts:

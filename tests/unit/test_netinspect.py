@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from labkit import netinspect
-from labkit.errors import LabkitError
+from labkit.base.errors import LabkitError
+from labkit.networking import netinspect
 
 
 def link_json(ifindex: int, name: str, *, peer: int | None = None, master: str | None = None,

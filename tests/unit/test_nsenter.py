@@ -1,4 +1,4 @@
-"""labkit.nsenter without an engine: commands, filtered listings, the two address views."""
+"""labkit.namespaces.nsenter without an engine: commands, listings, both address views."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from labkit import nsenter
+from labkit.namespaces import nsenter
 
 from .fakes_ch04 import FakeContainer, FakeHost
 

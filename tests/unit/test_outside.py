@@ -4,8 +4,8 @@ import ipaddress
 
 import pytest
 
-from labkit import outside
-from labkit.errors import NameTaken
+from labkit.base.errors import NameTaken
+from labkit.lessons import outside
 
 
 def net(text: str) -> ipaddress.IPv4Network:

@@ -1,4 +1,4 @@
-"""labkit.overlay without a mount: folders, the mount command, how entries are read."""
+"""labkit.storage.overlay without a mount: folders, the mount command, how entries are read."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from labkit import overlay
-from labkit.errors import CommandFailed, LabkitError
-from labkit.overlay import OverlayDirs
+from labkit.base.errors import CommandFailed, LabkitError
+from labkit.storage import overlay
+from labkit.storage.overlay import OverlayDirs
 
 from .storage_fakes import IS_ROOT, FakeLab, whiteout
 

@@ -1,11 +1,11 @@
-"""labkit.pidns without an engine: /proc/PID/status, the two views, signals from the host."""
+"""labkit.namespaces.pidns without an engine: /proc/PID/status, both views, host signals."""
 
 from __future__ import annotations
 
 import pytest
 
-from labkit import pidns
-from labkit.errors import LabkitError
+from labkit.base.errors import LabkitError
+from labkit.namespaces import pidns
 
 from .fakes_ch04 import FakeContainer, FakeHost
 

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from labkit import platforms
-from labkit.errors import LabkitError
+from labkit.base.errors import LabkitError
+from labkit.building import platforms
 
 AMD = "sha256:" + "a" * 64
 ARM = "sha256:" + "b" * 64
@@ -54,7 +54,7 @@ def test_elf_arch_refuses_a_text_file(tmp_path: Path) -> None:
 def test_host_busybox_is_this_machines_arch() -> None:
     if not Path("/bin/busybox").exists():
         pytest.skip("busybox-static is not installed")
-    from labkit.rootfs import host_arch
+    from labkit.images.rootfs import host_arch
 
     assert platforms.elf_arch("/bin/busybox") == host_arch()
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from labkit import probes
-from labkit.errors import LabkitError
+from labkit.base.errors import LabkitError
+from labkit.networking import probes
 
 
 def test_http_get_refuses_anything_but_loopback() -> None:

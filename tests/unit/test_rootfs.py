@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from labkit import rootfs
-from labkit.errors import LabkitError
+from labkit.base.errors import LabkitError
+from labkit.images import rootfs
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit import settings
+from labkit.base import settings
 
 
 @pytest.mark.parametrize("value,expected", [("1", True), ("true", True), ("ON", True),

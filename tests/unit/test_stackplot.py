@@ -1,4 +1,4 @@
-"""labkit.stackplot draws from folders and layer records (Agg backend, no display)."""
+"""labkit.storage.stackplot draws from folders and layer records (Agg backend, no display)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from labkit import stackplot
-from labkit.graphdriver import LayerDir
-from labkit.overlay import OverlayDirs
+from labkit.storage import stackplot
+from labkit.storage.graphdriver import LayerDir
+from labkit.storage.overlay import OverlayDirs
 
 from .storage_fakes import IS_ROOT, whiteout
 

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from labkit import throwaway
-from labkit.errors import LabkitError
+from labkit.base.errors import LabkitError
+from labkit.networking import throwaway
 
 
 def test_config_sets_bip_and_a_quick_shutdown(tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from labkit import netinspect, topology
-from labkit.outside import OutsideWorld
+from labkit.lessons.outside import OutsideWorld
+from labkit.networking import netinspect, topology
 
 
 def pair(container: str, network: str, bridge: str, veth: str, address: str

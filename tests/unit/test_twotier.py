@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from labkit import twotier, webtier
-from labkit.errors import LabkitError
+from labkit.base.errors import LabkitError
+from labkit.networking import twotier, webtier
 
 
 def test_build_context_holds_the_dockerfile_and_the_app(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from labkit import webtier
+from labkit.networking import webtier
 
 
 def test_encode_is_an_array_of_bulk_strings() -> None:

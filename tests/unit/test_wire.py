@@ -1,4 +1,4 @@
-"""labkit.wire without an engine: push/pull streams, names, digests versus diff_ids."""
+"""labkit.storage.wire without an engine: push/pull streams, names, digests versus diff_ids."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from labkit import wire
-from labkit.errors import LabkitError
-from labkit.registry import LocalRegistry
+from labkit.base.errors import LabkitError
+from labkit.lessons.registry import LocalRegistry
+from labkit.storage import wire
 
 from .storage_fakes import FakeLab
 

@@ -1,0 +1,202 @@
+"""Run commands on the Docker host: directly, or through a privileged helper container.
+
+Taught in: 00-preflight (where the host is). Chapters 02-04 read the host through this.
+
+Commands are always argument lists; nothing is ever passed to a shell.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from labkit.base import settings
+from labkit.base.errors import CommandFailed, HostToolMissing, LabkitError, NotRoot
+
+HELPER_IMAGE = "labkit/busybox"  # a course image (labkit images), never the learner's busybox
+HELPER_LABEL = "io.labkit.host-helper"
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a host command printed and how it ended."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        """True when the command exited 0."""
+        return self.returncode == 0
+
+
+class Host:
+    """The machine the Docker Engine runs on.
+
+    Args:
+        mode: "local" runs commands here; "helper" runs them in a short-lived container with
+            the capabilities to enter the namespaces of the host's dockerd (Docker Desktop,
+            remote engines).
+    """
+
+    def __init__(self, mode: str = "local") -> None:
+        if mode not in {"local", "helper"}:
+            raise ValueError(f"unknown host mode {mode!r}")
+        self.mode = mode
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        check: bool = True,
+        input: str | None = None,
+        timeout: float = 120,
+    ) -> Result:
+        """Run one command on the host.
+
+        Args:
+            argv: the program and its arguments.
+            check: raise CommandFailed when it exits non-zero.
+            input: text for its standard input.
+            timeout: seconds before it is stopped.
+
+        Returns:
+            A Result with its exit code and output.
+
+        Raises:
+            HostToolMissing: the program is not installed.
+            CommandFailed: it exited non-zero and check is true.
+        """
+        argv = tuple(str(a) for a in argv)
+        if not argv:
+            raise ValueError("empty command")
+        result = self._run_local(argv, input, timeout) if self.mode == "local" else (
+            self._run_helper(argv, input, timeout)
+        )
+        if check and not result.ok:
+            detail = (result.stderr or result.stdout).strip().splitlines()
+            last = detail[-1] if detail else f"exit {result.returncode}"
+            raise CommandFailed(
+                f"`{' '.join(argv)}` failed: {last}",
+                "read the message; `labkit doctor` checks the host",
+            )
+        return result
+
+    def json(self, argv: Sequence[str]) -> Any:
+        """Run a command that prints JSON (`ip -j ...`, `lsns -J`) and parse it."""
+        out = self.run(argv).stdout.strip()
+        return json.loads(out) if out else []
+
+    def read_text(self, path: str) -> str:
+        """Read a file on the host."""
+        if self.mode == "local":
+            try:
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    return fh.read()
+            except PermissionError as exc:
+                raise NotRoot(f"Cannot read {path}.", "run the course as root (sudo)") from exc
+        return self.run(["cat", path]).stdout
+
+    def has_tool(self, name: str) -> bool:
+        """True when the host has this program on its PATH."""
+        if self.mode == "local":
+            return shutil.which(name) is not None
+        return self.run(["which", name], check=False).ok
+
+    def _run_local(self, argv: tuple[str, ...], input: str | None, timeout: float) -> Result:
+        if shutil.which(argv[0]) is None and not os.path.exists(argv[0]):
+            raise HostToolMissing(
+                f"The host has no `{argv[0]}` command.",
+                "install the course's host tools with `labkit engine up` (or see `labkit doctor`)",
+            )
+        try:
+            proc = subprocess.run(  # noqa: S603 - argument list, no shell
+                argv, input=input, capture_output=True, text=True, timeout=timeout, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise CommandFailed(
+                f"`{' '.join(argv)}` did not finish within {timeout:.0f} s.",
+                "check the engine and host with `labkit doctor`",
+            ) from exc
+        return Result(argv, proc.returncode, proc.stdout, proc.stderr)
+
+    def _run_helper(self, argv: tuple[str, ...], input: str | None, timeout: float) -> Result:
+        from labkit.base.engine import client
+
+        if input is not None:
+            raise LabkitError("Standard input is not supported through the host helper.")
+        helper = client().containers.create(
+            HELPER_IMAGE, helper_command(argv), cap_add=HELPER_CAPS,
+            security_opt=["seccomp=unconfined", "apparmor=unconfined"],
+            pid_mode="host", network_mode="host", labels={HELPER_LABEL: "1"},
+        )
+        try:  # removed however it ends, even when it cannot start
+            helper.start()
+            code = int(helper.wait(timeout=timeout).get("StatusCode", 1))
+            out = helper.logs(stdout=True, stderr=False).decode(errors="replace")
+            err = helper.logs(stdout=False, stderr=True).decode(errors="replace")
+            return Result(argv, code, out, err)
+        finally:
+            helper.remove(force=True)
+
+
+# Run inside the helper container (constant text; the command arrives as "$@", never
+# spliced into the script). It enters the namespaces of the dockerd that shares the helper's
+# network namespace (network_mode=host), i.e. the Docker host itself, and has the host's own
+# /bin/sh exec the command, so the host's tools run rather than busybox's applets.
+HELPER_SCRIPT = (
+    'for p in $(pidof dockerd); do '
+    '[ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] || continue; '
+    'exec nsenter -t "$p" -m -u -n -i -p -- /bin/sh -c \'exec "$@"\' sh "$@"; done; '
+    'echo "labkit helper: no dockerd found on the host" >&2; exit 127'
+)
+HELPER_CAPS = ["SYS_ADMIN", "SYS_PTRACE", "NET_ADMIN", "NET_RAW", "DAC_READ_SEARCH"]
+
+
+def helper_command(argv: Sequence[str]) -> list[str]:
+    """The command a helper container runs: enter the Docker host's namespaces, run argv."""
+    return ["sh", "-c", HELPER_SCRIPT, "labkit-helper", *argv]
+
+
+def choose_mode(engine_info: dict[str, Any] | None) -> str:
+    """Pick "local" or "helper" for this engine (LABKIT_HOST_MODE overrides).
+
+    Local needs an engine on this machine's own socket, its data root visible here, and root.
+    """
+    forced = settings.host_mode()
+    if forced != "auto":
+        return forced
+    if engine_info is None:
+        return "local"
+    docker_host = os.environ.get("DOCKER_HOST", "")
+    remote = docker_host and not docker_host.startswith("unix://")
+    desktop = "docker desktop" in str(engine_info.get("OperatingSystem", "")).lower()
+    root_dir = str(engine_info.get("DockerRootDir", "/var/lib/docker"))
+    if remote or desktop or not os.path.isdir(root_dir):
+        return "helper"
+    return "local"
+
+
+@lru_cache(maxsize=1)
+def host() -> Host:
+    """The Docker host of the current engine (cached for the process)."""
+    from labkit.base.engine import engine_info_or_none
+
+    return Host(choose_mode(engine_info_or_none()))
+
+
+def require_root() -> None:
+    """Raise NotRoot unless this process can act on the host as root."""
+    if host().mode == "local" and not settings.is_root():
+        raise NotRoot(
+            "This step changes the Docker host (mounts, namespaces, links), which needs root.",
+            "start JupyterLab as root (sudo ./course lab), or use a throwaway VM",
+        )

@@ -1,0 +1,234 @@
+"""The build context: what `docker build` sends to the daemon, and what that costs.
+
+Taught in: 01-building-images (a bulky folder in the context, `.dockerignore`, `-f`).
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import shutil
+import statistics
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from labkit.base.facts import EngineFacts, facts
+from labkit.images.build import context_tar
+from labkit.lab.session import Lab
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+BULKY_DIR = "node_modules"
+GENERATED = ".dockerfile."  # how the client names a Dockerfile from outside the context
+
+
+def builder_note(found: EngineFacts | None = None) -> str:
+    """Which builder `docker build` uses on this engine, and which one this notebook drives.
+
+    Taught in: 01-building-images. The Docker SDK speaks the classic builder's API; on engines
+    where `docker build` means BuildKit, the notebook's log is what `DOCKER_BUILDKIT=0` prints.
+    """
+    f = found or facts()
+    if f.builder == "buildkit":
+        return (f"On this engine (Docker {f.server_version}) `docker build` uses BuildKit: "
+                "its output numbers the steps `#1 #2 ...` and keeps no intermediate images. "
+                "The notebook builds through the Docker SDK, which drives the classic builder, "
+                "so the log below is what `DOCKER_BUILDKIT=0 docker build` prints: the builder "
+                "that BuildKit replaced, and the one whose steps are easiest to see.")
+    why = ("the only builder of engines before 23" if f.major < 23 else
+           "BuildKit needs the docker-buildx plugin, which this machine lacks")
+    return (f"On this engine (Docker {f.server_version}) `docker build` uses the classic builder "
+            f"({why}), the same one the Docker SDK drives: the log below is what your shell "
+            "would print.")
+
+
+@dataclass(frozen=True)
+class ContextSize:
+    """A build context as the SDK sends it (the tar the daemon receives).
+
+    Attributes:
+        files: the number of regular files in the tar.
+        bytes: the size of the tar.
+        members: the regular files' paths, sorted.
+    """
+
+    files: int
+    bytes: int
+    members: tuple[str, ...]
+
+
+def measure(context: str | Path, dockerfile: str | None = None) -> ContextSize:
+    """Build the exact context tar the SDK would send (honouring .dockerignore) and count it."""
+    data, _ = context_tar(context, dockerfile)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        names = sorted(m.name for m in tar.getmembers() if m.isfile())
+    return ContextSize(len(names), len(data), tuple(names))
+
+
+def sent_frame(context: str | Path, dockerfile: str | None = None) -> pd.DataFrame:
+    """The files of the context tar, with a note on those the client added itself.
+
+    With `-f` pointing outside the context, the client puts that Dockerfile into the tar under
+    a generated name, and lists the name in the tar's .dockerignore so the daemon drops it
+    once it has read it.
+    """
+    size = measure(context, dockerfile)
+    generated = any(n.startswith(GENERATED) for n in size.members)
+    rows = []
+    for name in size.members:
+        note = ""
+        if name.startswith(GENERATED):
+            name = GENERATED + "<generated>"
+            note = f"{Path(str(dockerfile)).name} (the -f file), added by the client"
+        elif name == ".dockerignore" and generated:
+            note = "written by the client: names the generated file, so the daemon drops it"
+        elif name == "Dockerfile" and generated:
+            note = "the context's own Dockerfile: sent like any file, not used"
+        rows.append({"path": name, "note": note})
+    return pd.DataFrame(rows)
+
+
+def make_bulky(folder: str | Path, megabytes: int = 40, packages: int = 200,
+               seed: int = 1) -> Path:
+    """Write a bulky folder the image never needs: `node_modules/` with MEGABYTES of data.
+
+    The content is pseudo-random (it does not compress) but the same on every run, so the
+    bytes sent are the same every time.
+
+    Returns:
+        The new folder.
+    """
+    root = Path(folder) / BULKY_DIR
+    rng = random.Random(seed)
+    size = megabytes * 1_000_000 // packages
+    for i in range(packages):
+        pkg = root / f"pkg-{i:03d}"
+        pkg.mkdir(parents=True, exist_ok=True)
+        (pkg / "package.json").write_text(f'{{"name": "pkg-{i:03d}", "version": "1.0.0"}}\n')
+        (pkg / "index.js").write_bytes(rng.randbytes(size))
+    return root
+
+
+CASES = {
+    "dist only": "the project as it is",
+    "with node_modules/": f"plus a {BULKY_DIR}/ folder the Dockerfile never copies",
+    "node_modules/ in .dockerignore": "the same folder, excluded by one .dockerignore line",
+}
+
+
+def prepare_cases(lab: Lab, project: str | Path, megabytes: int = 40) -> dict[str, Path]:
+    """Three copies of a project folder: as it is, with a bulky folder, and with it ignored.
+
+    Returns:
+        {case name: build context folder}, in the order of CASES.
+    """
+    folders: dict[str, Path] = {}
+    for i, case in enumerate(CASES):
+        folder = lab.workdir(f"context-{i}")
+        shutil.copytree(project, folder, dirs_exist_ok=True)
+        if i > 0:
+            make_bulky(folder, megabytes)
+        if i == 2:
+            (folder / ".dockerignore").write_text(f"{BULKY_DIR}/\n")
+        folders[case] = folder
+    return folders
+
+
+def cases_frame(cases: dict[str, Path]) -> pd.DataFrame:
+    """What each case's folder holds, and what the SDK would send of it."""
+    rows = []
+    for case, folder in cases.items():
+        on_disk = [p for p in folder.rglob("*") if p.is_file()]
+        sent = measure(folder)
+        rows.append({"case": case, "what": CASES.get(case, ""), "files on disk": len(on_disk),
+                     "files sent": sent.files, "bytes sent": sent.bytes})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class BuildRun:
+    """The same build repeated on one context.
+
+    Attributes:
+        case: the case's name.
+        context_bytes: the bytes sent to the daemon (the same every time).
+        seconds: the wall time of each build, upload included.
+    """
+
+    case: str
+    context_bytes: int
+    seconds: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        """The median build time in seconds."""
+        return statistics.median(self.seconds)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Build runs of several contexts, for a table and a chart."""
+
+    runs: tuple[BuildRun, ...]
+
+    def run(self, case: str) -> BuildRun:
+        """The run of one case."""
+        return next(r for r in self.runs if r.case == case)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Case, bytes and MB sent, and the median build time (rounded: it varies)."""
+        return pd.DataFrame([{
+            "case": r.case, "bytes sent": r.context_bytes,
+            "MB sent": round(r.context_bytes / 1e6, 2),
+            "build seconds (median)": round(r.median, 2), "builds": len(r.seconds),
+        } for r in self.runs])
+
+    def summary(self) -> str:
+        """Sentences about the bytes: what the bulky folder added, what .dockerignore removed."""
+        small, bulky, ignored = (self.run(case).context_bytes for case in CASES)
+        same = ("exactly as much as" if ignored == small else
+                f"{ignored - small:+,} bytes compared with")
+        return (f"{BULKY_DIR}/ added {(bulky - small) / 1e6:.1f} MB to every upload.\n"
+                f"With it in .dockerignore the daemon received {ignored:,} bytes: "
+                f"{same} the project alone ({small:,} bytes).")
+
+    def plot(self) -> Figure:
+        """Two bar charts side by side: MB sent and median build time per case."""
+        import matplotlib.pyplot as plt
+
+        fig, (left, right) = plt.subplots(1, 2, figsize=(9, 2.8))
+        plt.close(fig)  # shown once, as the cell's value
+        names = [r.case.replace(" in ", "\nin ") for r in self.runs]
+        mb = [r.context_bytes / 1e6 for r in self.runs]
+        secs = [r.median for r in self.runs]
+        colors = ["tab:green", "tab:red", "tab:blue"][: len(names)]
+        for ax, values, title, fmt in ((left, mb, "MB sent to the daemon", "{:.2f}"),
+                                       (right, secs, "build time, s (median)", "{:.2f}")):
+            bars = ax.barh(names, values, color=colors)
+            ax.bar_label(bars, labels=[fmt.format(v) for v in values], padding=3)
+            ax.set_title(title)
+            ax.invert_yaxis()
+            ax.set_xlim(0, max(values) * 1.3 or 1)
+        right.set_yticks([])
+        fig.tight_layout()
+        return fig
+
+
+def compare_builds(lab: Lab, cases: dict[str, Path], tag: str = "front-app:ctx",
+                   repeats: int = 3) -> Comparison:
+    """Build each case's context REPEATS times (same Dockerfile) and time every build.
+
+    Returns:
+        The runs, in the order of `cases`.
+    """
+    runs = []
+    for i, (case, folder) in enumerate(cases.items()):
+        results = [lab.build(folder, f"{tag}{i}") for _ in range(repeats)]
+        runs.append(BuildRun(case, results[0].context_bytes,
+                             tuple(r.seconds for r in results)))
+    return Comparison(tuple(runs))

@@ -1,0 +1,115 @@
+"""From build steps to layers: `docker history` of an image, its own steps apart from its base.
+
+Taught in: 01-building-images (the bridge to 02-overlayfs-and-image-storage).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from labkit.base.engine import client
+from labkit.base.errors import friendly
+from labkit.base.facts import facts
+from labkit.images.history import human_size, new_layers
+from labkit.images.history import instruction as plain_instruction
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+SOURCE_HASH = re.compile(r"\b(dir|file):([0-9a-f]{12})[0-9a-f]{52}\b")
+
+
+def instruction(created_by: str) -> str:
+    """The instruction behind a history entry (labkit.images.history's reading), its hash shortened.
+
+    'COPY dir:ee8be5af465b1a6c…(64 digits) in /usr/local/web/' -> 'COPY dir:ee8be5af465b… in
+    /usr/local/web/': the builder records the content hash of what a COPY took.
+    """
+    return SOURCE_HASH.sub(r"\1:\2…", plain_instruction(created_by))
+
+
+@dataclass(frozen=True)
+class History:
+    """An image's history, newest step first, split into its own steps and its base's.
+
+    Attributes:
+        image: the image's name.
+        base: the base image's name (its FROM).
+        own: the history entries of the image's own steps (the SDK's dicts).
+        inherited: the base image's entries.
+        own_layers: how many filesystem layers the own steps added.
+        base_layers: how many layers the base image has.
+        new_layer: for each own entry, whether that step added a layer.
+    """
+
+    image: str
+    base: str
+    own: tuple[dict[str, Any], ...]
+    inherited: tuple[dict[str, Any], ...]
+    own_layers: int
+    base_layers: int
+    new_layer: tuple[bool, ...]
+    containerd_store: bool = False
+
+    def to_frame(self) -> pd.DataFrame:
+        """The image's own steps: instruction, layer size, and whether it made a layer."""
+        pairs = zip(self.own, self.new_layer, strict=True)
+        rows = [{"step": len(self.own) - i, "instruction": instruction(e.get("CreatedBy", "")),
+                 "size": human_size(int(e.get("Size", 0))),
+                 "bytes": int(e.get("Size", 0)), "new layer": new}
+                for i, (e, new) in enumerate(pairs)]
+        return pd.DataFrame(rows).iloc[::-1].reset_index(drop=True)
+
+    def summary(self) -> str:
+        """One line: how the image's layers split between its base and its own steps."""
+        return (f"{self.image}: {self.base_layers + self.own_layers} layers = "
+                f"{self.base_layers} from {self.base} + {self.own_layers} from its own "
+                f"{len(self.own)} steps (the other steps changed only the image's config)"
+                + ("\nsizes: on the containerd image store `docker history` reports the disk each "
+                   "layer's snapshot uses, in whole 4 kB blocks, not the bytes a step copied"
+                   if self.containerd_store else ""))
+
+    def plot(self) -> Figure:
+        """Every history entry as a bar (log scale), the base's grey, the image's own blue."""
+        import matplotlib.pyplot as plt
+
+        entries = [*reversed(self.inherited), *reversed(self.own)]
+        labels = [_short(instruction(e.get("CreatedBy", ""))) for e in entries]
+        sizes = [max(int(e.get("Size", 0)), 1) for e in entries]
+        colors = ["0.6"] * len(self.inherited) + ["tab:blue"] * len(self.own)
+        fig, ax = plt.subplots(figsize=(9, 0.22 * len(entries) + 1))
+        plt.close(fig)  # shown once, as the cell's value
+        ax.barh(range(len(entries)), sizes, color=colors)
+        ax.set_yticks(range(len(entries)), labels, fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.set_xlabel("bytes the step added (log scale; 1 = none)")
+        ax.set_title(f"docker history {self.image}: grey = {self.base}, blue = its own steps")
+        fig.tight_layout()
+        return fig
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def layer_count(ref: str) -> int:
+    """How many filesystem layers an image has (its RootFS.Layers)."""
+    with friendly():
+        return len(client().images.get(ref).attrs["RootFS"]["Layers"])
+
+
+def history(image: str, base: str) -> History:
+    """`docker history IMAGE`, with the entries that came from BASE set apart."""
+    with friendly():
+        own = client().images.get(image).history()
+        inherited = client().images.get(base).history()
+    mine = own[: len(own) - len(inherited)]
+    base_layers = layer_count(base)
+    return History(image, base, tuple(mine), tuple(inherited),
+                   layer_count(image) - base_layers, base_layers, new_layers(mine, base_layers),
+                   facts().containerd_store)

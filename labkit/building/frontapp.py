@@ -1,0 +1,135 @@
+"""The front-end app of chapter 01: its files, and what its nginx answers over HTTP.
+
+Taught in: 01-building-images (a front-end image on labkit/nginx:1.22.1, fetched from Python).
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+from docker.models.containers import Container
+
+from labkit.base.errors import LabkitError
+from labkit.lab.session import LOOPBACK, Lab
+
+SAMPLE = ("ch01", "front")
+TITLE = re.compile(rb"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def copy_sample(lab: Lab, name: str = "front-app") -> Path:
+    """Copy the course's front-end project (Dockerfile, nginx.conf, dist/) into a lesson folder.
+
+    Returns:
+        The folder: the build context of `front-app:v1`. Edit it freely; cleanup removes it.
+    """
+    folder = lab.workdir(name)
+    source = resources.files("labkit").joinpath("assets", *SAMPLE)
+    with resources.as_file(source) as path:
+        shutil.copytree(path, folder, dirs_exist_ok=True)
+    return folder
+
+
+def tree_frame(folder: str | Path) -> pd.DataFrame:
+    """The files under a folder with their sizes, sorted by path (like `find . -type f`)."""
+    root = Path(folder)
+    rows = [{"path": p.relative_to(root).as_posix(), "bytes": p.stat().st_size}
+            for p in sorted(root.rglob("*")) if p.is_file()]
+    return pd.DataFrame(rows, columns=["path", "bytes"])
+
+
+def host_port(container: Container, container_port: str = "80/tcp") -> int:
+    """The 127.0.0.1 port that Docker published for a container port.
+
+    Raises:
+        LabkitError: the port is not published.
+    """
+    container.reload()
+    bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(container_port) or []
+    for binding in bindings:
+        if binding.get("HostIp") in {LOOPBACK, ""}:
+            return int(binding["HostPort"])
+    raise LabkitError(f"{container.name} does not publish {container_port} on 127.0.0.1.",
+                      'run it with ports={"80/tcp": None}')
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One HTTP answer, reduced to what the lesson compares.
+
+    Attributes:
+        path: the requested path.
+        status: the HTTP status code.
+        content_type: the Content-Type header.
+        bytes: the size of the body.
+        title: the HTML <title>, if the body is a page.
+        body: the body itself.
+    """
+
+    path: str
+    status: int
+    content_type: str
+    bytes: int
+    title: str
+    body: bytes
+
+
+def fetch(port: int, path: str, timeout: float = 5.0) -> Fetched:
+    """GET http://127.0.0.1:PORT/PATH (loopback only) and keep status, type and body."""
+    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+    finally:
+        conn.close()
+    found = TITLE.search(body)
+    title = found.group(1).decode(errors="replace").strip() if found else ""
+    return Fetched(path, resp.status, resp.getheader("Content-Type", ""), len(body), title, body)
+
+
+def wait_until_serving(port: int, timeout: float = 20.0,
+                       container: Container | None = None) -> None:
+    """Wait until something answers HTTP on 127.0.0.1:PORT.
+
+    Args:
+        port: the published port.
+        timeout: seconds to wait.
+        container: the server's container: stop waiting as soon as it has exited.
+
+    Raises:
+        LabkitError: nothing answered in time, or the container exited.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fetch(port, "/", timeout=2)
+            return
+        except OSError:
+            if container is not None:
+                container.reload()
+                if container.status in {"exited", "dead"}:
+                    raise LabkitError(f"{container.name} exited instead of serving.",
+                                      f"read its log: `docker logs {container.name}`") from None
+            if time.monotonic() > deadline:
+                raise LabkitError(f"Nothing answers HTTP on {LOOPBACK}:{port}.",
+                                  "look at the container's log: `docker logs front`") from None
+            time.sleep(0.2)
+
+
+def fetch_table(port: int, paths: list[str]) -> pd.DataFrame:
+    """Fetch each path and tabulate status, Content-Type, size and whether it is index.html."""
+    index = fetch(port, "/index.html")
+    rows = []
+    for path in paths:
+        got = fetch(port, path)
+        row = {k: v for k, v in asdict(got).items() if k != "body"}
+        row["same body as index.html"] = got.body == index.body
+        rows.append(row)
+    return pd.DataFrame(rows)

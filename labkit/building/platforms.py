@@ -1,0 +1,246 @@
+"""Multi-platform images: an image's architecture, variants per platform, a manifest list.
+
+Taught in: 01-building-images (docker inspect, docker manifest create/push/inspect,
+pulling with --platform). Everything happens in the lesson's registry on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+import pandas as pd
+
+from labkit.base.engine import client
+from labkit.base.errors import LabkitError, friendly
+from labkit.base.host import host
+from labkit.images import catalog as images
+from labkit.images import rootfs
+from labkit.lab.session import Lab
+from labkit.lessons.registry import LocalRegistry
+
+MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+
+# ELF e_machine values (the architecture a binary was compiled for).
+ELF_MACHINES = {3: "386", 40: "arm", 62: "amd64", 183: "arm64", 243: "riscv64", 22: "s390x",
+                21: "ppc64le", 8: "mips64le"}
+
+VARIANT_DOCKERFILE = """\
+FROM scratch
+COPY busybox /bin/busybox
+CMD ["/bin/busybox", "uname", "-m"]
+"""
+
+
+def short_digest(digest: str) -> str:
+    """'sha256:' and the first 12 hex digits of a digest, like `docker images` shows IDs."""
+    algo, _, hexpart = digest.partition(":")
+    return f"{algo}:{hexpart[:12]}…" if hexpart else digest
+
+
+def platform_string(os_name: str, arch: str, variant: str | None = None) -> str:
+    """'linux/arm64', or 'linux/arm/v7' when there is a variant."""
+    return "/".join(x for x in (os_name, arch, variant) if x)
+
+
+def image_platform(ref: str) -> str:
+    """The platform an image's config names (`docker inspect`: Os, Architecture, Variant)."""
+    with friendly():
+        attrs = client().images.get(ref).attrs
+    return platform_string(attrs.get("Os", ""), attrs.get("Architecture", ""),
+                           attrs.get("Variant"))
+
+
+def local_frame(refs: Iterable[str]) -> pd.DataFrame:
+    """Local images and the platform each one's config names."""
+    rows = []
+    for ref in refs:
+        with friendly():
+            attrs = client().images.get(ref).attrs
+        rows.append({"image": ref, "Os": attrs.get("Os", ""),
+                     "Architecture": attrs.get("Architecture", ""),
+                     "Variant": attrs.get("Variant") or ""})
+    return pd.DataFrame(rows)
+
+
+def elf_arch(path: str | Path) -> str:
+    """The architecture a static binary was compiled for, read from its ELF header.
+
+    Raises:
+        LabkitError: the file is not an ELF binary.
+    """
+    head = Path(path).read_bytes()[:20]
+    if head[:4] != b"\x7fELF":
+        raise LabkitError(f"{path} is not an ELF binary.", "give the path of a program")
+    order = "little" if head[5] == 1 else "big"
+    machine = int.from_bytes(head[18:20], order)
+    return ELF_MACHINES.get(machine, f"machine {machine}")
+
+
+def architectures() -> tuple[str, str]:
+    """This machine's architecture and the other common one (amd64 and arm64)."""
+    return rootfs.host_arch(), images.foreign_arch()
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One platform's image of a multi-platform image.
+
+    Attributes:
+        platform: the platform it was built for, e.g. "linux/arm64".
+        ref: its name in the lesson's registry, e.g. "127.0.0.1:5000/tinybox:arm64".
+        image_id: the image's ID.
+        binary_arch: what the busybox inside was compiled for (from its ELF header).
+    """
+
+    platform: str
+    ref: str
+    image_id: str
+    binary_arch: str
+
+
+def build_variant(lab: Lab, registry: LocalRegistry, arch: str,
+                  name: str = "tinybox") -> Variant:
+    """Build a FROM-scratch image holding Debian's static busybox for ARCH, for that platform.
+
+    Nothing runs during the build (no RUN), so a foreign architecture needs no emulator.
+    """
+    folder = lab.workdir(f"{name}-{arch}")
+    shutil.copy2(rootfs.busybox_binary(arch), folder / "busybox")
+    (folder / "Dockerfile").write_text(VARIANT_DOCKERFILE)
+    platform = f"linux/{arch}"
+    result = lab.build(folder, registry.ref(f"{name}:{arch}"), platform=platform)
+    return Variant(platform, result.tags[0], result.image_id, elf_arch(folder / "busybox"))
+
+
+def variants_frame(variants: Sequence[Variant]) -> pd.DataFrame:
+    """Each variant: the platform asked for, what its config says, what its binary is."""
+    return pd.DataFrame([{
+        "image": v.ref, "built with --platform": v.platform,
+        "config says": image_platform(v.ref), "busybox compiled for": v.binary_arch,
+    } for v in variants])
+
+
+def try_run(lab: Lab, ref: str) -> str:
+    """Run an image's default command once; its output, or the error that stopped it."""
+    try:
+        out = lab.run(ref, detach=False, remove=True, network_mode="none")
+        return bytes(out).decode(errors="replace").strip()
+    except docker.errors.ContainerError as exc:
+        text = (exc.stderr or b"").decode(errors="replace").strip()
+        return f"failed (exit {exc.exit_status}): {text.splitlines()[-1] if text else exc}"
+    except docker.errors.APIError as exc:
+        return f"failed to start: {exc.explanation}"
+
+
+PUSHED_DIGEST = re.compile(r"\bdigest: (sha256:[0-9a-f]{64})\b")
+
+
+def push(ref: str) -> str:
+    """`docker push REF` to the lesson's registry; returns the pushed manifest's digest.
+
+    Raises:
+        LabkitError: the registry refused the push.
+    """
+    repo, tag = ref.rsplit(":", 1)
+    digest = ""
+    with friendly():
+        for event in client().api.push(repo, tag=tag, stream=True, decode=True):
+            if "error" in event:
+                raise LabkitError(f"The push of {ref} failed: {event['error']}",
+                                  "check that the lesson's registry is running")
+            digest = (event.get("aux") or {}).get("Digest", digest)
+            # The containerd image store sends no aux event, only "TAG: digest: sha256:… size: N".
+            said = PUSHED_DIGEST.search(event.get("status", ""))
+            digest = digest or (said.group(1) if said else "")
+    if not digest:
+        raise LabkitError(f"The push of {ref} reported no digest.",
+                          "push it again; `docker push` prints the digest on its last line")
+    return digest
+
+
+def manifest_argv(config_dir: str | Path, *args: str) -> list[str]:
+    """A `docker manifest` command whose local state lives in CONFIG_DIR, not ~/.docker.
+
+    `docker manifest create` keeps the list it builds under the CLI's config folder; pointing
+    --config at a lesson folder means cleanup removes it.
+    """
+    return ["docker", "--config", str(config_dir), "manifest", *args]
+
+
+def inspect_manifest(config_dir: str | Path, ref: str) -> dict[str, Any]:
+    """`docker manifest inspect --insecure REF`, parsed."""
+    out = host().run(manifest_argv(config_dir, "inspect", "--insecure", ref)).stdout
+    return json.loads(out)
+
+
+def manifest_frame(doc: dict[str, Any], variants: Sequence[Variant] = (),
+                   pushed: dict[str, str] | None = None) -> pd.DataFrame:
+    """The platforms of a manifest list, one row each (what `docker manifest inspect` shows).
+
+    Args:
+        doc: the manifest list, as JSON.
+        variants: the lesson's builds, to say which one each entry is.
+        pushed: {ref: digest} from the pushes, to match entries to builds.
+
+    Raises:
+        LabkitError: the document is a single image's manifest, not a list.
+    """
+    if doc.get("mediaType") not in {MANIFEST_LIST, OCI_INDEX} and "manifests" not in doc:
+        raise LabkitError("This is one image's manifest, not a manifest list.",
+                          "inspect the list's name (the one given to `docker manifest create`)")
+    by_digest = {digest: ref for ref, digest in (pushed or {}).items()}
+    rows = []
+    for entry in doc.get("manifests", []):
+        p = entry.get("platform", {})
+        rows.append({
+            "platform": platform_string(p.get("os", ""), p.get("architecture", ""),
+                                        p.get("variant")),
+            "digest": short_digest(entry.get("digest", "")),
+            "mediaType": entry.get("mediaType", ""),
+            "pushed as": by_digest.get(entry.get("digest", ""), ""),
+        })
+    frame = pd.DataFrame(rows)
+    if not variants:
+        frame = frame.drop(columns=["pushed as"])
+    return frame
+
+
+def platforms_of(doc: dict[str, Any]) -> list[str]:
+    """The platforms a manifest list offers, e.g. ['linux/amd64', 'linux/arm64']."""
+    out = []
+    for entry in doc.get("manifests", []):
+        p = entry.get("platform", {})
+        out.append(platform_string(p.get("os", ""), p.get("architecture", ""), p.get("variant")))
+    return out
+
+
+def pull(lab: Lab, ref: str, platform: str | None = None) -> dict[str, str]:
+    """`docker pull [--platform P] REF` from the lesson's registry, recorded for cleanup.
+
+    Returns:
+        What the pull asked for and what it got: platform asked, platform and ID of the image.
+    """
+    repo, tag = ref.rsplit(":", 1)
+    if not repo.startswith(("127.", "localhost")):
+        raise LabkitError(f"{ref} is not in the lesson's registry.",
+                          "pull only from 127.0.0.1 (the course never uses a public registry)")
+    with friendly():
+        image = client().images.pull(repo, tag=tag, platform=platform)
+    lab.record_pulled(ref)
+    return {"asked": platform or "(none: this machine's)", "image": ref,
+            "got": image_platform(ref), "image ID": image.id}
+
+
+def pulls_frame(pulls: Sequence[dict[str, str]], variants: Sequence[Variant]) -> pd.DataFrame:
+    """The pulls, each matched to the lesson's build it brought back (by image ID)."""
+    by_id = {v.image_id: v.ref for v in variants}
+    return pd.DataFrame([{**{k: v for k, v in p.items() if k != "image ID"},
+                          "same image as": by_id.get(p["image ID"], "(none)")} for p in pulls])

@@ -1,0 +1,408 @@
+"""The lesson's choke point: everything a notebook creates is made, labelled and recorded here.
+
+Taught in: 00-preflight. Every chapter starts with `lab = labkit.start("NN")` and ends with
+`lab.cleanup()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+from docker.models.containers import Container
+from docker.models.networks import Network
+from docker.models.volumes import Volume
+
+from labkit.base import labels
+from labkit.base.engine import client
+from labkit.base.errors import LabkitError, NameTaken, UnknownImage, friendly
+from labkit.base.host import host, require_root
+from labkit.images import build as build_mod
+from labkit.lab import cleanup
+from labkit.lab.ledger import Ledger
+
+NETNS_DIR = "/run/netns"  # where `ip netns` keeps its namespaces (/var/run/netns)
+
+LOOPBACK = "127.0.0.1"
+IFNAMSIZ = 15
+
+
+def new_session() -> str:
+    """A fresh session token: 's' and six hex digits (the sanitize file knows the shape)."""
+    return "s" + secrets.token_hex(3)
+
+
+class Lab:
+    """One run of one chapter: its labels, its names and its ledger.
+
+    Args:
+        chapter: the chapter number, "00" to "04".
+        session: reuse a session token (tests); a new one by default.
+    """
+
+    def __init__(self, chapter: str, session: str | None = None) -> None:
+        self.chapter = chapter
+        self.session = session or new_session()
+        self.ledger = Ledger(self.session, chapter)
+        self.labels = labels.lesson_labels(chapter, self.session)
+
+    # -- names ---------------------------------------------------------------------------
+    def name(self, base: str, kind: str = "container") -> str:
+        """The name to use for a new resource: `base`, or `base-<session>` if it is taken.
+
+        A name held by this session's own earlier resource is freed and reused, so a cell
+        can run twice. Nothing that is not ours is touched.
+        """
+        owner = self._owner(base, kind)
+        if owner is None:
+            return base
+        if owner == "ours":
+            self._release(base, kind)
+            return base
+        if kind == "link" or kind == "netns":
+            return f"{base[: IFNAMSIZ - len(self.session) - 1]}-{self.session}"
+        if kind == "image":
+            return f"{base}-{self.session}" if ":" in base.split("/")[-1] else (
+                f"{base}:latest-{self.session}")
+        return f"{base}-{self.session}"
+
+    def _owner(self, name: str, kind: str) -> str | None:
+        c = client()
+        found: Any = None
+        if kind == "container":
+            found = next((x for x in c.containers.list(all=True, filters={"name": name},
+                                                     ignore_removed=True)
+                          if x.name == name), None)
+        elif kind == "network":
+            found = next((x for x in c.networks.list(names=[name]) if x.name == name), None)
+        elif kind == "volume":
+            found = next((x for x in c.volumes.list(filters={"name": name})
+                          if x.name == name), None)
+        elif kind == "image":
+            try:
+                found = c.images.get(name)
+            except docker.errors.ImageNotFound:
+                found = None
+            if found is not None:
+                mine = any(e.get("kind") in {"image", "tag"} and
+                           name in (e.get("tags", []) + [e.get("ref")])
+                           for e in self.ledger.entries)
+                return "ours" if mine else "other"
+        elif kind in {"netns", "link"}:
+            where = "/var/run/netns" if kind == "netns" else "/sys/class/net"
+            if not Path(where, name).exists():
+                return None
+            mine = any(e.get("kind") == kind and e.get("name") == name
+                       for e in self.ledger.entries)
+            return "ours" if mine else "other"
+        else:
+            raise ValueError(f"unknown kind {kind!r}")
+        if found is None:
+            return None
+        got = (found.attrs.get("Labels") or found.attrs.get("Config", {}).get("Labels") or {})
+        return "ours" if got.get(labels.SESSION) == self.session else "other"
+
+    def _release(self, name: str, kind: str) -> None:
+        c = client()
+        with contextlib.suppress(docker.errors.NotFound):
+            if kind == "container":
+                c.containers.get(name).remove(force=True, v=True)
+            elif kind == "network":
+                c.networks.get(name).remove()
+            elif kind == "volume":
+                c.volumes.get(name).remove(force=True)
+            elif kind in {"netns", "link"}:
+                self.release(kind, name=name)
+
+    # -- Docker objects ----------------------------------------------------------------------
+    def run(self, image: str, command: str | Sequence[str] | None = None, *,
+            name: str | None = None, ports: Mapping[str, Any] | None = None,
+            detach: bool = True, **kwargs: Any) -> Container:
+        """`docker run -d`: start a labelled container.
+
+        Published ports always bind to 127.0.0.1; a bare host port becomes 127.0.0.1:port.
+        Unless `dns=` is given, the container's DNS server is 127.0.0.1 (nothing listens), so
+        a name that Docker cannot answer itself never becomes a query to a real DNS server.
+
+        Args:
+            image: the image name, e.g. "labkit/nginx:1.22.1".
+            command: the command to run instead of the image's CMD.
+            name: the container's name (made unique if a learner's container has it).
+            ports: {"80/tcp": port or (LOOPBACK, port) or None for a random port}.
+            **kwargs: passed to the SDK's `containers.run`.
+
+        Returns:
+            The running container (reloaded, so its attrs are current).
+        """
+        if kwargs.get("publish_all_ports") and not self._loopback_network(kwargs.get("network")):
+            raise LabkitError(
+                "-P publishes on every interface of the machine.",
+                "use a lesson network created with host_binding=LOOPBACK, or ports={...}",
+            )
+        kwargs.setdefault("labels", {}).update(self.labels)
+        # A name lookup must never leave the machine: unless a lesson says otherwise, the
+        # container's resolver (or the embedded DNS's upstream) is its own loopback.
+        kwargs.setdefault("dns", [LOOPBACK])
+        final = self.name(name) if name else None
+        require_local_image(image)
+        with friendly():
+            container = client().containers.run(
+                image, command, name=final, ports=loopback_ports(ports), detach=detach,
+                **kwargs)
+        if detach:
+            container.reload()
+        return container
+
+    def _loopback_network(self, network: str | None) -> bool:
+        if not network:
+            return False
+        opts = client().networks.get(network).attrs.get("Options") or {}
+        return opts.get("com.docker.network.bridge.host_binding_ipv4") == LOOPBACK
+
+    def network(self, name: str, *, subnet: str | None = None,
+                host_binding: str | None = None, **kwargs: Any) -> Network:
+        """`docker network create`: a labelled bridge network.
+
+        Args:
+            name: the network's name (made unique if a learner's network has it).
+            subnet: a CIDR, "auto" for a free subnet of the course pool, or None for Docker's.
+            host_binding: default host address for published ports (LOOPBACK for `-P`).
+        """
+        from docker.types import IPAMConfig, IPAMPool
+
+        from labkit.lab.subnets import free_subnet
+
+        if subnet == "auto":
+            subnet = str(free_subnet())
+        if subnet:
+            kwargs["ipam"] = IPAMConfig(pool_configs=[IPAMPool(subnet=subnet)])
+        if host_binding:
+            kwargs.setdefault("options", {})[
+                "com.docker.network.bridge.host_binding_ipv4"] = host_binding
+        kwargs.setdefault("labels", {}).update(self.labels)
+        kwargs.setdefault("driver", "bridge")
+        with friendly():
+            net = client().networks.create(self.name(name, "network"), check_duplicate=True,
+                                           **kwargs)
+        net.reload()
+        return net
+
+    def volume(self, name: str, **kwargs: Any) -> Volume:
+        """`docker volume create`: a labelled volume."""
+        kwargs.setdefault("labels", {}).update(self.labels)
+        with friendly():
+            return client().volumes.create(self.name(name, "volume"), **kwargs)
+
+    def build(self, context: str | Path, tag: str, **kwargs: Any) -> build_mod.BuildResult:
+        """`docker build -t TAG CONTEXT`: a labelled image, recorded for cleanup.
+
+        Args:
+            context: the build context folder.
+            tag: the image name (made unique if a learner's image has it).
+            **kwargs: see `labkit.images.build.build_image` (dockerfile, buildargs, platform).
+        """
+        final = self.name(tag, "image")
+        # Lesson images carry no session label: containers inherit image labels, and a
+        # learner's own container from this image must never look like ours. The ledger
+        # holds the name before the build starts and the ID once it exists.
+        entry = self.ledger.add("image", id=None, tags=[final], session=self.session)
+        result = build_mod.build_image(context, final, **kwargs)
+        self.ledger.drop(entry)
+        self.ledger.add("image", id=result.image_id, tags=list(result.tags),
+                        session=self.session)
+        return result
+
+    def tag(self, image: str, ref: str) -> str:
+        """`docker tag IMAGE REF`, recorded so cleanup removes the new name.
+
+        Returns:
+            The name actually given (made unique if a learner's image has it).
+        """
+        final = self.name(ref, "image")
+        with friendly():
+            img = client().images.get(image)
+            repo, _, tag = final.rpartition(":") if ":" in final.split("/")[-1] else (
+                final, "", "latest")
+            self.ledger.add("tag", ref=final if ":" in final.split("/")[-1] else f"{final}:latest",
+                            image_id=img.id)
+            img.tag(repo, tag)
+        return final
+
+    def record_pulled(self, ref: str) -> None:
+        """Note an image reference that a lesson pulled (from a local registry), for cleanup."""
+        img = client().images.get(ref)
+        self.ledger.add("tag", ref=ref, image_id=img.id)
+
+    # -- host resources ------------------------------------------------------------------
+    def workdir(self, name: str) -> Path:
+        """A fresh folder for the lesson's files, removed by cleanup."""
+        root = cleanup.work_root() / self.session
+        self.ledger.add("dir", path=str(root))
+        path = root / name
+        if path.exists():
+            cleanup._undo_dir({"path": str(path)})
+        path.mkdir(parents=True)
+        return path
+
+    def netns(self, name: str) -> str:
+        """`ip netns add NAME`: a network namespace, removed by cleanup. Returns its name."""
+        require_root()
+        final = self.name(name, "netns")
+        if not cleanup.mounted(NETNS_DIR):
+            # The first `ip netns add` on a machine mounts /run/netns onto itself; cleanup
+            # unmounts it again once no namespace is left there.
+            self.ledger.add("mount", target=NETNS_DIR, only_if_empty=True)
+        self.ledger.add("netns", name=final)
+        host().run(["ip", "netns", "add", final])
+        return final
+
+    def veth(self, name: str, peer: str) -> tuple[str, str]:
+        """`ip link add NAME type veth peer name PEER`; cleanup deletes the pair."""
+        require_root()
+        a, b = self.name(name, "link"), self.name(peer, "link")
+        self.ledger.add("link", name=a)
+        host().run(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
+        return a, b
+
+    def bridge(self, name: str) -> str:
+        """`ip link add NAME type bridge`; cleanup deletes it."""
+        require_root()
+        final = self.name(name, "link")
+        self.ledger.add("link", name=final)
+        host().run(["ip", "link", "add", final, "type", "bridge"])
+        return final
+
+    def mount(self, argv: Sequence[str], target: str | Path) -> None:
+        """Run a `mount ...` command for TARGET and record it for unmounting."""
+        require_root()
+        self.ledger.add("mount", target=str(target))
+        host().run(list(argv))
+
+    def symlink(self, link: str | Path, points_to: str | Path) -> Path:
+        """`ln -s POINTS_TO LINK` (e.g. into /var/run/netns); cleanup removes the link."""
+        link = Path(link)
+        if link.exists() or link.is_symlink():
+            raise NameTaken(f"{link} already exists.", "choose another name")
+        link.parent.mkdir(parents=True, exist_ok=True)
+        self.ledger.add("symlink", path=str(link))
+        link.symlink_to(points_to)
+        return link
+
+    def iptables(self, table: str, chain: str, rule: Sequence[str]) -> None:
+        """`iptables -t TABLE -I CHAIN RULE`; cleanup deletes exactly this rule."""
+        require_root()
+        self.ledger.add("iptables", table=table, chain=chain, rule=list(rule))
+        host().run(["iptables", "-t", table, "-I", chain, *rule])
+
+    def spawn(self, argv: Sequence[str], *, netns: str | None = None,
+              log: Path | None = None) -> subprocess.Popen[bytes]:
+        """Start a background host process (optionally inside a netns); cleanup stops it."""
+        full = ["ip", "netns", "exec", netns, *argv] if netns else list(argv)
+        out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
+        proc = subprocess.Popen(  # noqa: S603 - argument list
+            full, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        self.ledger.add("process", pid=proc.pid, start=cleanup.process_start_time(proc.pid))
+        return proc
+
+    def record(self, kind: str, **data: Any) -> None:
+        """Record a host resource made some other way (kinds: see labkit.lab.cleanup.UNDO)."""
+        if kind not in cleanup.UNDO:
+            raise ValueError(f"unknown kind {kind!r}")
+        self.ledger.add(kind, **data)
+
+    # -- one resource before the end -------------------------------------------------------
+    def made(self, kind: str) -> list[dict[str, Any]]:
+        """What this session recorded of one kind (copies; e.g. `made("tag")`)."""
+        return [dict(e) for e in self.ledger.entries if e.get("kind") == kind]
+
+    def release(self, kind: str, **match: Any) -> int:
+        """Undo now what this session recorded of KIND with these fields; returns how many.
+
+        `lab.release("iptables", table="nat", chain="POSTROUTING", rule=[...])` deletes that
+        rule and forgets it, as cleanup would at the end.
+        """
+        found = self._matching(kind, match)
+        undo = cleanup.UNDO[kind]
+        for entry in found:
+            undo(entry)
+            self.ledger.drop(entry)
+        return len(found)
+
+    def forget(self, kind: str, **match: Any) -> int:
+        """Drop records of resources that are gone already (stopped or removed some other way)."""
+        found = self._matching(kind, match)
+        for entry in found:
+            self.ledger.drop(entry)
+        return len(found)
+
+    def _matching(self, kind: str, match: Mapping[str, Any]) -> list[dict[str, Any]]:
+        if kind not in cleanup.UNDO:
+            raise ValueError(f"unknown kind {kind!r}")
+        return [e for e in list(self.ledger.entries) if e.get("kind") == kind
+                and all(e.get(k) == v for k, v in match.items())]
+
+    # -- the end ---------------------------------------------------------------------------
+    def cleanup(self) -> str:
+        """Remove everything this session created; returns a one-line summary."""
+        return cleanup.summarize(cleanup.clean_session(self.session))
+
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[Lab]:
+        """`with lab.scope():` cleans up when the block ends, even on error."""
+        try:
+            yield self
+        finally:
+            self.cleanup()
+
+
+def require_local_image(image: str) -> None:
+    """Make sure the engine has `image` without ever pulling from a registry.
+
+    A course image (`labkit/nginx:1.22.1`, ...) that is missing is built here; anything else
+    must already exist locally.
+
+    Raises:
+        UnknownImage: neither the engine nor the course knows the image.
+    """
+    from labkit.images import catalog as images
+
+    course = images.ALIASES.get(image)
+    if course is not None and image.startswith(images.NAMESPACE):
+        images.ensure([course])  # only an image labkit built counts; raises for any other
+        if image in (course, f"{course}:latest"):
+            return
+    else:
+        try:
+            client().images.get(image)
+            return
+        except docker.errors.ImageNotFound:
+            pass
+        course = images.recipe_for(image).name  # raises UnknownImage for unknown names
+        images.ensure([course])
+    # e.g. `redis` or `labkit/redis`: the course's image has a name and tag of its own
+    raise UnknownImage(f"There is no image called {image!r} here.",
+                       f"the course's image is {course!r}: use that name")
+
+
+def loopback_ports(ports: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Bind every published port to 127.0.0.1 (the course never publishes to the network)."""
+    if not ports:
+        return None
+    fixed: dict[str, Any] = {}
+    for container_port, binding in ports.items():
+        if binding is None or isinstance(binding, int):
+            fixed[container_port] = (LOOPBACK, binding)
+        elif isinstance(binding, tuple) and binding and binding[0] == LOOPBACK:
+            fixed[container_port] = binding
+        else:
+            raise LabkitError(
+                f"Port {container_port} would be published on {binding!r}.",
+                "publish on 127.0.0.1 only: give a port number or (\"127.0.0.1\", port)",
+            )
+    return fixed

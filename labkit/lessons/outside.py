@@ -1,0 +1,123 @@
+"""The lesson's "outside world": a network namespace reached through the host, with
+documentation addresses (RFC 5737), so no packet of a lesson ever leaves the machine.
+
+Taught in: 03-networking (SNAT, DNAT); used again in 04-namespaces.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from labkit.base.errors import NameTaken
+from labkit.base.host import host, require_root
+from labkit.lab.session import Lab
+from labkit.lab.subnets import used_networks
+from labkit.lessons import echo_server
+
+# Small on purpose: a machine may really talk to other documentation addresses (some sandboxes
+# put their egress proxy at one), and a lesson must not capture that traffic. A few slots, so
+# two chapters open at once each get a world of their own: (link /30, server address).
+SLOTS = tuple((ipaddress.ip_network(f"203.0.113.{4 * i}/30"),
+               ipaddress.ip_address(f"198.51.100.{10 + i}")) for i in range(4))
+
+
+def free_slot(used: list[ipaddress.IPv4Network]) -> tuple[ipaddress.IPv4Network,
+                                                           ipaddress.IPv4Address]:
+    """The first (link, server) pair that overlaps nothing in use.
+
+    Raises:
+        NameTaken: every slot is taken (other lessons' worlds, or this machine's own routes).
+    """
+    for link, server in SLOTS:
+        if not any(n.overlaps(link) or server in n for n in used):
+            return link, server
+    raise NameTaken("Every outside-world address the course may use is taken on this machine.",
+                    "close the other chapters' notebooks (their lab.cleanup() frees them), or "
+                    "run `labkit clean`")
+
+
+@dataclass(frozen=True)
+class OutsideWorld:
+    """A netns standing in for the Internet.
+
+    Attributes:
+        netns: the namespace's name (`ip netns list`).
+        host_link: the host's end of the veth pair.
+        host_address: the host's address on that link (what SNAT rewrites to).
+        link_address: the namespace's address on that link.
+        server_address: where its echo server listens (routed through the namespace).
+        server_port: the echo server's TCP port.
+    """
+
+    netns: str
+    host_link: str
+    host_address: str
+    link_address: str
+    server_address: str
+    server_port: int
+
+    @property
+    def url(self) -> str:
+        """The echo server's URL."""
+        return f"http://{self.server_address}:{self.server_port}/"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The world's facts as a two-column table."""
+        return pd.DataFrame(list(asdict(self).items()), columns=["what", "value"])
+
+
+def outside_world(lab: Lab, *, name: str = "outside", port: int = 8080) -> OutsideWorld:
+    """Create the outside world: netns, veth pair, addresses, routes, and an echo server.
+
+    The host routes one address (198.51.100.10) into the namespace over a /30 link, so
+    containers reach it the way they would reach the Internet: through their gateway, the
+    host, and Docker's MASQUERADE rule.
+    Everything is recorded in the lab's ledger and removed by `lab.cleanup()`.
+
+    The first world on a machine gets 203.0.113.0/30 and 198.51.100.10; one made while another
+    exists takes the next slot.
+
+    Raises:
+        NameTaken: no slot is free.
+    """
+    require_root()
+    link_net, server_ip = free_slot(used_networks())
+    hosts = list(link_net.hosts())
+    host_addr, link_addr = str(hosts[0]), str(hosts[1])
+    server = str(server_ip)
+    ns = lab.netns(name)
+    host_if, ns_if = lab.veth("out-host", "out-ns")
+    run = host().run
+    run(["ip", "link", "set", ns_if, "netns", ns])
+    run(["ip", "addr", "add", f"{host_addr}/{link_net.prefixlen}", "dev", host_if])
+    run(["ip", "link", "set", host_if, "up"])
+    inside = ["ip", "netns", "exec", ns]
+    run([*inside, "ip", "link", "set", "lo", "up"])
+    run([*inside, "ip", "link", "set", ns_if, "name", "eth0"])
+    run([*inside, "ip", "addr", "add", f"{link_addr}/{link_net.prefixlen}", "dev", "eth0"])
+    run([*inside, "ip", "link", "set", "eth0", "up"])
+    run([*inside, "ip", "addr", "add", f"{server}/32", "dev", "lo"])
+    run([*inside, "ip", "route", "add", "default", "via", host_addr])
+    # Deleted with host_if: a route through a link goes when the link goes.
+    run(["ip", "route", "add", f"{server}/32", "via", link_addr, "dev", host_if])
+    lab.spawn([sys.executable, echo_server.__file__, "--address", server, "--port", str(port)],
+              netns=ns)
+    _wait_for_port(ns, server, port)
+    return OutsideWorld(ns, host_if, host_addr, link_addr, server, port)
+
+
+def _wait_for_port(ns: str, address: str, port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((address, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"the echo server in {ns} did not start on {address}:{port}")

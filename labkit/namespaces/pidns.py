@@ -1,0 +1,115 @@
+"""PID 1 of a container is an ordinary host process with a second number.
+
+Taught in: 04-namespaces, section 6: the container's PID 1 and its host PID (NSpid in
+/proc/PID/status), `ps` inside and outside, and what signals from the host do to it.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from labkit.base import labels
+from labkit.base.errors import LabkitError
+from labkit.base.host import host, require_root
+from labkit.base.show import show_command
+from labkit.namespaces.procns import container_pid
+
+
+def parse_status(text: str) -> dict[str, str]:
+    """The fields of a /proc/PID/status file, e.g. {"Name": "sleep", "NSpid": "4242\\t1"}."""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+@dataclass(frozen=True)
+class PidView:
+    """One process seen from the host and from inside its pid namespace.
+
+    Attributes:
+        container: the container's name.
+        host_pid: its PID on the host (the first NSpid number).
+        ns_pids: its PID in every pid namespace it is in, outermost first (NSpid).
+        name: the program's name (/proc/PID/comm).
+        parent: the program name of its parent on the host.
+        parent_pid: the parent's host PID.
+    """
+
+    container: str
+    host_pid: int
+    ns_pids: tuple[int, ...]
+    name: str
+    parent: str
+    parent_pid: int = 0
+
+    @property
+    def inner_pid(self) -> int:
+        """Its PID in its own (innermost) pid namespace: 1 for a container's main process."""
+        return self.ns_pids[-1]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Two rows: the view from inside the container and the view from the host."""
+        return pd.DataFrame([
+            (f"inside {self.container}", f"PID {self.inner_pid}", self.name,
+             "(none visible: its parent is outside)"),
+            ("on the host", f"host PID {self.host_pid}", self.name, self.parent),
+        ], columns=["seen from", "number", "program", "parent"]).set_index("seen from")
+
+
+def pid_view(container: Any) -> PidView:
+    """Read /proc/PID/status of a container's main process. Taught in: 04-namespaces."""
+    pid = container_pid(container)
+    status = parse_status(host().read_text(f"/proc/{pid}/status"))
+    ns_pids = tuple(int(x) for x in status.get("NSpid", str(pid)).split())
+    ppid = int(status.get("PPid", "0"))
+    parent = host().read_text(f"/proc/{ppid}/comm").strip() if ppid else "-"
+    return PidView(container.name, pid, ns_pids, status.get("Name", "?"), parent, ppid)
+
+
+def container_state(container: Any) -> str:
+    """"running", or "exited (exit code N)" from `docker inspect`."""
+    container.reload()
+    state = container.attrs["State"]
+    if state.get("Running"):
+        return "running"
+    return f"{state.get('Status')} (exit code {state.get('ExitCode')})"
+
+
+def kill_from_host(container: Any, sig: str, wait: float = 10.0) -> None:
+    """Show `kill -SIG HOSTPID` for a container the lesson started; report its state after.
+
+    Waits up to `wait` seconds for the container to stop, and prints what it found.
+    Taught in: 04-namespaces, section 6 (PID 1 ignores signals it has no handler for, except
+    SIGKILL from an outer namespace).
+
+    Raises:
+        LabkitError: the container is not a lesson's, is not running, or `sig` is not a
+            signal name.
+    """
+    require_root()
+    own = (container.attrs.get("Config") or {}).get("Labels") or {}
+    if own.get(labels.COURSE) != labels.COURSE_VALUE:
+        raise LabkitError(f"{container.name} was not started by a lesson.",
+                          "signal only containers made with lab.run(...)")
+    try:
+        signum = signal.Signals[f"SIG{sig.upper().removeprefix('SIG')}"]
+    except KeyError as exc:
+        raise LabkitError(f"{sig!r} is not a signal name.", "use TERM, INT or KILL") from exc
+    pid = container_pid(container)
+    argv = ["kill", f"-{signum.name.removeprefix('SIG')}", str(pid)]
+    show_command(argv)
+    host().run(argv)
+    deadline = time.monotonic() + wait
+    state = container_state(container)
+    while state == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        state = container_state(container)
+    print(f"{container.name}: {state}" + (f" after {wait:.0f} s" if state == "running" else ""))

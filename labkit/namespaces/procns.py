@@ -1,0 +1,271 @@
+"""Linux namespaces as the kernel shows them: /proc/PID/ns, lsns, and who shares what.
+
+Taught in: 04-namespaces (the namespace types, a process's namespaces, the sharing matrix
+and its heatmap, `lsns` with the lesson's containers picked out).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from labkit.base import labels
+from labkit.base.engine import client
+from labkit.base.errors import LabkitError
+from labkit.base.host import host
+
+# The eight kinds a process belongs to (what /proc/PID/ns lists, without *_for_children).
+TYPES = ("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")
+
+# type -> (what it gives a process its own copy of, the clone/unshare flag, first kernel)
+ABOUT: dict[str, tuple[str, str, str]] = {
+    "cgroup": ("its own root of the cgroup tree (/proc/self/cgroup)", "CLONE_NEWCGROUP", "4.6"),
+    "ipc": ("System V IPC objects and POSIX message queues", "CLONE_NEWIPC", "2.6.19"),
+    "mnt": ("the mount table: which file systems are mounted where", "CLONE_NEWNS", "2.4.19"),
+    "net": ("interfaces, addresses, routes, iptables rules, sockets, ports",
+            "CLONE_NEWNET", "2.6.29"),
+    "pid": ("process IDs: the first process in it is PID 1", "CLONE_NEWPID", "2.6.24"),
+    "pid_for_children": ("the pid namespace this process's future children get",
+                         "(set by unshare/setns)", "4.12"),
+    "time": ("the boot-time and monotonic clocks' offsets", "CLONE_NEWTIME", "5.6"),
+    "time_for_children": ("the time namespace this process's future children get",
+                          "(set by unshare/setns)", "5.6"),
+    "user": ("user and group IDs, and so what root may do", "CLONE_NEWUSER", "3.8"),
+    "uts": ("the host name and NIS domain name", "CLONE_NEWUTS", "2.6.19"),
+}
+
+_LINK = re.compile(r"^(\w+):\[(\d+)\]$")
+
+
+def ns_types() -> pd.DataFrame:
+    """The namespace types this kernel offers (the entries of /proc/self/ns), explained.
+
+    Taught in: 04-namespaces, section 1.
+    """
+    names = host().run(["ls", "/proc/self/ns"]).stdout.split()
+    rows = [(n, *ABOUT.get(n, ("(not described by labkit)", "", ""))) for n in sorted(names)]
+    return pd.DataFrame(rows, columns=["type", "isolates", "flag", "since Linux"])
+
+
+def parse_links(text: str) -> dict[str, int]:
+    """Parse `readlink` output lines like 'net:[4026531840]' into {type: inode}."""
+    found: dict[str, int] = {}
+    for line in text.split():
+        m = _LINK.match(line.strip())
+        if m:
+            found[m.group(1)] = int(m.group(2))
+    return found
+
+
+def read_ns(pid: int, types: Sequence[str] = TYPES) -> dict[str, int]:
+    """The namespaces of one process: {type: inode}, from the links in /proc/PID/ns.
+
+    Two processes are in the same namespace exactly when the link targets (the nsfs inode
+    numbers) are equal. Taught in: 04-namespaces, section 2.
+
+    Raises:
+        LabkitError: the process is gone or keeps its namespaces private.
+    """
+    paths = [f"/proc/{pid}/ns/{t}" for t in types]
+    result = host().run(["readlink", *paths], check=False)
+    found = parse_links(result.stdout)
+    if len(found) != len(types):
+        reason = (result.stderr.strip().splitlines() or ["no such process"])[-1]
+        raise LabkitError(f"Cannot read the namespaces of PID {pid}: {reason}",
+                          "is the process still running? Reading another process's "
+                          "/proc/PID/ns needs root")
+    return found
+
+
+@dataclass(frozen=True)
+class HostProcess:
+    """The process that stands for "the host" in the lesson.
+
+    Attributes:
+        pid: PID 1 where its /proc/1/ns can be read, else PID 2 (kthreadd): the kernel keeps
+            its own threads in the initial namespaces, the ones PID 1 starts in.
+        command: its name (/proc/PID/comm).
+        why: one sentence on the choice.
+    """
+
+    pid: int
+    command: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"the host is PID {self.pid} ({self.command}): {self.why}"
+
+
+def host_process() -> HostProcess:
+    """PID 1 when its namespaces are readable; otherwise kthreadd, also in the initial ones.
+
+    Some sandboxes run a PID 1 that hides /proc/1/ns even from root. Taught in: 04-namespaces.
+    """
+    try:
+        read_ns(1)
+        return HostProcess(1, _comm(1), "the first process, in the initial namespaces")
+    except LabkitError:
+        return HostProcess(2, _comm(2), "PID 1 hides /proc/1/ns here, so we read kthreadd, "
+                           "the kernel's thread that stays in the initial namespaces")
+
+
+def _comm(pid: int) -> str:
+    try:
+        return host().read_text(f"/proc/{pid}/comm").strip()
+    except (OSError, LabkitError):
+        return "?"
+
+
+def container_pid(container: Any) -> int:
+    """The host PID of a container's main process (`docker inspect -f '{{.State.Pid}}'`).
+
+    Raises:
+        LabkitError: the container is not running (a stopped container has no process).
+    """
+    container.reload()
+    pid = int(container.attrs.get("State", {}).get("Pid") or 0)
+    if pid <= 0:
+        raise LabkitError(f"Container {container.name} is not running, so it has no PID.",
+                          f"start it again (`docker start {container.name}`) or run a new one")
+    return pid
+
+
+def child_pids(pid: int) -> list[int]:
+    """The PIDs of a process's children (from /proc/PID/task/*/children)."""
+    tasks = host().run(["ls", f"/proc/{pid}/task"], check=False).stdout.split()
+    kids: list[int] = []
+    for task in tasks:
+        text = host().run(["cat", f"/proc/{pid}/task/{task}/children"], check=False).stdout
+        kids += [int(x) for x in text.split() if x.isdigit()]
+    return sorted(kids)
+
+
+@dataclass(frozen=True, eq=False)
+class NsMatrix:
+    """Processes by namespace type: which namespace (inode) each process is in.
+
+    Attributes:
+        inodes: one row per process (labelled), one column per type, nsfs inode numbers.
+        pids: the PID behind each row label.
+    """
+
+    inodes: pd.DataFrame
+    pids: Mapping[str, int] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The matrix in words: each cell names the first row that is in that namespace.
+
+        So "host" in a container's row means "shares the host's namespace of this type".
+        """
+        words = self.inodes.astype(object).copy()
+        for col in self.inodes.columns:
+            first: dict[int, str] = {}
+            for row, inode in self.inodes[col].items():
+                first.setdefault(int(inode), str(row))
+                words.loc[row, col] = first[int(inode)]
+        return words
+
+    def shared(self, a: str, b: str) -> list[str]:
+        """The namespace types rows a and b share."""
+        return [t for t in self.inodes.columns if self.inodes.loc[a, t] == self.inodes.loc[b, t]]
+
+    def sharing(self, reference: str) -> pd.DataFrame:
+        """For each row, the types it shares with `reference` and the ones it has of its own."""
+        rows = []
+        for row in self.inodes.index:
+            same = self.shared(reference, row)
+            own = [t for t in self.inodes.columns if t not in same]
+            rows.append((row, ", ".join(same) or "-", ", ".join(own) or "-"))
+        return pd.DataFrame(rows, columns=["process", f"shares with {reference}", "its own"]
+                            ).set_index("process")
+
+
+def ns_matrix(processes: Mapping[str, int], types: Sequence[str] = TYPES) -> NsMatrix:
+    """Read /proc/PID/ns for each {label: pid} and return the processes-by-types matrix.
+
+    Taught in: 04-namespaces, section 2.
+    """
+    rows = {label: read_ns(pid, types) for label, pid in processes.items()}
+    frame = pd.DataFrame.from_dict(rows, orient="index")[list(types)]
+    frame.index.name = "process"
+    return NsMatrix(frame, dict(processes))
+
+
+def shared_namespaces(pid_a: int, pid_b: int, types: Sequence[str] = TYPES) -> list[str]:
+    """The namespace types two processes share (equal /proc/PID/ns links)."""
+    a, b = read_ns(pid_a, types), read_ns(pid_b, types)
+    return [t for t in types if a[t] == b[t]]
+
+
+def heatmap(matrix: NsMatrix, title: str = "Which namespace each process is in") -> Any:
+    """The matrix as a picture: one colour per namespace owner, grey for the host's.
+
+    Taught in: 04-namespaces, section 2. Returns the matplotlib Figure (a cell shows it).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    words = matrix.to_frame()
+    owners = list(dict.fromkeys(words.to_numpy().ravel().tolist()))
+    reference = str(words.index[0])
+    palette = ["#e0e0e0"] + [colormaps["Set2"](i) for i in range(8)] * 4
+    order = [reference] + [o for o in owners if o != reference]
+    codes = words.map(lambda w: order.index(w)).to_numpy()
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(words) + 1.2))
+    # Closed at once: the cell shows it once, as its value, and no figure stays open.
+    plt.close(fig)
+    ax.imshow(codes, cmap=ListedColormap(palette[: len(order)]), vmin=0, vmax=len(order) - 1,
+              aspect="auto")
+    for (r, c), word in _cells(words):
+        ax.text(c, r, word, ha="center", va="center", fontsize=8)
+    ax.set_xticks([x - 0.5 for x in range(1, len(words.columns))], minor=True)
+    ax.set_yticks([y - 0.5 for y in range(1, len(words.index))], minor=True)
+    ax.grid(which="minor", color="white", linewidth=2)
+    ax.tick_params(which="minor", length=0)
+    ax.set_xticks(range(len(words.columns)), list(words.columns))
+    ax.set_yticks(range(len(words.index)), [str(i) for i in words.index])
+    ax.set_title(f"{title}\n(a cell names the first process in that namespace; "
+                 f"grey = the {reference}'s)")
+    fig.tight_layout()
+    return fig
+
+
+def _cells(words: pd.DataFrame) -> Iterable[tuple[tuple[int, int], str]]:
+    for r, row in enumerate(words.itertuples(index=False)):
+        for c, word in enumerate(row):
+            yield (r, c), str(word)
+
+
+def lsns(lab: Any | None = None) -> pd.DataFrame:
+    """`lsns` as a table, with an `owner` column: "host" for the initial namespaces, the
+    container's name for the namespaces of the lab's running containers, "" for the rest.
+
+    Taught in: 04-namespaces, section 1.
+    """
+    raw = host().json(["lsns", "-J"]).get("namespaces", [])
+    frame = pd.DataFrame(raw, columns=["ns", "type", "nprocs", "pid", "user", "command"])
+    owners = {inode: "host" for inode in read_ns(host_process().pid).values()}
+    if lab is not None:
+        for container in lesson_containers(lab):
+            for inode in read_ns(container_pid(container)).values():
+                owners.setdefault(inode, container.name)
+    frame["owner"] = frame["ns"].map(lambda n: owners.get(int(n), ""))
+    return frame
+
+
+def lesson_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of an `lsns()` table that belong to the lesson's containers, sorted."""
+    mine = frame[~frame["owner"].isin(["", "host"])]
+    cols = ["owner", "type", "ns", "nprocs", "command"]
+    return mine[cols].sort_values(["owner", "type"]).reset_index(drop=True)
+
+
+def lesson_containers(lab: Any) -> list[Any]:
+    """The lab's running containers (found by its session label), oldest first."""
+    found = client().containers.list(filters={"label": f"{labels.SESSION}={lab.session}"})
+    return sorted(found, key=lambda c: c.attrs.get("Created", ""))

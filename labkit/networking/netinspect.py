@@ -1,0 +1,330 @@
+"""Read a container's network plumbing: bridges, veth pairs, addresses, modes, sockets.
+
+Taught in: 03-networking. Everything comes from JSON (`ip -j`, `docker inspect`), never from
+parsing free text where JSON exists. Tables show only the containers a lesson names.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import docker.errors
+import pandas as pd
+from docker.models.containers import Container
+
+from labkit.base.engine import client
+from labkit.base.errors import LabkitError, friendly
+from labkit.base.host import host
+from labkit.namespaces import procns as namespaces
+
+
+# -- links as `ip -j addr` reports them ----------------------------------------------------
+@dataclass(frozen=True)
+class Link:
+    """One network interface in one netns.
+
+    Attributes:
+        ifindex: its index in its netns (`ip link` prints it first).
+        ifname: its name, e.g. "eth0", "docker0", "veth1a2b3c4".
+        kind: "veth", "bridge", ... ("" for a plain device).
+        peer_index: for a veth, the ifindex of the other end (in the other netns): the N
+            of `eth0@ifN`.
+        master: the bridge it is plugged into, if any.
+        state: the operational state ("UP", "DOWN", "UNKNOWN").
+        mac: its MAC address.
+        addresses: its IPv4 addresses with prefix, e.g. ("172.17.0.2/16",).
+    """
+
+    ifindex: int
+    ifname: str
+    kind: str
+    peer_index: int | None
+    master: str | None
+    state: str
+    mac: str
+    addresses: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """The name as `ip link` prints it: `eth0@if11` for a veth, else just the name."""
+        return f"{self.ifname}@if{self.peer_index}" if self.peer_index else self.ifname
+
+
+def parse_links(data: Sequence[dict[str, Any]]) -> list[Link]:
+    """Turn the JSON of `ip -d -j addr show` into Links."""
+    links = []
+    for item in data:
+        info = item.get("linkinfo") or {}
+        addrs = tuple(f"{a['local']}/{a['prefixlen']}" for a in item.get("addr_info", [])
+                      if a.get("family") == "inet" and "local" in a)
+        links.append(Link(
+            ifindex=int(item["ifindex"]), ifname=str(item["ifname"]),
+            kind=str(info.get("info_kind", "")),
+            peer_index=int(item["link_index"]) if "link_index" in item else None,
+            master=item.get("master"), state=str(item.get("operstate", "")),
+            mac=str(item.get("address", "")), addresses=addrs))
+    return links
+
+
+def host_links() -> list[Link]:
+    """The host's interfaces (`ip -d -j addr show`)."""
+    return parse_links(host().json(["ip", "-d", "-j", "addr", "show"]))
+
+
+def netns_links(pid: int) -> list[Link]:
+    """The interfaces inside the netns of process PID (`nsenter -t PID -n ip -d -j addr`)."""
+    return parse_links(host().json(["nsenter", "-t", str(pid), "-n",
+                                    "ip", "-d", "-j", "addr", "show"]))
+
+
+# -- bridges -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Bridge:
+    """A Linux bridge on the host: a virtual switch that containers plug their veths into.
+
+    Attributes:
+        name: e.g. "docker0" or "br-<id>".
+        address: the bridge's own address with prefix (the containers' gateway).
+        subnet: the network it serves.
+        state: "UP" once something is plugged in and up, else "DOWN".
+        ports: the interfaces plugged into it.
+    """
+
+    name: str
+    address: str
+    subnet: str
+    state: str
+    ports: tuple[str, ...]
+
+
+def bridge(name: str, links: Sequence[Link] | None = None) -> Bridge:
+    """Read one bridge (its address from `ip -j addr`, its ports from their `master`).
+
+    Raises:
+        LabkitError: there is no bridge with that name.
+    """
+    links = list(links) if links is not None else host_links()
+    found = next((x for x in links if x.ifname == name), None)
+    if found is None:
+        raise LabkitError(f"The host has no interface called {name!r}.",
+                          "list the bridges with `ip -br link show type bridge`")
+    address = found.addresses[0] if found.addresses else ""
+    subnet = str(ipaddress.ip_interface(address).network) if address else ""
+    ports = tuple(sorted(x.ifname for x in links if x.master == name))
+    return Bridge(name, address, subnet, found.state, ports)
+
+
+def bridge_of(network: str) -> str:
+    """The host interface behind a Docker bridge network: docker0, or br-<first 12 of ID>."""
+    with friendly():
+        net = client().networks.get(network)
+    opts = net.attrs.get("Options") or {}
+    if net.attrs.get("Driver") != "bridge":
+        raise LabkitError(f"Network {network!r} uses the {net.attrs.get('Driver')} driver, "
+                          "which has no bridge.", "pick a bridge network")
+    return opts.get("com.docker.network.bridge.name") or f"br-{net.id[:12]}"
+
+
+# -- veth pairs ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class VethPair:
+    """A container's interface on one network, matched to its peer on the host.
+
+    Attributes:
+        container: the container's name.
+        network: the Docker network.
+        address: the container's address with prefix (from docker inspect).
+        gateway: the container's gateway (the bridge's address).
+        inside: the container's end (`eth0`), with its ifindex and peer index.
+        outside: the host's end (`veth...`), plugged into `bridge`.
+        bridge: the bridge the host end is plugged into.
+    """
+
+    container: str
+    network: str
+    address: str
+    gateway: str
+    inside: Link
+    outside: Link
+    bridge: str
+
+    @property
+    def matched(self) -> bool:
+        """True when each end names the other's ifindex (the proof they are one pair)."""
+        return (self.inside.peer_index == self.outside.ifindex
+                and self.outside.peer_index == self.inside.ifindex)
+
+
+def container_pid(container: Container | str) -> int:
+    """The host PID of a running container's first process (by object or name)."""
+    return namespaces.container_pid(get_container(container))
+
+
+def veth_pairs(containers: Iterable[Container | str],
+               links: Sequence[Link] | None = None) -> list[VethPair]:
+    """Match each container's interfaces to the host's veths.
+
+    The container's interface is found by the MAC address docker inspect reports; its
+    host peer is the host veth whose ifindex is the interface's `link_index` (the N of
+    `eth0@ifN`) and whose own `link_index` points back.
+    """
+    host_side = list(links) if links is not None else host_links()
+    by_index = {x.ifindex: x for x in host_side if x.kind == "veth"}
+    pairs = []
+    for item in containers:
+        c = get_container(item)
+        inside_links = netns_links(container_pid(c))
+        for net_name, net in sorted((c.attrs["NetworkSettings"].get("Networks") or {}).items()):
+            mac = (net.get("MacAddress") or "").lower()
+            inside = next((x for x in inside_links if mac and x.mac.lower() == mac), None)
+            if inside is None or inside.peer_index is None:
+                continue
+            outside = by_index.get(inside.peer_index)
+            if outside is None:
+                continue
+            pairs.append(VethPair(c.name, net_name, f"{net['IPAddress']}/{net['IPPrefixLen']}",
+                                  net.get("Gateway", ""), inside, outside, outside.master or ""))
+    return pairs
+
+
+def pairs_frame(pairs: Sequence[VethPair]) -> pd.DataFrame:
+    """The pairs as a table: container side `eth0@ifN`, host side `vethX@ifM`, the bridge."""
+    return pd.DataFrame([{
+        "container": p.container, "network": p.network, "address": p.address,
+        "inside": p.inside.label, "host veth": p.outside.label, "bridge": p.bridge,
+        "gateway": p.gateway, "ends match": p.matched,
+    } for p in pairs])
+
+
+def host_veth(container: Container | str) -> str:
+    """The name of the host's end of a container's (first) veth pair."""
+    pairs = veth_pairs([container])
+    if not pairs:
+        raise LabkitError(f"Container {get_container(container).name} has no veth pair.",
+                          "host, none and container: modes have no veth of their own")
+    return pairs[0].outside.ifname
+
+
+# -- docker networks -----------------------------------------------------------------------
+def networks_frame(names: Sequence[str], only: Iterable[str] | None = None) -> pd.DataFrame:
+    """`docker network inspect` of some networks as a table.
+
+    Args:
+        names: the networks.
+        only: list only these containers (other lessons' containers share docker0).
+    """
+    keep = set(only) if only is not None else None
+    rows = []
+    for name in names:
+        with friendly():
+            net = client().networks.get(name)
+        ipam = ((net.attrs.get("IPAM") or {}).get("Config") or [{}])[0]
+        members = sorted(v["Name"] for v in (net.attrs.get("Containers") or {}).values()
+                         if keep is None or v["Name"] in keep)
+        driver = net.attrs.get("Driver", "")
+        iface = bridge_of(net.name) if driver == "bridge" else ""
+        gateway = ipam.get("Gateway", "")
+        if iface and not gateway:
+            # Docker records a gateway only when one was asked for; the bridge holds it.
+            gateway = bridge(iface).address.split("/")[0]
+        rows.append({
+            "network": net.name, "driver": driver, "subnet": ipam.get("Subnet", ""),
+            "gateway": gateway, "bridge": iface, "containers": ", ".join(members),
+        })
+    return pd.DataFrame(rows)
+
+
+def addresses(container: Container | str) -> dict[str, str]:
+    """{network: address} of a container as docker inspect reports it ('' in host mode)."""
+    c = get_container(container)
+    return {k: v.get("IPAddress", "")
+            for k, v in sorted((c.attrs["NetworkSettings"].get("Networks") or {}).items())}
+
+
+# -- namespaces and sockets ----------------------------------------------------------------
+def netns_id(pid: int | str) -> str:
+    """The netns a process is in, e.g. 'net:[4026531840]' (equal ids: the same netns).
+
+    PID "self" is the host command itself, which runs in the host's own netns.
+    """
+    return host().run(["readlink", f"/proc/{pid}/ns/net"]).stdout.strip()
+
+
+@dataclass(frozen=True)
+class Socket:
+    """A TCP socket in LISTEN state on the host.
+
+    Attributes:
+        local: address:port it listens on.
+        process: the program that owns it.
+    """
+
+    local: str
+    process: str
+
+
+_USERS = re.compile(r'users:\(\("([^"]+)"')
+
+
+def parse_ss(text: str) -> list[Socket]:
+    """Parse `ss -H -ltnp` output into Sockets."""
+    found = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 4:
+            continue
+        m = _USERS.search(line)
+        found.append(Socket(parts[3], m.group(1) if m else ""))
+    return found
+
+
+def listening(port: int) -> list[Socket]:
+    """The host's TCP sockets listening on PORT (`ss -H -ltnp sport = :PORT`)."""
+    out = host().run(["ss", "-H", "-ltnp", "sport", "=", f":{port}"]).stdout
+    return parse_ss(out)
+
+
+def modes_frame(containers: Iterable[Container | str]) -> pd.DataFrame:
+    """Each container's network mode, its addresses and whose netns it is in.
+
+    The netns column compares /proc/PID/ns/net: "host" when it is the host's own (PID 1),
+    "own" when no other listed container shares it, else the container it shares with.
+    """
+    items = [get_container(c) for c in containers]
+    ids = {c.name: netns_id(container_pid(c)) for c in items}
+    host_ns = netns_id("self")
+    rows = []
+    for c in items:
+        ns = ids[c.name]
+        twin = next((n for n, other in ids.items() if other == ns and n != c.name), None)
+        where = "host" if ns == host_ns else (f"shared with {twin}" if twin else "own")
+        addrs = ", ".join(a for a in addresses(c).values() if a)
+        rows.append({"container": c.name, "mode": network_mode(c),
+                     "address in inspect": addrs or "(none)", "netns": where})
+    return pd.DataFrame(rows)
+
+
+def network_mode(container: Container | str) -> str:
+    """HostConfig.NetworkMode, with `container:<ID>` shown as `container:<name>`."""
+    c = get_container(container)
+    mode = str(c.attrs["HostConfig"].get("NetworkMode", ""))
+    if mode.startswith("container:"):
+        ref = mode.split(":", 1)[1]
+        try:
+            mode = "container:" + client().containers.get(ref).name
+        except docker.errors.NotFound:
+            pass
+    return mode
+
+
+def get_container(container: Container | str) -> Container:
+    """A container by name, or the same container with its attrs reloaded."""
+    with friendly():
+        if isinstance(container, str):
+            return client().containers.get(container)
+        container.reload()
+        return container

@@ -1,0 +1,126 @@
+"""A picture of the lesson's network, drawn from the live host: bridges, veth pairs,
+containers with their addresses, and the outside-world netns.
+
+Taught in: 03-networking (section 6). The figure comes with a text version (`describe`) that
+says the same, so nbval can compare it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from docker.models.containers import Container
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+
+from labkit.lessons.outside import OutsideWorld
+from labkit.networking import netinspect
+
+
+@dataclass(frozen=True)
+class Topology:
+    """What the picture shows.
+
+    Attributes:
+        bridges: the bridges the lesson's containers are plugged into.
+        pairs: each container's veth pair.
+        others: containers without a veth of their own, with their network mode.
+        world: the outside-world netns, if the lesson made one.
+    """
+
+    bridges: tuple[netinspect.Bridge, ...]
+    pairs: tuple[netinspect.VethPair, ...]
+    others: tuple[tuple[str, str], ...]
+    world: OutsideWorld | None
+
+
+def collect(containers: Iterable[Container | str],
+            world: OutsideWorld | None = None) -> Topology:
+    """Read the topology of these containers (and the outside world) from the host."""
+    links = netinspect.host_links()
+    items = [netinspect.get_container(c) for c in containers]
+    with_veth = [c for c in items if _mode(c) not in {"host", "none"}
+                 and not _mode(c).startswith("container:")]
+    pairs = tuple(netinspect.veth_pairs(with_veth, links))
+    # Ordered by network name: bridge names (br-<id>) change from run to run.
+    order = sorted({(p.network, p.bridge) for p in pairs})
+    names = list(dict.fromkeys(b for _, b in order))
+    bridges = tuple(netinspect.bridge(n, links) for n in names)
+    others = tuple(sorted((c.name, netinspect.network_mode(c)) for c in items
+                          if c not in with_veth))
+    return Topology(bridges, pairs, others, world)
+
+
+def _mode(c: Container) -> str:
+    return str(c.attrs["HostConfig"].get("NetworkMode", ""))
+
+
+def describe(topo: Topology) -> str:
+    """The topology as text, one line per bridge, container and link."""
+    lines = []
+    for b in topo.bridges:
+        nets = sorted({p.network for p in topo.pairs if p.bridge == b.name})
+        lines.append(f"bridge {b.name} {b.address} (network {', '.join(nets)})")
+        for p in sorted(topo.pairs, key=lambda p: p.container):
+            if p.bridge == b.name:
+                lines.append(f"  {p.outside.ifname} <-> {p.container} {p.inside.ifname} "
+                             f"{p.address}")
+    for name, mode in topo.others:
+        lines.append(f"no veth of its own: {name} ({mode})")
+    if topo.world:
+        w = topo.world
+        lines.append(f"host {w.host_link} {w.host_address} <-> netns {w.netns} eth0 "
+                     f"{w.link_address}, server {w.server_address}:{w.server_port}")
+    return "\n".join(lines)
+
+
+def draw(topo: Topology) -> Figure:
+    """Draw the topology: containers on top, bridges in the host, the outside on the right."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(13, 6.5))
+    plt.close(fig)  # shown once, as the cell's value
+    ax.set_xlim(0, 130)
+    ax.set_ylim(0, 66)
+    ax.axis("off")
+    _box(ax, 1, 10, 96, 36, "host (root netns)", "#f4f4f4", "top")
+    # Each bridge gets room in proportion to its containers.
+    counts = [max(1, sum(p.bridge == b.name for p in topo.pairs)) for b in topo.bridges]
+    unit = 94 / max(sum(counts), 1)
+    x0 = 2.0
+    for b, n in zip(topo.bridges, counts, strict=True):
+        width = n * unit
+        _box(ax, x0 + 0.5, 13, width - 1, 6, f"{b.name}\n{b.address}", "#cfe3f7")
+        mine = sorted((p for p in topo.pairs if p.bridge == b.name), key=lambda p: p.container)
+        for j, p in enumerate(mine):
+            cx = x0 + unit * (j + 0.5)
+            _box(ax, cx - unit / 2 + 0.7, 50, unit - 1.4, 12,
+                 f"{p.container}\n{p.inside.ifname}\n{p.address}", "#fde9c8")
+            ax.plot([cx, cx], [19, 50], color="#555", lw=1.2)
+            ax.text(cx - 0.4, 32, p.outside.ifname, rotation=90, ha="right", va="center",
+                    fontsize=7)
+        x0 += width
+    if topo.others:
+        ax.text(2, 5, "no veth of their own: " + "   ".join(f"{n} ({m})" for n, m in topo.others),
+                fontsize=8, va="center")
+    if topo.world:
+        w = topo.world
+        _box(ax, 104, 10, 25, 36, f"netns {w.netns}\n\neth0 {w.link_address}\n\n"
+             f"echo server\n{w.server_address}:{w.server_port}", "#d9f2d9")
+        ax.plot([97, 104], [28, 28], color="#555", lw=1.2)
+        ax.text(96, 30, f"{w.host_link}\n{w.host_address}", ha="right", fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _box(ax, x: float, y: float, w: float, h: float, text: str, color: str,  # type: ignore[no-untyped-def]
+         where: str = "center") -> None:
+    ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.3", fc=color, ec="#333"))
+    ty, va = (y + h - 1, "top") if where == "top" else (y + h / 2, "center")
+    ax.text(x + w / 2, ty, text, ha="center", va=va, fontsize=8)
+
+
+def draw_from(containers: Sequence[Container | str], world: OutsideWorld | None = None) -> Figure:
+    """Collect and draw in one call (the notebook's cell)."""
+    return draw(collect(containers, world))

@@ -1,0 +1,468 @@
+"""overlay2 inside Docker: the GraphDriver data of images and containers, read from disk.
+
+Taught in: 02-overlayfs-and-image-storage (sections 1, 3 and 4, exercise 02.2). Everything
+here only reads: Docker's folders under its root (/var/lib/docker) are never changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from docker.models.containers import Container
+
+from labkit.base.engine import client
+from labkit.base.errors import LabkitError, friendly
+from labkit.base.host import host
+from labkit.base.show import show_command
+from labkit.storage.overlay import kind
+
+PAGE_SIZE = 4096
+
+
+def short(digest: str, n: int = 12) -> str:
+    """The first n hex digits of an ID or digest ("sha256:" dropped)."""
+    return digest.split(":", 1)[-1][:n]
+
+
+def human_size(n: int) -> str:
+    """A size that stays the same from run to run: bytes, whole kB or whole MB."""
+    if n < 1000:
+        return f"{n} B"
+    if n < 1000 * 1000:
+        return f"{round(n / 1000)} kB"
+    return f"{round(n / 1000 / 1000)} MB"
+
+
+def docker_root() -> Path:
+    """The engine's data folder (DockerRootDir), checked to hold an overlay2 store here.
+
+    Raises:
+        LabkitError: the engine uses another storage driver or runs on another machine.
+    """
+    with friendly():
+        info = client().info()
+    driver = info.get("Driver", "")
+    if driver != "overlay2":
+        raise LabkitError(f"This engine stores images with {driver!r}, not overlay2.",
+                          "run the chapter on an engine with the overlay2 storage driver")
+    root = Path(info.get("DockerRootDir", "/var/lib/docker"))
+    if host().mode != "local" or not (root / "overlay2").is_dir():
+        raise LabkitError(f"Docker's storage folder {root} is not readable from here.",
+                          "run the chapter as root on the Linux machine where the engine runs")
+    return root
+
+
+# -- GraphDriver ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GraphDriver:
+    """The `GraphDriver` part of `docker inspect`.
+
+    Attributes:
+        name: the storage driver ("overlay2").
+        lower_dirs: LowerDir split at ":", top first (the kernel's lowerdir order).
+        upper_dir: UpperDir; for an image, its top layer.
+        merged_dir: MergedDir; mounted only while a container runs.
+        work_dir: WorkDir.
+        raw: the answer as Docker gave it.
+    """
+
+    name: str
+    lower_dirs: tuple[str, ...]
+    upper_dir: str
+    merged_dir: str
+    work_dir: str
+    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @classmethod
+    def from_attrs(cls, attrs: dict[str, Any]) -> GraphDriver:
+        """Build from an image's or container's inspect answer."""
+        gd = attrs.get("GraphDriver") or {}
+        data = gd.get("Data") or {}
+        lower = data.get("LowerDir") or ""
+        return cls(gd.get("Name", ""), tuple(p for p in lower.split(":") if p),
+                   data.get("UpperDir", ""), data.get("MergedDir", ""), data.get("WorkDir", ""),
+                   gd)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per folder: the field, the overlay2 folder (ID shortened) and the sub-folder."""
+        rows = [(f"LowerDir {i} of {len(self.lower_dirs)}", p)
+                for i, p in enumerate(self.lower_dirs, start=1)]
+        rows += [("UpperDir", self.upper_dir), ("MergedDir", self.merged_dir),
+                 ("WorkDir", self.work_dir)]
+        return pd.DataFrame([(name, folder_label(Path(path).parent.name), Path(path).name)
+                             for name, path in rows],
+                            columns=["field", "overlay2 folder", "sub-folder"])
+
+
+def folder_label(dir_id: str) -> str:
+    """An overlay2 folder's name shortened to 12 hex digits, keeping an "-init" suffix."""
+    return short(dir_id) + ("-init" if dir_id.endswith("-init") else "")
+
+
+def of_image(ref: str) -> GraphDriver:
+    """The GraphDriver data of an image (`docker image inspect REF`)."""
+    with friendly():
+        return GraphDriver.from_attrs(client().images.get(ref).attrs)
+
+
+def of_container(container: Container) -> GraphDriver:
+    """The GraphDriver data of a container (`docker inspect NAME`).
+
+    The containerd image store reports no Data; for a running container the folders are then
+    read from its overlay mount, and MergedDir is its root as seen through /proc/<PID>/root.
+    """
+    with friendly():
+        container.reload()
+    gd = GraphDriver.from_attrs(container.attrs)
+    pid = int(container.attrs.get("State", {}).get("Pid") or 0)
+    if gd.upper_dir or not pid:
+        return gd
+    mnt = overlay_mount(container)
+    return GraphDriver(gd.name, tuple(mnt.lowers), mnt.options.get("upperdir", ""),
+                       f"/proc/{pid}/root", mnt.options.get("workdir", ""), gd.raw)
+
+
+def image_config(ref: str) -> pd.DataFrame:
+    """What `docker image inspect` says an image is: its config, and how many layers."""
+    with friendly():
+        attrs = client().images.get(ref).attrs
+    cfg = attrs.get("Config") or {}
+    layers = (attrs.get("RootFS") or {}).get("Layers") or []
+    rows = [
+        ("Id (digest of the config)", short(attrs["Id"])),
+        ("RepoTags", ", ".join(sorted(attrs.get("RepoTags") or []))),
+        ("Cmd", " ".join(cfg.get("Cmd") or [])),
+        ("User", cfg.get("User") or "root"),
+        ("WorkingDir", cfg.get("WorkingDir") or "/"),
+        ("ExposedPorts", ", ".join(sorted(cfg.get("ExposedPorts") or {}))),
+        ("layers (RootFS.Layers)", str(len(layers))),
+        ("Size", human_size(int(attrs.get("Size") or 0))),
+    ]
+    return pd.DataFrame(rows, columns=["field", "value"])
+
+
+# -- layers on disk ------------------------------------------------------------------------------
+def chain_ids(diff_ids: Sequence[str]) -> list[str]:
+    """Chain IDs: a layer's identity including every layer below it.
+
+    chain(1) = diff_id(1); chain(n) = sha256(chain(n-1) + " " + diff_id(n)).
+    """
+    chains: list[str] = []
+    for diff_id in diff_ids:
+        if not chains:
+            chains.append(diff_id)
+        else:
+            h = hashlib.sha256(f"{chains[-1]} {diff_id}".encode()).hexdigest()
+            chains.append(f"sha256:{h}")
+    return chains
+
+
+@dataclass(frozen=True)
+class LayerDir:
+    """One folder of overlay2 (a layer of an image, or a container's -init or upper layer).
+
+    Attributes:
+        role: "layer 1" (bottom) ... for image layers, "init" or "container".
+        dir_id: the folder's name under overlay2/ (for image layers: the cache-id).
+        short_name: the l/ name that points at its diff/ (the `link` file).
+        lower: the `lower` file: the l/ names of every layer below, top first.
+        size: bytes in its diff/ folder.
+        files: entries in its diff/ folder.
+        diff_id: for image layers, the digest of the layer's uncompressed tar.
+        chain_id: for image layers, the key of its layerdb folder.
+    """
+
+    role: str
+    dir_id: str
+    short_name: str
+    lower: tuple[str, ...]
+    size: int
+    files: int
+    diff_id: str = ""
+    chain_id: str = ""
+
+    def diff(self, root: Path) -> Path:
+        """The layer's files: overlay2/<dir_id>/diff."""
+        return root / "overlay2" / self.dir_id / "diff"
+
+
+def read_layer_dir(root: Path, dir_id: str, role: str, diff_id: str = "",
+                   chain_id: str = "", size: int | None = None) -> LayerDir:
+    """Read one overlay2 folder: its link and lower files, and (unless given) its size."""
+    folder = root / "overlay2" / dir_id
+    link = _read(folder / "link")
+    lower = tuple(x for x in _read(folder / "lower").split(":") if x)
+    counted, files = dir_usage(folder / "diff")
+    return LayerDir(role, dir_id, f"l/{link}" if link else "", lower,
+                    counted if size is None else size, files, diff_id, chain_id)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def dir_usage(path: Path) -> tuple[int, int]:
+    """Bytes of regular files and number of entries under a folder (symlinks not followed)."""
+    total = count = 0
+    for top, dirs, files in os.walk(path):
+        for name in dirs + files:
+            count += 1
+            st = os.lstat(os.path.join(top, name))
+            if name in files and not os.path.islink(os.path.join(top, name)):
+                total += st.st_size
+    return total, count
+
+
+def image_layers(ref: str) -> list[LayerDir]:
+    """An image's layers, bottom first: diff_id, chain_id, overlay2 folder, l/ name, size.
+
+    The folder comes from layerdb: image/overlay2/layerdb/sha256/<chain_id>/cache-id.
+    """
+    root = docker_root()
+    with friendly():
+        diff_ids = (client().images.get(ref).attrs.get("RootFS") or {}).get("Layers") or []
+    layers = []
+    for n, (diff_id, chain) in enumerate(zip(diff_ids, chain_ids(diff_ids), strict=True), 1):
+        db = root / "image" / "overlay2" / "layerdb" / "sha256" / short(chain, 64)
+        cache_id = _read(db / "cache-id")
+        size = int(_read(db / "size") or 0)
+        layers.append(read_layer_dir(root, cache_id, f"layer {n}", diff_id, chain, size))
+    return layers
+
+
+def container_layers(container: Container) -> list[LayerDir]:
+    """A container's whole stack, bottom first: the image's layers, -init, its own layer."""
+    root = docker_root()
+    with friendly():
+        container.reload()
+    db = root / "image" / "overlay2" / "layerdb" / "mounts" / container.id
+    mount_id, init_id = _read(db / "mount-id"), _read(db / "init-id")
+    layers = image_layers(container.attrs["Image"])
+    return [*layers, read_layer_dir(root, init_id, "init"),
+            read_layer_dir(root, mount_id, "container")]
+
+
+def layers_frame(layers: Sequence[LayerDir]) -> pd.DataFrame:
+    """A table of layers, top first (the way lowerdir= and `docker history` list them).
+
+    The `lower` file's l/ names are shown as the layers they point at.
+    """
+    role_of = {layer.short_name: layer.role for layer in layers}
+    rows = [{
+        "role": layer.role,
+        "diff_id": short(layer.diff_id) if layer.diff_id else "-",
+        "overlay2 folder": folder_label(layer.dir_id),
+        "l/ name": layer.short_name,
+        "lower file names": ", ".join(role_of.get(n, n) for n in layer.lower) or "-",
+        "size": human_size(layer.size),
+        "entries": layer.files,
+    } for layer in reversed(layers)]
+    return pd.DataFrame(rows)
+
+
+def init_files(container: Container) -> pd.DataFrame:
+    """What the -init layer holds: the files Docker mounts over (hosts, resolv.conf, ...)."""
+    init = next(x for x in container_layers(container) if x.role == "init")
+    base = init.diff(docker_root())
+    rows = []
+    for path in walk(base):
+        if kind(path) == "dir" and any(path.iterdir()):
+            continue  # a folder that only holds the files listed
+        target = f" -> {os.readlink(path)}" if path.is_symlink() else ""
+        rows.append(("/" + str(path.relative_to(base)), kind(path) + target,
+                     os.lstat(path).st_size if kind(path) == "file" else 0))
+    return pd.DataFrame(rows, columns=["path", "kind", "bytes"])
+
+
+def walk(base: Path) -> list[Path]:
+    """Every path under a folder, sorted, symlinks never followed."""
+    found = []
+    for top, dirs, files in os.walk(base):
+        found.extend(Path(top, name) for name in dirs + files)
+    return sorted(found)
+
+
+def short_names(container: Container) -> pd.DataFrame:
+    """The container layer's `lower` file, each l/ name resolved to the folder it points at."""
+    root = docker_root()
+    stack = container_layers(container)
+    by_dir = {layer.dir_id: layer.role for layer in stack}
+    rows = []
+    for name in stack[-1].lower:
+        target = os.readlink(root / "overlay2" / name)  # "../<dir_id>/diff"
+        dir_id = Path(target).parent.name
+        rows.append((name, target.replace(dir_id, folder_label(dir_id)),
+                     by_dir.get(dir_id, "?")))
+    return pd.DataFrame(rows, columns=["l/ name (in lower file)", "symlink target", "role"])
+
+
+# -- the live mount ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OverlayMount:
+    """A running container's root filesystem as the kernel lists it in its mountinfo.
+
+    Attributes:
+        target: where it is mounted as the engine sees it (MergedDir), or "/" when the engine
+            reports no MergedDir (the containerd image store).
+        options: its superblock options: lowerdir, upperdir, workdir, ...
+        data_bytes: length of the option string the kernel received (at most one page).
+    """
+
+    target: str
+    options: dict[str, str]
+    data_bytes: int
+
+    @property
+    def lowers(self) -> list[str]:
+        """lowerdir split at ":", top first."""
+        return self.options.get("lowerdir", "").split(":")
+
+
+def parse_mountinfo(line: str) -> tuple[str, str, str]:
+    """(mount point, filesystem type, super options) of one /proc/PID/mountinfo line."""
+    left, _, right = line.partition(" - ")
+    fields = left.split()
+    fstype, _source, *rest = right.split()
+    return fields[4], fstype, rest[0] if rest else ""
+
+
+def overlay_mount(container: Container, mountinfo: str | None = None) -> OverlayMount:
+    """The kernel's record of a running container's overlay mount.
+
+    It is read from the container's own mount table (`/proc/<its PID>/mountinfo`, where the
+    overlay is "/"), not from the engine's: some engines mount it in a mount namespace of their
+    own, where the host's table never shows it.
+
+    Args:
+        container: a running container.
+        mountinfo: the text of its /proc/PID/mountinfo (read when not given).
+
+    Raises:
+        LabkitError: the container is not running, or its root is not an overlay.
+    """
+    with friendly():
+        container.reload()
+    pid = int(container.attrs.get("State", {}).get("Pid") or 0)
+    if mountinfo is None:
+        if not pid:
+            raise LabkitError(f"{container.name} is not running, so nothing is mounted for it.",
+                              "start the container: its overlay is mounted only while it runs")
+        mountinfo = host().read_text(f"/proc/{pid}/mountinfo")
+    merged = GraphDriver.from_attrs(container.attrs).merged_dir or "/"
+    for line in mountinfo.splitlines():
+        target, fstype, opts = parse_mountinfo(line)
+        if target == "/" and fstype == "overlay":
+            pairs = [o.partition("=") for o in opts.split(",")]
+            options = {k: v for k, _, v in pairs if k in {"lowerdir", "upperdir", "workdir"}}
+            data = ",".join(f"{k}={v}" for k, v in options.items())
+            return OverlayMount(merged, options, len(data))
+    raise LabkitError(f"{container.name}'s root filesystem is not an overlay mount.",
+                      "the course's storage lessons need the overlay2 driver or the overlayfs "
+                      "snapshotter (`labkit doctor` shows which storage this engine uses)")
+
+
+def option_budget(container: Container) -> pd.DataFrame:
+    """Why l/ names exist: mount options must fit in one page (4096 bytes).
+
+    Compares one lowerdir entry written as the layer's full diff path with its l/ name, and
+    how many layers would fit in a page either way.
+    """
+    mnt = overlay_mount(container)
+    gd = of_container(container)
+    rest = len(f",upperdir={mnt.options['upperdir']},workdir={mnt.options['workdir']}")
+    room = PAGE_SIZE - 1 - len("lowerdir=") - rest
+    full, link = len(gd.lower_dirs[-1]), len(mnt.lowers[-1])
+    relative = len(str(Path(mnt.lowers[-1]).relative_to(Path(mnt.lowers[-1]).parents[1])))
+    rows = [("full path: <root>/overlay2/<64 hex>/diff", full, room // (full + 1)),
+            ("l/ name: <root>/overlay2/l/<26 chars>", link, room // (link + 1)),
+            ("relative l/ name (Docker's fallback)", relative, room // (relative + 1))]
+    return pd.DataFrame(rows, columns=["one lowerdir entry", "bytes", "layers that fit"])
+
+
+# -- changes in the container's layer --------------------------------------------------------
+def upper_changes(container: Container) -> pd.DataFrame:
+    """Files, whiteouts and opaque folders in the container's UpperDir, with the size the
+    same path has in the layers below (what copy-up copied)."""
+    gd = of_container(container)
+    upper = Path(gd.upper_dir)
+    rows = []
+    for path in walk(upper):
+        what = kind(path)
+        if what == "dir":
+            continue
+        rel = str(path.relative_to(upper))
+        below = lower_file(gd, rel)
+        rows.append(("/" + rel, what, os.lstat(path).st_size if what == "file" else 0,
+                     "-" if below is None else f"{os.lstat(below).st_size:,} bytes"))
+    return pd.DataFrame(rows, columns=["path", "in UpperDir", "bytes", "same path below"])
+
+
+def lower_file(gd: GraphDriver, rel: str) -> Path | None:
+    """The copy of a path the container would see without its own layer (top layer first)."""
+    for lower in gd.lower_dirs:
+        candidate = Path(lower, rel)
+        what = kind(candidate)
+        if what == "whiteout":
+            return None
+        if what != "missing":
+            return candidate
+    return None
+
+
+def docker_diff(container: Container) -> None:
+    """`docker diff NAME`: A added, C changed, D deleted (read from the UpperDir), sorted."""
+    show_command(["docker", "diff", container.name])
+    letters = {0: "C", 1: "A", 2: "D"}
+    with friendly():
+        changes = container.diff() or []
+    for change in sorted(changes, key=lambda c: c["Path"]):
+        print(f"{letters.get(change['Kind'], '?')} {change['Path']}")
+
+
+# -- files and layers ----------------------------------------------------------------------------
+def find_in_layers(ref: str, path: str) -> pd.DataFrame:
+    """Which layers of an image hold a path: one row per layer, top first.
+
+    The container sees the topmost row that is not "missing" (a whiteout means deleted).
+    """
+    root = docker_root()
+    rel = path.lstrip("/")
+    rows = []
+    for layer in reversed(image_layers(ref)):
+        p = layer.diff(root) / rel
+        what = kind(p)
+        size = os.lstat(p).st_size if what == "file" else 0
+        rows.append((layer.role, short(layer.diff_id), what, size))
+    frame = pd.DataFrame(rows, columns=["layer", "diff_id", path, "bytes"])
+    seen = next((i for i, w in enumerate(frame[path]) if w != "missing"), None)
+    frame["containers see"] = ["<- this one" if i == seen else "" for i in range(len(frame))]
+    return frame
+
+
+def shared_layers(refs: Sequence[str]) -> pd.DataFrame:
+    """Which layers several images share: one row per layer (diff_id), a column per image.
+
+    A shared layer is stored once: its overlay2 folder (column "stored in") is the same.
+    """
+    root = docker_root()
+    layers: dict[str, dict[str, Any]] = {}  # by chain ID: the same layer on the same base
+    for ref in refs:
+        with friendly():
+            diff_ids = (client().images.get(ref).attrs.get("RootFS") or {}).get("Layers") or []
+        for diff_id, chain in zip(diff_ids, chain_ids(diff_ids), strict=True):
+            db = root / "image" / "overlay2" / "layerdb" / "sha256" / short(chain, 64)
+            row = layers.setdefault(chain, {
+                "diff_id": short(diff_id), "stored in": short(_read(db / "cache-id")),
+                "size": human_size(int(_read(db / "size") or 0))})
+            row[ref] = "yes"
+    rows = [{**row, **{ref: row.get(ref, "") for ref in refs}} for row in layers.values()]
+    return pd.DataFrame(rows)

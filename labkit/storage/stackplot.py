@@ -1,0 +1,128 @@
+"""Pictures of layer stacks, drawn from the live folders: an overlay by hand, a container.
+
+Taught in: 02-overlayfs-and-image-storage (sections 2 and 3). Each function returns a
+matplotlib Figure (closed, so a notebook shows it once: as the cell's value).
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from labkit.lab.cleanup import mounted as is_mounted
+from labkit.storage.graphdriver import LayerDir, human_size, short
+from labkit.storage.overlay import OverlayDirs, kind, names
+
+LOWER_COLOURS = ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5"]
+UPPER_COLOUR = "#fdae6b"
+INIT_COLOUR = "#bcbddc"
+WHITEOUT_COLOUR = "#de2d26"
+
+
+def _cell(path: Path) -> str:
+    """A box's label: a small file's first words, a big file's size, or the entry's kind."""
+    what = kind(path)
+    if what == "file":
+        size = path.stat().st_size
+        if size > 40:
+            return f"file\n{human_size(size)}"
+        text = path.read_text(errors="replace").strip().splitlines()
+        return textwrap.fill(text[0] if text else "(empty)", 12)
+    labels = {"opaque dir": "opaque\ndir", "whiteout": "whiteout\nc 0,0"}
+    return labels.get(what, what)
+
+
+def source_layer(dirs: OverlayDirs, name: str) -> str | None:
+    """Which folder the merged view takes NAME from (None: hidden by a whiteout, or absent)."""
+    top_down = [(col, path) for col, path in dirs.columns().items() if col != "merged"][::-1]
+    for col, folder in top_down:
+        what = kind(folder / name)
+        if what == "whiteout":
+            return None
+        if what != "missing":
+            return col
+    return None
+
+
+def overlay_stack(dirs: OverlayDirs, title: str = "") -> Figure:
+    """The overlay as a stack: lower folders at the bottom, upperdir, merged on top.
+
+    Each column is a name; each cell shows what that folder holds (whiteouts in red); in the
+    merged row a cell takes the colour of the folder it comes from.
+    """
+    cols = dirs.columns()
+    lowers = [c for c in cols if c.startswith("lowerdir")]  # bottom first
+    colour = {c: LOWER_COLOURS[i % len(LOWER_COLOURS)] for i, c in enumerate(lowers)}
+    colour["upperdir"] = UPPER_COLOUR
+    order = lowers + (["upperdir"] if "upperdir" in cols else []) + ["merged"]
+    items = names(dirs)
+    fig, ax = plt.subplots(figsize=(1.6 + 1.25 * max(len(items), 3), 0.75 * len(order) + 0.9))
+    mounted = is_mounted(str(dirs.merged))
+    for y, col in enumerate(order):
+        ax.text(-0.1, y + 0.4, col, ha="right", va="center", fontsize=9, weight="bold")
+        for x, name in enumerate(items):
+            if col == "merged":
+                src = source_layer(dirs, name) if mounted else None
+                if src is None:
+                    continue
+                face, label = colour[src], _cell(dirs.merged / name)
+            else:
+                what = kind(cols[col] / name)
+                if what == "missing":
+                    continue
+                face = WHITEOUT_COLOUR if what == "whiteout" else colour[col]
+                label = _cell(cols[col] / name)
+            ax.add_patch(Rectangle((x + 0.05, y + 0.05), 0.9, 0.7, facecolor=face,
+                                   edgecolor="black", linewidth=0.6))
+            ax.text(x + 0.5, y + 0.4, label, ha="center", va="center", fontsize=7)
+    for x, name in enumerate(items):
+        ax.text(x + 0.5, -0.15, name, ha="center", va="top", fontsize=7, rotation=20)
+    ax.set_xlim(-1.6, max(len(items), 3))
+    ax.set_ylim(-0.9, len(order))
+    ax.axis("off")
+    state = "" if mounted else " (not mounted: merged is empty)"
+    ax.set_title(title or f"{dirs.root.name}: {len(dirs.lowers)} lower folder(s), "
+                 f"read from the top down{state}", fontsize=9)
+    plt.close(fig)
+    return fig
+
+
+def layer_stack(layers: Sequence[LayerDir], title: str = "") -> Figure:
+    """A container's (or image's) layers, bottom first, each with its size (log scale).
+
+    Image layers are blue (read-only, LowerDir), -init purple, the container's own layer
+    orange (read-write, UpperDir).
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.55 * len(layers) + 1.2),
+                                      gridspec_kw={"width_ratios": [3, 2]}, sharey=True)
+    for y, layer in enumerate(layers):
+        face = {"init": INIT_COLOUR, "container": UPPER_COLOUR}.get(
+            layer.role, LOWER_COLOURS[y % len(LOWER_COLOURS)])
+        left.add_patch(Rectangle((0, y + 0.05), 1, 0.9, facecolor=face, edgecolor="black",
+                                 linewidth=0.6))
+        suffix = "-init" if layer.role == "init" else ""
+        ident = (f"diff_id {short(layer.diff_id)}" if layer.diff_id
+                 else f"folder {short(layer.dir_id)}{suffix}")
+        left.text(0.02, y + 0.5, f"{layer.role}: {ident}  ({layer.short_name})", va="center",
+                  fontsize=8)
+        right.barh(y + 0.5, math.log10(layer.size + 1), height=0.6, color=face,
+                   edgecolor="black", linewidth=0.6)
+        right.text(math.log10(layer.size + 1) + 0.1, y + 0.5, human_size(layer.size),
+                   va="center", fontsize=8)
+    left.set_xlim(0, 1)
+    left.set_ylim(0, len(layers))
+    left.axis("off")
+    right.set_xlim(0, 10)
+    right.set_xlabel("size of diff/ (log10 bytes)")
+    right.set_yticks([])
+    for side in ("top", "right", "left"):
+        right.spines[side].set_visible(False)
+    fig.suptitle(title or "layers from the bottom (first in the image) to the top", fontsize=9)
+    plt.close(fig)
+    return fig

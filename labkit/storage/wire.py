@@ -1,0 +1,246 @@
+"""Layers on the wire: push to the lesson's registry, pull back, digests versus diff_ids.
+
+Taught in: 02-overlayfs-and-image-storage (sections 4 and 5). The registry is the lesson's own
+labkit/registry:2 on 127.0.0.1 (labkit.lessons.registry); nothing here talks to any other address.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import urllib.request
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+import pandas as pd
+
+from labkit.base.engine import client
+from labkit.base.errors import LabkitError, friendly
+from labkit.lab.session import Lab
+from labkit.lessons.registry import LocalRegistry
+from labkit.storage.graphdriver import docker_root, short
+
+MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+# Statuses that only report progress; a layer's last other status is its outcome.
+PROGRESS = {"Preparing", "Waiting", "Pushing", "Downloading", "Extracting", "Verifying Checksum",
+            "Download complete", "Pulling fs layer"}
+
+
+def app_dockerfile(base: str) -> str:
+    """The Dockerfile of the lesson's small images: one file on top of a course image."""
+    return f"FROM {base}\nCOPY greeting.txt /srv/greeting.txt\n"
+
+
+def build_app(lab: Lab, tag: str, greeting: str, base: str = "labkit/redis:7.0") -> str:
+    """Build a lesson image FROM a course image, adding one small layer; prints its Dockerfile.
+
+    Returns:
+        The image's name (made unique if a learner's image has it).
+    """
+    slug = tag.replace("/", "_").replace(":", "_")
+    context = lab.workdir(f"ctx-{slug}")
+    (context / "Dockerfile").write_text(app_dockerfile(base))
+    (context / "greeting.txt").write_text(greeting + "\n")
+    result = lab.build(context, tag)
+    print(f"# {result.tags[0]}\n{app_dockerfile(base)}", end="")
+    return result.tags[0]
+
+
+# -- push and pull -------------------------------------------------------------------------------
+def outcomes(events: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The final status of each layer in a push or pull stream, in first-seen order.
+
+    Raises:
+        LabkitError: the stream reports an error.
+    """
+    order: list[str] = []
+    last: dict[str, str] = {}
+    for event in events:
+        if "error" in event:
+            raise LabkitError(f"The engine reported: {event['error']}",
+                              "check that the lesson's registry is still running")
+        layer, status = event.get("id"), event.get("status", "")
+        if not layer:
+            continue
+        if layer not in order:
+            order.append(layer)
+        if status and status not in PROGRESS:
+            last[layer] = status
+    return [(layer, last[layer]) for layer in order if layer in last]
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """("127.0.0.1:5000/app-a", "v1") from "127.0.0.1:5000/app-a:v1"."""
+    repo, sep, tag = ref.rpartition(":")
+    if not sep or "/" in tag:
+        return ref, "latest"
+    return repo, tag
+
+
+def push(ref: str) -> pd.DataFrame:
+    """`docker push REF` through the SDK; one row per layer, bottom first, with its outcome.
+
+    A graphdriver engine names each layer by the start of its diff_id (what it has on disk);
+    the containerd image store by the start of its compressed blob's digest (what it sends).
+    The column "named by" says which.
+    """
+    repo, tag = split_ref(ref)
+    with friendly():
+        diff_ids = client().images.get(ref).attrs["RootFS"]["Layers"]
+        done = dict(outcomes(client().api.push(repo, tag, stream=True, decode=True)))
+    print(f"pushed {ref}")
+    sent = [d["digest"] for d in manifest(LocalRegistry("", ref.split("/", 1)[0]), ref)["layers"]]
+    rows = []
+    for n, (diff_id, digest) in enumerate(zip(diff_ids, sent, strict=True), start=1):
+        named = ("diff_id", diff_id) if short(diff_id) in done else ("digest", digest)
+        rows.append((n, short(named[1]), named[0], done.get(short(named[1]), "?")))
+    return pd.DataFrame(rows, columns=["layer", "id shown", "named by", "status"])
+
+
+def registry_name(registry: LocalRegistry, ref: str) -> str:
+    """The name inside the registry: app:v1 for 127.0.0.1:5000/app:v1."""
+    prefix = registry.address + "/"
+    if not ref.startswith(prefix):
+        raise LabkitError(f"{ref} is not in the lesson's registry {registry.address}.",
+                          "tag the image with registry.ref(NAME) first")
+    return ref[len(prefix):]
+
+
+def pull(lab: Lab, registry: LocalRegistry, ref: str) -> pd.DataFrame:
+    """`docker pull REF` from the lesson's registry (recorded for cleanup); one row per layer.
+
+    The pull names each layer by the start of its digest (what the registry stores).
+    """
+    repo, tag = split_ref(ref)
+    digests = [d["digest"] for d in manifest(registry, ref)["layers"]]
+    with friendly():
+        done = dict(outcomes(client().api.pull(repo, tag, stream=True, decode=True)))
+    lab.record_pulled(ref)
+    print(f"pulled {ref}: image {short(client().images.get(ref).id)}")
+    # The containerd image store names only the layers it fetches; the others it already had.
+    rows = [(n, short(d), done.get(short(d), "(not fetched: already here)"))
+            for n, d in enumerate(digests, start=1)]
+    return pd.DataFrame(rows, columns=["layer", "id shown (digest)", "status"])
+
+
+def remove_local(lab: Lab, refs: Sequence[str]) -> None:
+    """Remove image names this lesson made (never anything else); the image goes with its
+    last name, its shared base layers stay for the images that still use them.
+
+    Raises:
+        LabkitError: a name is not one this lesson created.
+    """
+    ours = {tag for entry in lab.made("image") for tag in entry.get("tags", [])}
+    ours |= {entry.get("ref", "") for entry in lab.made("tag")}
+    for ref in refs:
+        if ref not in ours and f"{ref}:latest" not in ours:
+            raise LabkitError(f"{ref} is not an image this lesson made.",
+                              "this lesson removes only its own images (app-a, app-b)")
+    image_id = None
+    for ref in refs:
+        with friendly():
+            image_id = client().images.get(ref).id
+            client().images.remove(ref)
+        print(f"untagged {ref}")
+    if image_id is not None:
+        try:
+            client().images.get(image_id)
+            print(f"image {short(image_id)} still has other names")
+        except docker.errors.ImageNotFound:
+            print(f"image {short(image_id)} and its own top layer are gone")
+
+
+# -- the registry's side -------------------------------------------------------------------------
+def manifest(registry: LocalRegistry, ref: str) -> dict[str, Any]:
+    """The image manifest the registry serves for REF (e.g. 127.0.0.1:5000/app:v1)."""
+    name = registry_name(registry, ref)
+    repo, tag = split_ref(name)
+    try:
+        return registry.api(f"/v2/{repo}/manifests/{tag}",
+                            accept=f"{MANIFEST_V2}, {OCI_MANIFEST}")
+    except OSError as exc:
+        raise LabkitError(f"The registry has no manifest for {name}: {exc}",
+                          "push the image first") from exc
+
+
+def blob(registry: LocalRegistry, repo: str, digest: str) -> bytes:
+    """Download one blob (a layer or a config) from the lesson's registry."""
+    url = f"http://{registry.address}/v2/{repo}/blobs/{digest}"
+    with urllib.request.urlopen(url, timeout=60) as resp:  # noqa: S310 - 127.0.0.1 only
+        return resp.read()
+
+
+def manifest_frame(registry: LocalRegistry, ref: str) -> pd.DataFrame:
+    """The manifest as a table: the config and each layer, with media type, size, digest."""
+    doc = manifest(registry, ref)
+    rows = [("config", doc["config"]["mediaType"].rsplit(".", 2)[-2], short(doc["config"][
+        "digest"]), doc["config"]["size"])]
+    rows += [(f"layer {n}", d["mediaType"].split("rootfs.")[-1], short(d["digest"]),
+              d["size"]) for n, d in enumerate(doc["layers"], start=1)]
+    frame = pd.DataFrame(rows, columns=["part", "mediaType (end)", "digest", "bytes"])
+    frame["bytes"] = [coarse(int(b)) for b in frame["bytes"]]
+    return frame
+
+
+def coarse(n: int) -> str:
+    """A compressed size that does not flicker between runs: kB or MB, 'under 1 kB' below."""
+    if n < 1000:
+        return "under 1 kB"
+    if n < 1000 * 1000:
+        return f"{round(n / 1000)} kB"
+    return f"{round(n / 1000 / 1000)} MB"
+
+
+def digests_vs_diff_ids(registry: LocalRegistry, ref: str) -> pd.DataFrame:
+    """Download every blob of REF and hash it twice: as stored (its digest) and
+    uncompressed (its diff_id, listed in the config). Both must match."""
+    repo, _ = split_ref(registry_name(registry, ref))
+    doc = manifest(registry, ref)
+    config = json.loads(blob(registry, repo, doc["config"]["digest"]))
+    rows = []
+    for n, (desc, diff_id) in enumerate(zip(doc["layers"], config["rootfs"]["diff_ids"],
+                                            strict=True), start=1):
+        data = blob(registry, repo, desc["digest"])
+        raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+        stored = "sha256:" + hashlib.sha256(data).hexdigest()
+        unpacked = "sha256:" + hashlib.sha256(raw).hexdigest()
+        rows.append((n, short(desc["digest"]), stored == desc["digest"], coarse(len(data)),
+                     short(diff_id), unpacked == diff_id, coarse(len(raw))))
+    return pd.DataFrame(rows, columns=[
+        "layer", "digest", "sha256(blob) = digest", "blob", "diff_id",
+        "sha256(gunzip(blob)) = diff_id", "tar"])
+
+
+def known_digests(registry: LocalRegistry, ref: str) -> pd.DataFrame:
+    """For each layer digest of REF: the diff_id the engine has recorded for it, if any.
+
+    The engine keeps this map (image/overlay2/distribution/diffid-by-digest) from earlier
+    pushes and pulls; a pull skips every layer whose digest maps to a layer it has.
+    """
+    root = docker_root() / "image" / "overlay2"
+    folder = root / "distribution" / "diffid-by-digest"
+    on_disk = layer_diff_ids(root / "layerdb" / "sha256")
+    rows = []
+    for n, desc in enumerate(manifest(registry, ref)["layers"], start=1):
+        algo, _, hexd = desc["digest"].partition(":")
+        path = Path(folder, algo, hexd)
+        diff_id = path.read_text().strip() if path.exists() else ""
+        rows.append((n, short(desc["digest"]), short(diff_id) if diff_id else "(unknown)",
+                     "yes" if diff_id in on_disk else "no"))
+    return pd.DataFrame(rows, columns=["layer", "digest", "engine maps it to diff_id",
+                                       "layer on disk"])
+
+
+def layer_diff_ids(layerdb: Path) -> set[str]:
+    """The diff_id of every layer in the engine's layer database (layerdb/sha256/*/diff)."""
+    found = set()
+    for entry in layerdb.iterdir() if layerdb.is_dir() else []:
+        try:
+            found.add((entry / "diff").read_text().strip())
+        except OSError:
+            continue  # a layer being removed right now
+    return found
