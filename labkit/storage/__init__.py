@@ -1,4 +1,5 @@
-"""Chapter 02, OverlayFS and image storage: overlay mounts, the graph driver's folders, `docker save`, the registry wire, and the chapter's checks.
+"""Chapter 02, OverlayFS and image storage: overlay mounts, the graph driver's folders, `docker
+save`, the registry wire, and the chapter's checks.
 
 A chapter folder imports downward only (base, images, lab, lessons), never another chapter.
 """
