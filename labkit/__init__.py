@@ -10,7 +10,7 @@ from labkit.lab.exercises import CheckResult
 from labkit.lab.session import Lab
 from labkit.lab.start import start
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one version source: pyproject.toml reads it ([tool.setuptools.dynamic])
 
 __all__ = ["CheckResult", "Lab", "LabkitError", "client", "sh", "show_command", "start",
            "__version__"]

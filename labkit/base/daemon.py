@@ -9,14 +9,14 @@ import json
 import os
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from labkit.base import procfs
 from labkit.base.errors import EngineUnavailable
-
-Progress = Callable[[str], None]
+from labkit.base.fmt import Progress
+from labkit.base.wait import WaitTimeout, wait_for
 
 
 @dataclass(frozen=True)
@@ -50,25 +50,13 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state != "Z"
-
-
-def cmdline(pid: int) -> list[str]:
-    """The command line of a process, or [] when it is gone."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return []
-    return [p.decode(errors="replace") for p in raw.split(b"\0") if p]
+    found = procfs.stat(pid)
+    return found is None or found.state != "Z"  # unreadable: it exists, so count it alive
 
 
 def is_dockerd(pid: int) -> bool:
     """True when PID is a running dockerd."""
-    argv = cmdline(pid)
+    argv = procfs.cmdline(pid)
     return bool(argv) and os.path.basename(argv[0]) == "dockerd" and pid_alive(pid)
 
 
@@ -84,56 +72,56 @@ def remove_stale_pidfile(path: Path, progress: Progress) -> None:
     progress(f"removed stale pid file {path} (process {pid} is gone)")
 
 
-def spawn(
-    argv: Sequence[str], log: Path, *, netns: str | None = None
-) -> subprocess.Popen[bytes]:
-    """Start dockerd in its own session, its output going to a log file.
-
-    Args:
-        argv: the dockerd command line.
-        log: file that collects its output.
-        netns: run it inside this named network namespace (`ip netns exec`).
-    """
-    log.parent.mkdir(parents=True, exist_ok=True)
-    full = ["ip", "netns", "exec", netns, *argv] if netns else list(argv)
-    with open(log, "ab") as out:
-        return subprocess.Popen(  # noqa: S603 - argument list, no shell
-            full, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-
 def wait_until_answers(
     ping: Callable[[], bool], *, timeout: float, proc: subprocess.Popen[bytes] | None = None,
     log: Path | None = None,
 ) -> None:
-    """Poll until ping() is true; raise EngineUnavailable with the log's tail on failure."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """Poll until ping() is true; raise EngineUnavailable with the log's tail on failure.
+
+    Stops waiting as soon as PROC has exited: a daemon that died will not answer later.
+    """
+
+    def failed() -> EngineUnavailable:
+        tail = ""
+        if log is not None and log.exists():
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-8:])
+        return EngineUnavailable(
+            f"dockerd did not answer within {timeout:.0f} s.\n{tail}".rstrip(),
+            f"read {log} for the reason" if log else "check the daemon's log",
+        )
+
+    def answers() -> bool:
         if ping():
-            return
+            return True
         if proc is not None and proc.poll() is not None:
-            break
-        time.sleep(0.3)
-    tail = ""
-    if log is not None and log.exists():
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-8:])
-    raise EngineUnavailable(
-        f"dockerd did not answer within {timeout:.0f} s.\n{tail}".rstrip(),
-        f"read {log} for the reason" if log else "check the daemon's log",
-    )
+            raise failed()
+        return False
+
+    try:
+        wait_for("dockerd to answer", answers, timeout=timeout, interval=0.3)
+    except WaitTimeout:
+        raise failed() from None
 
 
 def terminate(pid: int, *, timeout: float = 30) -> bool:
-    """Stop a process with SIGTERM, then SIGKILL after timeout. True when it is gone."""
+    """Stop a process with SIGTERM, then SIGKILL after timeout. True when it is gone.
+
+    Taught in: 00-preflight (`labkit engine down`); lesson cleanup stops spawned processes
+    with it too.
+    """
     if not pid_alive(pid):
         return True
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not pid_alive(pid):
-            return True
-        time.sleep(0.2)
-    os.kill(pid, signal.SIGKILL)
-    time.sleep(0.5)
-    return not pid_alive(pid)
+
+    def gone() -> bool:
+        return not pid_alive(pid)
+
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 0.5)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return True  # it ended between the check and the signal
+        try:
+            return wait_for(f"process {pid} to exit", gone, timeout=wait, interval=0.1)
+        except WaitTimeout:
+            continue
+    return False

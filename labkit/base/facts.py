@@ -10,9 +10,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from labkit.base import engine
+from labkit.base import engine, settings
 from labkit.base.errors import EngineUnavailable, friendly
-from labkit.base.host import choose_mode
 
 # `docker info` names this snapshotter type when images live in containerd's store, not in a
 # graphdriver (Engine 24+ with "containerd-snapshotter", the default of fresh Engine 29 installs).
@@ -70,7 +69,26 @@ class EngineFacts:
         return self.storage == "containerd"
 
 
-_cache: tuple[object, EngineFacts] | None = None
+_cache: tuple[int, EngineFacts] | None = None
+
+
+def choose_mode(engine_info: dict[str, Any] | None) -> str:
+    """Pick "local" or "helper" for this engine (LABKIT_HOST_MODE overrides).
+
+    Local needs an engine on this machine's own socket, its data root visible here, and root.
+    """
+    forced = settings.host_mode()
+    if forced != "auto":
+        return forced
+    if engine_info is None:
+        return "local"
+    docker_host = os.environ.get("DOCKER_HOST", "")
+    remote = docker_host and not docker_host.startswith("unix://")
+    desktop = "docker desktop" in str(engine_info.get("OperatingSystem", "")).lower()
+    root_dir = str(engine_info.get("DockerRootDir", "/var/lib/docker"))
+    if remote or desktop or not os.path.isdir(root_dir):
+        return "helper"
+    return "local"
 
 
 def facts() -> EngineFacts:
@@ -83,8 +101,8 @@ def facts() -> EngineFacts:
     """
     global _cache
     c = engine.client()
-    if _cache is None or _cache[0] is not c:
-        _cache = (c, read(c, engine.system()))
+    if _cache is None or _cache[0] != engine.generation():
+        _cache = (engine.generation(), read(c, engine.system()))
     return _cache[1]
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from labkit.base import settings
 from labkit.base.errors import CommandFailed, HostToolMissing, LabkitError, NotRoot
+from labkit.base.facts import choose_mode, facts_or_none
 
 HELPER_IMAGE = "labkit/busybox"  # a course image (labkit images), never the learner's busybox
 HELPER_LABEL = "io.labkit.host-helper"
@@ -166,31 +167,11 @@ def helper_command(argv: Sequence[str]) -> list[str]:
     return ["sh", "-c", HELPER_SCRIPT, "labkit-helper", *argv]
 
 
-def choose_mode(engine_info: dict[str, Any] | None) -> str:
-    """Pick "local" or "helper" for this engine (LABKIT_HOST_MODE overrides).
-
-    Local needs an engine on this machine's own socket, its data root visible here, and root.
-    """
-    forced = settings.host_mode()
-    if forced != "auto":
-        return forced
-    if engine_info is None:
-        return "local"
-    docker_host = os.environ.get("DOCKER_HOST", "")
-    remote = docker_host and not docker_host.startswith("unix://")
-    desktop = "docker desktop" in str(engine_info.get("OperatingSystem", "")).lower()
-    root_dir = str(engine_info.get("DockerRootDir", "/var/lib/docker"))
-    if remote or desktop or not os.path.isdir(root_dir):
-        return "helper"
-    return "local"
-
-
 @lru_cache(maxsize=1)
 def host() -> Host:
     """The Docker host of the current engine (cached for the process)."""
-    from labkit.base.engine import engine_info_or_none
-
-    return Host(choose_mode(engine_info_or_none()))
+    found = facts_or_none()
+    return Host(found.host_mode if found is not None else choose_mode(None))
 
 
 def require_root() -> None:

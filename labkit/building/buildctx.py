@@ -228,7 +228,8 @@ def compare_builds(lab: Lab, cases: dict[str, Path], tag: str = "front-app:ctx",
     """
     runs = []
     for i, (case, folder) in enumerate(cases.items()):
-        results = [lab.build(folder, f"{tag}{i}") for _ in range(repeats)]
+        # The table is the lesson here; nine identical `docker build` lines would bury it.
+        results = [lab.build(folder, f"{tag}{i}", show=False) for _ in range(repeats)]
         runs.append(BuildRun(case, results[0].context_bytes,
                              tuple(r.seconds for r in results)))
     return Comparison(tuple(runs))

@@ -14,8 +14,9 @@ import pandas as pd
 from labkit.base.engine import client
 from labkit.base.errors import friendly
 from labkit.base.facts import facts
-from labkit.images.history import human_size, new_layers
+from labkit.base.fmt import human_size
 from labkit.images.history import instruction as plain_instruction
+from labkit.images.history import new_layers
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -59,7 +60,7 @@ class History:
         """The image's own steps: instruction, layer size, and whether it made a layer."""
         pairs = zip(self.own, self.new_layer, strict=True)
         rows = [{"step": len(self.own) - i, "instruction": instruction(e.get("CreatedBy", "")),
-                 "size": human_size(int(e.get("Size", 0))),
+                 "size": human_size(int(e.get("Size", 0)), "docker"),
                  "bytes": int(e.get("Size", 0)), "new layer": new}
                 for i, (e, new) in enumerate(pairs)]
         return pd.DataFrame(rows).iloc[::-1].reset_index(drop=True)

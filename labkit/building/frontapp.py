@@ -5,10 +5,8 @@ Taught in: 01-building-images (a front-end image on labkit/nginx:1.22.1, fetched
 
 from __future__ import annotations
 
-import http.client
 import re
 import shutil
-import time
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,8 +14,11 @@ from pathlib import Path
 import pandas as pd
 from docker.models.containers import Container
 
+from labkit.base import containers, http
 from labkit.base.errors import LabkitError
-from labkit.lab.session import LOOPBACK, Lab
+from labkit.base.http import LOOPBACK, NoAnswer
+from labkit.base.wait import wait_for
+from labkit.lab.session import Lab
 
 SAMPLE = ("ch01", "front")
 TITLE = re.compile(rb"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -50,11 +51,9 @@ def host_port(container: Container, container_port: str = "80/tcp") -> int:
     Raises:
         LabkitError: the port is not published.
     """
-    container.reload()
-    bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(container_port) or []
-    for binding in bindings:
-        if binding.get("HostIp") in {LOOPBACK, ""}:
-            return int(binding["HostPort"])
+    for binding in containers.published(containers.get(container), container_port):
+        if binding.host_ip in {LOOPBACK, ""}:
+            return binding.host_port
     raise LabkitError(f"{container.name} does not publish {container_port} on 127.0.0.1.",
                       'run it with ports={"80/tcp": None}')
 
@@ -81,17 +80,16 @@ class Fetched:
 
 
 def fetch(port: int, path: str, timeout: float = 5.0) -> Fetched:
-    """GET http://127.0.0.1:PORT/PATH (loopback only) and keep status, type and body."""
-    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        body = resp.read()
-    finally:
-        conn.close()
-    found = TITLE.search(body)
+    """GET http://127.0.0.1:PORT/PATH (loopback only) and keep status, type and body.
+
+    Raises:
+        NoAnswer: nothing answers HTTP on that port.
+    """
+    answer = http.get(f"http://{LOOPBACK}:{port}{path}", timeout=timeout)
+    found = TITLE.search(answer.body)
     title = found.group(1).decode(errors="replace").strip() if found else ""
-    return Fetched(path, resp.status, resp.getheader("Content-Type", ""), len(body), title, body)
+    return Fetched(path, answer.status, answer.header("Content-Type"), len(answer.body), title,
+                   answer.body)
 
 
 def wait_until_serving(port: int, timeout: float = 20.0,
@@ -106,21 +104,22 @@ def wait_until_serving(port: int, timeout: float = 20.0,
     Raises:
         LabkitError: nothing answered in time, or the container exited.
     """
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def serving() -> bool:
         try:
             fetch(port, "/", timeout=2)
-            return
-        except OSError:
+            return True
+        except NoAnswer:
             if container is not None:
                 container.reload()
                 if container.status in {"exited", "dead"}:
                     raise LabkitError(f"{container.name} exited instead of serving.",
                                       f"read its log: `docker logs {container.name}`") from None
-            if time.monotonic() > deadline:
-                raise LabkitError(f"Nothing answers HTTP on {LOOPBACK}:{port}.",
-                                  "look at the container's log: `docker logs front`") from None
-            time.sleep(0.2)
+            return False
+
+    wait_for(f"HTTP on {LOOPBACK}:{port}", serving, timeout=timeout, interval=0.2,
+             message=f"Nothing answers HTTP on {LOOPBACK}:{port}.",
+             hint="look at the container's log: `docker logs front`")
 
 
 def fetch_table(port: int, paths: list[str]) -> pd.DataFrame:

@@ -19,7 +19,9 @@ import pandas as pd
 
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
+from labkit.base.fmt import short_digest
 from labkit.base.host import host
+from labkit.base.refs import Ref
 from labkit.images import catalog as images
 from labkit.images import rootfs
 from labkit.lab.session import Lab
@@ -37,12 +39,6 @@ FROM scratch
 COPY busybox /bin/busybox
 CMD ["/bin/busybox", "uname", "-m"]
 """
-
-
-def short_digest(digest: str) -> str:
-    """'sha256:' and the first 12 hex digits of a digest, like `docker images` shows IDs."""
-    algo, _, hexpart = digest.partition(":")
-    return f"{algo}:{hexpart[:12]}…" if hexpart else digest
 
 
 def platform_string(os_name: str, arch: str, variant: str | None = None) -> str:
@@ -149,10 +145,10 @@ def push(ref: str) -> str:
     Raises:
         LabkitError: the registry refused the push.
     """
-    repo, tag = ref.rsplit(":", 1)
+    named = Ref.parse(ref).or_latest()
     digest = ""
     with friendly():
-        for event in client().api.push(repo, tag=tag, stream=True, decode=True):
+        for event in client().api.push(named.name, tag=named.tag, stream=True, decode=True):
             if "error" in event:
                 raise LabkitError(f"The push of {ref} failed: {event['error']}",
                                   "check that the lesson's registry is running")
@@ -203,7 +199,7 @@ def manifest_frame(doc: dict[str, Any], variants: Sequence[Variant] = (),
         rows.append({
             "platform": platform_string(p.get("os", ""), p.get("architecture", ""),
                                         p.get("variant")),
-            "digest": short_digest(entry.get("digest", "")),
+            "digest": short_digest(entry.get("digest", ""), algorithm=True),
             "mediaType": entry.get("mediaType", ""),
             "pushed as": by_digest.get(entry.get("digest", ""), ""),
         })
@@ -228,12 +224,14 @@ def pull(lab: Lab, ref: str, platform: str | None = None) -> dict[str, str]:
     Returns:
         What the pull asked for and what it got: platform asked, platform and ID of the image.
     """
-    repo, tag = ref.rsplit(":", 1)
-    if not repo.startswith(("127.", "localhost")):
+    named = Ref.parse(ref).or_latest()
+    if not named.registry.startswith(("127.", "localhost")):
         raise LabkitError(f"{ref} is not in the lesson's registry.",
                           "pull only from 127.0.0.1 (the course never uses a public registry)")
     with friendly():
-        image = client().images.pull(repo, tag=tag, platform=platform)
+        # The engine's pull takes a digest where it takes a tag.
+        image = client().images.pull(named.name, tag=named.digest or named.tag,
+                                     platform=platform)
     lab.record_pulled(ref)
     return {"asked": platform or "(none: this machine's)", "image": ref,
             "got": image_platform(ref), "image ID": image.id}

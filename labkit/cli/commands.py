@@ -29,15 +29,16 @@ def text_table(frame: pd.DataFrame) -> str:
 
 
 def _cmd_engine(args: argparse.Namespace) -> int:
-    from labkit.base import engine
+    from labkit.base import engine, provision
+    from labkit.base.facts import facts
 
     if args.action == "up":
-        print(engine.up())
+        print(provision.up())
     elif args.action == "down":
-        print(engine.down())
+        print(provision.down())
     else:
         if engine.reachable():
-            s = engine.summary()
+            s = facts()
             print(f"Docker Engine {s.server_version} answers (API {s.api_version}, "
                   f"{s.storage_driver}).")
         else:

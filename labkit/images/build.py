@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +19,8 @@ from docker.utils import build as build_utils
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import facts
-
-Progress = Callable[[str], None]
+from labkit.base.fmt import Progress
+from labkit.base.refs import Ref
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,8 @@ def build_image(
             raise LabkitError("The build finished without an image ID.", "read the build log")
         drop_intermediates(image_id, before)
         for extra in tags[1:]:
-            repo, _, t = extra.rpartition(":") if ":" in extra.split("/")[-1] else (extra, "", "")
-            client().images.get(image_id).tag(repo or extra, t or None)
+            parsed = Ref.parse(extra)
+            client().images.get(image_id).tag(parsed.name, parsed.tag)
     return BuildResult(image_id, tuple(tags), tuple(log), len(data), time.monotonic() - started)
 
 

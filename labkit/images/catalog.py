@@ -14,7 +14,7 @@ import hashlib
 import shutil
 import tarfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
@@ -26,10 +26,11 @@ import pandas as pd
 from labkit.base import labels
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, UnknownImage, friendly
+from labkit.base.fmt import Progress
+from labkit.base.refs import Ref
 from labkit.images import rootfs
 from labkit.images.build import build_image
 
-Progress = Callable[[str], None]
 RECIPE_VERSION = "2"
 TREE_WORKERS = 4  # debootstraps at once: they wait on disk and network more than on CPU
 NAMESPACE = "labkit/"
@@ -100,9 +101,9 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
 
 def _short_forms(name: str) -> tuple[str, ...]:
     """What a learner may type for a course image: its name, without its tag, without labkit/."""
-    repo, _, tag = name.rpartition(":") if ":" in name else (name, "", "latest")
-    bare = repo.removeprefix(NAMESPACE)
-    return (name, f"{repo}:{tag}", repo, bare)
+    parsed = Ref.parse(name).or_latest()
+    bare = parsed.name.removeprefix(NAMESPACE)
+    return (name, str(parsed), parsed.name, bare)
 
 
 # Every form resolves to a labkit/ name; `redis:7.0` or `redis:latest` (Docker Hub's names,

@@ -14,6 +14,7 @@ import pandas as pd
 
 from labkit.base.engine import client
 from labkit.base.errors import friendly
+from labkit.base.fmt import human_size
 
 NOP = re.compile(r"^/bin/sh -c #\(nop\)\s*")
 
@@ -31,17 +32,6 @@ def instruction(created_by: str) -> str:
     if text.startswith("|"):  # build args: '|1 ARG=x /bin/sh -c ...'
         return "RUN " + text.split("/bin/sh -c ", 1)[-1]
     return text
-
-
-def human_size(size: int) -> str:
-    """Bytes as Docker prints them: 0B, 4.33kB, 17.1MB (powers of 1000)."""
-    if size < 1000:
-        return f"{size}B"
-    for unit in ("kB", "MB", "GB"):
-        size /= 1000
-        if size < 1000 or unit == "GB":
-            return f"{size:.3g}{unit}"
-    return f"{size}B"
 
 
 def _layers_of(image_id: str) -> int | None:
@@ -92,7 +82,7 @@ def table(image: str, *, width: int = 70) -> pd.DataFrame:
         rows.append({
             "step": step,
             "instruction": text if len(text) <= width else text[: width - 1] + "…",
-            "size": human_size(int(entry.get("Size", 0))),
+            "size": human_size(int(entry.get("Size", 0)), "docker"),  # as `docker history`
             "layer": layer,
         })
     return pd.DataFrame(rows)

@@ -10,13 +10,12 @@ import os
 import shutil
 import stat
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 from labkit.base import settings
 from labkit.base.errors import HostToolMissing, LabkitError
+from labkit.base.fmt import Progress
 
-Progress = Callable[[str], None]
 SUITE = "bookworm"
 
 # Files the engine provides at run time, or that only record the bootstrap itself.

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import docker.errors
 
-from labkit.base import labels, settings
-from labkit.base.daemon import pid_alive
+from labkit.base import containers, labels, procfs, settings
+from labkit.base.daemon import pid_alive, terminate
 from labkit.base.engine import client, reachable
 from labkit.base.host import host
 from labkit.lab.ledger import Ledger, all_ledgers
@@ -30,44 +28,18 @@ def work_root() -> Path:
     return settings.state_dir() / "lessons"
 
 
-def process_start_time(pid: int) -> str:
-    """A process's start time in clock ticks since boot ('' when it is gone).
-
-    Together with the PID it identifies one process, even after the PID is reused.
-    """
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return ""
-
-
-def mount_points() -> list[str]:
-    """Every mount point of this mount namespace (the host's, when labkit runs locally)."""
-    text = Path("/proc/self/mountinfo").read_text()
-    return [line.split()[4] for line in text.splitlines() if len(line.split()) > 4]
-
-
-def mounted(target: str) -> bool:
-    """True when something is mounted on this path (a folder or a file)."""
-    return os.path.realpath(target) in mount_points()
-
-
 def _undo_process(e: dict[str, Any]) -> None:
     pid = int(e["pid"])
-    if not pid_alive(pid) or process_start_time(pid) != e.get("start", ""):
+    # The start time tells our process from a later one that was given the same PID.
+    if not pid_alive(pid) or procfs.start_time(pid) != e.get("start", ""):
         return
-    os.kill(pid, signal.SIGTERM)
-    for _ in range(50):
-        if not pid_alive(pid):
-            return
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
+    terminate(pid, timeout=5)
 
 
 def _undo_mount(e: dict[str, Any]) -> None:
     if e.get("only_if_empty") and Path(e["target"]).is_dir() and any(Path(e["target"]).iterdir()):
         return  # someone else's namespaces live there now
-    if mounted(e["target"]):
+    if procfs.mounted(e["target"]):
         if not host().run(["umount", e["target"]], check=False).ok:
             host().run(["umount", "-l", e["target"]], check=False)
 
@@ -94,7 +66,7 @@ def _undo_dir(e: dict[str, Any]) -> None:
     if path.is_dir() and (path == root or root in path.parents):
         inside = os.path.realpath(path) + "/"
         # Deepest first; files can be mount points too (a daemon's netns files).
-        for point in sorted((m for m in mount_points() if m.startswith(inside)),
+        for point in sorted((m for m in procfs.mount_points() if m.startswith(inside)),
                             key=len, reverse=True):
             host().run(["umount", "-l", point], check=False)
         shutil.rmtree(path, ignore_errors=True)
@@ -256,8 +228,7 @@ def _remove_unledgered(chapter: str | None, live: set[str]) -> Counter[str]:
     found = [*c.containers.list(all=True, filters=flt, ignore_removed=True),
              *c.networks.list(filters=flt), *c.volumes.list(filters=flt)]
     for obj in found:
-        obj_labels = obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels") or {}
-        sessions.add(obj_labels.get(labels.SESSION, ""))
+        sessions.add(containers.labels(obj).get(labels.SESSION, ""))
     for session in sessions - live - {""}:
         counts.update(remove_docker_objects(session=session))
     return counts

@@ -18,17 +18,19 @@ from docker.models.containers import Container
 from docker.models.networks import Network
 from docker.models.volumes import Volume
 
-from labkit.base import labels
+from labkit.base import containers, labels, procfs
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, NameTaken, UnknownImage, friendly
 from labkit.base.host import host, require_root
+from labkit.base.http import LOOPBACK
+from labkit.base.refs import Ref
+from labkit.base.show import show_command
 from labkit.images import build as build_mod
-from labkit.lab import cleanup
+from labkit.lab import cleanup, commands
 from labkit.lab.ledger import Ledger
 
 NETNS_DIR = "/run/netns"  # where `ip netns` keeps its namespaces (/var/run/netns)
 
-LOOPBACK = "127.0.0.1"
 IFNAMSIZ = 15
 
 
@@ -67,7 +69,7 @@ class Lab:
         if kind == "link" or kind == "netns":
             return f"{base[: IFNAMSIZ - len(self.session) - 1]}-{self.session}"
         if kind == "image":
-            return f"{base}-{self.session}" if ":" in base.split("/")[-1] else (
+            return f"{base}-{self.session}" if Ref.parse(base).tag else (
                 f"{base}:latest-{self.session}")
         return f"{base}-{self.session}"
 
@@ -104,7 +106,7 @@ class Lab:
             raise ValueError(f"unknown kind {kind!r}")
         if found is None:
             return None
-        got = (found.attrs.get("Labels") or found.attrs.get("Config", {}).get("Labels") or {})
+        got = containers.labels(found)
         return "ours" if got.get(labels.SESSION) == self.session else "other"
 
     def _release(self, name: str, kind: str) -> None:
@@ -122,8 +124,8 @@ class Lab:
     # -- Docker objects ----------------------------------------------------------------------
     def run(self, image: str, command: str | Sequence[str] | None = None, *,
             name: str | None = None, ports: Mapping[str, Any] | None = None,
-            detach: bool = True, **kwargs: Any) -> Container:
-        """`docker run -d`: start a labelled container.
+            detach: bool = True, show: bool = True, **kwargs: Any) -> Container:
+        """`docker run -d`: start a labelled container, showing the `docker run` line.
 
         Published ports always bind to 127.0.0.1; a bare host port becomes 127.0.0.1:port.
         Unless `dns=` is given, the container's DNS server is 127.0.0.1 (nothing listens), so
@@ -134,6 +136,7 @@ class Lab:
             command: the command to run instead of the image's CMD.
             name: the container's name (made unique if a learner's container has it).
             ports: {"80/tcp": port or (LOOPBACK, port) or None for a random port}.
+            show: print the `docker run` command line this call stands for.
             **kwargs: passed to the SDK's `containers.run`.
 
         Returns:
@@ -147,13 +150,18 @@ class Lab:
         kwargs.setdefault("labels", {}).update(self.labels)
         # A name lookup must never leave the machine: unless a lesson says otherwise, the
         # container's resolver (or the embedded DNS's upstream) is its own loopback.
+        dns_default = "dns" not in kwargs
         kwargs.setdefault("dns", [LOOPBACK])
         final = self.name(name) if name else None
         require_local_image(image)
+        bound = loopback_ports(ports)
+        if show:
+            show_command(commands.run_argv(image, command, name=final, ports=bound,
+                                           detach=detach, dns_default=dns_default,
+                                           options=kwargs))
         with friendly():
             container = client().containers.run(
-                image, command, name=final, ports=loopback_ports(ports), detach=detach,
-                **kwargs)
+                image, command, name=final, ports=bound, detach=detach, **kwargs)
         if detach:
             container.reload()
         return container
@@ -165,13 +173,14 @@ class Lab:
         return opts.get("com.docker.network.bridge.host_binding_ipv4") == LOOPBACK
 
     def network(self, name: str, *, subnet: str | None = None,
-                host_binding: str | None = None, **kwargs: Any) -> Network:
-        """`docker network create`: a labelled bridge network.
+                host_binding: str | None = None, show: bool = True, **kwargs: Any) -> Network:
+        """`docker network create`: a labelled bridge network, showing the command line.
 
         Args:
             name: the network's name (made unique if a learner's network has it).
             subnet: a CIDR, "auto" for a free subnet of the course pool, or None for Docker's.
             host_binding: default host address for published ports (LOOPBACK for `-P`).
+            show: print the `docker network create` line this call stands for.
         """
         from docker.types import IPAMConfig, IPAMPool
 
@@ -181,32 +190,46 @@ class Lab:
             subnet = str(free_subnet())
         if subnet:
             kwargs["ipam"] = IPAMConfig(pool_configs=[IPAMPool(subnet=subnet)])
+        elif kwargs.get("ipam"):
+            subnet = next((pool.get("Subnet") for pool in kwargs["ipam"].get("Config", [])), None)
         if host_binding:
             kwargs.setdefault("options", {})[
                 "com.docker.network.bridge.host_binding_ipv4"] = host_binding
         kwargs.setdefault("labels", {}).update(self.labels)
         kwargs.setdefault("driver", "bridge")
+        final = self.name(name, "network")
+        if show:
+            show_command(commands.network_argv(final, subnet=subnet, host_binding=host_binding,
+                                               driver=kwargs["driver"]))
         with friendly():
-            net = client().networks.create(self.name(name, "network"), check_duplicate=True,
-                                           **kwargs)
+            net = client().networks.create(final, check_duplicate=True, **kwargs)
         net.reload()
         return net
 
-    def volume(self, name: str, **kwargs: Any) -> Volume:
-        """`docker volume create`: a labelled volume."""
+    def volume(self, name: str, *, show: bool = True, **kwargs: Any) -> Volume:
+        """`docker volume create`: a labelled volume, showing the command line."""
         kwargs.setdefault("labels", {}).update(self.labels)
+        final = self.name(name, "volume")
+        if show:
+            show_command(commands.volume_argv(final))
         with friendly():
-            return client().volumes.create(self.name(name, "volume"), **kwargs)
+            return client().volumes.create(final, **kwargs)
 
-    def build(self, context: str | Path, tag: str, **kwargs: Any) -> build_mod.BuildResult:
+    def build(self, context: str | Path, tag: str, *, show: bool = True,
+              **kwargs: Any) -> build_mod.BuildResult:
         """`docker build -t TAG CONTEXT`: a labelled image, recorded for cleanup.
 
         Args:
             context: the build context folder.
             tag: the image name (made unique if a learner's image has it).
+            show: print the `docker build` line this call stands for.
             **kwargs: see `labkit.images.build.build_image` (dockerfile, buildargs, platform).
         """
         final = self.name(tag, "image")
+        if show:
+            show_command(commands.build_argv(context, final, dockerfile=kwargs.get("dockerfile"),
+                                             platform=kwargs.get("platform"),
+                                             buildargs=kwargs.get("buildargs")))
         # Lesson images carry no session label: containers inherit image labels, and a
         # learner's own container from this image must never look like ours. The ledger
         # holds the name before the build starts and the ID once it exists.
@@ -217,20 +240,20 @@ class Lab:
                         session=self.session)
         return result
 
-    def tag(self, image: str, ref: str) -> str:
-        """`docker tag IMAGE REF`, recorded so cleanup removes the new name.
+    def tag(self, image: str, ref: str, *, show: bool = True) -> str:
+        """`docker tag IMAGE REF`, recorded so cleanup removes the new name (the line is shown).
 
         Returns:
             The name actually given (made unique if a learner's image has it).
         """
         final = self.name(ref, "image")
+        if show:
+            show_command(commands.tag_argv(image, final))
         with friendly():
             img = client().images.get(image)
-            repo, _, tag = final.rpartition(":") if ":" in final.split("/")[-1] else (
-                final, "", "latest")
-            self.ledger.add("tag", ref=final if ":" in final.split("/")[-1] else f"{final}:latest",
-                            image_id=img.id)
-            img.tag(repo, tag)
+            parsed = Ref.parse(final).or_latest()
+            self.ledger.add("tag", ref=str(parsed), image_id=img.id)
+            img.tag(parsed.name, parsed.tag)
         return final
 
     def record_pulled(self, ref: str) -> None:
@@ -253,7 +276,7 @@ class Lab:
         """`ip netns add NAME`: a network namespace, removed by cleanup. Returns its name."""
         require_root()
         final = self.name(name, "netns")
-        if not cleanup.mounted(NETNS_DIR):
+        if not procfs.mounted(NETNS_DIR):
             # The first `ip netns add` on a machine mounts /run/netns onto itself; cleanup
             # unmounts it again once no namespace is left there.
             self.ledger.add("mount", target=NETNS_DIR, only_if_empty=True)
@@ -307,7 +330,7 @@ class Lab:
         proc = subprocess.Popen(  # noqa: S603 - argument list
             full, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
-        self.ledger.add("process", pid=proc.pid, start=cleanup.process_start_time(proc.pid))
+        self.ledger.add("process", pid=proc.pid, start=procfs.start_time(proc.pid))
         return proc
 
     def record(self, kind: str, **data: Any) -> None:

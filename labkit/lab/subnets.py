@@ -8,8 +8,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+from labkit.base import iproute
 from labkit.base.engine import client
-from labkit.base.host import host
 
 # The course's own pool: private, and outside Docker's default address pools.
 COURSE_POOL = ipaddress.ip_network("10.213.0.0/16")
@@ -23,12 +23,10 @@ def used_networks() -> list[ipaddress.IPv4Network]:
             subnet = cfg.get("Subnet", "")
             if subnet and ":" not in subnet:
                 used.append(ipaddress.ip_network(subnet, strict=False))
-    for route in host().json(["ip", "-j", "-4", "route", "show", "table", "all"]):
-        dst = route.get("dst", "")
-        if dst and dst != "default" and dst[0].isdigit():
-            net = ipaddress.ip_network(dst if "/" in dst else f"{dst}/32", strict=False)
-            if net.prefixlen > 0:
-                used.append(net)
+    for route in iproute.routes("table", "all", ipv4=True):
+        net = route.network
+        if isinstance(net, ipaddress.IPv4Network) and net.prefixlen > 0:
+            used.append(net)
     return used
 
 

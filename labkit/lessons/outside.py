@@ -9,13 +9,13 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
-import time
 from dataclasses import asdict, dataclass
 
 import pandas as pd
 
 from labkit.base.errors import NameTaken
 from labkit.base.host import host, require_root
+from labkit.base.wait import wait_for
 from labkit.lab.session import Lab
 from labkit.lab.subnets import used_networks
 from labkit.lessons import echo_server
@@ -113,11 +113,13 @@ def outside_world(lab: Lab, *, name: str = "outside", port: int = 8080) -> Outsi
 
 
 def _wait_for_port(ns: str, address: str, port: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def accepts() -> bool:
         try:
             with socket.create_connection((address, port), timeout=0.5):
-                return
+                return True
         except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"the echo server in {ns} did not start on {address}:{port}")
+            return False
+
+    wait_for(f"the echo server on {address}:{port}", accepts, timeout=timeout, interval=0.1,
+             message=f"the echo server in {ns} did not start on {address}:{port}",
+             hint="run `labkit clean`, then the cell again")

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import socket
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from labkit.base import http
 from labkit.base.errors import LabkitError
-from labkit.lab.session import LOOPBACK, Lab
+from labkit.base.http import LOOPBACK
+from labkit.base.wait import wait_for
+from labkit.lab.session import Lab
 
 FIRST_PORT = 5000
 
@@ -36,13 +36,20 @@ class LocalRegistry:
         """The full reference of an image in this registry, e.g. 127.0.0.1:5000/busybox:1."""
         return f"{self.address}/{name}"
 
+    def get(self, path: str, accept: str | None = None, timeout: float = 10) -> http.Response:
+        """GET a registry API path (e.g. "/v2/_catalog"); only a 2xx answer comes back.
+
+        Raises:
+            BadStatus: the registry answered with another status ("HTTP Error 404: ...").
+            NoAnswer: the registry does not answer.
+        """
+        headers = {"Accept": accept} if accept else None
+        answer = http.get(f"http://{self.address}{path}", headers=headers, timeout=timeout)
+        return answer.raise_for_status()
+
     def api(self, path: str, accept: str | None = None) -> Any:
         """GET a registry API path (e.g. "/v2/_catalog") and return its JSON."""
-        req = urllib.request.Request(f"http://{self.address}{path}")
-        if accept:
-            req.add_header("Accept", accept)
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback only
-            return json.loads(resp.read())
+        return self.get(path, accept).json()
 
     def catalog(self) -> list[str]:
         """The repositories the registry holds."""
@@ -73,12 +80,13 @@ def start_registry(lab: Lab, name: str = "registry") -> LocalRegistry:
     port = free_port()
     container = lab.run("labkit/registry:2", name=name, ports={"5000/tcp": (LOOPBACK, port)})
     registry = LocalRegistry(container.name, f"{LOOPBACK}:{port}")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            registry.api("/v2/")
-            return registry
-        except (urllib.error.URLError, ConnectionError, json.JSONDecodeError):
-            time.sleep(0.2)
-    raise LabkitError("The local registry did not answer within 30 s.",
-                      f"look at `docker logs {container.name}`")
+
+    def answers() -> bool:
+        registry.api("/v2/")
+        return True
+
+    wait_for("the local registry to answer", answers, timeout=30, interval=0.2,
+             retry_on=(http.NoAnswer, http.BadStatus, json.JSONDecodeError),
+             message="The local registry did not answer within 30 s.",
+             hint=f"look at `docker logs {container.name}`")
+    return registry

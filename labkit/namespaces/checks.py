@@ -11,10 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from labkit.base.host import host
+from labkit.base import iproute
 from labkit.lab.exercises import CheckResult, failed, passed
 from labkit.namespaces.handwire import LessonNetwork, reaches
-from labkit.namespaces.nsenter import enter_argv
 from labkit.namespaces.pidns import pid_view
 from labkit.namespaces.procns import TYPES, container_pid, read_ns
 
@@ -117,18 +116,13 @@ def judge_wiring(f: WiringFacts) -> CheckResult:
 def wiring_facts(container: Any, net: LessonNetwork) -> WiringFacts:
     """Read a container's eth0, default route and veth peer, and ping the gateway."""
     pid = container_pid(container)
-    links = host().json(enter_argv(pid, ["ip", "-j", "addr", "show"]))
-    eth0 = next((i for i in links if i.get("ifname") == "eth0"), None)
+    eth0 = next((x for x in iproute.links(pid=pid) if x.ifname == "eth0"), None)
     if eth0 is None:
         return WiringFacts(net, (), False, "", "", False)
-    addrs = tuple(f"{a['local']}/{a['prefixlen']}" for a in eth0.get("addr_info", [])
-                  if a.get("family") == "inet")
-    routes = host().json(enter_argv(pid, ["ip", "-j", "route", "show", "default"]))
-    via = next((r.get("gateway", "") for r in routes if r.get("dst") == "default"), "")
-    peer = next((x for x in host().json(["ip", "-j", "link", "show"])
-                 if x.get("ifindex") == eth0.get("link_index")), None)
-    master = (peer or {}).get("master", "")
-    return WiringFacts(net, addrs, "UP" in eth0.get("flags", []), via, master,
+    via = next((r.gateway for r in iproute.routes("default", pid=pid) if r.dst == "default"), "")
+    peer = next((x for x in iproute.links() if x.ifindex == eth0.peer_index), None)
+    master = (peer.master if peer else None) or ""
+    return WiringFacts(net, eth0.addresses, eth0.up, via, master,
                        reaches(container, net.gateway))
 
 

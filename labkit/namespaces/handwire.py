@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 from docker.types import IPAMConfig, IPAMPool
 
+from labkit.base import containers, iproute
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError
 from labkit.base.host import host, require_root
@@ -21,7 +22,6 @@ from labkit.base.show import show_command
 from labkit.lab.session import Lab
 from labkit.lab.subnets import free_subnet
 from labkit.namespaces.nsenter import run_in
-from labkit.namespaces.procns import container_pid
 
 NETNS_DIR = "/var/run/netns"
 
@@ -138,14 +138,14 @@ def wire(lab: Lab, container: Any, net: LessonNetwork, address: str | None = Non
     require_root()
     address = address or net.spare_address()
     check_address(net, address)
-    pid = container_pid(container)
+    pid = containers.pid(container)
     name = lab.name(netns, "netns")
     proc_net = f"/proc/{pid}/ns/net"
     show_command(["mkdir", "-p", NETNS_DIR])
     show_command(["ln", "-s", proc_net, f"{NETNS_DIR}/{name}"])
     lab.symlink(f"{NETNS_DIR}/{name}", proc_net)
     inside = ["ip", "netns", "exec", name]
-    if "eth0" in host().run([*inside, "ip", "-o", "link"]).stdout:
+    if any(link.ifname == "eth0" for link in iproute.links(netns=name)):
         raise LabkitError(f"{container.name} already has an eth0.",
                           "wire a container started with network_mode=\"none\"")
     host_end, peer = lab.veth(*ends)
@@ -217,12 +217,11 @@ def fetch(container: Any, address: str, port: int) -> None:
 
 def container_address(container: Any, net: LessonNetwork) -> str:
     """The IPv4 address Docker gave a container on the network (`docker inspect`)."""
-    container.reload()
-    cfg = container.attrs["NetworkSettings"]["Networks"].get(net.name)
-    if not cfg or not cfg.get("IPAddress"):
+    found = containers.endpoints(containers.get(container)).get(net.name)
+    if found is None or not found.address:
         raise LabkitError(f"{container.name} is not on {net.name}.",
                           f"run it with network={net.name!r}")
-    return str(cfg["IPAddress"])
+    return found.address
 
 
 def docker_knows(net: LessonNetwork) -> list[str]:

@@ -5,16 +5,16 @@ Taught in: 04-namespaces (sections 3 and 4). Every command is shown as it would 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
+from labkit.base import containers, iproute, procfs
 from labkit.base.engine import client
 from labkit.base.host import host, require_root
 from labkit.base.show import show_command
-from labkit.namespaces.procns import container_pid
+from labkit.base.wait import WaitTimeout, wait_for
 
 
 def inspect_pid(container: Any) -> int:
@@ -27,7 +27,7 @@ def inspect_pid(container: Any) -> int:
     if host().has_tool("docker"):
         pid = int(host().run(argv).stdout.strip())
     else:  # a host without the CLI: the same field through the API
-        pid = container_pid(container)
+        pid = containers.pid(container)
     print(f"host PID {pid}")
     return pid
 
@@ -38,11 +38,9 @@ def enter_argv(pid: int, argv: Sequence[str]) -> list[str]:
 
 
 def interfaces(pid: int | None = None) -> dict[str, list[str]]:
-    """{interface: ["addr/prefix", ...]} from `ip -j addr`, here or in PID's net namespace."""
-    argv = ["ip", "-j", "addr"]
-    data = host().json(enter_argv(pid, argv) if pid else argv)
-    return {i["ifname"]: [f"{a['local']}/{a['prefixlen']}" for a in i.get("addr_info", [])]
-            for i in data}
+    """{interface: ["addr/prefix", ...]} (IPv4, then IPv6) from `ip -j addr`, here or in PID's
+    net namespace."""
+    return {link.ifname: [*link.addresses, *link.inet6] for link in iproute.links(pid=pid or None)}
 
 
 def inspect_vs_nsenter(container: Any) -> pd.DataFrame:
@@ -50,15 +48,12 @@ def inspect_vs_nsenter(container: Any) -> pd.DataFrame:
 
     Taught in: 04-namespaces, section 3: both views name the same address.
     """
-    container.reload()
-    nets = container.attrs["NetworkSettings"]["Networks"]
-    seen = interfaces(container_pid(container))
+    nets = containers.endpoints(containers.get(container))
+    seen = interfaces(containers.pid(container))
     rows = []
-    for name, cfg in nets.items():
-        in_ns = [a for addrs in seen.values() for a in addrs
-                 if a.split("/")[0] == cfg.get("IPAddress")]
-        rows.append((name, f"{cfg.get('IPAddress')}/{cfg.get('IPPrefixLen')}",
-                     ", ".join(in_ns) or "(not found)", bool(in_ns)))
+    for name, net in nets.items():
+        in_ns = [a for addrs in seen.values() for a in addrs if a.split("/")[0] == net.address]
+        rows.append((name, net.cidr, ", ".join(in_ns) or "(not found)", bool(in_ns)))
     return pd.DataFrame(rows, columns=["network", "docker inspect", "nsenter ... ip addr",
                                        "same"])
 
@@ -68,17 +63,24 @@ def host_view(pid: int, tries: int = 5) -> pd.DataFrame:
 
     The host's interfaces differ between machines (and other lessons add and remove some), so
     the table shows what is stable: loopback's address and whether both lists match. Lists
-    are read again when an interface came or went between the two reads.
+    are read again, 0.2 s apart and up to `tries` times, when an interface came or went
+    between the two reads.
     """
     require_root()
     show_command(enter_argv(pid, ["ip", "addr"]))
     there: dict[str, list[str]] = {}
     here: dict[str, list[str]] = {}
-    for _ in range(tries):
+
+    def same_names() -> bool:
+        nonlocal there, here
         there, here = interfaces(pid), interfaces()
-        if set(there) == set(here):
-            break
-        time.sleep(0.2)
+        return set(there) == set(here)
+
+    try:
+        wait_for("two reads that agree", same_names, timeout=0.2 * max(tries - 1, 0),
+                 interval=0.2)
+    except WaitTimeout:
+        pass  # still moving: the table shows the last reads, and "same" says False
     rows = [
         ("lo", ", ".join(a for a in there.get("lo", []) if "." in a)),
         ("same interface names as `ip addr` here", set(there) == set(here)),
@@ -89,8 +91,7 @@ def host_view(pid: int, tries: int = 5) -> pd.DataFrame:
 
 def same_netns_as_here(pid: int) -> bool:
     """True when PID's network namespace is this process's own (equal /proc/*/ns/net links)."""
-    links = host().run(["readlink", f"/proc/{pid}/ns/net", "/proc/self/ns/net"]).stdout.split()
-    return len(links) == 2 and links[0] == links[1]
+    return procfs.same_namespace(pid, "self", "net")
 
 
 def netns_add(lab: Any, name: str) -> str:

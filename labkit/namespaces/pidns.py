@@ -7,27 +7,16 @@ Taught in: 04-namespaces, section 6: the container's PID 1 and its host PID (NSp
 from __future__ import annotations
 
 import signal
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from labkit.base import labels
+from labkit.base import containers, labels, procfs
 from labkit.base.errors import LabkitError
 from labkit.base.host import host, require_root
 from labkit.base.show import show_command
-from labkit.namespaces.procns import container_pid
-
-
-def parse_status(text: str) -> dict[str, str]:
-    """The fields of a /proc/PID/status file, e.g. {"Name": "sleep", "NSpid": "4242\\t1"}."""
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep:
-            fields[key.strip()] = value.strip()
-    return fields
+from labkit.base.wait import WaitTimeout, wait_for
 
 
 @dataclass(frozen=True)
@@ -66,21 +55,20 @@ class PidView:
 
 def pid_view(container: Any) -> PidView:
     """Read /proc/PID/status of a container's main process. Taught in: 04-namespaces."""
-    pid = container_pid(container)
-    status = parse_status(host().read_text(f"/proc/{pid}/status"))
+    pid = containers.pid(container)
+    status = procfs.status(pid)
     ns_pids = tuple(int(x) for x in status.get("NSpid", str(pid)).split())
     ppid = int(status.get("PPid", "0"))
-    parent = host().read_text(f"/proc/{ppid}/comm").strip() if ppid else "-"
+    parent = procfs.comm(ppid) if ppid else "-"
     return PidView(container.name, pid, ns_pids, status.get("Name", "?"), parent, ppid)
 
 
 def container_state(container: Any) -> str:
     """"running", or "exited (exit code N)" from `docker inspect`."""
-    container.reload()
-    state = container.attrs["State"]
-    if state.get("Running"):
+    state = containers.state(container)
+    if state.running:
         return "running"
-    return f"{state.get('Status')} (exit code {state.get('ExitCode')})"
+    return f"{state.status} (exit code {state.exit_code})"
 
 
 def kill_from_host(container: Any, sig: str, wait: float = 10.0) -> None:
@@ -95,21 +83,26 @@ def kill_from_host(container: Any, sig: str, wait: float = 10.0) -> None:
             signal name.
     """
     require_root()
-    own = (container.attrs.get("Config") or {}).get("Labels") or {}
-    if own.get(labels.COURSE) != labels.COURSE_VALUE:
+    if containers.labels(container).get(labels.COURSE) != labels.COURSE_VALUE:
         raise LabkitError(f"{container.name} was not started by a lesson.",
                           "signal only containers made with lab.run(...)")
     try:
         signum = signal.Signals[f"SIG{sig.upper().removeprefix('SIG')}"]
     except KeyError as exc:
         raise LabkitError(f"{sig!r} is not a signal name.", "use TERM, INT or KILL") from exc
-    pid = container_pid(container)
+    pid = containers.pid(container)
     argv = ["kill", f"-{signum.name.removeprefix('SIG')}", str(pid)]
     show_command(argv)
     host().run(argv)
-    deadline = time.monotonic() + wait
-    state = container_state(container)
-    while state == "running" and time.monotonic() < deadline:
-        time.sleep(0.2)
+    state = "running"
+
+    def stopped() -> bool:
+        nonlocal state
         state = container_state(container)
+        return state != "running"
+
+    try:
+        wait_for(f"{container.name} to stop", stopped, timeout=wait, interval=0.2)
+    except WaitTimeout:
+        pass  # it kept running: that is the lesson's point for TERM to a PID 1
     print(f"{container.name}: {state}" + (f" after {wait:.0f} s" if state == "running" else ""))

@@ -6,14 +6,13 @@ and its heatmap, `lsns` with the lesson's containers picked out).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from labkit.base import labels
+from labkit.base import containers, labels, procfs
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError
 from labkit.base.host import host
@@ -38,9 +37,6 @@ ABOUT: dict[str, tuple[str, str, str]] = {
     "uts": ("the host name and NIS domain name", "CLONE_NEWUTS", "2.6.19"),
 }
 
-_LINK = re.compile(r"^(\w+):\[(\d+)\]$")
-
-
 def ns_types() -> pd.DataFrame:
     """The namespace types this kernel offers (the entries of /proc/self/ns), explained.
 
@@ -49,16 +45,6 @@ def ns_types() -> pd.DataFrame:
     names = host().run(["ls", "/proc/self/ns"]).stdout.split()
     rows = [(n, *ABOUT.get(n, ("(not described by labkit)", "", ""))) for n in sorted(names)]
     return pd.DataFrame(rows, columns=["type", "isolates", "flag", "since Linux"])
-
-
-def parse_links(text: str) -> dict[str, int]:
-    """Parse `readlink` output lines like 'net:[4026531840]' into {type: inode}."""
-    found: dict[str, int] = {}
-    for line in text.split():
-        m = _LINK.match(line.strip())
-        if m:
-            found[m.group(1)] = int(m.group(2))
-    return found
 
 
 def read_ns(pid: int, types: Sequence[str] = TYPES) -> dict[str, int]:
@@ -70,15 +56,7 @@ def read_ns(pid: int, types: Sequence[str] = TYPES) -> dict[str, int]:
     Raises:
         LabkitError: the process is gone or keeps its namespaces private.
     """
-    paths = [f"/proc/{pid}/ns/{t}" for t in types]
-    result = host().run(["readlink", *paths], check=False)
-    found = parse_links(result.stdout)
-    if len(found) != len(types):
-        reason = (result.stderr.strip().splitlines() or ["no such process"])[-1]
-        raise LabkitError(f"Cannot read the namespaces of PID {pid}: {reason}",
-                          "is the process still running? Reading another process's "
-                          "/proc/PID/ns needs root")
-    return found
+    return procfs.ns_inodes(pid, types)
 
 
 @dataclass(frozen=True)
@@ -115,23 +93,13 @@ def host_process() -> HostProcess:
 
 def _comm(pid: int) -> str:
     try:
-        return host().read_text(f"/proc/{pid}/comm").strip()
+        return procfs.comm(pid)
     except (OSError, LabkitError):
         return "?"
 
 
-def container_pid(container: Any) -> int:
-    """The host PID of a container's main process (`docker inspect -f '{{.State.Pid}}'`).
-
-    Raises:
-        LabkitError: the container is not running (a stopped container has no process).
-    """
-    container.reload()
-    pid = int(container.attrs.get("State", {}).get("Pid") or 0)
-    if pid <= 0:
-        raise LabkitError(f"Container {container.name} is not running, so it has no PID.",
-                          f"start it again (`docker start {container.name}`) or run a new one")
-    return pid
+# The name 04-namespaces calls (`procns.container_pid(box)`); the facts live in base.
+container_pid = containers.pid
 
 
 def child_pids(pid: int) -> list[int]:

@@ -8,31 +8,22 @@ machine).
 
 from __future__ import annotations
 
-import http.client
 import re
-import time
 
-import docker.errors
 from docker.models.containers import Container
 
-from labkit.base.engine import client
+from labkit.base import containers, http
 from labkit.base.errors import LabkitError
+from labkit.base.http import LOOPBACK
+from labkit.base.wait import WaitTimeout, wait_for
 from labkit.lab.exercises import CheckResult, failed, passed
-from labkit.networking import netinspect, probes
+from labkit.networking import netinspect
 
 DEFAULT_NETWORKS = {"bridge", "host", "none"}
 
 
-def _container(name: str) -> Container | None:
-    try:
-        return client().containers.get(name)
-    except docker.errors.NotFound:
-        return None
-
-
 def _user_networks(c: Container) -> set[str]:
-    nets = c.attrs["NetworkSettings"].get("Networks") or {}
-    return {n for n in nets if n not in DEFAULT_NETWORKS}
+    return {n for n in containers.endpoints(c) if n not in DEFAULT_NETWORKS}
 
 
 def _linked(c: Container, target: Container) -> bool:
@@ -51,7 +42,7 @@ def _ping(c: Container, name: str) -> bool:
 def check_reach_by_name(first: str, second: str) -> CheckResult:
     """Exercise 03.1: FIRST and SECOND reach each other by container name, both ways."""
     ex = "03.1 reach by name"
-    a, b = _container(first), _container(second)
+    a, b = containers.find(first), containers.find(second)
     missing = [n for n, c in ((first, a), (second, b)) if c is None]
     if missing or a is None or b is None:
         return failed(ex, f"there is no container called {missing[0]}.",
@@ -77,14 +68,12 @@ def check_reach_by_name(first: str, second: str) -> CheckResult:
 
 def _get_status(port: int, wait: float) -> tuple[int | None, str]:
     """GET / on 127.0.0.1:PORT, trying again for WAIT seconds (a new server needs a moment)."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            return probes.http_get(f"http://127.0.0.1:{port}/")[0], ""
-        except (OSError, http.client.HTTPException) as exc:
-            if time.monotonic() >= deadline:
-                return None, type(exc).__name__
-            time.sleep(0.2)
+    url = f"http://{LOOPBACK}:{port}/"
+    try:
+        return wait_for(url, lambda: http.get(url).status, timeout=wait, interval=0.2,
+                        retry_on=(http.NoAnswer,)), ""
+    except WaitTimeout as exc:
+        return None, exc.last.reason if isinstance(exc.last, http.NoAnswer) else "no answer"
 
 
 def check_published_port(container: str, host_port: int, wait: float = 5) -> CheckResult:
@@ -96,21 +85,20 @@ def check_published_port(container: str, host_port: int, wait: float = 5) -> Che
         wait: seconds to keep trying while the server starts.
     """
     ex = "03.2 publish a port"
-    c = _container(container)
+    c = containers.find(container)
     if c is None:
         return failed(ex, f"there is no container called {container}.",
                       'start labkit/nginx:1.22.1 with lab.run(..., ports={"80/tcp": PORT})')
-    ports = c.attrs["NetworkSettings"].get("Ports") or {}
-    mapped = {cport: b for cport, binds in ports.items() for b in (binds or [])
-              if b.get("HostPort") == str(host_port)}
+    bindings = containers.published(c)
+    mapped = {b.container_port: b for b in bindings if str(b.host_port) == str(host_port)}
     if not mapped:
-        published = sorted({b.get("HostPort") for binds in ports.values() for b in (binds or [])})
+        published = sorted({str(b.host_port) for b in bindings})
         where = f"it publishes {', '.join(published)}" if published else "it publishes no port"
         return failed(ex, f"{c.name} does not publish host port {host_port}; {where}.",
                       'publish when you start it: ports={"80/tcp": PORT} (-p 127.0.0.1:PORT:80)')
     cport, bind = next(iter(mapped.items()))
-    if bind.get("HostIp") != "127.0.0.1":
-        return failed(ex, f"port {host_port} is published on {bind.get('HostIp')!r}.",
+    if bind.host_ip != "127.0.0.1":
+        return failed(ex, f"port {host_port} is published on {bind.host_ip!r}.",
                       "the course publishes on 127.0.0.1 only")
     status, error = _get_status(host_port, wait)
     if status is None:
@@ -128,7 +116,7 @@ VETH = re.compile(r"^veth[0-9a-f]{7}$")
 def check_host_veth(container: str, answer: str) -> CheckResult:
     """Exercise 03.3: ANSWER names the host's end of CONTAINER's veth pair."""
     ex = "03.3 which veth"
-    c = _container(container)
+    c = containers.find(container)
     if c is None:
         return failed(ex, f"there is no container called {container}.", "check the name")
     try:

@@ -17,11 +17,13 @@ from pathlib import Path
 import pandas as pd
 from docker.models.containers import Container
 
+from labkit.base.containers import get as get_container
 from labkit.base.errors import LabkitError
 from labkit.base.host import host
+from labkit.base.procfs import parse_cmdline
 from labkit.lab.session import Lab
 from labkit.lessons.outside import OutsideWorld
-from labkit.networking.netinspect import addresses, get_container
+from labkit.networking.netinspect import addresses
 from labkit.networking.probes import docker_cli
 
 
@@ -211,7 +213,7 @@ class Proxy:
 
 def parse_proxy(pid: int, raw: bytes) -> Proxy | None:
     """A Proxy from a /proc/PID/cmdline, or None when it is not docker-proxy."""
-    argv = tuple(p.decode(errors="replace") for p in raw.split(b"\0") if p)
+    argv = tuple(parse_cmdline(raw))
     if not argv or os.path.basename(argv[0]) != "docker-proxy":
         return None
     return Proxy(pid, argv)

@@ -10,75 +10,27 @@ import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-import docker.errors
 import pandas as pd
 from docker.models.containers import Container
 
+from labkit.base import containers as ctr
+from labkit.base import iproute, procfs
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.host import host
-from labkit.namespaces import procns as namespaces
+from labkit.base.iproute import Link
 
 
 # -- links as `ip -j addr` reports them ----------------------------------------------------
-@dataclass(frozen=True)
-class Link:
-    """One network interface in one netns.
-
-    Attributes:
-        ifindex: its index in its netns (`ip link` prints it first).
-        ifname: its name, e.g. "eth0", "docker0", "veth1a2b3c4".
-        kind: "veth", "bridge", ... ("" for a plain device).
-        peer_index: for a veth, the ifindex of the other end (in the other netns): the N
-            of `eth0@ifN`.
-        master: the bridge it is plugged into, if any.
-        state: the operational state ("UP", "DOWN", "UNKNOWN").
-        mac: its MAC address.
-        addresses: its IPv4 addresses with prefix, e.g. ("172.17.0.2/16",).
-    """
-
-    ifindex: int
-    ifname: str
-    kind: str
-    peer_index: int | None
-    master: str | None
-    state: str
-    mac: str
-    addresses: tuple[str, ...]
-
-    @property
-    def label(self) -> str:
-        """The name as `ip link` prints it: `eth0@if11` for a veth, else just the name."""
-        return f"{self.ifname}@if{self.peer_index}" if self.peer_index else self.ifname
-
-
-def parse_links(data: Sequence[dict[str, Any]]) -> list[Link]:
-    """Turn the JSON of `ip -d -j addr show` into Links."""
-    links = []
-    for item in data:
-        info = item.get("linkinfo") or {}
-        addrs = tuple(f"{a['local']}/{a['prefixlen']}" for a in item.get("addr_info", [])
-                      if a.get("family") == "inet" and "local" in a)
-        links.append(Link(
-            ifindex=int(item["ifindex"]), ifname=str(item["ifname"]),
-            kind=str(info.get("info_kind", "")),
-            peer_index=int(item["link_index"]) if "link_index" in item else None,
-            master=item.get("master"), state=str(item.get("operstate", "")),
-            mac=str(item.get("address", "")), addresses=addrs))
-    return links
-
-
 def host_links() -> list[Link]:
     """The host's interfaces (`ip -d -j addr show`)."""
-    return parse_links(host().json(["ip", "-d", "-j", "addr", "show"]))
+    return iproute.links()
 
 
 def netns_links(pid: int) -> list[Link]:
     """The interfaces inside the netns of process PID (`nsenter -t PID -n ip -d -j addr`)."""
-    return parse_links(host().json(["nsenter", "-t", str(pid), "-n",
-                                    "ip", "-d", "-j", "addr", "show"]))
+    return iproute.links(pid=pid)
 
 
 # -- bridges -------------------------------------------------------------------------------
@@ -159,11 +111,6 @@ class VethPair:
                 and self.outside.peer_index == self.inside.ifindex)
 
 
-def container_pid(container: Container | str) -> int:
-    """The host PID of a running container's first process (by object or name)."""
-    return namespaces.container_pid(get_container(container))
-
-
 def veth_pairs(containers: Iterable[Container | str],
                links: Sequence[Link] | None = None) -> list[VethPair]:
     """Match each container's interfaces to the host's veths.
@@ -176,18 +123,18 @@ def veth_pairs(containers: Iterable[Container | str],
     by_index = {x.ifindex: x for x in host_side if x.kind == "veth"}
     pairs = []
     for item in containers:
-        c = get_container(item)
-        inside_links = netns_links(container_pid(c))
-        for net_name, net in sorted((c.attrs["NetworkSettings"].get("Networks") or {}).items()):
-            mac = (net.get("MacAddress") or "").lower()
+        c = ctr.get(item)
+        inside_links = netns_links(ctr.pid(c))
+        for net_name, net in sorted(ctr.endpoints(c).items()):
+            mac = net.mac.lower()
             inside = next((x for x in inside_links if mac and x.mac.lower() == mac), None)
             if inside is None or inside.peer_index is None:
                 continue
             outside = by_index.get(inside.peer_index)
             if outside is None:
                 continue
-            pairs.append(VethPair(c.name, net_name, f"{net['IPAddress']}/{net['IPPrefixLen']}",
-                                  net.get("Gateway", ""), inside, outside, outside.master or ""))
+            pairs.append(VethPair(c.name, net_name, net.cidr, net.gateway, inside, outside,
+                                  outside.master or ""))
     return pairs
 
 
@@ -204,7 +151,7 @@ def host_veth(container: Container | str) -> str:
     """The name of the host's end of a container's (first) veth pair."""
     pairs = veth_pairs([container])
     if not pairs:
-        raise LabkitError(f"Container {get_container(container).name} has no veth pair.",
+        raise LabkitError(f"Container {ctr.get(container).name} has no veth pair.",
                           "host, none and container: modes have no veth of their own")
     return pairs[0].outside.ifname
 
@@ -240,9 +187,7 @@ def networks_frame(names: Sequence[str], only: Iterable[str] | None = None) -> p
 
 def addresses(container: Container | str) -> dict[str, str]:
     """{network: address} of a container as docker inspect reports it ('' in host mode)."""
-    c = get_container(container)
-    return {k: v.get("IPAddress", "")
-            for k, v in sorted((c.attrs["NetworkSettings"].get("Networks") or {}).items())}
+    return {k: v.address for k, v in sorted(ctr.endpoints(ctr.get(container)).items())}
 
 
 # -- namespaces and sockets ----------------------------------------------------------------
@@ -251,7 +196,7 @@ def netns_id(pid: int | str) -> str:
 
     PID "self" is the host command itself, which runs in the host's own netns.
     """
-    return host().run(["readlink", f"/proc/{pid}/ns/net"]).stdout.strip()
+    return f"net:[{procfs.ns_inodes(pid, ['net'])['net']}]"
 
 
 @dataclass(frozen=True)
@@ -294,8 +239,8 @@ def modes_frame(containers: Iterable[Container | str]) -> pd.DataFrame:
     The netns column compares /proc/PID/ns/net: "host" when it is the host's own (PID 1),
     "own" when no other listed container shares it, else the container it shares with.
     """
-    items = [get_container(c) for c in containers]
-    ids = {c.name: netns_id(container_pid(c)) for c in items}
+    items = [ctr.get(c) for c in containers]
+    ids = {c.name: netns_id(ctr.pid(c)) for c in items}
     host_ns = netns_id("self")
     rows = []
     for c in items:
@@ -310,21 +255,10 @@ def modes_frame(containers: Iterable[Container | str]) -> pd.DataFrame:
 
 def network_mode(container: Container | str) -> str:
     """HostConfig.NetworkMode, with `container:<ID>` shown as `container:<name>`."""
-    c = get_container(container)
-    mode = str(c.attrs["HostConfig"].get("NetworkMode", ""))
+    mode = ctr.network_mode(ctr.get(container))
     if mode.startswith("container:"):
-        ref = mode.split(":", 1)[1]
-        try:
-            mode = "container:" + client().containers.get(ref).name
-        except docker.errors.NotFound:
-            pass
+        other = ctr.find(mode.split(":", 1)[1])
+        if other is not None:
+            mode = "container:" + other.name
     return mode
 
-
-def get_container(container: Container | str) -> Container:
-    """A container by name, or the same container with its attrs reloaded."""
-    with friendly():
-        if isinstance(container, str):
-            return client().containers.get(container)
-        container.reload()
-        return container

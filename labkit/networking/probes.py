@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 
 from docker.models.containers import Container
 
+from labkit.base import http
+from labkit.base.containers import get as get_container
 from labkit.base.errors import HostToolMissing, LabkitError
 from labkit.base.host import Result
 from labkit.base.show import show_command
-from labkit.networking.netinspect import get_container
+from labkit.base.wait import WaitTimeout, wait_for
 
 
 class Shown(Result):
@@ -81,15 +80,14 @@ def ping(container: Container | str, target: str) -> bool:
 
 
 def http_get(url: str) -> tuple[int, str]:
-    """GET a lesson service on 127.0.0.1; returns (status, body text)."""
-    if not url.startswith("http://127.0.0.1:"):
-        raise LabkitError(f"{url} is not on 127.0.0.1.", "lessons only talk to this machine")
-    req = urllib.request.Request(url, headers={"User-Agent": "labkit"})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback only
-            return resp.status, resp.read().decode(errors="replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode(errors="replace")
+    """GET a lesson service on 127.0.0.1; returns (status, body text).
+
+    Raises:
+        LabkitError: the URL is not on this machine (NotLoopback), or nothing answers
+            (NoAnswer).
+    """
+    answer = http.get(url)
+    return answer.status, answer.text
 
 
 def wait_http(url: str, accept: tuple[int, ...] = (200,), timeout: float = 30) -> None:
@@ -98,16 +96,20 @@ def wait_http(url: str, accept: tuple[int, ...] = (200,), timeout: float = 30) -
     Raises:
         LabkitError: it did not answer in time.
     """
-    deadline = time.monotonic() + timeout
     last = "no answer"
-    while time.monotonic() < deadline:
+
+    def accepted() -> bool:
+        nonlocal last
         try:
             status, _ = http_get(url)
-            if status in accept:
-                return
-            last = f"status {status}"
-        except (OSError, ValueError) as exc:
-            last = str(exc) or type(exc).__name__
-        time.sleep(0.3)
-    raise LabkitError(f"{url} did not answer within {timeout:.0f} s ({last}).",
-                      "look at the container's log: docker logs NAME")
+        except http.NoAnswer as exc:
+            last = exc.reason
+            return False
+        last = f"status {status}"
+        return status in accept
+
+    try:
+        wait_for(url, accepted, timeout=timeout, interval=0.3)
+    except WaitTimeout:
+        raise LabkitError(f"{url} did not answer within {timeout:.0f} s ({last}).",
+                          "look at the container's log: docker logs NAME") from None

@@ -20,12 +20,13 @@ from typing import Any
 import docker
 import docker.errors
 
-from labkit.base import daemon
+from labkit.base import daemon, iproute, procfs
 from labkit.base.engine import client
 from labkit.base.errors import HostToolMissing, LabkitError, friendly
 from labkit.base.host import host, require_root
-from labkit.lab import cleanup
-from labkit.lab.session import LOOPBACK, Lab
+from labkit.base.http import LOOPBACK
+from labkit.base.refs import Ref
+from labkit.lab.session import Lab
 
 SOCKET_MAX = 100  # AF_UNIX paths must stay under 108 bytes
 CONTAINERD_CONFIG = """\
@@ -84,10 +85,7 @@ class Throwaway:
 
     def docker0(self) -> str:
         """docker0's address in the throwaway netns (`ip netns exec NS ip -j addr show docker0`)."""
-        data = host().json(["ip", "netns", "exec", self.netns, "ip", "-j", "-4", "addr",
-                            "show", "docker0"])
-        addrs = [f"{a['local']}/{a['prefixlen']}" for item in data
-                 for a in item.get("addr_info", [])]
+        addrs = [a for link in iproute.links("docker0", netns=self.netns) for a in link.addresses]
         return addrs[0] if addrs else ""
 
     def load(self, image: str) -> str:
@@ -98,7 +96,7 @@ class Throwaway:
         Returns:
             The name it has on the throwaway engine, e.g. "labkit/busybox:latest".
         """
-        ref = image if ":" in image.split("/")[-1] else f"{image}:latest"
+        ref = str(Ref.parse(image).or_latest())
         with friendly():
             client().images.get(ref)
             data = b"".join(client().api.get_image(ref))
@@ -154,7 +152,7 @@ class Throwaway:
     def _alive(self, name: str) -> bool:
         pid = self.pids.get(name, 0)
         started = self.started.get(name, "")
-        return bool(pid) and daemon.pid_alive(pid) and cleanup.process_start_time(pid) == started
+        return bool(pid) and daemon.pid_alive(pid) and procfs.start_time(pid) == started
 
     def __enter__(self) -> Throwaway:
         return self
@@ -237,7 +235,7 @@ def start(lab: Lab, bip: str = "192.168.1.1/24", *, name: str = "bip-lab",
     proc = lab.spawn([*enter, *argv], log=root / "dockerd.log")
     pids = {"dockerd": proc.pid, "containerd": ctr.pid}
     engine = Throwaway(lab, ns, root, conf_file, [*enter, *argv], pids,
-                       {n: cleanup.process_start_time(p) for n, p in pids.items()})
+                       {n: procfs.start_time(p) for n, p in pids.items()})
     daemon.wait_until_answers(lambda: _pings(engine), timeout=timeout, proc=proc,
                               log=root / "dockerd.log")
     return engine
@@ -251,13 +249,13 @@ def mounts_below(root: Path, mountinfo: str | None = None) -> list[str]:
         mountinfo: the text of a mountinfo file (default: the host's, else this process's).
     """
     prefix = os.path.realpath(root)
-    if mountinfo is None:
+    if mountinfo is not None:
+        found = {m.mount_point for m in procfs.parse_mountinfo(mountinfo)}
+    else:
         try:
-            mountinfo = Path("/proc/1/mountinfo").read_text()
+            found = set(procfs.mount_points(1))
         except OSError:
-            mountinfo = Path("/proc/self/mountinfo").read_text()
-    lines = mountinfo.splitlines()
-    found = {line.split()[4] for line in lines if len(line.split()) > 4}
+            found = set(procfs.mount_points())
     inside = [m for m in found if m == prefix or m.startswith(prefix + "/")]
     return sorted(inside, key=len, reverse=True)
 

@@ -14,6 +14,7 @@ from docker.models.containers import Container
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
+from labkit.base import containers as ctr
 from labkit.lessons.outside import OutsideWorld
 from labkit.networking import netinspect
 
@@ -39,9 +40,9 @@ def collect(containers: Iterable[Container | str],
             world: OutsideWorld | None = None) -> Topology:
     """Read the topology of these containers (and the outside world) from the host."""
     links = netinspect.host_links()
-    items = [netinspect.get_container(c) for c in containers]
-    with_veth = [c for c in items if _mode(c) not in {"host", "none"}
-                 and not _mode(c).startswith("container:")]
+    items = [ctr.get(c) for c in containers]
+    with_veth = [c for c in items if ctr.network_mode(c) not in {"host", "none"}
+                 and not ctr.network_mode(c).startswith("container:")]
     pairs = tuple(netinspect.veth_pairs(with_veth, links))
     # Ordered by network name: bridge names (br-<id>) change from run to run.
     order = sorted({(p.network, p.bridge) for p in pairs})
@@ -50,10 +51,6 @@ def collect(containers: Iterable[Container | str],
     others = tuple(sorted((c.name, netinspect.network_mode(c)) for c in items
                           if c not in with_veth))
     return Topology(bridges, pairs, others, world)
-
-
-def _mode(c: Container) -> str:
-    return str(c.attrs["HostConfig"].get("NetworkMode", ""))
 
 
 def describe(topo: Topology) -> str:

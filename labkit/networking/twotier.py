@@ -8,16 +8,14 @@ user-defined network.
 
 from __future__ import annotations
 
-import json
 import shutil
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from labkit.base.errors import LabkitError
-from labkit.lab.session import LOOPBACK, Lab
+from labkit.base import http
+from labkit.base.http import LOOPBACK
+from labkit.lab.session import Lab
 from labkit.lessons.registry import free_port
 from labkit.networking import webtier
 from labkit.networking.probes import wait_http
@@ -70,13 +68,13 @@ def start(lab: Lab, network: str, image: str = IMAGE, *, db: str = "db",
 
 
 def request(url: str, method: str = "GET", body: str | None = None) -> tuple[int, Any]:
-    """One HTTP request to a lesson service on 127.0.0.1; returns (status, JSON body)."""
-    if not url.startswith(f"http://{LOOPBACK}:"):
-        raise LabkitError(f"{url} is not on 127.0.0.1.", "lessons only talk to this machine")
-    data = body.encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback only
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
+    """One HTTP request to a lesson service on 127.0.0.1; returns (status, JSON body).
+
+    An empty body comes back as None.
+
+    Raises:
+        LabkitError: the URL is not on this machine (NotLoopback), or nothing answers
+            (NoAnswer).
+    """
+    answer = http.request(url, method, body=body)
+    return answer.status, answer.json() if answer.body else None

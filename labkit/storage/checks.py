@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 from labkit.base.engine import client
 from labkit.base.errors import friendly
-from labkit.lab.cleanup import mounted
+from labkit.base.fmt import short_digest
+from labkit.base.procfs import mounted
 from labkit.lab.exercises import CheckResult, failed, passed
 from labkit.storage import graphdriver
 from labkit.storage.imagesave import SavedImage
@@ -79,12 +80,12 @@ def check_layer_holding(ref: str, path: str, answer: str) -> CheckResult:
     kinds = [kind(layer.diff(root) / path.lstrip("/")) for layer in layers]
     top = max((i for i, k in enumerate(kinds) if k != "missing"), default=None)
     chosen = next((i for i, layer in enumerate(layers)
-                   if graphdriver.short(layer.diff_id, 64).startswith(given)), None)
+                   if short_digest(layer.diff_id, 64).startswith(given)), None)
     if chosen is None:
         if any(layer.dir_id.startswith(given) for layer in layers):
             return failed(LAYER, "that is the name of an overlay2 folder (a cache-id)",
                           "folder names are random; the layer's identity is its diff_id")
-        if any(graphdriver.short(layer.chain_id, 64).startswith(given) for layer in layers):
+        if any(short_digest(layer.chain_id, 64).startswith(given) for layer in layers):
             return failed(LAYER, "that is a chain ID (the layer plus all below it)",
                           "answer with the diff_id: RootFS.Layers in docker inspect")
         return failed(LAYER, f"no layer of {ref} has that diff_id",

@@ -16,27 +16,15 @@ from typing import Any
 import pandas as pd
 from docker.models.containers import Container
 
+from labkit.base import containers, procfs
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
+from labkit.base.fmt import human_size, short_digest
 from labkit.base.host import host
 from labkit.base.show import show_command
 from labkit.storage.overlay import kind
 
 PAGE_SIZE = 4096
-
-
-def short(digest: str, n: int = 12) -> str:
-    """The first n hex digits of an ID or digest ("sha256:" dropped)."""
-    return digest.split(":", 1)[-1][:n]
-
-
-def human_size(n: int) -> str:
-    """A size that stays the same from run to run: bytes, whole kB or whole MB."""
-    if n < 1000:
-        return f"{n} B"
-    if n < 1000 * 1000:
-        return f"{round(n / 1000)} kB"
-    return f"{round(n / 1000 / 1000)} MB"
 
 
 def docker_root() -> Path:
@@ -102,7 +90,7 @@ class GraphDriver:
 
 def folder_label(dir_id: str) -> str:
     """An overlay2 folder's name shortened to 12 hex digits, keeping an "-init" suffix."""
-    return short(dir_id) + ("-init" if dir_id.endswith("-init") else "")
+    return short_digest(dir_id) + ("-init" if dir_id.endswith("-init") else "")
 
 
 def of_image(ref: str) -> GraphDriver:
@@ -117,10 +105,8 @@ def of_container(container: Container) -> GraphDriver:
     The containerd image store reports no Data; for a running container the folders are then
     read from its overlay mount, and MergedDir is its root as seen through /proc/<PID>/root.
     """
-    with friendly():
-        container.reload()
+    pid = containers.state(container).pid  # read fresh, with the attrs below
     gd = GraphDriver.from_attrs(container.attrs)
-    pid = int(container.attrs.get("State", {}).get("Pid") or 0)
     if gd.upper_dir or not pid:
         return gd
     mnt = overlay_mount(container)
@@ -135,7 +121,7 @@ def image_config(ref: str) -> pd.DataFrame:
     cfg = attrs.get("Config") or {}
     layers = (attrs.get("RootFS") or {}).get("Layers") or []
     rows = [
-        ("Id (digest of the config)", short(attrs["Id"])),
+        ("Id (digest of the config)", short_digest(attrs["Id"])),
         ("RepoTags", ", ".join(sorted(attrs.get("RepoTags") or []))),
         ("Cmd", " ".join(cfg.get("Cmd") or [])),
         ("User", cfg.get("User") or "root"),
@@ -232,7 +218,7 @@ def image_layers(ref: str) -> list[LayerDir]:
         diff_ids = (client().images.get(ref).attrs.get("RootFS") or {}).get("Layers") or []
     layers = []
     for n, (diff_id, chain) in enumerate(zip(diff_ids, chain_ids(diff_ids), strict=True), 1):
-        db = root / "image" / "overlay2" / "layerdb" / "sha256" / short(chain, 64)
+        db = root / "image" / "overlay2" / "layerdb" / "sha256" / short_digest(chain, 64)
         cache_id = _read(db / "cache-id")
         size = int(_read(db / "size") or 0)
         layers.append(read_layer_dir(root, cache_id, f"layer {n}", diff_id, chain, size))
@@ -259,7 +245,7 @@ def layers_frame(layers: Sequence[LayerDir]) -> pd.DataFrame:
     role_of = {layer.short_name: layer.role for layer in layers}
     rows = [{
         "role": layer.role,
-        "diff_id": short(layer.diff_id) if layer.diff_id else "-",
+        "diff_id": short_digest(layer.diff_id) if layer.diff_id else "-",
         "overlay2 folder": folder_label(layer.dir_id),
         "l/ name": layer.short_name,
         "lower file names": ", ".join(role_of.get(n, n) for n in layer.lower) or "-",
@@ -327,14 +313,6 @@ class OverlayMount:
         return self.options.get("lowerdir", "").split(":")
 
 
-def parse_mountinfo(line: str) -> tuple[str, str, str]:
-    """(mount point, filesystem type, super options) of one /proc/PID/mountinfo line."""
-    left, _, right = line.partition(" - ")
-    fields = left.split()
-    fstype, _source, *rest = right.split()
-    return fields[4], fstype, rest[0] if rest else ""
-
-
 def overlay_mount(container: Container, mountinfo: str | None = None) -> OverlayMount:
     """The kernel's record of a running container's overlay mount.
 
@@ -349,20 +327,19 @@ def overlay_mount(container: Container, mountinfo: str | None = None) -> Overlay
     Raises:
         LabkitError: the container is not running, or its root is not an overlay.
     """
-    with friendly():
-        container.reload()
-    pid = int(container.attrs.get("State", {}).get("Pid") or 0)
+    pid = containers.state(container).pid  # read fresh, with the attrs below
     if mountinfo is None:
         if not pid:
             raise LabkitError(f"{container.name} is not running, so nothing is mounted for it.",
                               "start the container: its overlay is mounted only while it runs")
-        mountinfo = host().read_text(f"/proc/{pid}/mountinfo")
+        table = procfs.mounts(pid)
+    else:
+        table = procfs.parse_mountinfo(mountinfo)
     merged = GraphDriver.from_attrs(container.attrs).merged_dir or "/"
-    for line in mountinfo.splitlines():
-        target, fstype, opts = parse_mountinfo(line)
-        if target == "/" and fstype == "overlay":
-            pairs = [o.partition("=") for o in opts.split(",")]
-            options = {k: v for k, _, v in pairs if k in {"lowerdir", "upperdir", "workdir"}}
+    for mnt in table:
+        if mnt.mount_point == "/" and mnt.fstype == "overlay":
+            options = {k: v for k, v in mnt.super_opts.items()
+                       if k in {"lowerdir", "upperdir", "workdir"}}
             data = ",".join(f"{k}={v}" for k, v in options.items())
             return OverlayMount(merged, options, len(data))
     raise LabkitError(f"{container.name}'s root filesystem is not an overlay mount.",
@@ -441,7 +418,7 @@ def find_in_layers(ref: str, path: str) -> pd.DataFrame:
         p = layer.diff(root) / rel
         what = kind(p)
         size = os.lstat(p).st_size if what == "file" else 0
-        rows.append((layer.role, short(layer.diff_id), what, size))
+        rows.append((layer.role, short_digest(layer.diff_id), what, size))
     frame = pd.DataFrame(rows, columns=["layer", "diff_id", path, "bytes"])
     seen = next((i for i, w in enumerate(frame[path]) if w != "missing"), None)
     frame["containers see"] = ["<- this one" if i == seen else "" for i in range(len(frame))]
@@ -459,9 +436,9 @@ def shared_layers(refs: Sequence[str]) -> pd.DataFrame:
         with friendly():
             diff_ids = (client().images.get(ref).attrs.get("RootFS") or {}).get("Layers") or []
         for diff_id, chain in zip(diff_ids, chain_ids(diff_ids), strict=True):
-            db = root / "image" / "overlay2" / "layerdb" / "sha256" / short(chain, 64)
+            db = root / "image" / "overlay2" / "layerdb" / "sha256" / short_digest(chain, 64)
             row = layers.setdefault(chain, {
-                "diff_id": short(diff_id), "stored in": short(_read(db / "cache-id")),
+                "diff_id": short_digest(diff_id), "stored in": short_digest(_read(db / "cache-id")),
                 "size": human_size(int(_read(db / "size") or 0))})
             row[ref] = "yes"
     rows = [{**row, **{ref: row.get(ref, "") for ref in refs}} for row in layers.values()]

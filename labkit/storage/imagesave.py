@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from labkit.base.errors import LabkitError
+from labkit.base.fmt import human_size, short_digest
 from labkit.base.show import sh
 from labkit.lab.session import Lab
 
@@ -127,7 +128,7 @@ class SavedImage:
         diff_ids = iter(self.config.get("rootfs", {}).get("diff_ids", []))
         rows = []
         for step in self.config.get("history", []):
-            made = "" if step.get("empty_layer") else _short(next(diff_ids, ""))
+            made = "" if step.get("empty_layer") else short_digest(next(diff_ids, ""))
             text = step.get("created_by", "").replace("/bin/sh -c #(nop) ", "").strip()
             text = LONG_HEX.sub(r"\1", text)  # file:<64 hex> -> its first 12, like docker
             rows.append((text[:70] + ("..." if len(text) > 70 else ""), made or "-"))
@@ -135,8 +136,8 @@ class SavedImage:
 
     def layers_frame(self) -> pd.DataFrame:
         """Each layer tar hashed: does sha256(tar) equal the config's diff_id?"""
-        rows = [(layer.index, layer.path, f"{layer.size:,}", _short(layer.sha256),
-                 _short(layer.diff_id), "yes" if layer.matches else "NO")
+        rows = [(layer.index, layer.path, f"{layer.size:,}", short_digest(layer.sha256),
+                 short_digest(layer.diff_id), "yes" if layer.matches else "NO")
                 for layer in self.layers]
         return pd.DataFrame(rows, columns=["layer", "tar in the archive", "bytes",
                                            "sha256(tar)", "diff_id in config", "equal"])
@@ -156,10 +157,6 @@ def layer_sources_in_order(manifest: Any) -> Any:
                 sources.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))}
         ordered.append(entry)
     return ordered
-
-
-def _short(digest: str) -> str:
-    return digest.split(":", 1)[-1][:12]
 
 
 def _entries(saved: SavedImage) -> list[tuple[str, str, str]]:
@@ -191,9 +188,9 @@ def _entries(saved: SavedImage) -> list[tuple[str, str, str]]:
 
 
 def _about(size: int) -> str:
-    """Small files exactly; larger ones to the kB. A config's size moves by a few bytes from
-    build to build: its timestamps drop trailing zeros of their nanoseconds."""
-    return f"{size:,} bytes" if size < 1000 else f"about {round(size / 1000)} kB"
+    """Small files exactly; larger ones to the kB (MB from 1 MB). A config's size moves by a
+    few bytes from build to build: its timestamps drop trailing zeros of their nanoseconds."""
+    return f"{size:,} bytes" if size < 1000 else f"about {human_size(size)}"
 
 
 def where_things_are() -> pd.DataFrame:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from labkit.base import procfs
 from labkit.base.errors import CommandFailed, LabkitError
 from labkit.base.host import host, require_root
 from labkit.base.show import show_command
@@ -149,7 +150,7 @@ def make_layers(lab: Lab, layers: Mapping[str, Mapping[str, str | None]],
 def overlay_supported() -> bool:
     """True when the kernel lists overlay in /proc/filesystems (it may also load on demand)."""
     try:
-        return "overlay" in Path("/proc/filesystems").read_text()
+        return "overlay" in procfs.filesystems()
     except OSError:
         return False
 

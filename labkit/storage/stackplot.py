@@ -15,8 +15,9 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from labkit.lab.cleanup import mounted as is_mounted
-from labkit.storage.graphdriver import LayerDir, human_size, short
+from labkit.base.fmt import human_size, short_digest
+from labkit.base.procfs import mounted as is_mounted
+from labkit.storage.graphdriver import LayerDir
 from labkit.storage.overlay import OverlayDirs, kind, names
 
 LOWER_COLOURS = ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5"]
@@ -107,8 +108,8 @@ def layer_stack(layers: Sequence[LayerDir], title: str = "") -> Figure:
         left.add_patch(Rectangle((0, y + 0.05), 1, 0.9, facecolor=face, edgecolor="black",
                                  linewidth=0.6))
         suffix = "-init" if layer.role == "init" else ""
-        ident = (f"diff_id {short(layer.diff_id)}" if layer.diff_id
-                 else f"folder {short(layer.dir_id)}{suffix}")
+        ident = (f"diff_id {short_digest(layer.diff_id)}" if layer.diff_id
+                 else f"folder {short_digest(layer.dir_id)}{suffix}")
         left.text(0.02, y + 0.5, f"{layer.role}: {ident}  ({layer.short_name})", va="center",
                   fontsize=8)
         right.barh(y + 0.5, math.log10(layer.size + 1), height=0.6, color=face,

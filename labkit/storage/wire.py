@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import urllib.request
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,12 @@ import pandas as pd
 
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
+from labkit.base.fmt import human_size, short_digest
+from labkit.base.http import BadStatus, NoAnswer
+from labkit.base.refs import Ref
 from labkit.lab.session import Lab
 from labkit.lessons.registry import LocalRegistry
-from labkit.storage.graphdriver import docker_root, short
+from labkit.storage.graphdriver import docker_root
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -73,14 +75,6 @@ def outcomes(events: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(layer, last[layer]) for layer in order if layer in last]
 
 
-def split_ref(ref: str) -> tuple[str, str]:
-    """("127.0.0.1:5000/app-a", "v1") from "127.0.0.1:5000/app-a:v1"."""
-    repo, sep, tag = ref.rpartition(":")
-    if not sep or "/" in tag:
-        return ref, "latest"
-    return repo, tag
-
-
 def push(ref: str) -> pd.DataFrame:
     """`docker push REF` through the SDK; one row per layer, bottom first, with its outcome.
 
@@ -88,26 +82,26 @@ def push(ref: str) -> pd.DataFrame:
     the containerd image store by the start of its compressed blob's digest (what it sends).
     The column "named by" says which.
     """
-    repo, tag = split_ref(ref)
+    parsed = Ref.parse(ref).or_latest()
     with friendly():
         diff_ids = client().images.get(ref).attrs["RootFS"]["Layers"]
-        done = dict(outcomes(client().api.push(repo, tag, stream=True, decode=True)))
+        done = dict(outcomes(client().api.push(parsed.name, parsed.tag, stream=True, decode=True)))
     print(f"pushed {ref}")
-    sent = [d["digest"] for d in manifest(LocalRegistry("", ref.split("/", 1)[0]), ref)["layers"]]
+    sent = [d["digest"] for d in manifest(LocalRegistry("", parsed.registry), ref)["layers"]]
     rows = []
     for n, (diff_id, digest) in enumerate(zip(diff_ids, sent, strict=True), start=1):
-        named = ("diff_id", diff_id) if short(diff_id) in done else ("digest", digest)
-        rows.append((n, short(named[1]), named[0], done.get(short(named[1]), "?")))
+        named = ("diff_id", diff_id) if short_digest(diff_id) in done else ("digest", digest)
+        rows.append((n, short_digest(named[1]), named[0], done.get(short_digest(named[1]), "?")))
     return pd.DataFrame(rows, columns=["layer", "id shown", "named by", "status"])
 
 
 def registry_name(registry: LocalRegistry, ref: str) -> str:
     """The name inside the registry: app:v1 for 127.0.0.1:5000/app:v1."""
-    prefix = registry.address + "/"
-    if not ref.startswith(prefix):
+    parsed = Ref.parse(ref)
+    if not parsed.registry or parsed.registry != registry.address:
         raise LabkitError(f"{ref} is not in the lesson's registry {registry.address}.",
                           "tag the image with registry.ref(NAME) first")
-    return ref[len(prefix):]
+    return str(parsed.without_registry())
 
 
 def pull(lab: Lab, registry: LocalRegistry, ref: str) -> pd.DataFrame:
@@ -115,14 +109,16 @@ def pull(lab: Lab, registry: LocalRegistry, ref: str) -> pd.DataFrame:
 
     The pull names each layer by the start of its digest (what the registry stores).
     """
-    repo, tag = split_ref(ref)
+    parsed = Ref.parse(ref).or_latest()
     digests = [d["digest"] for d in manifest(registry, ref)["layers"]]
     with friendly():
-        done = dict(outcomes(client().api.pull(repo, tag, stream=True, decode=True)))
+        # The engine's pull takes a digest where it takes a tag.
+        done = dict(outcomes(client().api.pull(parsed.name, parsed.digest or parsed.tag,
+                                               stream=True, decode=True)))
     lab.record_pulled(ref)
-    print(f"pulled {ref}: image {short(client().images.get(ref).id)}")
+    print(f"pulled {ref}: image {short_digest(client().images.get(ref).id)}")
     # The containerd image store names only the layers it fetches; the others it already had.
-    rows = [(n, short(d), done.get(short(d), "(not fetched: already here)"))
+    rows = [(n, short_digest(d), done.get(short_digest(d), "(not fetched: already here)"))
             for n, d in enumerate(digests, start=1)]
     return pd.DataFrame(rows, columns=["layer", "id shown (digest)", "status"])
 
@@ -149,56 +145,47 @@ def remove_local(lab: Lab, refs: Sequence[str]) -> None:
     if image_id is not None:
         try:
             client().images.get(image_id)
-            print(f"image {short(image_id)} still has other names")
+            print(f"image {short_digest(image_id)} still has other names")
         except docker.errors.ImageNotFound:
-            print(f"image {short(image_id)} and its own top layer are gone")
+            print(f"image {short_digest(image_id)} and its own top layer are gone")
 
 
 # -- the registry's side -------------------------------------------------------------------------
 def manifest(registry: LocalRegistry, ref: str) -> dict[str, Any]:
     """The image manifest the registry serves for REF (e.g. 127.0.0.1:5000/app:v1)."""
     name = registry_name(registry, ref)
-    repo, tag = split_ref(name)
+    parsed = Ref.parse(name).or_latest()
     try:
-        return registry.api(f"/v2/{repo}/manifests/{tag}",
+        return registry.api(f"/v2/{parsed.repository}/manifests/{parsed.digest or parsed.tag}",
                             accept=f"{MANIFEST_V2}, {OCI_MANIFEST}")
-    except OSError as exc:
-        raise LabkitError(f"The registry has no manifest for {name}: {exc}",
+    except (BadStatus, NoAnswer) as exc:
+        raise LabkitError(f"The registry has no manifest for {name}: {exc.message}",
                           "push the image first") from exc
 
 
 def blob(registry: LocalRegistry, repo: str, digest: str) -> bytes:
     """Download one blob (a layer or a config) from the lesson's registry."""
-    url = f"http://{registry.address}/v2/{repo}/blobs/{digest}"
-    with urllib.request.urlopen(url, timeout=60) as resp:  # noqa: S310 - 127.0.0.1 only
-        return resp.read()
+    return registry.get(f"/v2/{repo}/blobs/{digest}", timeout=60).body
 
 
 def manifest_frame(registry: LocalRegistry, ref: str) -> pd.DataFrame:
     """The manifest as a table: the config and each layer, with media type, size, digest."""
     doc = manifest(registry, ref)
-    rows = [("config", doc["config"]["mediaType"].rsplit(".", 2)[-2], short(doc["config"][
-        "digest"]), doc["config"]["size"])]
-    rows += [(f"layer {n}", d["mediaType"].split("rootfs.")[-1], short(d["digest"]),
+    config = doc["config"]
+    rows = [("config", config["mediaType"].rsplit(".", 2)[-2], short_digest(config["digest"]),
+             config["size"])]
+    rows += [(f"layer {n}", d["mediaType"].split("rootfs.")[-1], short_digest(d["digest"]),
               d["size"]) for n, d in enumerate(doc["layers"], start=1)]
     frame = pd.DataFrame(rows, columns=["part", "mediaType (end)", "digest", "bytes"])
-    frame["bytes"] = [coarse(int(b)) for b in frame["bytes"]]
+    # Compressed sizes move by a few bytes from build to build: "coarse" hides them.
+    frame["bytes"] = [human_size(int(b), "coarse") for b in frame["bytes"]]
     return frame
-
-
-def coarse(n: int) -> str:
-    """A compressed size that does not flicker between runs: kB or MB, 'under 1 kB' below."""
-    if n < 1000:
-        return "under 1 kB"
-    if n < 1000 * 1000:
-        return f"{round(n / 1000)} kB"
-    return f"{round(n / 1000 / 1000)} MB"
 
 
 def digests_vs_diff_ids(registry: LocalRegistry, ref: str) -> pd.DataFrame:
     """Download every blob of REF and hash it twice: as stored (its digest) and
     uncompressed (its diff_id, listed in the config). Both must match."""
-    repo, _ = split_ref(registry_name(registry, ref))
+    repo = Ref.parse(registry_name(registry, ref)).repository
     doc = manifest(registry, ref)
     config = json.loads(blob(registry, repo, doc["config"]["digest"]))
     rows = []
@@ -208,8 +195,9 @@ def digests_vs_diff_ids(registry: LocalRegistry, ref: str) -> pd.DataFrame:
         raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
         stored = "sha256:" + hashlib.sha256(data).hexdigest()
         unpacked = "sha256:" + hashlib.sha256(raw).hexdigest()
-        rows.append((n, short(desc["digest"]), stored == desc["digest"], coarse(len(data)),
-                     short(diff_id), unpacked == diff_id, coarse(len(raw))))
+        rows.append((n, short_digest(desc["digest"]), stored == desc["digest"],
+                     human_size(len(data), "coarse"), short_digest(diff_id),
+                     unpacked == diff_id, human_size(len(raw), "coarse")))
     return pd.DataFrame(rows, columns=[
         "layer", "digest", "sha256(blob) = digest", "blob", "diff_id",
         "sha256(gunzip(blob)) = diff_id", "tar"])
@@ -229,7 +217,8 @@ def known_digests(registry: LocalRegistry, ref: str) -> pd.DataFrame:
         algo, _, hexd = desc["digest"].partition(":")
         path = Path(folder, algo, hexd)
         diff_id = path.read_text().strip() if path.exists() else ""
-        rows.append((n, short(desc["digest"]), short(diff_id) if diff_id else "(unknown)",
+        rows.append((n, short_digest(desc["digest"]),
+                     short_digest(diff_id) if diff_id else "(unknown)",
                      "yes" if diff_id in on_disk else "no"))
     return pd.DataFrame(rows, columns=["layer", "digest", "engine maps it to diff_id",
                                        "layer on disk"])

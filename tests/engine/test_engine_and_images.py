@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from labkit.base import engine
+from labkit.base import provision
 from labkit.base.errors import UnknownImage
 from labkit.base.host import Host, host
 from labkit.images import build
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.engine
 
 
 def test_engine_up_uses_a_running_engine_as_it_is() -> None:
-    assert "already answers" in engine.up(progress=lambda m: None)
+    assert "already answers" in provision.up(progress=lambda m: None)
 
 
 def test_present_images_cost_under_two_seconds() -> None:
@@ -31,13 +31,18 @@ def test_present_images_cost_under_two_seconds() -> None:
     assert {r.state for r in result} == {"present"}
 
 
-def test_course_images_are_what_they_claim() -> None:
+@pytest.mark.parametrize(("image", "argv", "claim"), [
+    ("labkit/nginx:1.22.1", ["nginx", "-v"], b"nginx/1.22.1"),
+    ("labkit/redis:7.0", ["redis-server", "--version"], b" v=7.0."),
+    ("labkit/python:3.11-slim", ["python3", "--version"], b"Python 3.11."),
+])
+def test_course_images_are_what_they_claim(image: str, argv: list[str], claim: bytes) -> None:
     from labkit.base.engine import client
 
-    out = client().containers.run("labkit/nginx:1.22.1", ["nginx", "-v"], remove=True,
-                                  stderr=True, stdout=True, network_mode="none")
-    assert b"nginx/1.22.1" in out
-    assert images.status("redis").state == "present"
+    # The tag is the claim: the program inside reports that version itself.
+    out = client().containers.run(image, argv, remove=True, stderr=True, stdout=True,
+                                  network_mode="none")
+    assert claim in out
 
 
 @pytest.fixture

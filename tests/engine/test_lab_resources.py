@@ -13,7 +13,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from labkit.base import labels
+from labkit.base import labels, procfs
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, UnknownImage
 from labkit.lab import cleanup
@@ -178,7 +178,7 @@ def test_cleanup_unmounts_files_and_folders_inside_a_lesson_folder(lab: Lab) -> 
     (folder / "file").write_text("")
     subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(folder / "dir")], check=True)
     subprocess.run(["mount", "--bind", "/etc/hostname", str(folder / "file")], check=True)
-    assert cleanup.mounted(str(folder / "file")) and cleanup.mounted(str(folder / "dir"))
+    assert procfs.mounted(str(folder / "file")) and procfs.mounted(str(folder / "dir"))
     lab.cleanup()
     assert not folder.exists()
-    assert not any(m.startswith(str(folder)) for m in cleanup.mount_points())
+    assert not any(m.startswith(str(folder)) for m in procfs.mount_points())

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from labkit.lab import cleanup
+from labkit.base import procfs
 from labkit.lab.session import Lab
 from labkit.storage import overlay
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.engine
 def test_the_lecture_demonstration(lab: Lab, capsys) -> None:
     demo = overlay.make_demo(lab)
     overlay.mount(lab, demo)
-    assert cleanup.mounted(str(demo.merged))
+    assert procfs.mounted(str(demo.merged))
     assert (demo.merged / "in_both.txt").read_text() == "I'm from upper\n"
     assert (demo.merged / "in_lower.txt").read_text() == "I'm from lower\n"
 
@@ -52,9 +52,9 @@ def test_several_lowers_without_upper_are_read_only(lab: Lab) -> None:
 
 def test_cleanup_unmounts_and_removes_the_folders(lab: Lab) -> None:
     ex = overlay.make_exercise(lab)
-    assert cleanup.mounted(str(ex.merged))
+    assert procfs.mounted(str(ex.merged))
     lab.cleanup()
-    assert not cleanup.mounted(str(ex.merged))
+    assert not procfs.mounted(str(ex.merged))
     assert not ex.root.exists()
 
 
@@ -62,5 +62,5 @@ def test_unmount_keeps_upperdir(lab: Lab) -> None:
     ex = overlay.make_exercise(lab)
     os.remove(ex.merged / "secret.txt")
     overlay.unmount(ex)
-    assert not cleanup.mounted(str(ex.merged))
+    assert not procfs.mounted(str(ex.merged))
     assert overlay.kind(ex.upper / "secret.txt") == "whiteout"

@@ -10,9 +10,9 @@ from pathlib import Path
 import docker
 import pytest
 
-from labkit import course_names
 from labkit.images import build
 
+from . import course_names
 from .hoststate import diff, snapshot
 from .strictness import Mode, nbval_argv
 

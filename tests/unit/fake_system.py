@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from labkit.base import engine
+from labkit.base import engine, provision
 
 DEBIAN = "PRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\nID=debian\n"
 
@@ -90,7 +90,7 @@ class FakeMachine:
 
     def with_tools(self, *names: str, missing: Sequence[str] = ()) -> FakeMachine:
         """Make these programs present (apt-get and all of labkit's TOOLS when none are named)."""
-        for name in names or ["apt-get", *engine.TOOLS]:
+        for name in names or ["apt-get", *provision.TOOLS]:
             if name not in missing:
                 self.tools[name] = f"/usr/bin/{name}"
         return self

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import Any
 
+import pytest
+
+from labkit.base import iproute, procfs
 from labkit.base.host import Result
 from labkit.base.labels import lesson_labels
+
+from . import fake_containers
 
 Answer = str | tuple[int, str, str] | Callable[[tuple[str, ...]], Any]
 
@@ -50,24 +56,23 @@ class FakeHost:
         return True
 
 
-class FakeContainer:
-    """Just enough of docker's Container: name, id, attrs, reload()."""
+def use_host(monkeypatch: pytest.MonkeyPatch, host: FakeHost, *modules: ModuleType) -> FakeHost:
+    """Answer every host command of these modules, and of the base readers they use (/proc,
+    `ip -j`), from one FakeHost."""
+    for module in (*modules, procfs, iproute):
+        monkeypatch.setattr(module, "host", lambda: host)
+    return host
+
+
+class FakeContainer(fake_containers.FakeContainer):
+    """A lesson's container (its course labels set), running as PID 4242 unless told."""
 
     def __init__(self, name: str, pid: int = 4242, running: bool = True,
                  networks: dict[str, Any] | None = None, exit_code: int = 0,
                  lesson: bool = True) -> None:
-        self.name = name
-        self.id = f"id-{name}"
-        self.attrs: dict[str, Any] = {
-            "State": {"Pid": pid if running else 0, "Running": running,
-                      "Status": "running" if running else "exited", "ExitCode": exit_code},
-            "NetworkSettings": {"Networks": networks or {}},
-            "Config": {"Labels": dict(lesson_labels("99", "s000000")) if lesson else {}},
-            "Created": "2024-01-01T00:00:00Z",
-        }
-
-    def reload(self) -> None:
-        pass
+        super().__init__(name, pid=pid, running=running, networks=networks,
+                         exit_code=exit_code,
+                         labels=dict(lesson_labels("99", "s000000")) if lesson else {})
 
 
 def readlink_answer(table: dict[int, dict[str, int]]) -> Callable[[tuple[str, ...]], Any]:

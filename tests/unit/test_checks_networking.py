@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import http.server
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from labkit.base import iproute
 from labkit.networking import checks, netinspect
 
+from . import fake_containers
+from .http_servers import serving
 
-class FakeContainer:
+
+class FakeContainer(fake_containers.FakeContainer):
     def __init__(self, name: str, *, nets: tuple[str, ...] = ("bridge",), status: str = "running",
                  links: list[str] | None = None, ping_ok: bool = True,
                  ports: dict[str, Any] | None = None) -> None:
-        self.name, self.status, self.ping_ok = name, status, ping_ok
+        super().__init__(name, status=status, running=status == "running",
+                         networks={n: {} for n in nets}, ports=ports, links=links)
+        self.ping_ok = ping_ok
         self.pinged: list[str] = []
-        self.attrs = {"NetworkSettings": {"Networks": {n: {} for n in nets},
-                                          "Ports": ports or {}},
-                      "HostConfig": {"Links": links}}
 
     def exec_run(self, argv: list[str]) -> tuple[int, bytes]:
         self.pinged.append(argv[-1])
@@ -29,9 +31,7 @@ class FakeContainer:
 
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeContainer]:
-    found: dict[str, FakeContainer] = {}
-    monkeypatch.setattr(checks, "_container", found.get)
-    return found
+    return fake_containers.use_engine(monkeypatch).found  # type: ignore[return-value]
 
 
 def test_reach_by_name_passes_on_a_shared_network(engine: dict[str, FakeContainer]) -> None:
@@ -79,11 +79,8 @@ def http_port() -> Iterator[int]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serving(Quiet) as port:
+        yield port
 
 
 def published(port: int, ip: str = "127.0.0.1") -> dict[str, Any]:
@@ -122,6 +119,7 @@ def test_published_port_without_a_listener(engine: dict[str, FakeContainer]) -> 
     engine["w"] = FakeContainer("w", ports=published(port))
     result = checks.check_published_port("w", port, wait=0.3)
     assert not result.passed and "got no answer" in result.message and "80/tcp" in result.hint
+    assert "got no answer (Connection refused)." in result.message
 
 
 def test_published_port_unknown_container(engine: dict[str, FakeContainer]) -> None:
@@ -131,8 +129,8 @@ def test_published_port_unknown_container(engine: dict[str, FakeContainer]) -> N
 @pytest.fixture
 def veth_of_c(monkeypatch: pytest.MonkeyPatch, engine: dict[str, FakeContainer]) -> None:
     engine["c"] = FakeContainer("c")
-    outside = netinspect.Link(11, "veth1111111", "veth", 10, "docker0", "UP", "", ())
-    inside = netinspect.Link(10, "eth0", "veth", 11, None, "UP", "", ())
+    outside = iproute.Link(11, "veth1111111", "veth", 10, "docker0", "UP", "", ())
+    inside = iproute.Link(10, "eth0", "veth", 11, None, "UP", "", ())
     pair = netinspect.VethPair("c", "bridge", "", "", inside, outside, "docker0")
     monkeypatch.setattr(checks.netinspect, "veth_pairs", lambda cs: [pair])
 

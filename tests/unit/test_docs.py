@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import re
 from pathlib import Path
 
 import pytest
 
 import labkit
 from labkit.cli import commands as cli
+
+from . import name_uses
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,8 +25,6 @@ def _corpus() -> str:
 
 @pytest.mark.parametrize("name", [n for n in labkit.__all__ if not n.startswith("__")])
 def test_every_public_name_is_used_or_documented(name: str) -> None:
-    import re
-
     assert re.search(rf"labkit\.{name}\b", _corpus()), (
         f"labkit.{name} is neither used by a notebook nor documented")
 
@@ -68,3 +70,88 @@ def test_public_functions_have_docstrings() -> None:
                 if not inspect.getdoc(obj):
                     missing.append(f"{info.name}.{name}")
     assert missing == []
+
+
+CHAPTER_PACKAGES = ("building", "storage", "networking", "namespaces", "lessons")
+CHAPTER_MODULES = sorted(p for pkg in CHAPTER_PACKAGES for p in (ROOT / "labkit" / pkg).glob("*.py")
+                         if p.name != "__init__.py")
+# Public names no notebook, labkit module or document uses yet, each waiting for its module's
+# owner (delete it, or make it private). Listed so that a new unused name fails at once.
+NOT_YET_REMOVED = {
+    "labkit.networking.topology": {"draw_from"},        # used nowhere
+    "labkit.networking.netinspect": {"host_veth"},      # only tests/engine (an oracle)
+    "labkit.namespaces.procns": {"shared_namespaces"},  # only tests (an oracle)
+    "labkit.storage.overlay": {"is_whiteout"},          # only tests/unit/test_overlay.py
+}
+
+
+@functools.cache
+def _uses_by_source() -> tuple[tuple[str, frozenset[tuple[str, str]]], ...]:
+    """For every notebook and labkit module: its name, and the (module, name) pairs it uses."""
+    found = [(p.name, name_uses.used_names(name_uses.notebook_source(p)))
+             for p in ROOT.glob("notebooks/*.ipynb")]
+    found += [(name_uses.module_name(p), name_uses.used_names(p.read_text()))
+              for p in (ROOT / "labkit").rglob("*.py")]
+    return tuple((where, frozenset(uses)) for where, uses in found)
+
+
+def _outside_uses(module: str) -> set[str]:
+    """Names of MODULE used by a notebook or another labkit module, or documented as `m.name`."""
+    used = {name for where, uses in _uses_by_source() if where != module
+            for mod, name in uses if mod == module}
+    docs = "\n".join((ROOT / name).read_text() for name in ("README.md", "CONTRIBUTING.md"))
+    short = module.rsplit(".", 1)[1]
+    return used | set(re.findall(rf"\b{short}\.(\w+)", docs))
+
+
+def test_the_use_finder_sees_what_notebooks_and_modules_use() -> None:
+    uses = dict(_uses_by_source())
+    # `from labkit.networking import topology` in one cell, `topology.draw(...)` in a later one
+    assert ("labkit.networking.topology", "draw") in uses["03-networking.ipynb"]
+    ch02 = uses["02-overlayfs-and-image-storage.ipynb"]
+    assert ("labkit.lessons.registry", "start_registry") in ch02  # imported by name
+    assert ("labkit.base.host", "host") in uses["labkit.networking.nat"]
+    source = "def a():\n    return b()\ndef b():\n    return 1\ndef c():\n    return 2\n"
+    assert name_uses.reachable(source, {"a"}) == {"a", "b"}
+
+
+@pytest.mark.parametrize("path", CHAPTER_MODULES, ids=lambda p: name_uses.module_name(p))
+def test_chapter_public_names_are_used_or_documented(path: Path) -> None:
+    # Used directly, or as a building block (a parser, a judge, a result type) of a used name.
+    module = name_uses.module_name(path)
+    reached = name_uses.reachable(path.read_text(), _outside_uses(module))
+    public = set(name_uses.public_names(path))
+    waiting = NOT_YET_REMOVED.get(module, set())
+    unused = sorted(public - reached - waiting)
+    assert unused == [], (
+        f"{module}: {', '.join(unused)} used by no notebook and no other labkit module, "
+        f"and not documented (make it private, or delete it)")
+    now_used = sorted(waiting & reached)
+    assert now_used == [], f"{module}: {', '.join(now_used)} now used: drop it from NOT_YET_REMOVED"
+
+
+def _floors() -> dict[str, set[str]]:
+    """CONTRIBUTING.md's floors table: folder -> the folders it may import (itself included)."""
+    text = (ROOT / "CONTRIBUTING.md").read_text().split("## labkit's floors\n", 1)[1]
+    floors = {}
+    for row in text.split("\n## ", 1)[0].splitlines():
+        if row.startswith("| `labkit/"):
+            cells = [c.strip() for c in row.strip("|").split("|")]
+            for folder in re.findall(r"`(?:labkit/)?(\w+)/`", cells[0]):
+                floors[folder] = {folder, *re.findall(r"\b(base|images|lab|lessons)\b", cells[-1])}
+    return floors
+
+
+def test_contributing_floors_are_the_imports_labkit_makes() -> None:
+    floors = _floors()
+    folders = {p.parent.name for p in (ROOT / "labkit").glob("*/__init__.py")}
+    assert set(floors) == folders - {"assets"}
+    assert floors["building"] == {"building", "base", "images", "lab", "lessons"}
+    wrong = []
+    for path in sorted((ROOT / "labkit").glob("*/*.py")):
+        folder = path.parent.name
+        for module, _ in name_uses.used_names(path.read_text()):
+            parts = module.split(".")
+            if parts[0] == "labkit" and len(parts) > 1 and parts[1] not in floors[folder]:
+                wrong.append(f"{name_uses.module_name(path)} imports {module}")
+    assert wrong == []

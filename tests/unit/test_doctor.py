@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.base import engine, facts
+from labkit.base import facts, provision
 from labkit.base.errors import EngineUnavailable, NotRoot
 from labkit.cli import commands as cli
 from labkit.cli import doctor
@@ -29,7 +29,7 @@ def test_missing_tools_name_their_package(machine: FakeMachine) -> None:
     machine.with_tools(missing=["brctl"])
     row = next(r for r in doctor.checks() if r.check == "tool: brctl")
     assert row.detail == "missing (package bridge-utils)" and "labkit engine up" in row.fix
-    assert doctor.TOOLS is engine.TOOLS
+    assert doctor.TOOLS is provision.TOOLS
 
 
 def test_doctor_command_exits_non_zero_and_says_what_to_do(
@@ -104,18 +104,18 @@ def test_local_engine_without_iptables_cannot_run(machine: FakeMachine) -> None:
 
 
 def test_engine_down_leaves_an_engine_labkit_did_not_start(machine: FakeMachine) -> None:
-    assert "leaving it alone" in engine.down(progress=lambda m: None)
+    assert "leaving it alone" in provision.down(progress=lambda m: None)
 
 
 def test_engine_up_without_root_says_to_use_sudo(machine: FakeMachine) -> None:
     machine.root = False
     with pytest.raises(NotRoot) as caught:
-        engine.up(progress=lambda m: None)
+        provision.up(progress=lambda m: None)
     assert "sudo labkit engine up" in caught.value.hint
 
 
 def test_engine_up_elsewhere_points_to_docker_desktop(machine: FakeMachine) -> None:
     machine.os_name = "Darwin"
     with pytest.raises(EngineUnavailable) as caught:
-        engine.up(progress=lambda m: None)
+        provision.up(progress=lambda m: None)
     assert "Docker Desktop" in caught.value.hint

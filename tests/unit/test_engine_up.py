@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.base import engine
+from labkit.base import engine, provision
 from labkit.base.errors import EngineUnavailable, LabkitError
 
 from .fake_system import FakeClient, FakeMachine, info
@@ -26,7 +26,7 @@ def test_docker_ce_that_answers_gets_only_the_missing_tools(machine: FakeMachine
     machine.candidates = {p: "1.0" for p in ("bridge-utils", "debootstrap", "docker.io")}
     machine.brings = {"bridge-utils": ["brctl"], "debootstrap": ["debootstrap"]}
     machine.engine = FakeClient(info())
-    said = engine.up(progress=lambda m: None)
+    said = provision.up(progress=lambda m: None)
     assert machine.apt_get == [UPDATE, install("bridge-utils"), install("debootstrap")]
     assert "already answers (28.5.2)" in said
 
@@ -34,7 +34,7 @@ def test_docker_ce_that_answers_gets_only_the_missing_tools(machine: FakeMachine
 def test_nothing_is_installed_when_every_tool_is_there(machine: FakeMachine) -> None:
     machine.with_tools()
     machine.engine = FakeClient(info())
-    engine.up(progress=lambda m: None)
+    provision.up(progress=lambda m: None)
     assert machine.apt_get == []
 
 
@@ -43,7 +43,7 @@ def test_docker_ce_without_its_cli_is_told_to_install_docker_ce_cli(machine: Fak
     machine.installed = {"docker-ce"}
     machine.candidates = {"docker.io": "26.1.5", "docker-cli": "26.1.5"}
     machine.engine = FakeClient(info())
-    said = engine.up(progress=lambda m: None)
+    said = provision.up(progress=lambda m: None)
     assert machine.apt_get == []
     assert "docker-ce-cli" in said
 
@@ -56,7 +56,7 @@ def test_an_installed_engine_that_is_stopped_is_started_not_reinstalled(
     machine.candidates = {"docker.io": "20.10.24", "util-linux-extra": "2.41"}
     machine.brings = {"util-linux-extra": ["lsns"]}
     machine.starts = FakeClient(info())
-    said = engine.up(progress=lambda m: None)
+    said = provision.up(progress=lambda m: None)
     assert ["systemctl", "start", "docker.service"] in machine.calls
     # util-linux is installed but lacks lsns (a newer release moved it): the next candidate.
     assert machine.apt_get == [UPDATE, install("util-linux-extra")]
@@ -69,7 +69,7 @@ def test_a_bare_machine_gets_debian_s_engine_and_cli(machine: FakeMachine) -> No
     machine.candidates = {"docker.io": "26.1.5", "docker-cli": "26.1.5"}
     machine.brings = {"docker.io": ["dockerd"], "docker-cli": ["docker"]}
     machine.starts = FakeClient(info())
-    engine.up(progress=lambda m: None)
+    provision.up(progress=lambda m: None)
     # Debian 13 and later: the daemon in docker.io, the CLI in docker-cli.
     assert machine.apt_get == [UPDATE, install("docker.io"), install("docker-cli")]
 
@@ -80,7 +80,7 @@ def test_debian_12_s_docker_io_brings_the_cli_too(machine: FakeMachine) -> None:
     machine.candidates = {"docker.io": "20.10.24"}
     machine.brings = {"docker.io": ["dockerd", "docker"]}
     machine.starts = FakeClient(info())
-    engine.up(progress=lambda m: None)
+    provision.up(progress=lambda m: None)
     assert _installed_packages(machine) == ["docker.io"]
 
 
@@ -90,7 +90,7 @@ def test_debian_s_engine_without_its_cli_gets_docker_cli_only(machine: FakeMachi
     machine.candidates = {"docker.io": "26.1.5", "docker-cli": "26.1.5"}
     machine.brings = {"docker-cli": ["docker"]}
     machine.engine = FakeClient(info())
-    engine.up(progress=lambda m: None)
+    provision.up(progress=lambda m: None)
     assert _installed_packages(machine) == ["docker-cli"]
 
 
@@ -98,7 +98,7 @@ def test_a_package_this_release_lacks_is_named_with_what_to_do(machine: FakeMach
     machine.with_tools(missing=["brctl"])
     machine.engine = FakeClient(info())
     with pytest.raises(LabkitError) as caught:
-        engine.up(progress=lambda m: None)
+        provision.up(progress=lambda m: None)
     assert "`brctl`" in caught.value.message and "bridge-utils" in caught.value.message
     assert "labkit engine up" in caught.value.hint
 
@@ -108,7 +108,7 @@ def test_containerd_io_without_dockerd_asks_for_docker_ce(machine: FakeMachine) 
     machine.installed = {"containerd.io"}
     machine.candidates = {"docker.io": "26.1.5"}
     with pytest.raises(EngineUnavailable) as caught:
-        engine.up(progress=lambda m: None)
+        provision.up(progress=lambda m: None)
     assert "docker-ce" in caught.value.hint
     assert machine.apt_get == []
 
@@ -131,7 +131,7 @@ def test_an_engine_labkit_installs_gets_buildx_when_the_release_has_it(
     machine.candidates = {"docker.io": "28.5.2", "docker-cli": "28.5.2", "docker-buildx": "0.29.1"}
     machine.brings = {"docker.io": ["dockerd"], "docker-cli": ["docker"]}
     machine.starts = FakeClient(info())
-    engine.up(progress=lambda m: None)
+    provision.up(progress=lambda m: None)
     # What `apt install docker.io` brings as recommendations on Debian 13 and later.
     assert _installed_packages(machine) == ["docker.io", "docker-cli", "docker-buildx"]
 
@@ -142,5 +142,5 @@ def test_a_learner_s_engine_never_gets_buildx_from_labkit(machine: FakeMachine) 
     machine.installed = {"docker-ce"}
     machine.candidates = {"docker-buildx": "0.29.1"}
     machine.engine = FakeClient(info())
-    engine.up(progress=lambda m: None)
+    provision.up(progress=lambda m: None)
     assert machine.apt_get == []

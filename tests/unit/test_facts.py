@@ -61,12 +61,12 @@ def test_facts_are_read_once_per_client_and_reset_with_it(machine: FakeMachine) 
 
 
 def test_summary_keeps_the_fields_its_callers_read(machine: FakeMachine) -> None:
-    s = _answering(machine, FakeClient(info())) and engine.summary()
+    s = _answering(machine, FakeClient(info())) and facts.facts()
     assert (s.server_version, s.api_version, s.storage_driver) == ("28.5.2", "1.51", "overlay2")
 
 
 def test_no_engine_means_no_facts(machine: FakeMachine) -> None:
-    assert facts.facts_or_none() is None and engine.engine_info_or_none() is None
+    assert facts.facts_or_none() is None and facts.facts_or_none() is None
 
 
 @pytest.mark.parametrize("backend,variant,expected", [

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from socketserver import TCPServer
 from types import SimpleNamespace
 
 import pytest
@@ -14,7 +12,9 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.building import frontapp
 
+from .fake_containers import FakeContainer
 from .fakes_ch01 import FakeLab
+from .http_servers import serving
 
 INDEX = b"<html><head><title> Front App </title></head></html>"
 
@@ -49,22 +49,10 @@ class _SPA(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(HTTPServer):
-    def server_bind(self) -> None:  # no getfqdn(): no DNS query from a test
-        TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-
 @pytest.fixture
 def port() -> Iterator[int]:
-    server = _Server(("127.0.0.1", 0), _SPA)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_SPA) as port:
+        yield port
 
 
 def test_fetch_keeps_status_type_and_title(port: int) -> None:
@@ -92,9 +80,31 @@ def test_wait_until_serving_gives_up_with_a_hint() -> None:
         frontapp.wait_until_serving(closed, timeout=0.3)
 
 
-def fake_container(ports: dict) -> SimpleNamespace:
-    return SimpleNamespace(name="front", reload=lambda: None,
-                           attrs={"NetworkSettings": {"Ports": ports}})
+def test_wait_until_serving_stops_when_the_container_exited() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    box = SimpleNamespace(name="front", status="running")
+    box.reload = lambda: setattr(box, "status", "exited")
+    with pytest.raises(LabkitError, match="front exited instead of serving") as info:
+        frontapp.wait_until_serving(closed, timeout=30, container=box)  # type: ignore[arg-type]
+    assert info.value.hint == "read its log: `docker logs front`"
+
+
+def test_fetch_refuses_nothing_listening_with_a_hint() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    with pytest.raises(LabkitError, match=f"Nothing answers HTTP on 127.0.0.1:{closed}"):
+        frontapp.fetch(closed, "/")
+
+
+def fake_container(ports: dict) -> FakeContainer:
+    return FakeContainer("front", ports=ports)
 
 
 def test_host_port_reads_the_loopback_binding() -> None:

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from labkit.base import procfs
 from labkit.base.errors import LabkitError
 from labkit.storage import graphdriver
 from labkit.storage.graphdriver import GraphDriver
 
+from . import fake_containers
+from .fakes_ch04 import FakeHost
 from .storage_fakes import IS_ROOT, FakeClient, FakeImage, image_attrs, make_store, whiteout
 
 # A container's own /proc/PID/mountinfo: its root is the overlay.
@@ -32,13 +35,6 @@ def test_chain_ids_follow_the_image_spec() -> None:
     assert graphdriver.chain_ids([]) == []
 
 
-def test_human_size_is_coarse_and_stable() -> None:
-    assert graphdriver.human_size(0) == "0 B"
-    assert graphdriver.human_size(999) == "999 B"
-    assert graphdriver.human_size(4300) == "4 kB"
-    assert graphdriver.human_size(117_400_000) == "117 MB"
-
-
 def test_graphdriver_from_attrs_keeps_docker_order() -> None:
     attrs = {"GraphDriver": {"Name": "overlay2", "Data": {
         "LowerDir": "/d/overlay2/" + "1" * 64 + "-init/diff:/d/overlay2/" + "2" * 64 + "/diff",
@@ -50,12 +46,6 @@ def test_graphdriver_from_attrs_keeps_docker_order() -> None:
     assert frame.iloc[0]["overlay2 folder"] == "1" * 12 + "-init"
     assert frame.iloc[2]["sub-folder"] == "diff"
     assert GraphDriver.from_attrs({}).lower_dirs == ()
-
-
-def test_parse_mountinfo_finds_target_type_and_options() -> None:
-    target, fstype, opts = graphdriver.parse_mountinfo(MOUNTINFO.splitlines()[0])
-    assert target == "/" and fstype == "overlay"
-    assert opts.startswith("rw,lowerdir=")
 
 
 @pytest.fixture
@@ -116,17 +106,17 @@ def test_image_config_summarises_the_inspect_answer(store) -> None:
     assert table["User"] == "root" and table["Cmd"] == "run"
 
 
-class FakeContainer:
-    def __init__(self, store, upper: Path, name: str = "c") -> None:
-        self.name = name
-        self.id = "9" * 64
-        lowers = [store.layer_diff(n) for n in reversed(range(len(store.cache_ids)))]
-        self.attrs = {"Image": "img", "GraphDriver": {"Name": "overlay2", "Data": {
-            "LowerDir": ":".join(str(p) for p in lowers), "UpperDir": str(upper),
-            "MergedDir": str(upper.parent / "merged"), "WorkDir": str(upper.parent / "work")}}}
+class FakeContainer(fake_containers.FakeContainer):
+    """A stopped container of the fake image, its layers in the fake store."""
 
-    def reload(self) -> None:
-        pass
+    def __init__(self, store, upper: Path, name: str = "c") -> None:
+        super().__init__(name, running=False)
+        lowers = [store.layer_diff(n) for n in reversed(range(len(store.cache_ids)))]
+        self.attrs.update({"Id": "9" * 64, "Image": "img", "GraphDriver": {
+            "Name": "overlay2", "Data": {
+                "LowerDir": ":".join(str(p) for p in lowers), "UpperDir": str(upper),
+                "MergedDir": str(upper.parent / "merged"),
+                "WorkDir": str(upper.parent / "work")}}})
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="whiteouts need root")
@@ -211,3 +201,18 @@ def test_container_stack_init_layer_and_short_names(store, tmp_path: Path) -> No
     names = graphdriver.short_names(c)
     assert list(names["role"]) == ["init", "layer 3", "layer 2", "layer 1"]
     assert names.iloc[0]["symlink target"] == "../" + "7" * 12 + "-init/diff"
+
+
+def test_a_running_containers_mount_is_read_through_the_host(
+        store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    c = FakeContainer(store, tmp_path / "u")
+    with pytest.raises(LabkitError, match="not running, so nothing is mounted"):
+        graphdriver.overlay_mount(c)
+    c.attrs["State"].update(Running=True, Status="running", Pid=4242)
+    monkeypatch.setattr(procfs, "host", lambda: FakeHost(files={"/proc/4242/mountinfo": MOUNTINFO}))
+    assert graphdriver.overlay_mount(c).lowers[0] == "/var/lib/docker/overlay2/l/AAA"
+    # The containerd image store reports no folders: they come from the mount, the merged view
+    # from the process's root.
+    c.attrs["GraphDriver"]["Data"] = {}
+    gd = graphdriver.of_container(c)
+    assert gd.upper_dir.endswith("/abc/diff") and gd.merged_dir == "/proc/4242/root"

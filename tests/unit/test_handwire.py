@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,11 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.namespaces import handwire
 
-from .fakes_ch04 import FakeContainer, FakeHost
+from .fakes_ch04 import FakeContainer, FakeHost, use_host
+
+# `ip -d -j addr` in a wired container's netns (recorded): lo, then eth0.
+NETNS_LINKS = json.loads((Path(__file__).parent / "samples" / "ip-d-j-addr.netns.json").read_text())
+INSIDE = ("ip", "netns", "exec", "nonet", "ip", "-d", "-j", "addr", "show")
 
 NET = handwire.LessonNetwork("net0", "10.213.7.0/24", "10.213.7.0/25", "10.213.7.1",
                              "br-0123456789ab")
@@ -61,10 +66,9 @@ def test_check_address_refuses_what_would_clash(address: str, message: str) -> N
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
-    host = FakeHost({("ip", "netns", "exec", "nonet", "ip", "-o", "link"): "1: lo: <LOOPBACK>"})
-    monkeypatch.setattr(handwire, "host", lambda: host)
+    host = FakeHost({INSIDE: json.dumps(NETNS_LINKS[:1])})  # --network=none: only lo
     monkeypatch.setattr(handwire, "require_root", lambda: None)
-    return host
+    return use_host(monkeypatch, host, handwire)
 
 
 def test_wire_runs_and_shows_every_step_of_the_notes(
@@ -81,7 +85,7 @@ def test_wire_runs_and_shows_every_step_of_the_notes(
         (*inside, "ip", "addr", "add", "10.213.7.254/24", "dev", "eth0"),
         (*inside, "ip", "route", "add", "default", "via", "10.213.7.1"),
     ]
-    assert fake.calls[1:] == expected
+    assert fake.calls[0] == INSIDE and fake.calls[1:] == expected
     assert lab.recorded == [("symlink", ("/var/run/netns/nonet", "/proc/4242/ns/net")),
                             ("link", "vetha")]
     shown = [line[2:] for line in capsys.readouterr().out.splitlines() if line.startswith("$ ")]
@@ -94,7 +98,7 @@ def test_wire_runs_and_shows_every_step_of_the_notes(
 
 
 def test_wire_refuses_a_container_that_has_eth0(fake: FakeHost) -> None:
-    fake.answers[("ip", "netns", "exec", "nonet", "ip", "-o", "link")] = "2: eth0@if9: <UP>"
+    fake.answers[INSIDE] = json.dumps(NETNS_LINKS)
     with pytest.raises(LabkitError, match="already has an eth0"):
         handwire.wire(FakeLab(), FakeContainer("nonet"), NET)  # type: ignore[arg-type]
 

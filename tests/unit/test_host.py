@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from labkit.base import facts
 from labkit.base import host as host_mod
 from labkit.base.errors import CommandFailed, HostToolMissing
 
@@ -30,7 +31,7 @@ def test_choose_mode(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], info:
     monkeypatch.delenv("LABKIT_HOST_MODE", raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    assert host_mod.choose_mode(info) == expected
+    assert facts.choose_mode(info) == expected
 
 
 def test_local_run_returns_output() -> None:

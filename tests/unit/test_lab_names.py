@@ -81,6 +81,23 @@ def test_image_names_keep_their_tag(fake: SimpleNamespace,
     lab = lab_mod.Lab("01", session="s0a0b0c")
     assert lab.name("front-app:v1", "image") == "front-app:v1-s0a0b0c"
     assert lab.name("front-app", "image") == "front-app:latest-s0a0b0c"
+    assert lab.name("127.0.0.1:5000/app", "image") == "127.0.0.1:5000/app:latest-s0a0b0c"
+    assert lab.name("127.0.0.1:5000/app:v1", "image") == "127.0.0.1:5000/app:v1-s0a0b0c"
+
+
+def test_tag_splits_the_name_after_the_registry_port(fake: SimpleNamespace,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lab_mod.Lab, "_owner", lambda self, name, kind: None)
+    tagged: list[tuple[str, str]] = []
+    image = SimpleNamespace(id="sha256:1", tag=lambda repo, tag: tagged.append((repo, tag)))
+    fake.images = SimpleNamespace(get=lambda name: image)
+    lab = lab_mod.Lab("02", session="s0a0b0c")
+    added: list[dict[str, Any]] = []
+    lab.ledger = SimpleNamespace(add=lambda kind, **data: added.append({"kind": kind, **data}))
+    assert lab.tag("app", "127.0.0.1:5000/app") == "127.0.0.1:5000/app"
+    assert lab.tag("app", "127.0.0.1:5000/lab:app-a") == "127.0.0.1:5000/lab:app-a"
+    assert tagged == [("127.0.0.1:5000/app", "latest"), ("127.0.0.1:5000/lab", "app-a")]
+    assert [e["ref"] for e in added] == ["127.0.0.1:5000/app:latest", "127.0.0.1:5000/lab:app-a"]
 
 
 def test_session_tokens_have_the_sanitized_shape() -> None:

@@ -11,7 +11,7 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.namespaces import procns as namespaces
 
-from .fakes_ch04 import FakeContainer, FakeHost, readlink_answer
+from .fakes_ch04 import FakeContainer, FakeHost, readlink_answer, use_host
 
 matplotlib.use("Agg")
 
@@ -25,13 +25,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
     table = {2: HOST, 10: C1, 11: C1, 20: HOSTNET}
     host = FakeHost({("readlink",): readlink_answer(table)},
                     files={"/proc/1/comm": "init\n", "/proc/2/comm": "kthreadd\n"})
-    monkeypatch.setattr(namespaces, "host", lambda: host)
-    return host
-
-
-def test_parse_links_reads_type_and_inode() -> None:
-    text = "net:[4026531840]\nuser:[4026531837]\nnot a link\n"
-    assert namespaces.parse_links(text) == {"net": 4026531840, "user": 4026531837}
+    return use_host(monkeypatch, host, namespaces)
 
 
 def test_ns_types_explains_each_entry(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,14 +1,17 @@
-"""netinspect: links from `ip -j`, bridges, veth pairs matched both ways, ss parsing."""
+"""netinspect: bridges, veth pairs matched both ways, network modes, netns ids, ss parsing."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from labkit.base import iproute, procfs
 from labkit.base.errors import LabkitError
 from labkit.networking import netinspect
+
+from .fake_containers import FakeContainer, use_engine
+from .fakes_ch04 import FakeHost, readlink_answer
 
 
 def link_json(ifindex: int, name: str, *, peer: int | None = None, master: str | None = None,
@@ -35,32 +38,20 @@ HOST = [
 ]
 
 
-def test_parse_links_keeps_ipv4_peer_master_and_kind() -> None:
-    links = netinspect.parse_links(HOST)
-    veth = links[2]
-    assert (veth.ifindex, veth.ifname, veth.kind, veth.peer_index, veth.master) == (
-        11, "veth1111111", "veth", 10, "docker0")
-    assert links[1].addresses == ("172.17.0.1/16",)  # the inet6 address is left out
-    assert veth.label == "veth1111111@if10"
-    assert links[0].label == "lo" and links[0].peer_index is None
-
-
 def test_bridge_reads_address_subnet_and_ports() -> None:
-    b = netinspect.bridge("docker0", netinspect.parse_links(HOST))
+    b = netinspect.bridge("docker0", iproute.parse_links(HOST))
     assert b == netinspect.Bridge("docker0", "172.17.0.1/16", "172.17.0.0/16", "UP",
                                   ("veth1111111", "veth2222222"))
 
 
 def test_unknown_bridge_is_a_learner_error() -> None:
     with pytest.raises(LabkitError, match="no interface called 'nope'"):
-        netinspect.bridge("nope", netinspect.parse_links(HOST))
+        netinspect.bridge("nope", iproute.parse_links(HOST))
 
 
 def fake_container(name: str, pid: int, nets: dict[str, dict[str, Any]],
-                   mode: str = "default") -> SimpleNamespace:
-    return SimpleNamespace(name=name, id=name * 8, reload=lambda: None, attrs={
-        "State": {"Pid": pid}, "HostConfig": {"NetworkMode": mode},
-        "NetworkSettings": {"Networks": nets}})
+                   mode: str = "default") -> FakeContainer:
+    return FakeContainer(name, pid=pid, running=pid > 0, networks=nets, mode=mode)
 
 
 def test_veth_pairs_match_by_mac_and_both_indexes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,9 +68,8 @@ def test_veth_pairs_match_by_mac_and_both_indexes(monkeypatch: pytest.MonkeyPatc
     c2 = fake_container("c2", 200, {"bridge": {"MacAddress": "02:42:ac:11:00:03",
                                                "IPAddress": "172.17.0.3", "IPPrefixLen": 16,
                                                "Gateway": "172.17.0.1"}})
-    monkeypatch.setattr(netinspect, "get_container", lambda c: c)
-    monkeypatch.setattr(netinspect, "netns_links", lambda pid: netinspect.parse_links(inside[pid]))
-    pairs = netinspect.veth_pairs([c1, c2], netinspect.parse_links(HOST))
+    monkeypatch.setattr(netinspect, "netns_links", lambda pid: iproute.parse_links(inside[pid]))
+    pairs = netinspect.veth_pairs([c1, c2], iproute.parse_links(HOST))
     assert [(p.container, p.inside.label, p.outside.ifname, p.bridge) for p in pairs] == [
         ("c1", "eth0@if11", "veth1111111", "docker0"),
         ("c2", "eth0@if13", "veth2222222", "docker0")]
@@ -90,16 +80,36 @@ def test_veth_pairs_match_by_mac_and_both_indexes(monkeypatch: pytest.MonkeyPatc
 
 
 def test_a_pair_whose_ends_disagree_is_not_matched() -> None:
-    inside = netinspect.parse_links([link_json(10, "eth0", peer=15)])[0]
-    outside = netinspect.parse_links([HOST[2]])[0]  # veth1111111: ifindex 11, peer 10
+    inside = iproute.parse_links([link_json(10, "eth0", peer=15)])[0]
+    outside = iproute.parse_links([HOST[2]])[0]  # veth1111111: ifindex 11, peer 10
     pair = netinspect.VethPair("c", "bridge", "", "", inside, outside, "docker0")
     assert not pair.matched
 
 
-def test_stopped_container_has_no_pid(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(netinspect, "get_container", lambda c: c)
-    with pytest.raises(LabkitError, match="not running"):
-        netinspect.container_pid(fake_container("c9", 0, {}))
+def test_a_stopped_container_has_no_veth_pair_to_find() -> None:
+    with pytest.raises(LabkitError, match="c9 is not running"):
+        netinspect.veth_pairs([fake_container("c9", 0, {})], [])
+
+
+def test_addresses_and_modes_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    web = fake_container("web", 100, {"bridge": {"IPAddress": "172.17.0.2"},
+                                      "ex-net": {"IPAddress": "10.213.0.2"}})
+    side = fake_container("side", 200, {}, mode=f"container:{web.id}")
+    hostnet = fake_container("hostnet", 300, {"host": {"IPAddress": ""}}, mode="host")
+    use_engine(monkeypatch, web, side, hostnet)
+    assert netinspect.addresses("web") == {"bridge": "172.17.0.2", "ex-net": "10.213.0.2"}
+    assert netinspect.network_mode("side") == "container:web"  # the ID shown as a name
+    gone = fake_container("orphan", 400, {}, mode="container:id-gone")
+    assert netinspect.network_mode(gone) == "container:id-gone"
+    fake = FakeHost({("readlink",): readlink_answer({
+        100: {"net": 11}, 200: {"net": 11}, 300: {"net": 1}})})
+    monkeypatch.setattr(procfs, "host", lambda: fake)
+    fake.answers[("readlink", "/proc/self/ns/net")] = "net:[1]\n"
+    assert netinspect.netns_id(100) == "net:[11]"
+    table = netinspect.modes_frame(["web", "side", "hostnet"]).set_index("container")
+    assert list(table["netns"]) == ["shared with side", "shared with web", "host"]
+    assert table.loc["hostnet", "address in inspect"] == "(none)"
+    assert table.loc["web", "address in inspect"] == "172.17.0.2, 10.213.0.2"
 
 
 def test_parse_ss_takes_address_and_program() -> None:

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from labkit.namespaces import nsenter
 
-from .fakes_ch04 import FakeContainer, FakeHost
+from .fake_clock import FakeClock
+from .fakes_ch04 import FakeContainer, FakeHost, use_host
 
-LINKS = [{"ifname": "lo", "addr_info": [{"local": "127.0.0.1", "prefixlen": 8},
-                                        {"local": "::1", "prefixlen": 128}]},
-         {"ifname": "eth0", "addr_info": [{"local": "172.17.0.2", "prefixlen": 16}]}]
+# `ip -j addr` inside a container's netns, recorded: lo, and eth0 with 10.213.0.254/24.
+LINKS = json.loads((Path(__file__).parent / "samples" / "ip-j-addr.netns.json").read_text())
 
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
-    host = FakeHost()
-    monkeypatch.setattr(nsenter, "host", lambda: host)
+    host = use_host(monkeypatch, FakeHost(), nsenter)
     monkeypatch.setattr(nsenter, "require_root", lambda: None)
     return host
 
@@ -29,10 +29,10 @@ def test_enter_argv_joins_only_the_network_namespace() -> None:
 
 
 def test_interfaces_here_and_inside(fake: FakeHost) -> None:
-    fake.answers[("nsenter", "-t", "42", "-n", "ip", "-j", "addr")] = json.dumps(LINKS)
-    fake.answers[("ip", "-j", "addr")] = json.dumps(LINKS[:1])
+    fake.answers[("nsenter", "-t", "42", "-n", "ip")] = json.dumps(LINKS)
+    fake.answers[("ip",)] = json.dumps(LINKS[:1])
     assert nsenter.interfaces(42) == {"lo": ["127.0.0.1/8", "::1/128"],
-                                      "eth0": ["172.17.0.2/16"]}
+                                      "eth0": ["10.213.0.254/24", "fe80::b05f:1dff:fe38:500a/64"]}
     assert list(nsenter.interfaces()) == ["lo"]
 
 
@@ -45,12 +45,12 @@ def test_inspect_pid_shows_the_command(fake: FakeHost, capsys: pytest.CaptureFix
 
 def test_inspect_vs_nsenter_finds_the_same_address(fake: FakeHost) -> None:
     fake.answers[("nsenter", "-t", "4242")] = json.dumps(LINKS)
-    box = FakeContainer("c1", networks={"bridge": {"IPAddress": "172.17.0.2",
-                                                   "IPPrefixLen": 16}})
+    box = FakeContainer("c1", networks={"net0": {"IPAddress": "10.213.0.254",
+                                                 "IPPrefixLen": 24}})
     row = nsenter.inspect_vs_nsenter(box).iloc[0]
-    assert (row["docker inspect"], row["nsenter ... ip addr"], row["same"]) == (
-        "172.17.0.2/16", "172.17.0.2/16", True)
-    box.attrs["NetworkSettings"]["Networks"]["bridge"]["IPAddress"] = "172.17.0.9"
+    assert (row["network"], row["docker inspect"], row["nsenter ... ip addr"], row["same"]) == (
+        "net0", "10.213.0.254/24", "10.213.0.254/24", True)
+    box.attrs["NetworkSettings"]["Networks"]["net0"]["IPAddress"] = "10.213.0.9"
     assert not nsenter.inspect_vs_nsenter(box).iloc[0]["same"]
 
 
@@ -60,7 +60,7 @@ def test_host_view_reads_again_while_interfaces_come_and_go(
                         {"lo": ["127.0.0.1/8", "::1/128"]}, {"lo": []}]
     monkeypatch.setattr(nsenter, "interfaces", lambda pid=None: reads.pop(0))
     monkeypatch.setattr(nsenter, "same_netns_as_here", lambda pid: True)
-    monkeypatch.setattr(nsenter.time, "sleep", lambda s: None)
+    FakeClock().install(monkeypatch)
     table = nsenter.host_view(2)
     assert table.loc["lo", "answer"] == "127.0.0.1/8"
     assert table.loc["same interface names as `ip addr` here", "answer"] is True

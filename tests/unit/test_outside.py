@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 import pytest
 
 from labkit.base.errors import NameTaken
+from labkit.base.wait import WaitTimeout
 from labkit.lessons import outside
+
+from .fake_clock import FakeClock
 
 
 def net(text: str) -> ipaddress.IPv4Network:
@@ -32,3 +36,16 @@ def test_a_machine_route_over_the_range_blocks_every_slot() -> None:
 def test_slots_never_reach_a_proxy_at_203_0_113_80() -> None:
     proxy = ipaddress.ip_address("203.0.113.80")
     assert not any(proxy in link for link, _ in outside.SLOTS)
+
+
+def test_waiting_for_the_echo_server_keeps_its_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        outside._wait_for_port("outside", "127.0.0.1", listener.getsockname()[1])
+        closed = listener.getsockname()[1]
+    clock = FakeClock().install(monkeypatch)
+    with pytest.raises(WaitTimeout) as info:
+        outside._wait_for_port("outside", "127.0.0.1", closed, timeout=10)
+    assert info.value.message == f"the echo server in outside did not start on 127.0.0.1:{closed}"
+    assert sum(clock.sleeps) == pytest.approx(10)

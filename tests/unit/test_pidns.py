@@ -7,19 +7,15 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.namespaces import pidns
 
-from .fakes_ch04 import FakeContainer, FakeHost
+from .fake_clock import FakeClock
+from .fakes_ch04 import FakeContainer, FakeHost, use_host
 
 STATUS = "Name:\tsleep\nState:\tS (sleeping)\nPid:\t4242\nPPid:\t4200\nNSpid:\t4242\t1\n"
 
 
-def test_parse_status() -> None:
-    fields = pidns.parse_status(STATUS)
-    assert fields["NSpid"].split() == ["4242", "1"] and fields["PPid"] == "4200"
-
-
 def test_pid_view_from_the_host_and_from_inside(monkeypatch: pytest.MonkeyPatch) -> None:
     host = FakeHost(files={"/proc/4242/status": STATUS, "/proc/4200/comm": "containerd-shim\n"})
-    monkeypatch.setattr(pidns, "host", lambda: host)
+    use_host(monkeypatch, host, pidns)
     view = pidns.pid_view(FakeContainer("c2", pid=4242))
     assert (view.host_pid, view.inner_pid, view.parent, view.parent_pid) == (
         4242, 1, "containerd-shim", 4200)
@@ -43,10 +39,9 @@ class StoppingContainer(FakeContainer):
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
-    host = FakeHost()
-    monkeypatch.setattr(pidns, "host", lambda: host)
+    host = use_host(monkeypatch, FakeHost(), pidns)
     monkeypatch.setattr(pidns, "require_root", lambda: None)
-    monkeypatch.setattr(pidns.time, "sleep", lambda s: None)
+    FakeClock().install(monkeypatch)
     return host
 
 

@@ -59,11 +59,9 @@ def test_host_busybox_is_this_machines_arch() -> None:
     assert platforms.elf_arch("/bin/busybox") == host_arch()
 
 
-def test_platform_strings_and_short_digests() -> None:
+def test_platform_strings() -> None:
     assert platforms.platform_string("linux", "arm64") == "linux/arm64"
     assert platforms.platform_string("linux", "arm", "v7") == "linux/arm/v7"
-    assert platforms.short_digest(AMD) == "sha256:aaaaaaaaaaaa…"
-    assert platforms.short_digest("") == ""
 
 
 def test_manifest_table_names_each_platform_and_its_push() -> None:
@@ -97,6 +95,39 @@ def test_manifest_commands_keep_their_state_in_the_given_folder() -> None:
 def test_pull_refuses_anything_but_the_lesson_registry() -> None:
     with pytest.raises(LabkitError, match="not in the lesson's registry"):
         platforms.pull(SimpleNamespace(), "docker.io/library/nginx:1.22.1", "linux/arm64")
+
+
+class FakeEngine:
+    """Records what push and pull were asked for; images answer with an amd64 config."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.images = SimpleNamespace(pull=self._pull, get=self._get)
+        self.api = SimpleNamespace(push=self._push)
+
+    def _push(self, repository, tag=None, **kwargs):
+        self.calls.append(("push", repository, tag))
+        return iter([{"status": f"{tag}: digest: {AMD} size: 528"}])
+
+    def _pull(self, repository, tag=None, **kwargs):
+        self.calls.append(("pull", repository, tag))
+        return SimpleNamespace(id="sha256:1")
+
+    def _get(self, ref):
+        return SimpleNamespace(attrs={"Os": "linux", "Architecture": "amd64"})
+
+
+def test_push_and_pull_split_the_name_after_the_port(monkeypatch) -> None:
+    engine = FakeEngine()
+    monkeypatch.setattr(platforms, "client", lambda: engine)
+    lab = SimpleNamespace(record_pulled=lambda ref: None)
+    assert platforms.push("127.0.0.1:5000/tinybox:amd64") == AMD
+    got = platforms.pull(lab, "127.0.0.1:5000/tinybox:multi")  # type: ignore[arg-type]
+    platforms.pull(lab, f"127.0.0.1:5000/tinybox@{ARM}")  # type: ignore[arg-type]
+    assert engine.calls == [("push", "127.0.0.1:5000/tinybox", "amd64"),
+                            ("pull", "127.0.0.1:5000/tinybox", "multi"),
+                            ("pull", "127.0.0.1:5000/tinybox", ARM)]
+    assert got["got"] == "linux/amd64" and got["image ID"] == "sha256:1"
 
 
 def test_pulls_are_matched_to_builds_by_id() -> None:

@@ -2,18 +2,58 @@
 
 from __future__ import annotations
 
+from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from labkit.base.errors import LabkitError
+from labkit.base.http import NoAnswer
 from labkit.networking import probes
+
+from .fake_clock import FakeClock
+from .http_servers import serving
 
 
 def test_http_get_refuses_anything_but_loopback() -> None:
     with pytest.raises(LabkitError, match="not on 127.0.0.1"):
         probes.http_get("http://198.51.100.10:8080/")
+
+
+class _Page(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        status, body = (404, b"no such page\n") if self.path == "/gone" else (
+            200, b"<title>Welcome to nginx!</title>\n")
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_http_get_returns_status_and_text_even_for_an_error() -> None:
+    with serving(_Page) as port:
+        assert probes.http_get(f"http://127.0.0.1:{port}/") == (
+            200, "<title>Welcome to nginx!</title>\n")
+        assert probes.http_get(f"http://127.0.0.1:{port}/gone") == (404, "no such page\n")
+        probes.wait_http(f"http://127.0.0.1:{port}/gone", accept=(404,), timeout=1)
+
+
+def test_wait_http_says_why_nothing_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+    FakeClock().install(monkeypatch)
+
+    def refused(url: str) -> tuple[int, str]:
+        raise NoAnswer("Nothing answers HTTP on 127.0.0.1:1 (Connection refused).",
+                       reason="Connection refused")
+
+    monkeypatch.setattr(probes, "http_get", refused)
+    with pytest.raises(LabkitError) as err:
+        probes.wait_http("http://127.0.0.1:1/", timeout=5)
+    assert err.value.message == (
+        "http://127.0.0.1:1/ did not answer within 5 s (Connection refused).")
 
 
 def test_docker_cli_shows_docker_not_its_path(monkeypatch: pytest.MonkeyPatch,
@@ -61,7 +101,9 @@ def test_ping_prints_only_the_stable_summary(monkeypatch: pytest.MonkeyPatch,
 
 def test_wait_http_gives_up_with_a_hint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(probes, "http_get", lambda url: (502, ""))
-    monkeypatch.setattr(probes.time, "sleep", lambda s: None)
-    with pytest.raises(LabkitError, match="status 502") as err:
-        probes.wait_http("http://127.0.0.1:1/", timeout=0.05)
+    clock = FakeClock().install(monkeypatch)
+    with pytest.raises(LabkitError) as err:
+        probes.wait_http("http://127.0.0.1:1/", timeout=30)
+    assert err.value.message == "http://127.0.0.1:1/ did not answer within 30 s (status 502)."
     assert "docker logs" in err.value.hint
+    assert sum(clock.sleeps) == pytest.approx(30) and max(clock.sleeps) == pytest.approx(0.3)

@@ -68,3 +68,18 @@ def test_leftovers_of_a_stopped_engine_are_empty(tmp_path: Path) -> None:
                                   "folder": False}
     (tmp_path / "gone").mkdir()
     assert engine.leftovers()["folder"] is True
+
+
+def test_load_names_an_untagged_image_latest(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+    learner = SimpleNamespace(images=SimpleNamespace(get=asked.append),
+                              api=SimpleNamespace(get_image=lambda ref: [b"tar"]))
+    loaded: list[bytes] = []
+    inner = SimpleNamespace(images=SimpleNamespace(load=loaded.append, get=asked.append))
+    monkeypatch.setattr(throwaway, "client", lambda: learner)
+    engine = throwaway.Throwaway(SimpleNamespace(), "ns", Path("/x"), Path("/x/d.json"), [],
+                                 _client=inner)  # type: ignore[arg-type]
+    assert engine.load("labkit/busybox") == "labkit/busybox:latest"
+    assert engine.load("127.0.0.1:5000/app") == "127.0.0.1:5000/app:latest"
+    assert engine.load("labkit/redis:7.0") == "labkit/redis:7.0"
+    assert loaded == [b"tar"] * 3 and asked[:2] == ["labkit/busybox:latest"] * 2

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from labkit.base import iproute
 from labkit.lessons.outside import OutsideWorld
 from labkit.networking import netinspect, topology
 
 
 def pair(container: str, network: str, bridge: str, veth: str, address: str
          ) -> netinspect.VethPair:
-    inside = netinspect.Link(10, "eth0", "veth", 11, None, "UP", "", (address,))
-    outside = netinspect.Link(11, veth, "veth", 10, bridge, "UP", "", ())
+    inside = iproute.Link(10, "eth0", "veth", 11, None, "UP", "", (address,))
+    outside = iproute.Link(11, veth, "veth", 10, bridge, "UP", "", ())
     return netinspect.VethPair(container, network, address, "", inside, outside, bridge)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -9,6 +11,8 @@ import pytest
 
 from labkit.base.errors import LabkitError
 from labkit.networking import twotier, webtier
+
+from .http_servers import serving
 
 
 def test_build_context_holds_the_dockerfile_and_the_app(tmp_path: Path) -> None:
@@ -27,8 +31,34 @@ def test_build_context_holds_the_dockerfile_and_the_app(tmp_path: Path) -> None:
     assert "FROM labkit/python:3.11-slim" in dockerfile and "COPY app.py /app/app.py" in dockerfile
 
 
-@pytest.mark.parametrize("url", ["http://198.51.100.10:8080/", "http://localhost:80/",
-                                 "http://127.0.0.10:80/"])
+@pytest.mark.parametrize("url", ["http://198.51.100.10:8080/", "http://web:8000/",
+                                 "http://10.213.1.3:8000/"])
 def test_requests_leave_nothing_but_loopback(url: str) -> None:
-    with pytest.raises(LabkitError, match="not on 127.0.0.1"):
+    with pytest.raises(LabkitError, match="not on 127.0.0.1") as info:
         twotier.request(url)
+    assert info.value.hint == "lessons only talk to this machine"
+
+
+class _Notes(BaseHTTPRequestHandler):
+    def _answer(self) -> None:
+        sent = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        body = b"" if self.path == "/empty" else json.dumps(
+            {"method": self.command, "sent": sent}).encode()
+        self.send_response(404 if self.path == "/empty" else 200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PUT = _answer  # noqa: N815 - http.server's naming
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_request_returns_the_status_and_the_json_body() -> None:
+    with serving(_Notes) as port:
+        url = f"http://127.0.0.1:{port}"
+        assert twotier.request(f"{url}/notes/a", "PUT", "hi") == (
+            200, {"method": "PUT", "sent": "hi"})
+        assert twotier.request(f"{url}/notes/a") == (200, {"method": "GET", "sent": ""})
+        assert twotier.request(f"{url}/empty") == (404, None)

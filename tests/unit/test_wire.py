@@ -49,18 +49,35 @@ def test_an_error_in_the_stream_becomes_a_hint() -> None:
     assert "registry" in err.value.hint
 
 
-def test_split_ref_and_registry_name() -> None:
-    assert wire.split_ref("127.0.0.1:5000/app:v1") == ("127.0.0.1:5000/app", "v1")
-    assert wire.split_ref("127.0.0.1:5000/app") == ("127.0.0.1:5000/app", "latest")
+def test_registry_name() -> None:
     assert wire.registry_name(REG, "127.0.0.1:5000/lab:app-a") == "lab:app-a"
+    assert wire.registry_name(REG, "127.0.0.1:5000/app") == "app"
     with pytest.raises(LabkitError):
         wire.registry_name(REG, "docker.io/library/redis:7")
+    with pytest.raises(LabkitError):
+        wire.registry_name(REG, "lab:app-a")  # no registry at all
+    with pytest.raises(LabkitError):
+        wire.registry_name(REG, "127.0.0.1:5001/lab:app-a")
 
 
-def test_coarse_sizes() -> None:
-    assert wire.coarse(151) == "under 1 kB"
-    assert wire.coarse(4108) == "4 kB"
-    assert wire.coarse(49_584_583) == "50 MB"
+class AskedRegistry:
+    """A registry that records the API paths asked for."""
+
+    address = REG.address
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    def api(self, path: str, accept: str | None = None) -> dict:
+        self.paths.append(path)
+        return {"layers": []}
+
+
+def test_manifest_asks_for_the_repository_and_tag_not_the_port() -> None:
+    reg = AskedRegistry()
+    wire.manifest(reg, "127.0.0.1:5000/lab:app-a")  # type: ignore[arg-type]
+    wire.manifest(reg, "127.0.0.1:5000/app")  # type: ignore[arg-type]
+    assert reg.paths == ["/v2/lab/manifests/app-a", "/v2/app/manifests/latest"]
 
 
 def test_remove_local_refuses_what_the_lesson_did_not_make(tmp_path: Path, monkeypatch) -> None:
@@ -113,6 +130,17 @@ def test_digests_and_diff_ids_are_both_checked(monkeypatch) -> None:
     row = wire.digests_vs_diff_ids(REG, "127.0.0.1:5000/lab:a").iloc[0]
     assert bool(row["sha256(blob) = digest"]) and bool(row["sha256(gunzip(blob)) = diff_id"])
     assert row["digest"] != row["diff_id"]
+    assert len(row["digest"]) == 12 and (row["blob"], row["tar"]) == ("under 1 kB", "under 1 kB")
+
+
+def test_blobs_are_asked_for_by_repository(monkeypatch) -> None:
+    fake_registry(monkeypatch)
+    fetched = wire.blob
+    repos: list[str] = []
+    monkeypatch.setattr(wire, "blob", lambda registry, repo, digest: (
+        repos.append(repo), fetched(registry, repo, digest))[1])
+    wire.digests_vs_diff_ids(REG, "127.0.0.1:5000/lab:a")
+    assert set(repos) == {"lab"}
 
 
 def test_a_wrong_diff_id_shows_as_false(monkeypatch) -> None:
@@ -126,6 +154,7 @@ def test_manifest_frame_lists_config_then_layers(monkeypatch) -> None:
     frame = wire.manifest_frame(REG, "127.0.0.1:5000/lab:a")
     assert list(frame["part"]) == ["config", "layer 1"]
     assert list(frame["mediaType (end)"]) == ["image", "diff.tar.gzip"]
+    assert list(frame["bytes"]) == ["under 1 kB", "under 1 kB"]
 
 
 def test_layer_diff_ids_read_layerdb(tmp_path: Path) -> None:

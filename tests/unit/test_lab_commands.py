@@ -1,0 +1,91 @@
+"""labkit.lab.commands: the `docker` line each Lab call stands for."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import docker.errors
+import pytest
+from docker.types import IPAMConfig, IPAMPool
+
+from labkit.lab import commands, session
+
+
+def test_run_line_shows_name_network_ports_and_command() -> None:
+    argv = commands.run_argv(
+        "labkit/nginx:1.22.1", ["nginx", "-g", "daemon off;"], name="web",
+        ports={"80/tcp": ("127.0.0.1", 8080), "53/udp": ("127.0.0.1", None)}, detach=True,
+        dns_default=True,
+        options={"network": "front", "labels": {"io.labkit.course": "x"}, "dns": ["127.0.0.1"],
+                 "environment": {"DB_HOST": "db"}, "remove": False})
+    assert argv == ["docker", "run", "-d", "--name", "web", "--network", "front",
+                    "-e", "DB_HOST=db", "-p", "127.0.0.1:8080:80", "-p", "127.0.0.1::53/udp",
+                    "labkit/nginx:1.22.1", "nginx", "-g", "daemon off;"]
+
+
+def test_run_line_shows_a_lessons_own_dns_and_switches() -> None:
+    argv = commands.run_argv("labkit/busybox", "nslookup web", name=None, ports=None,
+                             detach=False, dns_default=False,
+                             options={"dns": ["10.213.0.53"], "remove": True,
+                                      "network_mode": "none", "links": {"db": "database"}})
+    assert argv == ["docker", "run", "--dns", "10.213.0.53", "--rm", "--network", "none",
+                    "--link", "db:database", "labkit/busybox", "nslookup", "web"]
+
+
+def test_run_refuses_an_option_it_cannot_show() -> None:
+    with pytest.raises(ValueError, match="volumes="):
+        commands.run_argv("labkit/busybox", None, name=None, ports=None, detach=True,
+                          dns_default=True, options={"volumes": {"/x": {}}})
+
+
+def test_network_volume_build_and_tag_lines() -> None:
+    assert commands.network_argv("lab", subnet="10.213.4.0/24", host_binding="127.0.0.1",
+                                 driver="bridge") == [
+        "docker", "network", "create", "--subnet", "10.213.4.0/24",
+        "-o", "com.docker.network.bridge.host_binding_ipv4=127.0.0.1", "lab"]
+    assert commands.volume_argv("data") == ["docker", "volume", "create", "data"]
+    assert commands.build_argv("/tmp/ctx", "app:v1", dockerfile="Dockerfile.dev",
+                               platform="linux/arm64", buildargs={"V": "1"}) == [
+        "docker", "build", "-t", "app:v1", "-f", "Dockerfile.dev", "--build-arg", "V=1",
+        "--platform", "linux/arm64", "/tmp/ctx"]
+    assert commands.tag_argv("app:v1", "127.0.0.1:5000/app:v1") == [
+        "docker", "tag", "app:v1", "127.0.0.1:5000/app:v1"]
+
+
+class _Recorder:
+    """A fake client collection that records what it was asked to create."""
+
+    def __init__(self) -> None:
+        self.created: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def list(self, **_: Any) -> list[Any]:
+        return []
+
+    def get(self, name: str) -> Any:
+        raise docker.errors.ImageNotFound(name)
+
+    def _made(self, *args: Any, **kwargs: Any) -> Any:
+        self.created.append((args, kwargs))
+        return SimpleNamespace(reload=lambda: None, name=args[0] if args else None)
+
+    create = run = _made
+
+
+def test_lab_calls_print_their_docker_line(monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    fake = SimpleNamespace(containers=_Recorder(), networks=_Recorder(), volumes=_Recorder())
+    monkeypatch.setattr(session, "client", lambda: fake)
+    monkeypatch.setattr(session, "require_local_image", lambda image: None)
+    lab = session.Lab("03", session="s0a0b0c")
+    ipam = IPAMConfig(pool_configs=[IPAMPool(subnet="10.213.9.0/24")])
+    lab.network("wired", ipam=ipam)
+    lab.run("labkit/busybox", ["sleep", "60"], name="box", network="wired")
+    lab.run("labkit/busybox", ["true"], show=False)
+    assert capsys.readouterr().out.splitlines() == [
+        "$ docker network create --subnet 10.213.9.0/24 wired",
+        "$ docker run -d --name box --network wired labkit/busybox sleep 60",
+    ]
+    (image, command), options = fake.containers.created[0]
+    assert (image, command, options["name"]) == ("labkit/busybox", ["sleep", "60"], "box")
+    assert options["dns"] == ["127.0.0.1"] and options["labels"]["io.labkit.session"] == "s0a0b0c"

@@ -1,0 +1,42 @@
+"""labkit.lab.subnets: what is in use (Docker's IPAM and the host's routes), what is free."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from labkit.base import iproute
+from labkit.lab import subnets
+
+from .fakes_ch04 import FakeHost
+
+# `ip -j -4 route show table all` recorded on a host with docker0 (172.17.0.0/16).
+ROUTES = (Path(__file__).parent / "samples" / "ip-j-4-route-table-all.host.json").read_text()
+
+
+@pytest.fixture
+def machine(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
+    nets = [SimpleNamespace(attrs={"IPAM": {"Config": [{"Subnet": "10.213.0.0/24"},
+                                                       {"Subnet": "fd00:1::/64"}]}}),
+            SimpleNamespace(attrs={"IPAM": None})]
+    monkeypatch.setattr(subnets, "client",
+                        lambda: SimpleNamespace(networks=SimpleNamespace(list=lambda: nets)))
+    host = FakeHost({("ip", "-j", "-4", "route"): ROUTES})
+    monkeypatch.setattr(iproute, "host", lambda: host)
+    return host
+
+
+def test_used_networks_are_ipam_subnets_and_routes(machine: FakeHost) -> None:
+    used = {str(n) for n in subnets.used_networks()}
+    assert {"10.213.0.0/24", "172.17.0.0/16", "127.0.0.1/32", "127.0.0.0/8"} <= used
+    assert "fd00:1::/64" not in used and "0.0.0.0/0" not in used  # no IPv6, no default
+    assert machine.calls == [("ip", "-j", "-4", "route", "show", "table", "all")]
+
+
+def test_free_subnet_skips_what_is_taken(machine: FakeHost) -> None:
+    assert str(subnets.free_subnet()) == "10.213.1.0/24"
+    avoid = [ipaddress.ip_network("10.213.1.0/24")]
+    assert str(subnets.free_subnet(avoid=avoid)) == "10.213.2.0/24"
