@@ -1,5 +1,12 @@
-"""The ground floor: settings, errors, labels, the engine and its facts, the Docker host,
-showing commands.
+"""The ground floor: what every other folder of labkit stands on. It imports nothing above it.
 
-Imports nothing else of labkit. Every other folder builds on it.
+- settings, errors, labels: configuration, the one exception family, the lesson labels.
+- engine, facts: the SDK client (and the machine seam the unit tests replace); one object of
+  engine facts (version, builder, storage, firewall, cgroup, host mode) that chapters ask.
+- provision, daemon: installing host tools, starting and stopping dockerd, ending a process.
+- host, show: running a command on the Docker host; showing it the way a terminal would.
+- containers, procfs, iproute: container facts; one reader per format (/proc and mountinfo,
+  `ip -j`).
+- http, wait: the loopback-only HTTP client; the one wait/poll primitive.
+- refs, fmt: image references; the Progress type, digests and sizes as learners see them.
 """

@@ -95,6 +95,7 @@ _system = System()
 
 
 _client: Any = None
+_forced: Any = None  # set by use_client (the unit tests' fake client): answers without a ping
 _generation = 0  # bumped by reset_client: what cached engine facts are checked against
 
 
@@ -118,6 +119,8 @@ def client() -> docker.DockerClient:
         EngineUnavailable: no engine answers.
     """
     global _client
+    if _forced is not None:
+        return _forced
     if _client is not None:
         return _client
     try:
@@ -127,6 +130,25 @@ def client() -> docker.DockerClient:
         raise EngineUnavailable("No Docker Engine answers.", ENGINE_HINT) from exc
     _client = c
     return c
+
+
+def use_client(c: Any | None) -> Any | None:
+    """Make `client()` answer C from now on, without a ping; None goes back to a real client.
+
+    The unit tests' seam (00-preflight): every module asks `client()`, so one fake client
+    answers all of them. The cached client and engine facts are forgotten first
+    (`reset_client`), so no fact read from another engine survives.
+
+    Args:
+        c: the client to use (a fake with the SDK's methods), or None.
+
+    Returns:
+        The previous client set here, or None when there was none.
+    """
+    global _forced
+    reset_client()
+    previous, _forced = _forced, c
+    return previous
 
 
 def reset_client() -> None:

@@ -167,11 +167,35 @@ def helper_command(argv: Sequence[str]) -> list[str]:
     return ["sh", "-c", HELPER_SCRIPT, "labkit-helper", *argv]
 
 
-@lru_cache(maxsize=1)
+_override: Host | None = None  # set by use_host (the unit tests' fake host)
+
+
 def host() -> Host:
-    """The Docker host of the current engine (cached for the process)."""
+    """The Docker host of the current engine (detected once per process, unless `use_host`
+    set another)."""
+    return _override if _override is not None else _detected()
+
+
+@lru_cache(maxsize=1)
+def _detected() -> Host:
     found = facts_or_none()
     return Host(found.host_mode if found is not None else choose_mode(None))
+
+
+def use_host(h: Host | None) -> Host | None:
+    """Make `host()` answer H from now on; None goes back to the detected host (00-preflight).
+
+    The unit tests' seam: every chapter asks `host()`, so one fake host answers all of them.
+
+    Args:
+        h: the host to act on (any object with Host's methods), or None.
+
+    Returns:
+        The previous override, or None when there was none.
+    """
+    global _override
+    previous, _override = _override, h
+    return previous
 
 
 def require_root() -> None:

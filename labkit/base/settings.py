@@ -24,9 +24,28 @@ def offline() -> bool:
     return os.environ.get(OFFLINE_VAR, "").strip().lower() in _TRUE
 
 
+_root: bool | None = None  # set by use_root (the unit tests' seam)
+
+
 def is_root() -> bool:
-    """True when this process runs as root."""
+    """True when this process runs as root (or as `use_root` says)."""
+    if _root is not None:
+        return _root
     return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def use_root(root: bool | None) -> bool | None:
+    """Make `is_root()` answer ROOT from now on; None asks the process again (00-preflight).
+
+    The unit tests' seam: `require_root()` and the state folder ask `is_root()`, so a test
+    fakes root (or its absence) once, for every module.
+
+    Returns:
+        The previous override, or None when there was none.
+    """
+    global _root
+    previous, _root = _root, root
+    return previous
 
 
 def state_dir() -> Path:

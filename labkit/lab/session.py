@@ -7,6 +7,7 @@ Taught in: 00-preflight. Every chapter starts with `lab = labkit.start("NN")` an
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import secrets
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,6 +33,19 @@ from labkit.lab.ledger import Ledger
 NETNS_DIR = "/run/netns"  # where `ip netns` keeps its namespaces (/var/run/netns)
 
 IFNAMSIZ = 15
+
+
+def short_name(base: str, session: str) -> str:
+    """`base-<session>` cut to an interface name's 15 characters, still unique per base.
+
+    A long base is cut and given three hex digits of its hash, so two names that differ only
+    at the end (a veth pair's two ends) never become the same name.
+    """
+    name = f"{base}-{session}"
+    if len(name) <= IFNAMSIZ:
+        return name
+    digest = hashlib.sha256(base.encode()).hexdigest()[:3]
+    return f"{base[: IFNAMSIZ - len(session) - 1 - len(digest)]}{digest}-{session}"
 
 
 def new_session() -> str:
@@ -67,7 +81,7 @@ class Lab:
             self._release(base, kind)
             return base
         if kind == "link" or kind == "netns":
-            return f"{base[: IFNAMSIZ - len(self.session) - 1]}-{self.session}"
+            return short_name(base, self.session)
         if kind == "image":
             return f"{base}-{self.session}" if Ref.parse(base).tag else (
                 f"{base}:latest-{self.session}")

@@ -15,7 +15,7 @@ from labkit.base import iproute
 from labkit.lab.exercises import CheckResult, failed, passed
 from labkit.namespaces.handwire import LessonNetwork, reaches
 from labkit.namespaces.pidns import pid_view
-from labkit.namespaces.procns import TYPES, container_pid, read_ns
+from labkit.namespaces.procns import TYPES, container_pid, shared_namespaces
 
 SHARED = "04.1 shared namespaces"
 WIRED = "04.2 wire a container by hand"
@@ -49,8 +49,7 @@ def judge_shared(truth: Iterable[str], answer: Any) -> CheckResult:
 
 def check_shared_namespaces(pid_a: int, pid_b: int, answer: Any) -> CheckResult:
     """04.1: which namespace types do the processes pid_a and pid_b share?"""
-    a, b = read_ns(pid_a), read_ns(pid_b)
-    return judge_shared([t for t in TYPES if a[t] == b[t]], answer)
+    return judge_shared(shared_namespaces(pid_a, pid_b), answer)
 
 
 # -- 04.2 -------------------------------------------------------------------------------

@@ -120,13 +120,12 @@ def check_host_veth(container: str, answer: str) -> CheckResult:
     if c is None:
         return failed(ex, f"there is no container called {container}.", "check the name")
     try:
-        pairs = netinspect.veth_pairs([c])
-    except LabkitError as exc:
-        return failed(ex, exc.message, exc.hint)
-    if not pairs:
+        right = netinspect.host_veth(c)
+    except netinspect.NoVethPair:
         return failed(ex, f"{c.name} has no veth pair (host, none or container: mode).",
                       "pick a container on a bridge network")
-    right = pairs[0].outside.ifname
+    except LabkitError as exc:
+        return failed(ex, exc.message, exc.hint)
     answer = answer.strip()
     if answer.split("@")[0] == right:
         return passed(ex, f"{answer} is the host end of {c.name}'s eth0.")

@@ -147,11 +147,19 @@ def pairs_frame(pairs: Sequence[VethPair]) -> pd.DataFrame:
     } for p in pairs])
 
 
+class NoVethPair(LabkitError):
+    """The container has no veth pair: it runs in host, none or container: mode."""
+
+
 def host_veth(container: Container | str) -> str:
-    """The name of the host's end of a container's (first) veth pair."""
+    """The name of the host's end of a container's (first) veth pair (exercise 03.3's answer).
+
+    Raises:
+        NoVethPair: the container is not on a bridge network.
+    """
     pairs = veth_pairs([container])
     if not pairs:
-        raise LabkitError(f"Container {ctr.get(container).name} has no veth pair.",
+        raise NoVethPair(f"Container {ctr.get(container).name} has no veth pair.",
                           "host, none and container: modes have no veth of their own")
     return pairs[0].outside.ifname
 

@@ -7,7 +7,7 @@ says the same, so nbval can compare it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from docker.models.containers import Container
@@ -116,8 +116,3 @@ def _box(ax, x: float, y: float, w: float, h: float, text: str, color: str,  # t
     ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.3", fc=color, ec="#333"))
     ty, va = (y + h - 1, "top") if where == "top" else (y + h / 2, "center")
     ax.text(x + w / 2, ty, text, ha="center", va=va, fontsize=8)
-
-
-def draw_from(containers: Sequence[Container | str], world: OutsideWorld | None = None) -> Figure:
-    """Collect and draw in one call (the notebook's cell)."""
-    return draw(collect(containers, world))

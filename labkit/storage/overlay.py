@@ -183,15 +183,6 @@ def unmount(dirs: OverlayDirs) -> None:
 
 
 # -- reading the folders -----------------------------------------------------------------------
-def is_whiteout(path: Path) -> bool:
-    """True for an overlay whiteout: a character device with device number 0,0."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return False
-    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
-
-
 def is_opaque(path: Path) -> bool:
     """True for an opaque directory: xattr trusted.overlay.opaque is "y" (hides lower dirs)."""
     return path.is_dir() and not path.is_symlink() and xattrs(path).get(OPAQUE_XATTR) == "y"

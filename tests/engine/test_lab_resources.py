@@ -120,7 +120,7 @@ def test_clean_removes_what_a_killed_kernel_left_and_nothing_else() -> None:
         proc = subprocess.run([sys.executable, "-c", CRASHING_KERNEL], capture_output=True,
                               text=True, check=False)
         assert proc.returncode == -signal.SIGKILL, proc.stderr
-        session = proc.stdout.strip()
+        session = proc.stdout.split()[-1]  # printed after the docker lines the Lab showed
         assert c.containers.list(filters={"label": f"{labels.SESSION}={session}"})
         assert Path("/var/run/netns/t-crash-ns").exists()
         counts = cleanup.clean("98")
@@ -138,7 +138,7 @@ def test_clean_removes_what_a_killed_kernel_left_and_nothing_else() -> None:
 def test_start_removes_leftovers_of_a_crashed_run_of_the_same_chapter() -> None:
     proc = subprocess.run([sys.executable, "-c", CRASHING_KERNEL], capture_output=True,
                           text=True, check=False)
-    session = proc.stdout.strip()
+    session = proc.stdout.split()[-1]  # printed after the docker lines the Lab showed
     from labkit.lab.start import start
 
     lab = start("98")

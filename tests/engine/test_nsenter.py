@@ -47,6 +47,8 @@ def test_ip_netns_add_list_exec_delete(lab: Lab, capsys: pytest.CaptureFixture[s
 
 def test_docker_exec_shows_the_command(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     box = lab.run("labkit/busybox", ["sleep", "300"], name="t-exec", network_mode="none")
+    assert capsys.readouterr().out == (
+        f"$ docker run -d --name {box.name} --network none labkit/busybox sleep 300\n")
     nsenter.docker_exec(box, ["ip", "-o", "link"])
     out = capsys.readouterr().out
     assert out.startswith(f"$ docker exec {box.name} ip -o link\n")

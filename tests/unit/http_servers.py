@@ -18,6 +18,23 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
         self.server_name, self.server_port = self.server_address[:2]
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A test server's handler: it logs nothing, and `reply` sends one whole answer."""
+
+    def reply(self, status: int, body: bytes = b"",
+              headers: tuple[tuple[str, str], ...] = ()) -> None:
+        """Send STATUS, the HEADERS (repeats allowed), a Content-Length and BODY."""
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 @contextmanager
 def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
     """Serve HANDLER on a free port of 127.0.0.1 until the block ends; yields the port."""

@@ -12,7 +12,7 @@ import pytest
 from labkit.base.facts import EngineFacts
 from labkit.building import buildctx
 
-from .fakes_ch01 import FakeLab
+from .fakes import FakeLab
 
 
 def project(root: Path) -> Path:

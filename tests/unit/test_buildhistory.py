@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Callable
 
 from labkit.building import buildhistory as bh
-from labkit.images import history as history_mod
+
+from .fakes import FakeClient, FakeImage, Fakes
 
 OWN = [  # newest first, as the API returns it
     {"Id": "<missing>", "CreatedBy": '/bin/sh -c #(nop)  CMD ["nginx" "-g" "daemon off;"]',
@@ -27,13 +28,17 @@ def test_without_step_images_sizes_decide() -> None:
     assert bh.new_layers(OWN, 6) == (False, True, True)
 
 
-def test_step_images_decide_when_they_exist(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_step_images_decide_when_they_exist(fakes: Callable[..., Fakes]) -> None:
     # An empty RUN: size 0 and no new layer; a RUN that wrote files: a new layer.
     entries = [{"Id": "sha256:3", "CreatedBy": "/bin/sh -c true", "Size": 0},
                {"Id": "sha256:2", "CreatedBy": "/bin/sh -c touch /x", "Size": 0}]
-    counts = {"sha256:2": 7, "sha256:3": 7}
-    monkeypatch.setattr(history_mod, "_layers_of", counts.get)
+    seven = {"RootFS": {"Layers": [f"sha256:{n}" for n in range(7)]}}
+    fakes(client=FakeClient(images={"sha256:2": FakeImage("sha256:2", seven),
+                                    "sha256:3": FakeImage("sha256:3", seven)}))
     assert bh.new_layers(entries, 6) == (False, True)
+    # A step image that is gone: its size decides.
+    entries.append({"Id": "sha256:1", "CreatedBy": "/bin/sh -c touch /y", "Size": 5})
+    assert bh.new_layers(entries, 5) == (False, True, True)
 
 
 def test_table_is_oldest_first_with_sizes_like_docker() -> None:

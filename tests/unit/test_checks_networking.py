@@ -3,67 +3,67 @@
 from __future__ import annotations
 
 import http.server
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from labkit.base import iproute
-from labkit.networking import checks, netinspect
+from labkit.networking import checks
 
-from . import fake_containers
+from .fakes import FakeClient, FakeContainer, FakeHost, Fakes, link_json
 from .http_servers import serving
 
+MAC = "02:42:ac:11:00:02"
 
-class FakeContainer(fake_containers.FakeContainer):
-    def __init__(self, name: str, *, nets: tuple[str, ...] = ("bridge",), status: str = "running",
-                 links: list[str] | None = None, ping_ok: bool = True,
-                 ports: dict[str, Any] | None = None) -> None:
-        super().__init__(name, status=status, running=status == "running",
-                         networks={n: {} for n in nets}, ports=ports, links=links)
-        self.ping_ok = ping_ok
-        self.pinged: list[str] = []
 
-    def exec_run(self, argv: list[str]) -> tuple[int, bytes]:
-        self.pinged.append(argv[-1])
-        return (0 if self.ping_ok else 1), b""
+def box(name: str, *, nets: tuple[str, ...] = ("bridge",), status: str = "running",
+        links: list[str] | None = None, ping_ok: bool = True,
+        ports: dict[str, Any] | None = None) -> FakeContainer:
+    """A container on NETS whose pings (`docker exec ping`) succeed or fail."""
+    return FakeContainer(name, status=status, running=status == "running",
+                         networks={n: {"MacAddress": MAC if n == "bridge" else ""} for n in nets},
+                         ports=ports, links=links, exec_answer=(0 if ping_ok else 1, b""))
+
+
+def pinged(c: FakeContainer) -> list[str]:
+    return [argv[-1] for argv in c.execs]
 
 
 @pytest.fixture
-def engine(monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeContainer]:
-    return fake_containers.use_engine(monkeypatch).found  # type: ignore[return-value]
+def engine(fakes: Callable[..., Fakes]) -> dict[str, FakeContainer]:
+    return fakes(client=FakeClient()).client.containers.found
 
 
 def test_reach_by_name_passes_on_a_shared_network(engine: dict[str, FakeContainer]) -> None:
-    engine["a"] = FakeContainer("a", nets=("ex-net",))
-    engine["b"] = FakeContainer("b", nets=("ex-net",))
+    engine["a"] = box("a", nets=("ex-net",))
+    engine["b"] = box("b", nets=("ex-net",))
     result = checks.check_reach_by_name("a", "b")
     assert result.passed and "via network ex-net" in result.message
-    assert engine["a"].pinged == ["b"] and engine["b"].pinged == ["a"]
+    assert pinged(engine["a"]) == ["b"] and pinged(engine["b"]) == ["a"]
 
 
 def test_reach_by_name_rejects_the_default_bridge_without_asking_dns(
         engine: dict[str, FakeContainer]) -> None:
-    engine["a"], engine["b"] = FakeContainer("a"), FakeContainer("b")
+    engine["a"], engine["b"] = box("a"), box("b")
     result = checks.check_reach_by_name("a", "b")
     assert not result.passed and "default bridge has no DNS" in result.message
     assert "lab.network" in result.hint
-    assert engine["a"].pinged == []  # no lookup that Docker could not answer itself
+    assert pinged(engine["a"]) == []  # no lookup that Docker could not answer itself
 
 
 def test_a_link_goes_one_way_only(engine: dict[str, FakeContainer]) -> None:
-    engine["a"] = FakeContainer("a", links=["/b:/a/b"])
-    engine["b"] = FakeContainer("b")
+    engine["a"] = box("a", links=["/b:/a/b"])
+    engine["b"] = box("b")
     result = checks.check_reach_by_name("a", "b")
     assert not result.passed and result.message.startswith("b has no way to resolve the name a")
 
 
 @pytest.mark.parametrize(("setup", "words"), [
-    ({"a": FakeContainer("a", nets=("n",))}, "no container called b"),
-    ({"a": FakeContainer("a", nets=("n",)), "b": FakeContainer("b", nets=("n",),
-                                                               status="exited")},
+    ({"a": box("a", nets=("n",))}, "no container called b"),
+    ({"a": box("a", nets=("n",)), "b": box("b", nets=("n",), status="exited")},
      "b is not running"),
-    ({"a": FakeContainer("a", nets=("n",), ping_ok=False), "b": FakeContainer("b", nets=("n",))},
+    ({"a": box("a", nets=("n",), ping_ok=False), "b": box("b", nets=("n",))},
      "a cannot reach b by name"),
 ])
 def test_reach_by_name_other_wrong_answers(engine: dict[str, FakeContainer],
@@ -89,23 +89,23 @@ def published(port: int, ip: str = "127.0.0.1") -> dict[str, Any]:
 
 def test_published_port_passes_when_a_request_gets_through(
         engine: dict[str, FakeContainer], http_port: int) -> None:
-    engine["w"] = FakeContainer("w", ports=published(http_port))
+    engine["w"] = box("w", ports=published(http_port))
     result = checks.check_published_port("w", http_port)
     assert result.passed and "HTTP 200" in result.message
 
 
 def test_published_port_rejects_a_missing_or_other_port(engine: dict[str, FakeContainer],
                                                         http_port: int) -> None:
-    engine["w"] = FakeContainer("w", ports={"80/tcp": None})
+    engine["w"] = box("w", ports={"80/tcp": None})
     result = checks.check_published_port("w", http_port)
     assert not result.passed and "publishes no port" in result.message
     assert 'ports={"80/tcp": PORT}' in result.hint
-    engine["w"] = FakeContainer("w", ports=published(http_port + 1))
+    engine["w"] = box("w", ports=published(http_port + 1))
     assert f"it publishes {http_port + 1}" in checks.check_published_port("w", http_port).message
 
 
 def test_published_port_rejects_all_interfaces(engine: dict[str, FakeContainer]) -> None:
-    engine["w"] = FakeContainer("w", ports=published(18555, "0.0.0.0"))  # noqa: S104
+    engine["w"] = box("w", ports=published(18555, "0.0.0.0"))  # noqa: S104
     result = checks.check_published_port("w", 18555)
     assert not result.passed and "127.0.0.1 only" in result.hint
 
@@ -116,7 +116,7 @@ def test_published_port_without_a_listener(engine: dict[str, FakeContainer]) -> 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    engine["w"] = FakeContainer("w", ports=published(port))
+    engine["w"] = box("w", ports=published(port))
     result = checks.check_published_port("w", port, wait=0.3)
     assert not result.passed and "got no answer" in result.message and "80/tcp" in result.hint
     assert "got no answer (Connection refused)." in result.message
@@ -127,18 +127,21 @@ def test_published_port_unknown_container(engine: dict[str, FakeContainer]) -> N
 
 
 @pytest.fixture
-def veth_of_c(monkeypatch: pytest.MonkeyPatch, engine: dict[str, FakeContainer]) -> None:
-    engine["c"] = FakeContainer("c")
-    outside = iproute.Link(11, "veth1111111", "veth", 10, "docker0", "UP", "", ())
-    inside = iproute.Link(10, "eth0", "veth", 11, None, "UP", "", ())
-    pair = netinspect.VethPair("c", "bridge", "", "", inside, outside, "docker0")
-    monkeypatch.setattr(checks.netinspect, "veth_pairs", lambda cs: [pair])
+def veth_of_c(fakes: Callable[..., Fakes], engine: dict[str, FakeContainer]) -> FakeHost:
+    """Container c's eth0 (ifindex 10, MAC on the bridge network) and its host end, 11."""
+    engine["c"] = box("c")
+    host = [link_json(5, "docker0", kind="bridge"),
+            link_json(11, "veth1111111", peer=10, master="docker0")]
+    inside = [link_json(1, "lo", kind=""), link_json(10, "eth0", peer=11, mac=MAC)]
+    return fakes(host=FakeHost({("ip", "-d", "-j", "addr"): json.dumps(host),
+                                ("nsenter", "-t", "4242", "-n"): json.dumps(inside)})).host
 
 
-@pytest.mark.usefixtures("veth_of_c")
-def test_host_veth_right_answer() -> None:
+def test_host_veth_right_answer(veth_of_c: FakeHost) -> None:
     assert checks.check_host_veth("c", "veth1111111").passed
     assert checks.check_host_veth("c", " veth1111111@if10 ").passed
+    ip = ("ip", "-d", "-j", "addr", "show")
+    assert veth_of_c.calls[:2] == [ip, ("nsenter", "-t", "4242", "-n", *ip)]
 
 
 @pytest.mark.usefixtures("veth_of_c")
@@ -150,9 +153,8 @@ def test_host_veth_wrong_answers_get_hints(answer: str, words: str) -> None:
     assert not result.passed and words in result.hint
 
 
-def test_host_veth_of_a_container_without_one(monkeypatch: pytest.MonkeyPatch,
-                                              engine: dict[str, FakeContainer]) -> None:
-    engine["h"] = FakeContainer("h", nets=("host",))
-    monkeypatch.setattr(checks.netinspect, "veth_pairs", lambda cs: [])
+@pytest.mark.usefixtures("veth_of_c")
+def test_host_veth_of_a_container_without_one(engine: dict[str, FakeContainer]) -> None:
+    engine["h"] = box("h", nets=("host",))  # no MAC address: no interface of its own
     result = checks.check_host_veth("h", "veth1111111")
     assert not result.passed and "no veth pair" in result.message

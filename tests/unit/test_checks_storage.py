@@ -4,16 +4,28 @@ hint (fake folders and a fake Docker root; no engine)."""
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from labkit.base import procfs
 from labkit.storage import checks as checks_storage
 from labkit.storage import graphdriver
 from labkit.storage.imagesave import SavedImage, SavedLayer
 from labkit.storage.overlay import OverlayDirs
 
-from .storage_fakes import IS_ROOT, FakeClient, FakeImage, image_attrs, make_store, whiteout
+from .fakes import (
+    IS_ROOT,
+    FakeClient,
+    FakeImage,
+    Fakes,
+    image_attrs,
+    make_store,
+    store_client,
+    whiteout,
+)
 
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="whiteouts need root")
 RIGHT = {"merged": "missing", "upperdir": "whiteout", "lowerdir": "file"}
@@ -27,13 +39,24 @@ def rejected(result, hint_part: str = "") -> None:
 
 
 # -- 02.1 ------------------------------------------------------------------------------------
+def mount_table(tmp_path: Path, *points: Path) -> None:
+    """What this machine's /proc/self/mountinfo lists (procfs.PROC points at tmp_path/proc)."""
+    lines = [f"{n} 1 0:{n} / {os.path.realpath(p)} rw - overlay overlay rw\n"
+             for n, p in enumerate(points, start=40)]
+    (tmp_path / "proc" / "self" / "mountinfo").write_text(
+        "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n" + "".join(lines))
+
+
 @pytest.fixture
 def ex(tmp_path: Path, monkeypatch) -> OverlayDirs:
     """The exercise overlay after a delete through merged (as the folders would be)."""
     for sub in ("lower", "upper", "work", "merged"):
         (tmp_path / sub).mkdir()
     (tmp_path / "lower" / "secret.txt").write_text("pw\n")
-    monkeypatch.setattr(checks_storage, "mounted", lambda path: True)
+    # procfs reads this machine's own /proc (not the Docker host's): PROC is where.
+    (tmp_path / "proc" / "self").mkdir(parents=True)
+    monkeypatch.setattr(procfs, "PROC", tmp_path / "proc")
+    mount_table(tmp_path, tmp_path / "merged")
     return OverlayDirs(tmp_path, (tmp_path / "lower",), tmp_path / "upper", tmp_path / "work",
                        tmp_path / "merged")
 
@@ -50,8 +73,8 @@ def test_a_wrong_prediction_gets_the_hint_for_that_folder(ex, key, wrong) -> Non
     assert key in result.message
 
 
-def test_not_mounted_is_rejected(ex, monkeypatch) -> None:
-    monkeypatch.setattr(checks_storage, "mounted", lambda path: False)
+def test_not_mounted_is_rejected(ex, tmp_path: Path) -> None:
+    mount_table(tmp_path, tmp_path / "lower")
     rejected(checks_storage.check_whiteout(ex, "secret.txt", RIGHT), "make_exercise")
 
 
@@ -79,13 +102,12 @@ def test_a_real_whiteout_with_the_right_prediction_passes(ex) -> None:
 
 # -- 02.2 ------------------------------------------------------------------------------------
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch):
+def store(tmp_path: Path, fakes: Callable[..., Fakes]):
     s = make_store(tmp_path, [{"etc/passwd": "root\n"}, {"etc/passwd": "root\nredis\n"},
                               {"data/x": ""}])
-    fake = FakeClient({"redis": FakeImage("sha256:" + "f" * 64, image_attrs(s, ["redis"]))},
-                      root=str(tmp_path))
-    monkeypatch.setattr(graphdriver, "client", lambda: fake)
-    monkeypatch.setattr(graphdriver, "host", lambda: type("H", (), {"mode": "local"})())
+    fakes(client=store_client({"redis": FakeImage("sha256:" + "f" * 64,
+                                                  image_attrs(s, ["redis"]))},
+                              root=str(tmp_path)))
     return s
 
 
@@ -127,9 +149,9 @@ FOLDER = hashlib.sha256(b"v1").hexdigest()
 
 
 @pytest.fixture
-def app(monkeypatch) -> SavedImage:
-    fake = FakeClient({"app:v1": FakeImage(IMAGE_ID, {"RootFS": {"Layers": [BASE, TOP]}})})
-    monkeypatch.setattr(checks_storage, "client", lambda: fake)
+def app(fakes: Callable[..., Fakes]) -> SavedImage:
+    fakes(client=FakeClient(images={
+        "app:v1": FakeImage(IMAGE_ID, {"RootFS": {"Layers": [BASE, TOP]}})}))
     layers = (SavedLayer(1, "x/layer.tar", 1, BASE, False, BASE),
               SavedLayer(2, f"{FOLDER}/layer.tar", 1, TOP, False, TOP))
     return SavedImage(Path("/nowhere"), "docker", ("app:v1",), "c.json", {}, layers)

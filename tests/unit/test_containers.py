@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from labkit.base import containers
 from labkit.base.errors import LabkitError
 
-from .fake_containers import FakeContainer, use_engine
+from .fakes import FakeClient, FakeContainer, Fakes
 
 WEB = FakeContainer(
     "web", pid=4242, labels={"io.labkit.course": "docker-internals"}, mode="container:id-db",
@@ -22,15 +23,15 @@ WEB = FakeContainer(
            "443/tcp": None})
 
 
-def test_get_by_name_or_object(monkeypatch: pytest.MonkeyPatch) -> None:
-    use_engine(monkeypatch, WEB)
-    assert containers.get("web") is WEB
+def test_get_by_name_or_object(fakes: Callable[..., Fakes]) -> None:
+    fakes(client=FakeClient(containers=[WEB]))
+    assert containers.get("web") is WEB and containers.get("id-web") is WEB
     box = FakeContainer("box")
     assert containers.get(box) is box and box.reloads == 1  # an object is reloaded
 
 
-def test_a_missing_container_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    use_engine(monkeypatch)
+def test_a_missing_container_is_a_clear_error(fakes: Callable[..., Fakes]) -> None:
+    fakes(client=FakeClient())
     with pytest.raises(containers.NoSuchContainer, match="no container called nope") as info:
         containers.get("nope")
     assert "docker ps -a" in info.value.hint and isinstance(info.value, LabkitError)
@@ -58,7 +59,7 @@ def test_labels_of_containers_networks_and_volumes() -> None:
     assert containers.labels(sparse) == {"io.labkit.session": "s2"}
 
 
-def test_endpoints_and_network_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_endpoints_and_network_mode(fakes: Callable[..., Fakes]) -> None:
     nets = containers.endpoints(WEB)
     assert list(nets) == ["bridge", "ex-net"]
     assert nets["bridge"] == containers.Endpoint("bridge", "172.17.0.2", 16, "172.17.0.1",
@@ -68,7 +69,7 @@ def test_endpoints_and_network_mode(monkeypatch: pytest.MonkeyPatch) -> None:
                                                                    "IPPrefixLen": 0}})
     assert containers.endpoints(host_mode)["host"].address == ""
     assert containers.network_mode(WEB) == "container:id-db"
-    use_engine(monkeypatch, host_mode)
+    fakes(client=FakeClient(containers=[host_mode]))
     assert containers.network_mode("h") == "host"  # a name is looked up
 
 

@@ -12,7 +12,7 @@ from labkit.base import daemon
 from labkit.base.errors import EngineUnavailable
 from labkit.lab import cleanup
 
-from .fake_clock import FakeClock
+from .fakes import FakeClock
 
 IGNORES_TERM = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
                 "print('ready', flush=True); time.sleep(60)")
@@ -29,16 +29,13 @@ def start_time(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
 
 
-def test_wait_until_answers_returns_once_ping_is_true(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = FakeClock().install(monkeypatch)
+def test_wait_until_answers_returns_once_ping_is_true(clock: FakeClock) -> None:
     pings = iter([False, False, True])
     daemon.wait_until_answers(lambda: next(pings), timeout=60)
     assert clock.sleeps == [0.3, 0.3]
 
 
-def test_wait_until_answers_gives_up_with_the_log_tail(monkeypatch: pytest.MonkeyPatch,
-                                                       tmp_path: Path) -> None:
-    FakeClock().install(monkeypatch)
+def test_wait_until_answers_gives_up_with_the_log_tail(clock: FakeClock, tmp_path: Path) -> None:
     log = tmp_path / "dockerd.log"
     log.write_text("".join(f"line {n}\n" for n in range(20)))
     with pytest.raises(EngineUnavailable) as info:
@@ -49,8 +46,7 @@ def test_wait_until_answers_gives_up_with_the_log_tail(monkeypatch: pytest.Monke
     assert info.value.hint == f"read {log} for the reason"
 
 
-def test_wait_until_answers_stops_when_the_daemon_died(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = FakeClock().install(monkeypatch)
+def test_wait_until_answers_stops_when_the_daemon_died(clock: FakeClock) -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     with pytest.raises(EngineUnavailable, match="did not answer within 60 s") as info:

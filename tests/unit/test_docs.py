@@ -75,14 +75,6 @@ def test_public_functions_have_docstrings() -> None:
 CHAPTER_PACKAGES = ("building", "storage", "networking", "namespaces", "lessons")
 CHAPTER_MODULES = sorted(p for pkg in CHAPTER_PACKAGES for p in (ROOT / "labkit" / pkg).glob("*.py")
                          if p.name != "__init__.py")
-# Public names no notebook, labkit module or document uses yet, each waiting for its module's
-# owner (delete it, or make it private). Listed so that a new unused name fails at once.
-NOT_YET_REMOVED = {
-    "labkit.networking.topology": {"draw_from"},        # used nowhere
-    "labkit.networking.netinspect": {"host_veth"},      # only tests/engine (an oracle)
-    "labkit.namespaces.procns": {"shared_namespaces"},  # only tests (an oracle)
-    "labkit.storage.overlay": {"is_whiteout"},          # only tests/unit/test_overlay.py
-}
 
 
 @functools.cache
@@ -121,13 +113,11 @@ def test_chapter_public_names_are_used_or_documented(path: Path) -> None:
     module = name_uses.module_name(path)
     reached = name_uses.reachable(path.read_text(), _outside_uses(module))
     public = set(name_uses.public_names(path))
-    waiting = NOT_YET_REMOVED.get(module, set())
-    unused = sorted(public - reached - waiting)
+    unused = sorted(public - reached)
     assert unused == [], (
         f"{module}: {', '.join(unused)} used by no notebook and no other labkit module, "
         f"and not documented (make it private, or delete it)")
-    now_used = sorted(waiting & reached)
-    assert now_used == [], f"{module}: {', '.join(now_used)} now used: drop it from NOT_YET_REMOVED"
+
 
 
 def _floors() -> dict[str, set[str]]:

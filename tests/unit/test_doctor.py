@@ -7,7 +7,7 @@ from labkit.base.errors import EngineUnavailable, NotRoot
 from labkit.cli import commands as cli
 from labkit.cli import doctor
 
-from .fake_system import FakeClient, FakeMachine, info
+from .fakes import FakeClient, FakeMachine, info
 
 
 def test_without_an_engine_the_course_cannot_run(machine: FakeMachine) -> None:

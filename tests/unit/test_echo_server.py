@@ -7,13 +7,8 @@ import urllib.request
 from labkit.lessons import echo_server
 
 
-def test_it_reports_the_client_address_and_does_no_name_lookup(monkeypatch) -> None:
-    import socket
-
-    def no_lookup(*args, **kwargs):
-        raise AssertionError("the echo server must not look up names")
-
-    monkeypatch.setattr(socket, "getfqdn", no_lookup)
+def test_it_reports_the_client_address_and_does_no_name_lookup() -> None:
+    # No name lookup: socket.getfqdn fails every unit test that calls it (conftest.py).
     server = echo_server._Server(("127.0.0.1", 0), echo_server._Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

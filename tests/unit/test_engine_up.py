@@ -7,7 +7,7 @@ import pytest
 from labkit.base import engine, provision
 from labkit.base.errors import EngineUnavailable, LabkitError
 
-from .fake_system import FakeClient, FakeMachine, info
+from .fakes import FakeClient, FakeMachine, info
 
 UPDATE = ["apt-get", "update", "-q"]
 
@@ -115,6 +115,7 @@ def test_containerd_io_without_dockerd_asks_for_docker_ce(machine: FakeMachine) 
 
 def test_tools_are_found_in_sbin_folders_outside_path(monkeypatch: pytest.MonkeyPatch,
                                                      tmp_path) -> None:
+    # The real System's lookup is under test; SEARCH_DIRS is where it looks beyond PATH.
     monkeypatch.setattr(engine, "SEARCH_DIRS", (str(tmp_path),))
     monkeypatch.setenv("PATH", "/nonexistent")
     tool = tmp_path / "iptables"

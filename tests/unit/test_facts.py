@@ -4,7 +4,7 @@ import pytest
 
 from labkit.base import engine, facts
 
-from .fake_system import FakeClient, FakeMachine, info
+from .fakes import FakeClient, FakeMachine, info
 
 
 def _answering(machine: FakeMachine, client: FakeClient) -> facts.EngineFacts:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,9 +11,8 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.building import frontapp
 
-from .fake_containers import FakeContainer
-from .fakes_ch01 import FakeLab
-from .http_servers import serving
+from .fakes import FakeContainer, FakeLab
+from .http_servers import QuietHandler, serving
 
 INDEX = b"<html><head><title> Front App </title></head></html>"
 
@@ -31,7 +29,7 @@ def test_sample_is_the_lecture_project(tmp_path: Path) -> None:
     assert "<title>Front App</title>" in (folder / "dist" / "index.html").read_text()
 
 
-class _SPA(BaseHTTPRequestHandler):
+class _SPA(QuietHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         if self.path.endswith(".css"):
             body, ctype, status = b"body{}", "text/css", 200
@@ -39,14 +37,7 @@ class _SPA(BaseHTTPRequestHandler):
             body, ctype, status = b"no", "text/plain", 404
         else:
             body, ctype, status = INDEX, "text/html", 200
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply(status, body, (("Content-Type", ctype),))
 
 
 @pytest.fixture

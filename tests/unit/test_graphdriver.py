@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from labkit.base import procfs
 from labkit.base.errors import LabkitError
 from labkit.storage import graphdriver
 from labkit.storage.graphdriver import GraphDriver
 
-from . import fake_containers
-from .fakes_ch04 import FakeHost
-from .storage_fakes import IS_ROOT, FakeClient, FakeImage, image_attrs, make_store, whiteout
+from .fakes import (
+    IS_ROOT,
+    FakeContainer,
+    FakeHost,
+    FakeImage,
+    Fakes,
+    image_attrs,
+    make_store,
+    store_client,
+    whiteout,
+)
 
 # A container's own /proc/PID/mountinfo: its root is the overlay.
 MOUNTINFO = (
@@ -49,21 +57,19 @@ def test_graphdriver_from_attrs_keeps_docker_order() -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch):
+def store(tmp_path: Path, fakes: Callable[..., Fakes]):
     layers = [{"etc/passwd": "root\n", "bin/sh": "#!\n"},
               {"etc/passwd": "root\nredis\n", "etc/redis.conf": "port 6379\n"},
               {"data/.keep": ""}]
     s = make_store(tmp_path, layers)
-    fake = FakeClient({"img": FakeImage("sha256:" + "f" * 64, image_attrs(s, ["img:1"]))},
-                      root=str(tmp_path))
-    monkeypatch.setattr(graphdriver, "client", lambda: fake)
-    monkeypatch.setattr(graphdriver, "host", lambda: type("H", (), {"mode": "local"})())
+    fakes(client=store_client({"img": FakeImage("sha256:" + "f" * 64,
+                                                image_attrs(s, ["img:1"]))}, root=str(tmp_path)))
     return s
 
 
-def test_docker_root_checks_the_driver(store, monkeypatch) -> None:
+def test_docker_root_checks_the_driver(store, fakes: Callable[..., Fakes]) -> None:
     assert graphdriver.docker_root() == store.root
-    monkeypatch.setattr(graphdriver, "client", lambda: FakeClient({}, driver="vfs"))
+    fakes(client=store_client({}, driver="vfs"))
     with pytest.raises(LabkitError) as err:
         graphdriver.docker_root()
     assert "vfs" in err.value.message and err.value.hint
@@ -88,11 +94,10 @@ def test_find_in_layers_marks_the_topmost_copy(store) -> None:
     assert list(table["containers see"]) == ["", "<- this one", ""]
 
 
-def test_shared_layers_count_a_layer_once(store, monkeypatch) -> None:
+def test_shared_layers_count_a_layer_once(store) -> None:
     other = image_attrs(store, ["other:1"])
     other["RootFS"]["Layers"] = store.diff_ids[:2]
-    fake = graphdriver.client()
-    fake.images.images["other"] = FakeImage("sha256:" + "e" * 64, other)
+    graphdriver.client().images.store["other"] = FakeImage("sha256:" + "e" * 64, other)
     table = graphdriver.shared_layers(["img", "other"])
     assert len(table) == 3
     assert list(table["other"]) == ["yes", "yes", ""]
@@ -106,17 +111,16 @@ def test_image_config_summarises_the_inspect_answer(store) -> None:
     assert table["User"] == "root" and table["Cmd"] == "run"
 
 
-class FakeContainer(fake_containers.FakeContainer):
+def container_of(store, upper: Path, name: str = "c") -> FakeContainer:
     """A stopped container of the fake image, its layers in the fake store."""
-
-    def __init__(self, store, upper: Path, name: str = "c") -> None:
-        super().__init__(name, running=False)
-        lowers = [store.layer_diff(n) for n in reversed(range(len(store.cache_ids)))]
-        self.attrs.update({"Id": "9" * 64, "Image": "img", "GraphDriver": {
-            "Name": "overlay2", "Data": {
-                "LowerDir": ":".join(str(p) for p in lowers), "UpperDir": str(upper),
-                "MergedDir": str(upper.parent / "merged"),
-                "WorkDir": str(upper.parent / "work")}}})
+    c = FakeContainer(name, running=False)
+    lowers = [store.layer_diff(n) for n in reversed(range(len(store.cache_ids)))]
+    c.attrs.update({"Id": "9" * 64, "Image": "img", "GraphDriver": {
+        "Name": "overlay2", "Data": {
+            "LowerDir": ":".join(str(p) for p in lowers), "UpperDir": str(upper),
+            "MergedDir": str(upper.parent / "merged"),
+            "WorkDir": str(upper.parent / "work")}}})
+    return c
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="whiteouts need root")
@@ -126,7 +130,7 @@ def test_upper_changes_show_copy_up_and_whiteouts(store, tmp_path: Path) -> None
     (upper / "etc" / "passwd").write_text("root\nredis\nme\n")
     whiteout(upper / "etc" / "redis.conf")
     (upper / "new.txt").write_text("new\n")
-    table = graphdriver.upper_changes(FakeContainer(store, upper))
+    table = graphdriver.upper_changes(container_of(store, upper))
     rows = {r["path"]: r for r in table.to_dict("records")}
     assert rows["/etc/passwd"]["in UpperDir"] == "file"
     assert rows["/etc/passwd"]["same path below"] == "11 bytes"  # layer 2's copy
@@ -136,13 +140,13 @@ def test_upper_changes_show_copy_up_and_whiteouts(store, tmp_path: Path) -> None
 
 
 def test_lower_file_stops_at_a_whiteout_below(store, tmp_path: Path) -> None:
-    gd = GraphDriver.from_attrs(FakeContainer(store, tmp_path / "u").attrs)
+    gd = GraphDriver.from_attrs(container_of(store, tmp_path / "u").attrs)
     assert graphdriver.lower_file(gd, "etc/passwd") == store.layer_diff(1) / "etc" / "passwd"
     assert graphdriver.lower_file(gd, "nowhere") is None
 
 
 def test_overlay_mount_reads_the_containers_line(store, tmp_path: Path) -> None:
-    c = FakeContainer(store, tmp_path / "u")
+    c = container_of(store, tmp_path / "u")
     c.attrs["GraphDriver"]["Data"]["MergedDir"] = "/var/lib/docker/overlay2/abc/merged"
     mnt = graphdriver.overlay_mount(c, MOUNTINFO)
     assert mnt.lowers == ["/var/lib/docker/overlay2/l/AAA", "/var/lib/docker/overlay2/l/BBB"]
@@ -190,7 +194,7 @@ def add_container_layers(store, container_id: str) -> tuple[str, str]:
 
 
 def test_container_stack_init_layer_and_short_names(store, tmp_path: Path) -> None:
-    c = FakeContainer(store, tmp_path / "u")
+    c = container_of(store, tmp_path / "u")
     mount_id, init_id = add_container_layers(store, c.id)
     stack = graphdriver.container_layers(c)
     assert [x.role for x in stack] == ["layer 1", "layer 2", "layer 3", "init", "container"]
@@ -204,12 +208,12 @@ def test_container_stack_init_layer_and_short_names(store, tmp_path: Path) -> No
 
 
 def test_a_running_containers_mount_is_read_through_the_host(
-        store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    c = FakeContainer(store, tmp_path / "u")
+        store, tmp_path: Path, fakes: Callable[..., Fakes]) -> None:
+    c = container_of(store, tmp_path / "u")
     with pytest.raises(LabkitError, match="not running, so nothing is mounted"):
         graphdriver.overlay_mount(c)
     c.attrs["State"].update(Running=True, Status="running", Pid=4242)
-    monkeypatch.setattr(procfs, "host", lambda: FakeHost(files={"/proc/4242/mountinfo": MOUNTINFO}))
+    fakes(host=FakeHost(files={"/proc/4242/mountinfo": MOUNTINFO}))
     assert graphdriver.overlay_mount(c).lowers[0] == "/var/lib/docker/overlay2/l/AAA"
     # The containerd image store reports no folders: they come from the mount, the merged view
     # from the process's root.

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from labkit.base.errors import LabkitError
 from labkit.namespaces import handwire
 
-from .fakes_ch04 import FakeContainer, FakeHost, use_host
+from .fakes import FakeClient, FakeContainer, FakeHost, FakeLab, Fakes
 
 # `ip -d -j addr` in a wired container's netns (recorded): lo, then eth0.
 NETNS_LINKS = json.loads((Path(__file__).parent / "samples" / "ip-d-j-addr.netns.json").read_text())
@@ -19,24 +19,6 @@ INSIDE = ("ip", "netns", "exec", "nonet", "ip", "-d", "-j", "addr", "show")
 
 NET = handwire.LessonNetwork("net0", "10.213.7.0/24", "10.213.7.0/25", "10.213.7.1",
                              "br-0123456789ab")
-
-
-class FakeLab:
-    """Records what a lesson would have recorded; names are never taken."""
-
-    def __init__(self) -> None:
-        self.recorded: list[tuple[str, Any]] = []
-
-    def name(self, base: str, kind: str = "container") -> str:
-        return base
-
-    def symlink(self, link: str, points_to: str) -> Path:
-        self.recorded.append(("symlink", (link, points_to)))
-        return Path(link)
-
-    def veth(self, name: str, peer: str) -> tuple[str, str]:
-        self.recorded.append(("link", name))
-        return name, peer
 
 
 def test_ip_range_is_the_lower_half() -> None:
@@ -65,10 +47,16 @@ def test_check_address_refuses_what_would_clash(address: str, message: str) -> N
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
+def fake(fakes: Callable[..., Fakes]) -> FakeHost:
     host = FakeHost({INSIDE: json.dumps(NETNS_LINKS[:1])})  # --network=none: only lo
-    monkeypatch.setattr(handwire, "require_root", lambda: None)
-    return use_host(monkeypatch, host, handwire)
+    return fakes(host=host, root=True).host
+
+
+def test_wire_needs_root(fakes: Callable[..., Fakes]) -> None:
+    host = fakes(host=FakeHost(), root=False).host
+    with pytest.raises(LabkitError, match="needs root"):
+        handwire.wire(FakeLab(), FakeContainer("nonet"), NET)  # type: ignore[arg-type]
+    assert host.calls == []
 
 
 def test_wire_runs_and_shows_every_step_of_the_notes(
@@ -108,16 +96,19 @@ def test_unwire_deletes_the_pair_and_the_name(fake: FakeHost) -> None:
     assert fake.calls == [("ip", "link", "delete", "vetha"), ("rm", "/var/run/netns/nonet")]
 
 
-def test_http_get_keeps_status_and_body(monkeypatch: pytest.MonkeyPatch,
+def in_engine(fakes: Callable[..., Fakes], answer: tuple[int, str]) -> FakeContainer:
+    """Container nonet in a fake engine; `docker exec` in it answers ANSWER."""
+    box = FakeContainer("nonet", exec_answer=answer)
+    fakes(client=FakeClient(containers=[box]))
+    return box
+
+
+def test_http_get_keeps_status_and_body(fakes: Callable[..., Fakes],
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    seen: list[list[str]] = []
-
-    def run_in(container: Any, argv: list[str]) -> tuple[int, str]:
-        seen.append(argv)
-        return 0, "HTTP/1.0 200 OK\r\nDate: today\r\n\r\n{\"client_address\": \"203.0.113.1\"}\n"
-
-    monkeypatch.setattr(handwire, "run_in", run_in)
-    handwire.fetch(FakeContainer("nonet"), "198.51.100.10", 8080)
+    box = in_engine(fakes, (0, "HTTP/1.0 200 OK\r\nDate: today\r\n\r\n"
+                               "{\"client_address\": \"203.0.113.1\"}\n"))
+    handwire.fetch(box, "198.51.100.10", 8080)
+    seen = box.execs
     assert seen[0][-2:] == ["198.51.100.10", "8080"]  # arguments, not part of the script
     assert "198.51.100.10" not in seen[0][2]
     out = capsys.readouterr().out
@@ -125,18 +116,18 @@ def test_http_get_keeps_status_and_body(monkeypatch: pytest.MonkeyPatch,
     assert "Date" not in out
 
 
-def test_http_get_without_an_answer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(handwire, "run_in", lambda c, argv: (1, ""))
-    assert handwire.http_get(FakeContainer("nonet"), "198.51.100.10", 8080) == ("", "")
+def test_http_get_without_an_answer(fakes: Callable[..., Fakes]) -> None:
+    box = in_engine(fakes, (1, ""))
+    assert handwire.http_get(box, "198.51.100.10", 8080) == ("", "")
+    assert box.execs[0][:2] == ["sh", "-c"]
 
 
-def test_reaches_is_the_exit_code_of_one_ping(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[list[str]] = []
-    monkeypatch.setattr(handwire, "run_in", lambda c, argv: (seen.append(argv), (0, ""))[1])
-    assert handwire.reaches(FakeContainer("nonet"), "10.213.7.1") is True
-    assert seen == [["ping", "-c", "1", "-W", "2", "10.213.7.1"]]
-    monkeypatch.setattr(handwire, "run_in", lambda c, argv: (1, ""))
-    assert handwire.reaches(FakeContainer("nonet"), "10.213.7.1") is False
+def test_reaches_is_the_exit_code_of_one_ping(fakes: Callable[..., Fakes]) -> None:
+    box = in_engine(fakes, (0, ""))
+    assert handwire.reaches(box, "10.213.7.1") is True
+    assert box.execs == [["ping", "-c", "1", "-W", "2", "10.213.7.1"]]
+    box.exec_answer = (1, "")
+    assert handwire.reaches(box, "10.213.7.1") is False
 
 
 def test_network_table_names_the_spare_address() -> None:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from types import SimpleNamespace
+from collections.abc import Callable
 
 import pytest
 
 from labkit.images import history
+
+from .fakes import FakeClient, Fakes
 
 
 @pytest.mark.parametrize("created_by,expected", [
@@ -18,13 +20,13 @@ def test_instruction(created_by: str, expected: str) -> None:
     assert history.instruction(created_by) == expected
 
 
-def test_table_is_oldest_first_and_marks_layers(monkeypatch: pytest.MonkeyPatch) -> None:
-    api = SimpleNamespace(history=lambda image: [
+def test_table_is_oldest_first_and_marks_layers(fakes: Callable[..., Fakes]) -> None:
+    engine = fakes(client=FakeClient()).client
+    engine.api.histories["busybox"] = [
         {"Id": "<missing>", "CreatedBy": '/bin/sh -c #(nop)  CMD ["sh"]', "Size": 0},
         {"Id": "<missing>", "CreatedBy": "/bin/sh -c #(nop) ADD file:abc in / ",
          "Size": 2_000_000},
-    ])
-    monkeypatch.setattr(history, "client", lambda: SimpleNamespace(api=api))
+    ]
     frame = history.table("busybox")
     assert list(frame["instruction"]) == ["ADD file:abc in /", 'CMD ["sh"]']
     assert list(frame["layer"]) == [True, False]

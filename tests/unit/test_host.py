@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from types import SimpleNamespace
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from labkit.base import facts
 from labkit.base import host as host_mod
-from labkit.base.errors import CommandFailed, HostToolMissing
+from labkit.base.errors import CommandFailed, HostToolMissing, NotRoot
+
+from .fakes import FakeClient, FakeHost, Fakes
 
 
 def test_helper_passes_the_command_as_arguments_not_as_script_text() -> None:
@@ -56,8 +58,7 @@ def test_arguments_are_never_given_to_a_shell() -> None:
     assert out == "$(id); rm -rf /\n"
 
 
-def test_helper_mode_runs_a_short_lived_container(monkeypatch: pytest.MonkeyPatch) -> None:
-    made: list[tuple[Any, ...]] = []
+def test_helper_mode_runs_a_short_lived_container(fakes: Callable[..., Fakes]) -> None:
     removed: list[bool] = []
 
     class Helper:
@@ -73,17 +74,35 @@ def test_helper_mode_runs_a_short_lived_container(monkeypatch: pytest.MonkeyPatc
         def remove(self, force: bool) -> None:
             removed.append(force)
 
-    def create(image: str, command: list[str], **kwargs: Any) -> Helper:
-        made.append((image, command, kwargs))
-        return Helper()
-
-    fake = SimpleNamespace(containers=SimpleNamespace(create=create))
-    import labkit.base.engine
-
-    monkeypatch.setattr(labkit.base.engine, "client", lambda: fake)
+    engine = FakeClient()
+    engine.containers.make = lambda args, kwargs: Helper()
+    fakes(client=engine)
     assert host_mod.Host("helper").json(["ip", "-j", "link"]) == []
-    image, command, kwargs = made[0]
+    (image, command), kwargs = engine.containers.created[0]
     assert image == host_mod.HELPER_IMAGE
     assert command[-3:] == ["ip", "-j", "link"] and command[0] == "sh"
     assert "SYS_ADMIN" in kwargs["cap_add"] and kwargs["pid_mode"] == "host"
     assert kwargs["network_mode"] == "host" and removed == [True]
+
+
+def test_use_host_answers_host_and_gives_back_the_previous_one() -> None:
+    strict = host_mod.host()  # the autouse fixture's: fails loudly
+    mine = FakeHost({("uname",): "Linux\n"})
+    assert host_mod.use_host(mine) is strict
+    try:
+        assert host_mod.host() is mine and host_mod.host().run(["uname"]).stdout == "Linux\n"
+    finally:
+        assert host_mod.use_host(strict) is mine
+    assert host_mod.host() is strict
+
+
+def test_require_root_asks_settings_unless_the_host_is_a_helper(
+        fakes: Callable[..., Fakes]) -> None:
+    fakes(host=FakeHost(), root=False)
+    with pytest.raises(NotRoot) as info:
+        host_mod.require_root()
+    assert "sudo ./course lab" in info.value.hint
+    fakes(root=True)
+    host_mod.require_root()
+    fakes(host=FakeHost(mode="helper"), root=False)  # the helper container is root on the host
+    host_mod.require_root()

@@ -5,17 +5,16 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from labkit.base import http
 from labkit.base.errors import LabkitError
 
-from .http_servers import serving
+from .http_servers import QuietHandler, serving
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     seen: list[tuple[str, str, dict[str, str], bytes]] = []
 
     def _answer(self) -> None:
@@ -28,20 +27,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = 302, b""
         else:
             status, payload = 200, b'{"ok": true, "caf\\u00e9": "\xc3\xa9t\xc3\xa9"}'
-        self.send_response(status)
-        if status == 302:
-            self.send_header("Location", "http://198.51.100.10/elsewhere")
-        self.send_header("Content-Type", "application/json")
-        self.send_header("X-Twice", "a")
-        self.send_header("X-Twice", "b")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        moved = (("Location", "http://198.51.100.10/elsewhere"),) if status == 302 else ()
+        self.reply(status, payload, (*moved, ("Content-Type", "application/json"),
+                                     ("X-Twice", "a"), ("X-Twice", "b")))
 
     do_GET = do_PUT = _answer  # noqa: N815 - http.server's naming
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import ast
 import http.client
-import socket
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from .http_servers import serving
+from .http_servers import QuietHandler, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 # http.server's classes whose server_bind calls socket.getfqdn().
@@ -49,23 +47,13 @@ def test_no_server_looks_up_a_name(folder: str) -> None:
     assert found == {}, "use tests/unit/http_servers.py (or bind as it does)"
 
 
-class _Hello(BaseHTTPRequestHandler):
+class _Hello(QuietHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        body = f"{self.server.server_name}:{self.server.server_port}".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply(200, f"{self.server.server_name}:{self.server.server_port}".encode())
 
 
-def test_serving_answers_on_loopback_without_a_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_lookup(*args: object) -> str:
-        raise AssertionError("getfqdn was called: a DNS query")
-
-    monkeypatch.setattr(socket, "getfqdn", no_lookup)
+def test_serving_answers_on_loopback_without_a_lookup() -> None:
+    # No name lookup: socket.getfqdn fails every unit test that calls it (conftest.py).
     with serving(_Hello) as port:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)  # no proxy, ever
         try:

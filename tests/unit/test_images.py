@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import docker.errors
 import pytest
 
 from labkit.base import labels
 from labkit.base.errors import LabkitError, UnknownImage
 from labkit.images import catalog as images
+
+from .fakes import FakeClient, Fakes
 
 
 @pytest.mark.parametrize("typed,name", [("redis", "labkit/redis:7.0"),
@@ -73,46 +74,6 @@ def test_fingerprint_is_stable_and_tracks_the_recipe() -> None:
 
 
 # -- ensure() against a fake engine ------------------------------------------------------------
-@dataclass
-class FakeImage:
-    id: str
-    labels: dict[str, str]
-
-
-@dataclass
-class FakeImages:
-    """`client().images`: answers `get` from a dict; a pull is recorded and fails."""
-
-    store: dict[str, FakeImage] = field(default_factory=dict)
-    pulled: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-
-    def get(self, name: str) -> FakeImage:
-        ref = name if ":" in name.split("/")[-1] else f"{name}:latest"
-        if ref not in self.store:
-            raise docker.errors.ImageNotFound(name)
-        return self.store[ref]
-
-    def pull(self, repo: str, tag: str | None = None, **kwargs: Any) -> None:
-        self.pulled.append(f"{repo}:{tag}")
-        raise AssertionError("the course never pulls its images")
-
-    def remove(self, name: str, **kwargs: Any) -> None:
-        self.removed.append(name)
-        raise AssertionError("the course never removes an image it did not build")
-
-
-class FakeClient:
-    def __init__(self) -> None:
-        self.images = FakeImages()
-
-    def put(self, ref: str, image_labels: dict[str, str]) -> FakeImage:
-        ref = ref if ":" in ref.split("/")[-1] else f"{ref}:latest"
-        image = FakeImage(f"sha256:{len(self.images.store):064x}", image_labels)
-        self.images.store[ref] = image
-        return image
-
-
 def labkit_labels(name: str, fingerprint: str | None = None) -> dict[str, str]:
     fp = fingerprint or images.recipe_for(name).fingerprint()
     return {labels.BUILT_LOCALLY: "true", labels.SOURCE: "built on this machine: x 1.0",
@@ -120,9 +81,14 @@ def labkit_labels(name: str, fingerprint: str | None = None) -> dict[str, str]:
 
 
 @pytest.fixture
-def engine(monkeypatch: pytest.MonkeyPatch) -> FakeClient:
-    """A fake engine; `_build` records the build and tags the image as labkit would."""
-    fake = FakeClient()
+def engine(monkeypatch: pytest.MonkeyPatch, fakes: Callable[..., Fakes]) -> FakeClient:
+    """A fake engine; `_build` records the build and tags the image as labkit would.
+
+    The course's own build steps (debootstrap of a tree, the build of an image from it, the
+    download of busybox-static) are replaced: they are the images' recipes, not what these
+    tests are about, and would reach this machine and Debian's mirror.
+    """
+    fake = fakes(client=FakeClient()).client
     fake.built = []  # type: ignore[attr-defined]
 
     fake.trees = []  # type: ignore[attr-defined]
@@ -135,7 +101,7 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> FakeClient:
         fake.built.append(recipe.name)  # type: ignore[attr-defined]
         if recipe.kind == "delta":
             assert trees.take(recipe).name == f"new-{recipe.assets}"
-        image = fake.put(recipe.name, labkit_labels(recipe.name))
+        image = fake.images.put(recipe.name, labkit_labels(recipe.name))
         return image.id, "built"
 
     def make(target: Path, packages: tuple[str, ...], progress: Any, cache: str) -> Path:
@@ -143,7 +109,6 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> FakeClient:
         return target
 
     monkeypatch.setattr(images.Trees, "make", staticmethod(make))
-    monkeypatch.setattr(images, "client", lambda: fake)
     monkeypatch.setattr(images, "_build", build)
     monkeypatch.setattr(images, "prepare_assets", lambda progress: None)
     return fake
@@ -177,7 +142,7 @@ def test_course_images_are_never_pulled(monkeypatch: pytest.MonkeyPatch, engine:
 
 
 def test_present_images_cost_nothing(engine: FakeClient) -> None:
-    engine.put("labkit/redis:7.0", labkit_labels("labkit/redis:7.0"))
+    engine.images.put("labkit/redis:7.0", labkit_labels("labkit/redis:7.0"))
     [result] = images.ensure(["redis"], progress=lambda m: None)
     assert result.state == "present" and result.usable
     assert engine.built == []  # type: ignore[attr-defined]
@@ -185,7 +150,7 @@ def test_present_images_cost_nothing(engine: FakeClient) -> None:
 
 def test_an_image_under_a_labkit_name_not_built_by_labkit_is_never_replaced(
         engine: FakeClient) -> None:
-    theirs = engine.put("labkit/redis:7.0", {"learner.owns": "yes"})
+    theirs = engine.images.put("labkit/redis:7.0", {"learner.owns": "yes"})
     assert images.status("redis").state == "foreign"  # type: ignore[union-attr]
     with pytest.raises(LabkitError) as info:
         images.ensure(["labkit/redis:7.0"], rebuild=True, progress=lambda m: None)
@@ -197,17 +162,18 @@ def test_an_image_under_a_labkit_name_not_built_by_labkit_is_never_replaced(
 
 
 def test_a_look_alike_label_from_another_recipe_is_not_labkits(engine: FakeClient) -> None:
-    engine.put("labkit/busybox", {labels.BUILT_LOCALLY: "true",
+    engine.images.put("labkit/busybox", {labels.BUILT_LOCALLY: "true",
                                   labels.RECIPE: "labkit/nginx:1.22.1@0"})
     with pytest.raises(LabkitError):
         images.ensure(["busybox"], progress=lambda m: None)
 
 
 def test_official_look_alikes_are_ignored_and_the_labkit_image_built(engine: FakeClient) -> None:
-    official = {ref: engine.put(ref, {"learner.owns": "yes"})
+    official = {ref: engine.images.put(ref, {"learner.owns": "yes"})
                 for ref in ("redis:7.0", "redis:latest", "debian:bookworm", "busybox:latest")}
     # even one that carries labkit's labels, as images built by older course versions do
-    official["nginx:1.22.1"] = engine.put("nginx:1.22.1", labkit_labels("labkit/nginx:1.22.1"))
+    official["nginx:1.22.1"] = engine.images.put("nginx:1.22.1",
+                                                 labkit_labels("labkit/nginx:1.22.1"))
     result = images.ensure(["redis", "nginx", "busybox"], progress=lambda m: None)
     assert [r.name for r in result] == ["labkit/redis:7.0", "labkit/nginx:1.22.1",
                                         "labkit/busybox"]
@@ -219,28 +185,28 @@ def test_official_look_alikes_are_ignored_and_the_labkit_image_built(engine: Fak
 
 
 def test_a_stale_labkit_image_is_rebuilt(engine: FakeClient) -> None:
-    engine.put("labkit/debian:bookworm", labkit_labels("labkit/debian:bookworm"))
-    engine.put("labkit/redis:7.0", labkit_labels("labkit/redis:7.0", fingerprint="0" * 16))
+    engine.images.put("labkit/debian:bookworm", labkit_labels("labkit/debian:bookworm"))
+    old = engine.images.put("labkit/redis:7.0",
+                            labkit_labels("labkit/redis:7.0", fingerprint="0" * 16))
     assert images.status("redis").state == "stale"  # type: ignore[union-attr]
     [result] = images.ensure(["redis"], progress=lambda m: None)
     assert result.state == "built"
     assert engine.built == ["labkit/redis:7.0"]  # type: ignore[attr-defined]
     assert images.status("redis").state == "present"  # type: ignore[union-attr]
+    assert engine.images.removed == [old.id]  # labkit's own old build, left without a name
 
 
 def test_table_says_how_to_fix_a_missing_or_foreign_image(engine: FakeClient) -> None:
-    engine.put("labkit/redis:7.0", {})
+    engine.images.put("labkit/redis:7.0", {})
     frame = images.table(["busybox", "redis"])
     assert not frame.loc[0, "present"] and "labkit images" in frame.loc[0, "from"]
     assert not frame.loc[1, "present"] and "not built by labkit" in frame.loc[1, "from"]
 
 
-def test_lab_run_never_falls_back_on_an_official_image(monkeypatch: pytest.MonkeyPatch,
-                                                       engine: FakeClient) -> None:
+def test_lab_run_never_falls_back_on_an_official_image(engine: FakeClient) -> None:
     from labkit.lab import session as lab
 
-    monkeypatch.setattr(lab, "client", lambda: engine)
-    theirs = engine.put("redis:7.0", {"learner.owns": "yes"})
+    theirs = engine.images.put("redis:7.0", {"learner.owns": "yes"})
     lab.require_local_image("labkit/redis:7.0")  # built, since labkit has none yet
     assert engine.built == ["labkit/debian:bookworm", "labkit/redis:7.0"]  # type: ignore
     with pytest.raises(UnknownImage) as info:
@@ -250,12 +216,10 @@ def test_lab_run_never_falls_back_on_an_official_image(monkeypatch: pytest.Monke
     assert engine.images.get("redis:7.0") is theirs and engine.images.pulled == []
 
 
-def test_lab_run_refuses_a_foreign_image_under_a_labkit_name(monkeypatch: pytest.MonkeyPatch,
-                                                             engine: FakeClient) -> None:
+def test_lab_run_refuses_a_foreign_image_under_a_labkit_name(engine: FakeClient) -> None:
     from labkit.lab import session as lab
 
-    monkeypatch.setattr(lab, "client", lambda: engine)
-    engine.put("labkit/busybox", {})
+    engine.images.put("labkit/busybox", {})
     with pytest.raises(LabkitError):
         lab.require_local_image("labkit/busybox")
     assert engine.built == []  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 
 from labkit.base import iproute
 
-from .fakes_ch04 import FakeHost
+from .fakes import FakeHost, Fakes
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -69,11 +70,9 @@ def test_routes_and_their_networks() -> None:
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
-    host = FakeHost({("ip",): json.dumps(sample("ip-d-j-addr.host.json")),
-                     ("nsenter",): json.dumps(sample("ip-d-j-addr.netns.json"))})
-    monkeypatch.setattr(iproute, "host", lambda: host)
-    return host
+def fake(fakes: Callable[..., Fakes]) -> FakeHost:
+    return fakes(host=FakeHost({("ip",): json.dumps(sample("ip-d-j-addr.host.json")),
+                                ("nsenter",): json.dumps(sample("ip-d-j-addr.netns.json"))})).host
 
 
 def test_links_runs_ip_where_asked(fake: FakeHost) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import Any
+from collections.abc import Callable
 
-import docker.errors
 import pytest
 from docker.types import IPAMConfig, IPAMPool
 
 from labkit.lab import commands, session
+
+from .fakes import FakeClient, Fakes
 
 
 def test_run_line_shows_name_network_ports_and_command() -> None:
@@ -53,29 +53,12 @@ def test_network_volume_build_and_tag_lines() -> None:
         "docker", "tag", "app:v1", "127.0.0.1:5000/app:v1"]
 
 
-class _Recorder:
-    """A fake client collection that records what it was asked to create."""
-
-    def __init__(self) -> None:
-        self.created: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-
-    def list(self, **_: Any) -> list[Any]:
-        return []
-
-    def get(self, name: str) -> Any:
-        raise docker.errors.ImageNotFound(name)
-
-    def _made(self, *args: Any, **kwargs: Any) -> Any:
-        self.created.append((args, kwargs))
-        return SimpleNamespace(reload=lambda: None, name=args[0] if args else None)
-
-    create = run = _made
-
-
 def test_lab_calls_print_their_docker_line(monkeypatch: pytest.MonkeyPatch,
+                                           fakes: Callable[..., Fakes],
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    fake = SimpleNamespace(containers=_Recorder(), networks=_Recorder(), volumes=_Recorder())
-    monkeypatch.setattr(session, "client", lambda: fake)
+    fake = fakes(client=FakeClient()).client
+    # Making sure of a course image is images.ensure's (test_images), which also fetches
+    # chapter 01's busybox-static on this machine: not this test's business.
     monkeypatch.setattr(session, "require_local_image", lambda image: None)
     lab = session.Lab("03", session="s0a0b0c")
     ipam = IPAMConfig(pool_configs=[IPAMPool(subnet="10.213.9.0/24")])
@@ -89,3 +72,6 @@ def test_lab_calls_print_their_docker_line(monkeypatch: pytest.MonkeyPatch,
     (image, command), options = fake.containers.created[0]
     assert (image, command, options["name"]) == ("labkit/busybox", ["sleep", "60"], "box")
     assert options["dns"] == ["127.0.0.1"] and options["labels"]["io.labkit.session"] == "s0a0b0c"
+    (name,), net_options = fake.networks.created[0]
+    assert name == "wired" and net_options["labels"]["io.labkit.session"] == "s0a0b0c"
+    assert len(fake.containers.created) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,73 +12,66 @@ from labkit.base import labels
 from labkit.base.errors import LabkitError
 from labkit.lab import session as lab_mod
 
-
-class FakeCollection:
-    def __init__(self, items: list[Any]) -> None:
-        self.items = items
-        self.removed: list[str] = []
-
-    def list(self, all: bool = False, filters: dict | None = None, names: list | None = None,
-             ignore_removed: bool = False):
-        return list(self.items)
-
-    def get(self, name: str) -> Any:
-        for item in self.items:
-            if item.name == name:
-                return item
-        raise lab_mod.docker.errors.NotFound(name)
+from .fakes import FakeClient, FakeContainer, FakeObject, Fakes
 
 
-def _obj(name: str, session: str | None) -> Any:
-    lbl = {labels.SESSION: session} if session else {}
-    obj = SimpleNamespace(name=name, attrs={"Labels": lbl, "Config": {"Labels": lbl}})
-    obj.remove = lambda **kw: obj.__dict__.setdefault("gone", True)
-    return obj
+def _labels(session: str | None) -> dict[str, str]:
+    return {labels.SESSION: session} if session else {}
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
-    client = SimpleNamespace(containers=FakeCollection([]), networks=FakeCollection([]),
-                             volumes=FakeCollection([]))
-    monkeypatch.setattr(lab_mod, "client", lambda: client)
-    return client
+def fake(fakes: Callable[..., Fakes]) -> FakeClient:
+    return fakes(client=FakeClient()).client
 
 
-def test_a_free_name_is_used_as_is(fake: SimpleNamespace) -> None:
+def test_a_free_name_is_used_as_is(fake: FakeClient) -> None:
     assert lab_mod.Lab("03", session="s0a0b0c").name("web") == "web"
 
 
-def test_a_learners_name_gets_the_session_suffix(fake: SimpleNamespace) -> None:
-    learner = _obj("web", None)
-    fake.containers.items.append(learner)
+def test_a_learners_name_gets_the_session_suffix(fake: FakeClient) -> None:
+    learner = fake.containers.found["web"] = FakeContainer("web", running=False)
     assert lab_mod.Lab("03", session="s0a0b0c").name("web") == "web-s0a0b0c"
-    assert not getattr(learner, "gone", False)
+    assert not learner.removed
 
 
-def test_our_own_earlier_object_is_replaced(fake: SimpleNamespace) -> None:
-    ours = _obj("net0", "s0a0b0c")
+def test_our_own_earlier_object_is_replaced(fake: FakeClient) -> None:
+    ours = FakeObject("net0", _labels("s0a0b0c"))
     fake.networks.items.append(ours)
     assert lab_mod.Lab("03", session="s0a0b0c").name("net0", "network") == "net0"
-    assert ours.gone is True
+    assert ours.removed is True
 
 
-def test_another_sessions_object_is_left_alone(fake: SimpleNamespace) -> None:
-    other = _obj("db", "s999999")
-    fake.containers.items.append(other)
+def test_another_sessions_object_is_left_alone(fake: FakeClient) -> None:
+    other = fake.containers.found["db"] = FakeContainer("db", labels=_labels("s999999"))
     assert lab_mod.Lab("03", session="s0a0b0c").name("db") == "db-s0a0b0c"
-    assert not getattr(other, "gone", False)
+    assert not other.removed
 
 
-def test_link_names_fit_the_kernel_limit(fake: SimpleNamespace,
+def test_our_own_earlier_container_is_replaced(fake: FakeClient) -> None:
+    ours = fake.containers.found["db"] = FakeContainer("db", labels=_labels("s0a0b0c"))
+    assert lab_mod.Lab("03", session="s0a0b0c").name("db") == "db"
+    assert ours.removed is True
+
+
+def test_link_names_fit_the_kernel_limit(fake: FakeClient,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # A link name is taken when /sys/class/net has it: this machine's, not behind the seam.
     monkeypatch.setattr(lab_mod.Lab, "_owner", lambda self, name, kind: "other")
     name = lab_mod.Lab("04", session="s0a0b0c").name("veth-host-side", "link")
     assert len(name) <= lab_mod.IFNAMSIZ and name.endswith("-s0a0b0c")
 
 
-def test_image_names_keep_their_tag(fake: SimpleNamespace,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lab_mod.Lab, "_owner", lambda self, name, kind: "other")
+def test_a_veth_pairs_two_taken_names_stay_apart() -> None:
+    # Cut to 15 characters, "t-crash-a" and "t-crash-b" once became the same name.
+    a, b = (lab_mod.short_name(base, "s0a0b0c") for base in ("t-crash-a", "t-crash-b"))
+    assert a != b and len(a) == len(b) == lab_mod.IFNAMSIZ
+    assert a.startswith("t-cr") and a.endswith("-s0a0b0c")
+    assert lab_mod.short_name("veth-x", "s0a0b0c") == "veth-x-s0a0b0c"  # short ones are whole
+
+
+def test_image_names_keep_their_tag(fake: FakeClient) -> None:
+    for ref in ("front-app:v1", "front-app", "127.0.0.1:5000/app", "127.0.0.1:5000/app:v1"):
+        fake.images.put(ref)  # the learner's: not in the lesson's ledger
     lab = lab_mod.Lab("01", session="s0a0b0c")
     assert lab.name("front-app:v1", "image") == "front-app:v1-s0a0b0c"
     assert lab.name("front-app", "image") == "front-app:latest-s0a0b0c"
@@ -85,18 +79,14 @@ def test_image_names_keep_their_tag(fake: SimpleNamespace,
     assert lab.name("127.0.0.1:5000/app:v1", "image") == "127.0.0.1:5000/app:v1-s0a0b0c"
 
 
-def test_tag_splits_the_name_after_the_registry_port(fake: SimpleNamespace,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lab_mod.Lab, "_owner", lambda self, name, kind: None)
-    tagged: list[tuple[str, str]] = []
-    image = SimpleNamespace(id="sha256:1", tag=lambda repo, tag: tagged.append((repo, tag)))
-    fake.images = SimpleNamespace(get=lambda name: image)
+def test_tag_splits_the_name_after_the_registry_port(fake: FakeClient) -> None:
+    image = fake.images.put("app")  # the new names are free
     lab = lab_mod.Lab("02", session="s0a0b0c")
     added: list[dict[str, Any]] = []
     lab.ledger = SimpleNamespace(add=lambda kind, **data: added.append({"kind": kind, **data}))
     assert lab.tag("app", "127.0.0.1:5000/app") == "127.0.0.1:5000/app"
     assert lab.tag("app", "127.0.0.1:5000/lab:app-a") == "127.0.0.1:5000/lab:app-a"
-    assert tagged == [("127.0.0.1:5000/app", "latest"), ("127.0.0.1:5000/lab", "app-a")]
+    assert image.tagged == [("127.0.0.1:5000/app", "latest"), ("127.0.0.1:5000/lab", "app-a")]
     assert [e["ref"] for e in added] == ["127.0.0.1:5000/app:latest", "127.0.0.1:5000/lab:app-a"]
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from types import SimpleNamespace
 
 import matplotlib
 import pandas as pd
@@ -11,7 +13,7 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.namespaces import procns as namespaces
 
-from .fakes_ch04 import FakeContainer, FakeHost, readlink_answer, use_host
+from .fakes import FakeClient, FakeContainer, FakeHost, Fakes, readlink_answer
 
 matplotlib.use("Agg")
 
@@ -21,16 +23,15 @@ HOSTNET = {**HOST, **{t: 4026532200 + i for i, t in enumerate(["ipc", "mnt", "pi
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
+def fake(fakes: Callable[..., Fakes]) -> FakeHost:
     table = {2: HOST, 10: C1, 11: C1, 20: HOSTNET}
     host = FakeHost({("readlink",): readlink_answer(table)},
                     files={"/proc/1/comm": "init\n", "/proc/2/comm": "kthreadd\n"})
-    return use_host(monkeypatch, host, namespaces)
+    return fakes(host=host).host
 
 
-def test_ns_types_explains_each_entry(monkeypatch: pytest.MonkeyPatch) -> None:
-    host = FakeHost({("ls", "/proc/self/ns"): "uts\nnet\nfuture_ns\n"})
-    monkeypatch.setattr(namespaces, "host", lambda: host)
+def test_ns_types_explains_each_entry(fakes: Callable[..., Fakes]) -> None:
+    fakes(host=FakeHost({("ls", "/proc/self/ns"): "uts\nnet\nfuture_ns\n"}))
     table = namespaces.ns_types()
     assert list(table["type"]) == ["future_ns", "net", "uts"]
     assert table.set_index("type").loc["net", "flag"] == "CLONE_NEWNET"
@@ -90,16 +91,15 @@ def test_container_pid_refuses_a_stopped_container() -> None:
     assert "docker start c1" in info.value.hint
 
 
-def test_child_pids_reads_every_task(monkeypatch: pytest.MonkeyPatch) -> None:
-    host = FakeHost({("ls", "/proc/10/task"): "10\n12\n",
-                     ("cat", "/proc/10/task/10/children"): "31 30 ",
-                     ("cat", "/proc/10/task/12/children"): ""})
-    monkeypatch.setattr(namespaces, "host", lambda: host)
+def test_child_pids_reads_every_task(fakes: Callable[..., Fakes]) -> None:
+    fakes(host=FakeHost({("ls", "/proc/10/task"): "10\n12\n",
+                         ("cat", "/proc/10/task/10/children"): "31 30 ",
+                         ("cat", "/proc/10/task/12/children"): ""}))
     assert namespaces.child_pids(10) == [30, 31]
 
 
 def test_lsns_picks_out_the_host_and_the_lessons_containers(
-        fake: FakeHost, monkeypatch: pytest.MonkeyPatch) -> None:
+        fake: FakeHost, fakes: Callable[..., Fakes]) -> None:
     rows = [{"ns": HOST["net"], "type": "net", "nprocs": 90, "pid": 2, "user": "root",
              "command": "kthreadd"},
             {"ns": C1["net"], "type": "net", "nprocs": 2, "pid": 10, "user": "root",
@@ -109,9 +109,14 @@ def test_lsns_picks_out_the_host_and_the_lessons_containers(
             {"ns": 4026539999, "type": "mnt", "nprocs": 1, "pid": 500, "user": "root",
              "command": "someone else"}]
     fake.answers[("lsns", "-J")] = json.dumps({"namespaces": rows})
-    monkeypatch.setattr(namespaces, "lesson_containers", lambda lab: [
-        FakeContainer("c1", pid=10), FakeContainer("hostnet", pid=20)])
-    table = namespaces.lsns(lab=object())
+    c1 = FakeContainer("c1", pid=10, lesson=True)
+    c1.attrs["Created"] = "2023-12-31T00:00:00Z"  # before hostnet
+    # Only the lesson's running containers are found (by its session label), oldest first.
+    fakes(client=FakeClient(containers=[
+        FakeContainer("hostnet", pid=20, lesson=True), c1, FakeContainer("someones", pid=500),
+        FakeContainer("stopped", running=False, lesson=True)]))
+    table = namespaces.lsns(lab=SimpleNamespace(session="s000000"))
+    assert not any("/proc/500/" in arg for call in fake.calls for arg in call)
     assert list(table["owner"]) == ["host", "c1", "hostnet", ""]
     mine = namespaces.lesson_rows(table)
     assert list(mine["owner"]) == ["c1", "hostnet"]

@@ -7,9 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from labkit.base import engine
 from labkit.base.errors import LabkitError
 from labkit.base.facts import EngineFacts
 from labkit.lab import needs
+
+from .fakes import FakeClient, FakeMachine, info
+
+CONTAINERD = info(Driver="overlayfs",
+                  DriverStatus=[["driver-type", "io.containerd.snapshotter.v1"]])
 
 
 def fake_facts(storage: str) -> EngineFacts:
@@ -42,9 +48,9 @@ def test_overlay2_is_unmet_on_the_containerd_store() -> None:
     assert not needs.unmet("graphdriver", fake_facts(storage="overlay2"))
 
 
-def test_an_unmet_cell_becomes_one_sentence(monkeypatch, capsys) -> None:
-    facts = fake_facts(storage="containerd")
-    monkeypatch.setattr(needs, "facts", lambda: facts)
+def test_an_unmet_cell_becomes_one_sentence(machine: FakeMachine, capsys) -> None:
+    machine.with_tools("docker", "iptables")
+    machine.engine = FakeClient(CONTAINERD)  # the engine's facts decide
     cell = ["# needs: overlay2\n", "graphdriver.of_image('x')\n"]
     code = needs.transform(cell)
     assert "graphdriver" not in "".join(code)
@@ -52,8 +58,8 @@ def test_an_unmet_cell_becomes_one_sentence(monkeypatch, capsys) -> None:
     said = capsys.readouterr().out
     assert said.startswith("Not shown on this engine: this cell needs overlay2")
     assert "containerd image store" in said and "labkit doctor" in said
-    met = fake_facts(storage="overlay2")
-    monkeypatch.setattr(needs, "facts", lambda: met)
+    machine.engine = FakeClient(info())  # another engine, on the graphdriver overlay2
+    engine.reset_client()
     assert needs.transform(cell) == cell
 
 

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from labkit.base import iproute, procfs
+from labkit.base import iproute
 from labkit.base.errors import LabkitError
 from labkit.networking import netinspect
 
-from .fake_containers import FakeContainer, use_engine
-from .fakes_ch04 import FakeHost, readlink_answer
-
-
-def link_json(ifindex: int, name: str, *, peer: int | None = None, master: str | None = None,
-              kind: str = "veth", mac: str = "aa:bb:cc:dd:ee:ff",
-              addrs: tuple[tuple[str, int], ...] = (), state: str = "UP") -> dict[str, Any]:
-    item: dict[str, Any] = {"ifindex": ifindex, "ifname": name, "operstate": state,
-                            "address": mac, "linkinfo": {"info_kind": kind} if kind else {},
-                            "addr_info": [{"family": "inet", "local": a, "prefixlen": p}
-                                          for a, p in addrs]
-                            + [{"family": "inet6", "local": "fe80::1", "prefixlen": 64}]}
-    if peer is not None:
-        item["link_index"] = peer
-    if master:
-        item["master"] = master
-    return item
-
+from .fakes import FakeClient, FakeContainer, FakeHost, Fakes, link_json, readlink_answer
 
 HOST = [
     link_json(1, "lo", kind="", addrs=(("127.0.0.1", 8),), state="UNKNOWN"),
@@ -54,7 +39,7 @@ def fake_container(name: str, pid: int, nets: dict[str, dict[str, Any]],
     return FakeContainer(name, pid=pid, running=pid > 0, networks=nets, mode=mode)
 
 
-def test_veth_pairs_match_by_mac_and_both_indexes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_veth_pairs_match_by_mac_and_both_indexes(fakes: Callable[..., Fakes]) -> None:
     inside = {
         100: [link_json(1, "lo", kind=""),
               link_json(10, "eth0", peer=11, mac="02:42:ac:11:00:02",
@@ -68,8 +53,11 @@ def test_veth_pairs_match_by_mac_and_both_indexes(monkeypatch: pytest.MonkeyPatc
     c2 = fake_container("c2", 200, {"bridge": {"MacAddress": "02:42:ac:11:00:03",
                                                "IPAddress": "172.17.0.3", "IPPrefixLen": 16,
                                                "Gateway": "172.17.0.1"}})
-    monkeypatch.setattr(netinspect, "netns_links", lambda pid: iproute.parse_links(inside[pid]))
+    host = fakes(host=FakeHost({("nsenter", "-t", str(pid), "-n"): json.dumps(links)
+                                for pid, links in inside.items()}, strict=True)).host
     pairs = netinspect.veth_pairs([c1, c2], iproute.parse_links(HOST))
+    assert [call[:3] for call in host.calls] == [("nsenter", "-t", "100"),
+                                                 ("nsenter", "-t", "200")]
     assert [(p.container, p.inside.label, p.outside.ifname, p.bridge) for p in pairs] == [
         ("c1", "eth0@if11", "veth1111111", "docker0"),
         ("c2", "eth0@if13", "veth2222222", "docker0")]
@@ -91,19 +79,19 @@ def test_a_stopped_container_has_no_veth_pair_to_find() -> None:
         netinspect.veth_pairs([fake_container("c9", 0, {})], [])
 
 
-def test_addresses_and_modes_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_addresses_and_modes_by_name(fakes: Callable[..., Fakes]) -> None:
     web = fake_container("web", 100, {"bridge": {"IPAddress": "172.17.0.2"},
                                       "ex-net": {"IPAddress": "10.213.0.2"}})
     side = fake_container("side", 200, {}, mode=f"container:{web.id}")
     hostnet = fake_container("hostnet", 300, {"host": {"IPAddress": ""}}, mode="host")
-    use_engine(monkeypatch, web, side, hostnet)
+    fakes(client=FakeClient(containers=[web, side, hostnet]))
     assert netinspect.addresses("web") == {"bridge": "172.17.0.2", "ex-net": "10.213.0.2"}
     assert netinspect.network_mode("side") == "container:web"  # the ID shown as a name
     gone = fake_container("orphan", 400, {}, mode="container:id-gone")
     assert netinspect.network_mode(gone) == "container:id-gone"
     fake = FakeHost({("readlink",): readlink_answer({
         100: {"net": 11}, 200: {"net": 11}, 300: {"net": 1}})})
-    monkeypatch.setattr(procfs, "host", lambda: fake)
+    fakes(host=fake)
     fake.answers[("readlink", "/proc/self/ns/net")] = "net:[1]\n"
     assert netinspect.netns_id(100) == "net:[11]"
     table = netinspect.modes_frame(["web", "side", "hostnet"]).set_index("container")

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from labkit.base.errors import NotRoot
 from labkit.namespaces import nsenter
 
-from .fake_clock import FakeClock
-from .fakes_ch04 import FakeContainer, FakeHost, use_host
+from .fakes import FakeClient, FakeClock, FakeContainer, FakeHost, Fakes, addr_json
 
 # `ip -j addr` inside a container's netns, recorded: lo, and eth0 with 10.213.0.254/24.
 LINKS = json.loads((Path(__file__).parent / "samples" / "ip-j-addr.netns.json").read_text())
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
-    host = use_host(monkeypatch, FakeHost(), nsenter)
-    monkeypatch.setattr(nsenter, "require_root", lambda: None)
-    return host
+def fake(fakes: Callable[..., Fakes]) -> FakeHost:
+    return fakes(host=FakeHost(), root=True).host
 
 
 def test_enter_argv_joins_only_the_network_namespace() -> None:
@@ -55,16 +54,26 @@ def test_inspect_vs_nsenter_finds_the_same_address(fake: FakeHost) -> None:
 
 
 def test_host_view_reads_again_while_interfaces_come_and_go(
-        fake: FakeHost, monkeypatch: pytest.MonkeyPatch) -> None:
-    reads: list[Any] = [{"lo": ["127.0.0.1/8"], "veth1": []}, {"lo": ["127.0.0.1/8"]},
-                        {"lo": ["127.0.0.1/8", "::1/128"]}, {"lo": []}]
-    monkeypatch.setattr(nsenter, "interfaces", lambda pid=None: reads.pop(0))
-    monkeypatch.setattr(nsenter, "same_netns_as_here", lambda pid: True)
-    FakeClock().install(monkeypatch)
+        fake: FakeHost, fakes: Callable[..., Fakes]) -> None:
+    # PID 2's interfaces, then this netns's: a veth went away between the first two reads.
+    there: list[Any] = [{"lo": ["127.0.0.1/8"], "veth1": []}, {"lo": ["127.0.0.1/8", "::1/128"]}]
+    here: list[Any] = [{"lo": ["127.0.0.1/8"]}, {"lo": []}]
+    fake.answers[("nsenter", "-t", "2", "-n", "ip")] = lambda argv: addr_json(there.pop(0))
+    fake.answers[("ip", "-d", "-j", "addr")] = lambda argv: addr_json(here.pop(0))
+    fake.answers[("readlink",)] = "net:[1]\nnet:[1]\n"
+    clock = fakes(clock=FakeClock()).clock
     table = nsenter.host_view(2)
     assert table.loc["lo", "answer"] == "127.0.0.1/8"
     assert table.loc["same interface names as `ip addr` here", "answer"] is True
-    assert reads == []
+    assert table.loc["same net namespace as this notebook", "answer"] is True
+    assert there == [] and here == [] and clock.sleeps == [0.2]
+
+
+def test_host_view_needs_root(fakes: Callable[..., Fakes]) -> None:
+    host = fakes(host=FakeHost(), root=False).host
+    with pytest.raises(NotRoot):
+        nsenter.host_view(2)
+    assert host.calls == []
 
 
 def test_same_netns_compares_the_links(fake: FakeHost) -> None:
@@ -91,9 +100,11 @@ def test_netns_add_goes_through_the_lab(capsys: pytest.CaptureFixture[str]) -> N
     assert capsys.readouterr().out == "$ ip netns add nstest-s0a1b2c\n"
 
 
-def test_docker_exec_reports_a_failure(monkeypatch: pytest.MonkeyPatch,
+def test_docker_exec_reports_a_failure(fakes: Callable[..., Fakes],
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(nsenter, "run_in", lambda c, argv: (127, "sh: nope: not found\n"))
-    nsenter.docker_exec(FakeContainer("c1"), ["nope"])
+    box = FakeContainer("c1", exec_answer=(127, b"sh: nope: not found\n"))
+    fakes(client=FakeClient(containers=[box]))
+    nsenter.docker_exec(box, ["nope"])
+    assert box.execs == [["nope"]]
     assert capsys.readouterr().out.splitlines() == [
         "$ docker exec c1 nope", "sh: nope: not found", "(exit code 127)"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 
 import pytest
 
@@ -9,7 +10,7 @@ from labkit.base.errors import NameTaken
 from labkit.base.wait import WaitTimeout
 from labkit.lessons import outside
 
-from .fake_clock import FakeClock
+from .fakes import FakeClock, Fakes
 
 
 def net(text: str) -> ipaddress.IPv4Network:
@@ -38,13 +39,13 @@ def test_slots_never_reach_a_proxy_at_203_0_113_80() -> None:
     assert not any(proxy in link for link, _ in outside.SLOTS)
 
 
-def test_waiting_for_the_echo_server_keeps_its_words(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_waiting_for_the_echo_server_keeps_its_words(fakes: Callable[..., Fakes]) -> None:
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         outside._wait_for_port("outside", "127.0.0.1", listener.getsockname()[1])
         closed = listener.getsockname()[1]
-    clock = FakeClock().install(monkeypatch)
+    clock = fakes(clock=FakeClock()).clock  # the real clock above, a fake one from here
     with pytest.raises(WaitTimeout) as info:
         outside._wait_for_port("outside", "127.0.0.1", closed, timeout=10)
     assert info.value.message == f"the echo server in outside did not start on 127.0.0.1:{closed}"

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from labkit.base.errors import CommandFailed, LabkitError
+from labkit.base.errors import CommandFailed, LabkitError, NotRoot
 from labkit.storage import overlay
 from labkit.storage.overlay import OverlayDirs
 
-from .storage_fakes import IS_ROOT, FakeLab, whiteout
+from .fakes import IS_ROOT, FakeLab, Fakes, whiteout
 
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="whiteouts and trusted xattrs need root")
 
@@ -70,7 +71,7 @@ def test_whiteout_and_opaque_are_recognised(tmp_path: Path) -> None:
     (tmp_path / "opaque").mkdir()
     os.setxattr(tmp_path / "opaque", overlay.OPAQUE_XATTR, b"y")
     (tmp_path / "plain").mkdir()
-    assert overlay.is_whiteout(tmp_path / "gone")
+    assert overlay.kind(tmp_path / "gone") == "whiteout"
     assert overlay.describe(tmp_path / "gone") == "whiteout (c 0,0)"
     assert overlay.is_opaque(tmp_path / "opaque")
     assert not overlay.is_opaque(tmp_path / "plain")
@@ -121,12 +122,13 @@ def test_try_write_reports_the_errno(tmp_path: Path) -> None:
     assert overlay.try_write(tmp_path / "no" / "such" / "x").startswith("ENOENT")
 
 
-def test_mount_refusal_becomes_a_hint(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_mount_refusal_becomes_a_hint(tmp_path: Path, fakes: Callable[..., Fakes],
+                                      capsys) -> None:
     class Refusing(FakeLab):
         def mount(self, argv, target):
             raise CommandFailed("`mount` failed: wrong fs type", "")
 
-    monkeypatch.setattr(overlay, "require_root", lambda: None)
+    fakes(root=True)
     d = dirs_in(tmp_path)
     with pytest.raises(LabkitError) as err:
         overlay.mount(Refusing(tmp_path), d)
@@ -134,12 +136,20 @@ def test_mount_refusal_becomes_a_hint(tmp_path: Path, monkeypatch, capsys) -> No
     assert capsys.readouterr().out.startswith("$ mount -t overlay")
 
 
-def test_mount_records_through_the_lab(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(overlay, "require_root", lambda: None)
+def test_mount_records_through_the_lab(tmp_path: Path, fakes: Callable[..., Fakes]) -> None:
+    fakes(root=True)
     lab = FakeLab(tmp_path)
     d = dirs_in(tmp_path)
     overlay.mount(lab, d)
     assert lab.mounts == [d.mount_argv()]
+
+
+def test_mount_needs_root(tmp_path: Path, fakes: Callable[..., Fakes]) -> None:
+    fakes(root=False)
+    lab = FakeLab(tmp_path)
+    with pytest.raises(NotRoot):
+        overlay.mount(lab, dirs_in(tmp_path))
+    assert lab.mounts == []
 
 
 @needs_root

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from labkit.base.errors import LabkitError
+from labkit.base.errors import LabkitError, NotRoot
 from labkit.namespaces import pidns
 
-from .fake_clock import FakeClock
-from .fakes_ch04 import FakeContainer, FakeHost, use_host
+from .fakes import FakeClock, FakeContainer, FakeHost, Fakes
 
 STATUS = "Name:\tsleep\nState:\tS (sleeping)\nPid:\t4242\nPPid:\t4200\nNSpid:\t4242\t1\n"
 
 
-def test_pid_view_from_the_host_and_from_inside(monkeypatch: pytest.MonkeyPatch) -> None:
-    host = FakeHost(files={"/proc/4242/status": STATUS, "/proc/4200/comm": "containerd-shim\n"})
-    use_host(monkeypatch, host, pidns)
-    view = pidns.pid_view(FakeContainer("c2", pid=4242))
+def test_pid_view_from_the_host_and_from_inside(fakes: Callable[..., Fakes]) -> None:
+    fakes(host=FakeHost(files={"/proc/4242/status": STATUS,
+                               "/proc/4200/comm": "containerd-shim\n"}))
+    view = pidns.pid_view(FakeContainer("c2", pid=4242, lesson=True))
     assert (view.host_pid, view.inner_pid, view.parent, view.parent_pid) == (
         4242, 1, "containerd-shim", 4200)
     frame = view.to_frame()
@@ -28,7 +29,7 @@ class StoppingContainer(FakeContainer):
     """Running until `stop_after` reloads, then exited with 137."""
 
     def __init__(self, stop_after: int | None) -> None:
-        super().__init__("c2", pid=4242)
+        super().__init__("c2", pid=4242, lesson=True)
         self.stop_after, self.reloads = stop_after, 0
 
     def reload(self) -> None:
@@ -38,11 +39,8 @@ class StoppingContainer(FakeContainer):
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
-    host = use_host(monkeypatch, FakeHost(), pidns)
-    monkeypatch.setattr(pidns, "require_root", lambda: None)
-    FakeClock().install(monkeypatch)
-    return host
+def fake(fakes: Callable[..., Fakes]) -> FakeHost:
+    return fakes(host=FakeHost(), root=True, clock=FakeClock()).host
 
 
 def test_kill_shows_the_command_and_the_state_after(
@@ -61,10 +59,17 @@ def test_kill_says_when_the_container_kept_running(
 
 def test_kill_refuses_what_is_not_a_signal(fake: FakeHost) -> None:
     with pytest.raises(LabkitError, match="not a signal name"):
-        pidns.kill_from_host(FakeContainer("c2"), "NOPE")
+        pidns.kill_from_host(FakeContainer("c2", lesson=True), "NOPE")
     with pytest.raises(LabkitError, match="not running"):
-        pidns.kill_from_host(FakeContainer("c2", running=False), "TERM")
+        pidns.kill_from_host(FakeContainer("c2", running=False, lesson=True), "TERM")
     with pytest.raises(LabkitError, match="not started by a lesson") as info:
-        pidns.kill_from_host(FakeContainer("someones", lesson=False), "KILL")
+        pidns.kill_from_host(FakeContainer("someones"), "KILL")
     assert "lab.run" in info.value.hint
     assert fake.calls == []
+
+
+def test_kill_needs_root(fakes: Callable[..., Fakes]) -> None:
+    host = fakes(host=FakeHost(), root=False).host
+    with pytest.raises(NotRoot):
+        pidns.kill_from_host(FakeContainer("c2", lesson=True), "KILL")
+    assert host.calls == []

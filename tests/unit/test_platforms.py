@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from labkit.base.errors import LabkitError
 from labkit.building import platforms
+
+from .fakes import FakeClient, FakeImage, Fakes
 
 AMD = "sha256:" + "a" * 64
 ARM = "sha256:" + "b" * 64
@@ -97,37 +101,28 @@ def test_pull_refuses_anything_but_the_lesson_registry() -> None:
         platforms.pull(SimpleNamespace(), "docker.io/library/nginx:1.22.1", "linux/arm64")
 
 
-class FakeEngine:
-    """Records what push and pull were asked for; images answer with an amd64 config."""
+def test_push_and_pull_split_the_name_after_the_port(fakes: Callable[..., Fakes]) -> None:
+    engine = fakes(client=FakeClient()).client
+    engine.api.push_answer = lambda repository, tag: [
+        {"status": f"{tag}: digest: {AMD} size: 528"}]
+    amd64 = {"Os": "linux", "Architecture": "amd64"}
 
-    def __init__(self) -> None:
-        self.calls: list[tuple] = []
-        self.images = SimpleNamespace(pull=self._pull, get=self._get)
-        self.api = SimpleNamespace(push=self._push)
+    def pulled(repository: str, tag: str | None) -> FakeImage:
+        ref = f"{repository}@{tag}" if str(tag).startswith("sha256:") else f"{repository}:{tag}"
+        engine.images.store[ref] = FakeImage("sha256:1", amd64, [ref])
+        return engine.images.store[ref]
 
-    def _push(self, repository, tag=None, **kwargs):
-        self.calls.append(("push", repository, tag))
-        return iter([{"status": f"{tag}: digest: {AMD} size: 528"}])
-
-    def _pull(self, repository, tag=None, **kwargs):
-        self.calls.append(("pull", repository, tag))
-        return SimpleNamespace(id="sha256:1")
-
-    def _get(self, ref):
-        return SimpleNamespace(attrs={"Os": "linux", "Architecture": "amd64"})
-
-
-def test_push_and_pull_split_the_name_after_the_port(monkeypatch) -> None:
-    engine = FakeEngine()
-    monkeypatch.setattr(platforms, "client", lambda: engine)
-    lab = SimpleNamespace(record_pulled=lambda ref: None)
+    engine.images.pull_answer = pulled
+    recorded: list[Any] = []
+    lab = SimpleNamespace(record_pulled=recorded.append)
     assert platforms.push("127.0.0.1:5000/tinybox:amd64") == AMD
     got = platforms.pull(lab, "127.0.0.1:5000/tinybox:multi")  # type: ignore[arg-type]
     platforms.pull(lab, f"127.0.0.1:5000/tinybox@{ARM}")  # type: ignore[arg-type]
-    assert engine.calls == [("push", "127.0.0.1:5000/tinybox", "amd64"),
-                            ("pull", "127.0.0.1:5000/tinybox", "multi"),
-                            ("pull", "127.0.0.1:5000/tinybox", ARM)]
+    assert engine.api.pushes == [("127.0.0.1:5000/tinybox", "amd64")]
+    assert engine.images.pulled == ["127.0.0.1:5000/tinybox:multi",
+                                    f"127.0.0.1:5000/tinybox:{ARM}"]
     assert got["got"] == "linux/amd64" and got["image ID"] == "sha256:1"
+    assert recorded == ["127.0.0.1:5000/tinybox:multi", f"127.0.0.1:5000/tinybox@{ARM}"]
 
 
 def test_pulls_are_matched_to_builds_by_id() -> None:

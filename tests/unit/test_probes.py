@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from http.server import BaseHTTPRequestHandler
-from types import SimpleNamespace
-from typing import Any
+import socket
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from labkit.base.errors import LabkitError
-from labkit.base.http import NoAnswer
 from labkit.networking import probes
 
-from .fake_clock import FakeClock
-from .http_servers import serving
+from .fakes import FakeClient, FakeClock, FakeContainer, FakeDockerCLI, Fakes
+from .http_servers import QuietHandler, serving
 
 
 def test_http_get_refuses_anything_but_loopback() -> None:
@@ -21,17 +20,10 @@ def test_http_get_refuses_anything_but_loopback() -> None:
         probes.http_get("http://198.51.100.10:8080/")
 
 
-class _Page(BaseHTTPRequestHandler):
+class _Page(QuietHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        status, body = (404, b"no such page\n") if self.path == "/gone" else (
-            200, b"<title>Welcome to nginx!</title>\n")
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply(*((404, b"no such page\n") if self.path == "/gone" else (
+            200, b"<title>Welcome to nginx!</title>\n")))
 
 
 def test_http_get_returns_status_and_text_even_for_an_error() -> None:
@@ -42,44 +34,50 @@ def test_http_get_returns_status_and_text_even_for_an_error() -> None:
         probes.wait_http(f"http://127.0.0.1:{port}/gone", accept=(404,), timeout=1)
 
 
-def test_wait_http_says_why_nothing_answered(monkeypatch: pytest.MonkeyPatch) -> None:
-    FakeClock().install(monkeypatch)
+def closed_port() -> int:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
-    def refused(url: str) -> tuple[int, str]:
-        raise NoAnswer("Nothing answers HTTP on 127.0.0.1:1 (Connection refused).",
-                       reason="Connection refused")
 
-    monkeypatch.setattr(probes, "http_get", refused)
+def test_wait_http_says_why_nothing_answered(clock: FakeClock) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/"
     with pytest.raises(LabkitError) as err:
-        probes.wait_http("http://127.0.0.1:1/", timeout=5)
-    assert err.value.message == (
-        "http://127.0.0.1:1/ did not answer within 5 s (Connection refused).")
+        probes.wait_http(url, timeout=5)
+    assert err.value.message == f"{url} did not answer within 5 s (Connection refused)."
+    assert sum(clock.sleeps) == pytest.approx(5)
 
 
-def test_docker_cli_shows_docker_not_its_path(monkeypatch: pytest.MonkeyPatch,
+def docker_on_path(monkeypatch: pytest.MonkeyPatch, folder: Path, **answer: object
+                   ) -> FakeDockerCLI:
+    """The only `docker` on PATH: a fake one in FOLDER that answers ANSWER."""
+    monkeypatch.setenv("PATH", str(folder))
+    return FakeDockerCLI(folder, **answer)  # type: ignore[arg-type]
+
+
+def test_docker_cli_shows_docker_not_its_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(probes.shutil, "which", lambda name: "/opt/bin/docker")
-    calls = []
-
-    def run(argv: list[str], **kwargs: Any) -> SimpleNamespace:
-        calls.append(argv)
-        return SimpleNamespace(returncode=0, stdout="hello\n", stderr="")
-
-    monkeypatch.setattr(probes.subprocess, "run", run)
+    docker = docker_on_path(monkeypatch, tmp_path, stdout="hello\n")
     result = probes.docker_cli(["exec", "c1", "echo", "hello"])
-    assert calls == [["/opt/bin/docker", "exec", "c1", "echo", "hello"]]
+    assert docker.calls == [[str(docker.path), "exec", "c1", "echo", "hello"]]
     assert capsys.readouterr().out == "$ docker exec c1 echo hello\nhello\n"
     assert result.ok and isinstance(result, probes.Shown)
     assert result._ipython_display_() is None  # its output is on screen already
 
 
-def test_docker_cli_failure_raises_with_a_hint(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(probes.shutil, "which", lambda name: "/opt/bin/docker")
-    monkeypatch.setattr(probes.subprocess, "run", lambda argv, **kw: SimpleNamespace(
-        returncode=1, stdout="", stderr="Error: No such container: zz\n"))
+def test_docker_cli_failure_raises_with_a_hint(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    docker_on_path(monkeypatch, tmp_path, stderr="Error: No such container: zz\n", code=1)
     with pytest.raises(LabkitError, match="exit 1"):
         probes.docker_cli(["exec", "zz", "true"], quiet=True)
     assert not probes.docker_cli(["exec", "zz", "true"], check=False, quiet=True).ok
+
+
+def test_docker_cli_says_when_there_is_no_docker(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(LabkitError, match="not installed"):
+        probes.docker_cli(["ps"])
 
 
 @pytest.mark.parametrize(("out", "ok", "shown"), [
@@ -89,21 +87,26 @@ def test_docker_cli_failure_raises_with_a_hint(monkeypatch: pytest.MonkeyPatch) 
      "1 packets transmitted, 1 packets received, 0% packet loss"),
     ("ping: bad address 'c2'\n", False, "ping: bad address 'c2'"),
 ])
-def test_ping_prints_only_the_stable_summary(monkeypatch: pytest.MonkeyPatch,
+def test_ping_prints_only_the_stable_summary(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                             fakes: Callable[..., Fakes],
                                              capsys: pytest.CaptureFixture[str],
                                              out: str, ok: bool, shown: str) -> None:
-    monkeypatch.setattr(probes, "get_container", lambda c: SimpleNamespace(name=c))
-    monkeypatch.setattr(probes, "docker_cli", lambda argv, **kw: probes.Shown(
-        tuple(argv), 0 if ok else 1, out, ""))
-    assert probes.ping("c1", "c2") is ok
-    assert capsys.readouterr().out == shown + "\n"
+    fakes(client=FakeClient(containers=[FakeContainer("c1")]))
+    docker = docker_on_path(monkeypatch, tmp_path, stdout=out, code=0 if ok else 1)
+    assert probes.ping("c1", "c2") is ok  # the name is looked up in the engine
+    assert capsys.readouterr().out == f"$ docker exec c1 ping -c 1 -W 2 c2\n{shown}\n"
+    assert docker.calls[0][1:] == ["exec", "c1", "ping", "-c", "1", "-W", "2", "c2"]
 
 
-def test_wait_http_gives_up_with_a_hint(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(probes, "http_get", lambda url: (502, ""))
-    clock = FakeClock().install(monkeypatch)
-    with pytest.raises(LabkitError) as err:
-        probes.wait_http("http://127.0.0.1:1/", timeout=30)
-    assert err.value.message == "http://127.0.0.1:1/ did not answer within 30 s (status 502)."
+class _BadGateway(QuietHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self.reply(502)
+
+
+def test_wait_http_gives_up_with_a_hint(clock: FakeClock) -> None:
+    with serving(_BadGateway) as port, pytest.raises(LabkitError) as err:
+        probes.wait_http(f"http://127.0.0.1:{port}/", timeout=30)
+    assert err.value.message == (
+        f"http://127.0.0.1:{port}/ did not answer within 30 s (status 502).")
     assert "docker logs" in err.value.hint
     assert sum(clock.sleeps) == pytest.approx(30) and max(clock.sleeps) == pytest.approx(0.3)

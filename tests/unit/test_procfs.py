@@ -9,6 +9,7 @@ pid namespace of its own).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from labkit.base import procfs
 from labkit.base.errors import LabkitError
 
-from .fakes_ch04 import FakeHost, readlink_answer
+from .fakes import FakeHost, Fakes, readlink_answer
 
 SAMPLES = Path(__file__).parent / "samples"
 MOUNTINFO = (SAMPLES / "mountinfo.txt").read_text()
@@ -51,6 +52,7 @@ def test_mount_points_and_mounted_read_this_machine(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "self").mkdir()
     (tmp_path / "self" / "mountinfo").write_text(MOUNTINFO)
+    # This machine's own /proc, read directly (not the Docker host's): PROC says where.
     monkeypatch.setattr(procfs, "PROC", tmp_path)
     points = procfs.mount_points()
     assert points[0] == "/" and "/tmp/ovs/my merged" in points
@@ -60,9 +62,8 @@ def test_mount_points_and_mounted_read_this_machine(tmp_path: Path,
         procfs.mount_points(1)
 
 
-def test_mounts_of_a_container_come_through_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
-    host = FakeHost(files={"/proc/4242/mountinfo": MOUNTINFO})
-    monkeypatch.setattr(procfs, "host", lambda: host)
+def test_mounts_of_a_container_come_through_the_host(fakes: Callable[..., Fakes]) -> None:
+    fakes(host=FakeHost(files={"/proc/4242/mountinfo": MOUNTINFO}))
     assert procfs.mounts(4242)[-1].fstype == "overlay"
 
 
@@ -90,30 +91,28 @@ def test_cmdline_splits_at_nul(tmp_path: Path) -> None:
 
 
 def test_status_fields_of_a_process_in_its_own_pid_namespace(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        fakes: Callable[..., Fakes]) -> None:
     text = (SAMPLES / "status-in-pidns.txt").read_text()
     fields = procfs.parse_status(text)
     assert fields["Name"] == "sleep" and fields["NSpid"].split() == ["30771", "1"]
-    host = FakeHost(files={"/proc/30771/status": text, "/proc/30769/comm": "unshare\n"})
-    monkeypatch.setattr(procfs, "host", lambda: host)
+    fakes(host=FakeHost(files={"/proc/30771/status": text, "/proc/30769/comm": "unshare\n"}))
     assert procfs.status(30771)["PPid"] == "30769" and procfs.comm(30769) == "unshare"
 
 
-def test_ns_links_parse_and_read(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ns_links_parse_and_read(fakes: Callable[..., Fakes]) -> None:
     text = (SAMPLES / "readlink-ns.txt").read_text()
     assert procfs.parse_ns_links(text) == {"net": 4026531833, "pid": 4026531836,
                                            "user": 4026532181}  # the last pid line wins
-    host = FakeHost({("readlink",): readlink_answer({10: {"net": 5, "pid": 6}, 11: {"net": 5}})})
-    monkeypatch.setattr(procfs, "host", lambda: host)
+    fakes(host=FakeHost({("readlink",): readlink_answer({10: {"net": 5, "pid": 6},
+                                                         11: {"net": 5}})}))
     assert procfs.ns_inodes(10, ["net", "pid"]) == {"net": 5, "pid": 6}
     with pytest.raises(LabkitError, match="Cannot read the namespaces of PID 11") as info:
         procfs.ns_inodes(11, ["net", "pid"])
     assert "needs root" in info.value.hint
 
 
-def test_same_namespace_is_one_readlink(monkeypatch: pytest.MonkeyPatch) -> None:
-    host = FakeHost({("readlink",): "net:[1]\nnet:[1]\n"})
-    monkeypatch.setattr(procfs, "host", lambda: host)
+def test_same_namespace_is_one_readlink(fakes: Callable[..., Fakes]) -> None:
+    host = fakes(host=FakeHost({("readlink",): "net:[1]\nnet:[1]\n"})).host
     assert procfs.same_namespace(5, "self", "net")
     assert host.calls == [("readlink", "/proc/5/ns/net", "/proc/self/ns/net")]
     host.answers[("readlink",)] = "net:[1]\nnet:[2]\n"
@@ -122,6 +121,6 @@ def test_same_namespace_is_one_readlink(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_filesystems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "filesystems").write_text((SAMPLES / "filesystems.txt").read_text())
-    monkeypatch.setattr(procfs, "PROC", tmp_path)
+    monkeypatch.setattr(procfs, "PROC", tmp_path)  # as above: this machine's /proc
     found = procfs.filesystems()
     assert "overlay" in found and "ext4" in found and "nodev" not in found

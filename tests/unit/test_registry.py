@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,11 +14,11 @@ from labkit.base.wait import WaitTimeout
 from labkit.lessons import registry
 from labkit.lessons.registry import LocalRegistry
 
-from .fake_clock import FakeClock
-from .http_servers import serving
+from .fakes import FakeClock
+from .http_servers import QuietHandler, serving
 
 
-class _Registry(BaseHTTPRequestHandler):
+class _Registry(QuietHandler):
     accept = ""  # the Accept header of the last request
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
@@ -30,13 +29,7 @@ class _Registry(BaseHTTPRequestHandler):
         else:
             status, body = 404, b'{"errors": [{"code": "MANIFEST_UNKNOWN"}]}'
         type(self).accept = self.headers.get("Accept", "")
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply(status, body)
 
 
 def test_api_reads_json_and_refuses_an_error_status() -> None:
@@ -55,13 +48,21 @@ def test_a_registry_elsewhere_is_never_asked() -> None:
         LocalRegistry("hub", "198.51.100.10:5000").catalog()
 
 
-def _lab() -> Any:
-    return SimpleNamespace(run=lambda image, **kw: SimpleNamespace(name="registry"))
+class _Lab:
+    """Records what lab.run was asked to start; the container is called registry."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, dict[str, Any]]] = []
+
+    def run(self, image: str, **kwargs: Any) -> SimpleNamespace:
+        self.runs.append((image, kwargs))
+        return SimpleNamespace(name="registry")
 
 
-def test_start_registry_waits_until_the_api_answers(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = FakeClock().install(monkeypatch)
-    monkeypatch.setattr(registry, "free_port", lambda: 5999)
+# The registry container's answers over time are the API's: LocalRegistry.api is replaced
+# (its HTTP is test_api_reads_json_and_refuses_an_error_status's).
+def test_start_registry_waits_until_the_api_answers(monkeypatch: pytest.MonkeyPatch,
+                                                    clock: FakeClock) -> None:
     answers: list[Any] = [http.NoAnswer("refused", reason="Connection refused"),
                           http.BadStatus("HTTP Error 503: Service Unavailable", status=503),
                           json.JSONDecodeError("x", "", 0), {}]
@@ -73,21 +74,24 @@ def test_start_registry_waits_until_the_api_answers(monkeypatch: pytest.MonkeyPa
         return answer
 
     monkeypatch.setattr(LocalRegistry, "api", api)
-    reg = registry.start_registry(_lab())
-    assert reg == LocalRegistry("registry", "127.0.0.1:5999")
+    lab = _Lab()
+    reg = registry.start_registry(lab)
+    [(image, kwargs)] = lab.runs
+    port = kwargs["ports"]["5000/tcp"][1]  # a free port of 127.0.0.1, from 5000 on
+    assert image == "labkit/registry:2" and kwargs["ports"] == {"5000/tcp": ("127.0.0.1", port)}
+    assert reg == LocalRegistry("registry", f"127.0.0.1:{port}") and port >= registry.FIRST_PORT
     assert answers == [] and clock.sleeps == [0.2, 0.2, 0.2]
 
 
-def test_start_registry_gives_up_with_the_old_words(monkeypatch: pytest.MonkeyPatch) -> None:
-    FakeClock().install(monkeypatch)
-    monkeypatch.setattr(registry, "free_port", lambda: 5999)
+def test_start_registry_gives_up_with_the_old_words(monkeypatch: pytest.MonkeyPatch,
+                                                    clock: FakeClock) -> None:
 
     def api(self: LocalRegistry, path: str, accept: str | None = None) -> Any:
         raise http.NoAnswer("refused", reason="Connection refused")
 
     monkeypatch.setattr(LocalRegistry, "api", api)
     with pytest.raises(WaitTimeout) as info:
-        registry.start_registry(_lab())
+        registry.start_registry(_Lab())
     assert isinstance(info.value, LabkitError)
     assert str(info.value) == ("The local registry did not answer within 30 s.\n"
                                "  -> look at `docker logs registry`")

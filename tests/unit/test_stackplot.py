@@ -11,7 +11,7 @@ from labkit.storage import stackplot
 from labkit.storage.graphdriver import LayerDir
 from labkit.storage.overlay import OverlayDirs
 
-from .storage_fakes import IS_ROOT, whiteout
+from .fakes import IS_ROOT, whiteout
 
 matplotlib.use("Agg")
 

@@ -3,30 +3,26 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from labkit.base import iproute
 from labkit.lab import subnets
 
-from .fakes_ch04 import FakeHost
+from .fakes import FakeClient, FakeHost, FakeObject, Fakes
 
 # `ip -j -4 route show table all` recorded on a host with docker0 (172.17.0.0/16).
 ROUTES = (Path(__file__).parent / "samples" / "ip-j-4-route-table-all.host.json").read_text()
 
 
 @pytest.fixture
-def machine(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
-    nets = [SimpleNamespace(attrs={"IPAM": {"Config": [{"Subnet": "10.213.0.0/24"},
-                                                       {"Subnet": "fd00:1::/64"}]}}),
-            SimpleNamespace(attrs={"IPAM": None})]
-    monkeypatch.setattr(subnets, "client",
-                        lambda: SimpleNamespace(networks=SimpleNamespace(list=lambda: nets)))
-    host = FakeHost({("ip", "-j", "-4", "route"): ROUTES})
-    monkeypatch.setattr(iproute, "host", lambda: host)
-    return host
+def machine(fakes: Callable[..., Fakes]) -> FakeHost:
+    nets = [FakeObject("lab", attrs={"IPAM": {"Config": [{"Subnet": "10.213.0.0/24"},
+                                                         {"Subnet": "fd00:1::/64"}]}}),
+            FakeObject("none", attrs={"IPAM": None})]
+    return fakes(client=FakeClient(networks=nets),
+                 host=FakeHost({("ip", "-j", "-4", "route"): ROUTES})).host
 
 
 def test_used_networks_are_ipam_subnets_and_routes(machine: FakeHost) -> None:

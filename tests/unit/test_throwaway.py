@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -9,6 +10,8 @@ import pytest
 
 from labkit.base.errors import LabkitError
 from labkit.networking import throwaway
+
+from .fakes import FakeClient, FakeHost, Fakes
 
 
 def test_config_sets_bip_and_a_quick_shutdown(tmp_path: Path) -> None:
@@ -40,10 +43,10 @@ def test_containerd_config_keeps_everything_in_the_folder() -> None:
 @pytest.mark.parametrize(("out", "major"), [
     ("Docker version 20.10.24+dfsg1, build 5d6db84\n", 20),
     ("Docker version 27.3.1, build 41ca978\n", 27), ("", 0), ("weird", 0)])
-def test_dockerd_major(monkeypatch: pytest.MonkeyPatch, out: str, major: int) -> None:
-    monkeypatch.setattr(throwaway, "host", lambda: SimpleNamespace(
-        run=lambda argv, check=True: SimpleNamespace(stdout=out)))
+def test_dockerd_major(fakes: Callable[..., Fakes], out: str, major: int) -> None:
+    host = fakes(host=FakeHost({("dockerd", "--version"): out}, strict=True)).host
     assert throwaway.dockerd_major() == major
+    assert host.calls == [("dockerd", "--version")]
 
 
 MOUNTINFO = """\
@@ -70,16 +73,18 @@ def test_leftovers_of_a_stopped_engine_are_empty(tmp_path: Path) -> None:
     assert engine.leftovers()["folder"] is True
 
 
-def test_load_names_an_untagged_image_latest(monkeypatch: pytest.MonkeyPatch) -> None:
-    asked: list[str] = []
-    learner = SimpleNamespace(images=SimpleNamespace(get=asked.append),
-                              api=SimpleNamespace(get_image=lambda ref: [b"tar"]))
-    loaded: list[bytes] = []
-    inner = SimpleNamespace(images=SimpleNamespace(load=loaded.append, get=asked.append))
-    monkeypatch.setattr(throwaway, "client", lambda: learner)
+def test_load_names_an_untagged_image_latest(fakes: Callable[..., Fakes]) -> None:
+    refs = ["labkit/busybox:latest", "127.0.0.1:5000/app:latest", "labkit/redis:7.0"]
+    learner, inner = FakeClient(), FakeClient()  # the learner's engine, the throwaway one
+    for ref in refs:
+        learner.images.put(ref)
+        learner.api.tars[ref] = [b"t", ref.encode()]  # `docker save` of exactly that name
+        inner.images.put(ref)
+    fakes(client=learner)
     engine = throwaway.Throwaway(SimpleNamespace(), "ns", Path("/x"), Path("/x/d.json"), [],
                                  _client=inner)  # type: ignore[arg-type]
     assert engine.load("labkit/busybox") == "labkit/busybox:latest"
     assert engine.load("127.0.0.1:5000/app") == "127.0.0.1:5000/app:latest"
     assert engine.load("labkit/redis:7.0") == "labkit/redis:7.0"
-    assert loaded == [b"tar"] * 3 and asked[:2] == ["labkit/busybox:latest"] * 2
+    assert inner.images.loaded == [b"t" + ref.encode() for ref in refs]
+    assert learner.images.loaded == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,7 +11,7 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.networking import twotier, webtier
 
-from .http_servers import serving
+from .http_servers import QuietHandler, serving
 
 
 def test_build_context_holds_the_dockerfile_and_the_app(tmp_path: Path) -> None:
@@ -39,20 +38,14 @@ def test_requests_leave_nothing_but_loopback(url: str) -> None:
     assert info.value.hint == "lessons only talk to this machine"
 
 
-class _Notes(BaseHTTPRequestHandler):
+class _Notes(QuietHandler):
     def _answer(self) -> None:
         sent = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
         body = b"" if self.path == "/empty" else json.dumps(
             {"method": self.command, "sent": sent}).encode()
-        self.send_response(404 if self.path == "/empty" else 200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.reply(404 if self.path == "/empty" else 200, body)
 
     do_GET = do_PUT = _answer  # noqa: N815 - http.server's naming
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 def test_request_returns_the_status_and_the_json_body() -> None:

@@ -7,12 +7,7 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.base.wait import WaitTimeout, wait_for
 
-from .fake_clock import FakeClock
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    return FakeClock().install(monkeypatch)
+from .fakes import FakeClock
 
 
 def test_returns_the_first_real_answer(clock: FakeClock) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from labkit.base.errors import LabkitError
 from labkit.lessons.registry import LocalRegistry
 from labkit.storage import wire
 
-from .storage_fakes import FakeLab
+from .fakes import FakeLab
+from .http_servers import QuietHandler, serving
 
 PUSH = [
     {"status": "The push refers to repository [127.0.0.1:5000/app]"},
@@ -80,11 +82,8 @@ def test_manifest_asks_for_the_repository_and_tag_not_the_port() -> None:
     assert reg.paths == ["/v2/lab/manifests/app-a", "/v2/app/manifests/latest"]
 
 
-def test_remove_local_refuses_what_the_lesson_did_not_make(tmp_path: Path, monkeypatch) -> None:
-    def no_engine():
-        raise AssertionError("nothing may be removed")
-
-    monkeypatch.setattr(wire, "client", no_engine)
+def test_remove_local_refuses_what_the_lesson_did_not_make(tmp_path: Path) -> None:
+    # Nothing may be removed: the engine the autouse fixture gives fails at any use.
     lab = FakeLab(tmp_path, [{"kind": "image", "tags": ["app-a:v1"]},
                              {"kind": "tag", "ref": "127.0.0.1:5000/lab:app-a"}])
     with pytest.raises(LabkitError) as err:
@@ -108,50 +107,70 @@ def test_build_app_writes_a_one_layer_dockerfile(tmp_path: Path, capsys) -> None
     assert "COPY greeting.txt" in capsys.readouterr().out
 
 
-def fake_registry(monkeypatch, diff_id_ok: bool = True) -> None:
+def registry_serving(diff_id_ok: bool = True) -> Iterator[tuple[LocalRegistry, list[str]]]:
+    """A registry on 127.0.0.1 holding lab:a, one gzipped layer (its config's diff_id right or
+    wrong); yields it and the paths it was asked for."""
     layer = b"a tar, pretend" * 50
-    blobs = {}
     gz = gzip.compress(layer, mtime=0)
     layer_digest = "sha256:" + hashlib.sha256(gz).hexdigest()
     diff_id = "sha256:" + hashlib.sha256(layer if diff_id_ok else b"other").hexdigest()
     cfg = json.dumps({"rootfs": {"diff_ids": [diff_id]}}).encode()
     cfg_digest = "sha256:" + hashlib.sha256(cfg).hexdigest()
-    blobs[layer_digest], blobs[cfg_digest] = gz, cfg
     doc = {"config": {"mediaType": "application/vnd.docker.container.image.v1+json",
                       "digest": cfg_digest, "size": len(cfg)},
            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
                        "digest": layer_digest, "size": len(gz)}]}
-    monkeypatch.setattr(wire, "manifest", lambda registry, ref: doc)
-    monkeypatch.setattr(wire, "blob", lambda registry, repo, digest: blobs[digest])
+    served = {"/v2/lab/manifests/a": json.dumps(doc).encode(),
+              f"/v2/lab/blobs/{cfg_digest}": cfg, f"/v2/lab/blobs/{layer_digest}": gz}
+    asked: list[str] = []
+
+    class Registry(QuietHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            asked.append(self.path)
+            body = served.get(self.path)
+            self.reply(200 if body is not None else 404, body or b"")
+
+    with serving(Registry) as port:
+        yield LocalRegistry("registry", f"127.0.0.1:{port}"), asked
 
 
-def test_digests_and_diff_ids_are_both_checked(monkeypatch) -> None:
-    fake_registry(monkeypatch)
-    row = wire.digests_vs_diff_ids(REG, "127.0.0.1:5000/lab:a").iloc[0]
+@pytest.fixture
+def registry() -> Iterator[tuple[LocalRegistry, list[str]]]:
+    yield from registry_serving()
+
+
+def test_digests_and_diff_ids_are_both_checked(registry) -> None:
+    reg, _ = registry
+    row = wire.digests_vs_diff_ids(reg, reg.ref("lab:a")).iloc[0]
     assert bool(row["sha256(blob) = digest"]) and bool(row["sha256(gunzip(blob)) = diff_id"])
     assert row["digest"] != row["diff_id"]
     assert len(row["digest"]) == 12 and (row["blob"], row["tar"]) == ("under 1 kB", "under 1 kB")
 
 
-def test_blobs_are_asked_for_by_repository(monkeypatch) -> None:
-    fake_registry(monkeypatch)
-    fetched = wire.blob
-    repos: list[str] = []
-    monkeypatch.setattr(wire, "blob", lambda registry, repo, digest: (
-        repos.append(repo), fetched(registry, repo, digest))[1])
-    wire.digests_vs_diff_ids(REG, "127.0.0.1:5000/lab:a")
-    assert set(repos) == {"lab"}
+def test_blobs_are_asked_for_by_repository(registry) -> None:
+    reg, asked = registry
+    wire.digests_vs_diff_ids(reg, reg.ref("lab:a"))
+    assert asked[0] == "/v2/lab/manifests/a" and len(asked) == 3
+    assert all(path.startswith("/v2/lab/blobs/sha256:") for path in asked[1:])
 
 
-def test_a_wrong_diff_id_shows_as_false(monkeypatch) -> None:
-    fake_registry(monkeypatch, diff_id_ok=False)
-    row = wire.digests_vs_diff_ids(REG, "127.0.0.1:5000/lab:a").iloc[0]
-    assert bool(row["sha256(blob) = digest"]) and not bool(row["sha256(gunzip(blob)) = diff_id"])
+def test_a_wrong_diff_id_shows_as_false() -> None:
+    for reg, _ in registry_serving(diff_id_ok=False):
+        row = wire.digests_vs_diff_ids(reg, reg.ref("lab:a")).iloc[0]
+        assert bool(row["sha256(blob) = digest"])
+        assert not bool(row["sha256(gunzip(blob)) = diff_id"])
 
 
-def test_manifest_frame_lists_config_then_layers(monkeypatch) -> None:
-    fake_registry(monkeypatch)
-    frame = wire.manifest_frame(REG, "127.0.0.1:5000/lab:a")
+def test_a_missing_manifest_says_to_push_first(registry) -> None:
+    reg, _ = registry
+    with pytest.raises(LabkitError, match="no manifest for lab:b") as info:
+        wire.manifest(reg, reg.ref("lab:b"))
+    assert "push the image first" in info.value.hint
+
+
+def test_manifest_frame_lists_config_then_layers(registry) -> None:
+    reg, _ = registry
+    frame = wire.manifest_frame(reg, reg.ref("lab:a"))
     assert list(frame["part"]) == ["config", "layer 1"]
     assert list(frame["mediaType (end)"]) == ["image", "diff.tar.gzip"]
     assert list(frame["bytes"]) == ["under 1 kB", "under 1 kB"]
