@@ -64,6 +64,11 @@ class EngineFacts:
         return self.host_mode == "local"
 
     @property
+    def data_root(self) -> str:
+        """The engine's data folder (`docker info`'s DockerRootDir)."""
+        return str(self.raw.get("DockerRootDir") or "/var/lib/docker")
+
+    @property
     def containerd_store(self) -> bool:
         """True when images live in containerd's image store, not in a graphdriver."""
         return self.storage == "containerd"

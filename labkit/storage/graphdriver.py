@@ -19,6 +19,7 @@ from docker.models.containers import Container
 from labkit.base import containers, procfs
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
+from labkit.base.facts import facts
 from labkit.base.fmt import human_size, short_digest
 from labkit.base.host import host
 from labkit.base.show import show_command
@@ -33,13 +34,12 @@ def docker_root() -> Path:
     Raises:
         LabkitError: the engine uses another storage driver or runs on another machine.
     """
-    with friendly():
-        info = client().info()
-    driver = info.get("Driver", "")
-    if driver != "overlay2":
-        raise LabkitError(f"This engine stores images with {driver!r}, not overlay2.",
-                          "run the chapter on an engine with the overlay2 storage driver")
-    root = Path(info.get("DockerRootDir", "/var/lib/docker"))
+    engine = facts()
+    if engine.storage_driver != "overlay2":
+        raise LabkitError(
+            f"This engine stores images with {engine.storage_driver!r}, not overlay2.",
+            "run the chapter on an engine with the overlay2 storage driver")
+    root = Path(engine.data_root)
     if host().mode != "local" or not (root / "overlay2").is_dir():
         raise LabkitError(f"Docker's storage folder {root} is not readable from here.",
                           "run the chapter as root on the Linux machine where the engine runs")

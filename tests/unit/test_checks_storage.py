@@ -20,6 +20,7 @@ from .fakes import (
     IS_ROOT,
     FakeClient,
     FakeImage,
+    FakeMachine,
     Fakes,
     image_attrs,
     make_store,
@@ -105,9 +106,8 @@ def test_a_real_whiteout_with_the_right_prediction_passes(ex) -> None:
 def store(tmp_path: Path, fakes: Callable[..., Fakes]):
     s = make_store(tmp_path, [{"etc/passwd": "root\n"}, {"etc/passwd": "root\nredis\n"},
                               {"data/x": ""}])
-    fakes(client=store_client({"redis": FakeImage("sha256:" + "f" * 64,
-                                                  image_attrs(s, ["redis"]))},
-                              root=str(tmp_path)))
+    redis = FakeImage("sha256:" + "f" * 64, image_attrs(s, ["redis"]))
+    fakes(system=FakeMachine().system(), client=store_client({"redis": redis}, root=str(tmp_path)))
     return s
 
 

@@ -17,6 +17,7 @@ from .fakes import (
     FakeContainer,
     FakeHost,
     FakeImage,
+    FakeMachine,
     Fakes,
     image_attrs,
     make_store,
@@ -62,8 +63,8 @@ def store(tmp_path: Path, fakes: Callable[..., Fakes]):
               {"etc/passwd": "root\nredis\n", "etc/redis.conf": "port 6379\n"},
               {"data/.keep": ""}]
     s = make_store(tmp_path, layers)
-    fakes(client=store_client({"img": FakeImage("sha256:" + "f" * 64,
-                                                image_attrs(s, ["img:1"]))}, root=str(tmp_path)))
+    img = FakeImage("sha256:" + "f" * 64, image_attrs(s, ["img:1"]))
+    fakes(system=FakeMachine().system(), client=store_client({"img": img}, root=str(tmp_path)))
     return s
 
 
