@@ -38,11 +38,13 @@ def test_trim_removes_runtime_files_and_apt_lists(tmp_path: Path) -> None:
     tree = _tree(tmp_path, {"etc/resolv.conf": "nameserver 10.0.0.1", "etc/hostname": "x",
                             "var/lib/apt/lists/deb.debian.org_dists_bookworm_Release": "r",
                             "var/lib/apt/lists/lock": "", "var/cache/apt/pkgcache.bin": "b",
-                            "tmp/junk/file": "j", "etc/keep": "k"})
+                            "tmp/junk/file": "j", "etc/keep": "k",
+                            "var/log/alternatives.log": "update-alternatives 2026-12-02 04:41:",
+                            "var/log/dpkg.log": "kept: what the packages did"})
     (tree / "var/lib/apt/lists/partial").mkdir()
     rootfs.trim(tree)
     left = sorted(str(p.relative_to(tree)) for p in tree.rglob("*") if p.is_file())
-    assert left == ["etc/keep", "var/lib/apt/lists/lock"]
+    assert left == ["etc/keep", "var/lib/apt/lists/lock", "var/log/dpkg.log"]
     assert (tree / "var/lib/apt/lists/partial").is_dir()
 
 
