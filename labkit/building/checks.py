@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.base.errors import LabkitError
-from labkit.base.refs import Ref
 from labkit.building import frontapp
 from labkit.building.buildctx import measure
 from labkit.building.buildhistory import layer_count
@@ -160,9 +159,7 @@ def judge_platforms(truth: Sequence[str], answer: object) -> CheckResult:
 
 def check_platforms(registry: LocalRegistry, name: str, answer: object) -> CheckResult:
     """Exercise 01.3: compare ANSWER with the platforms of NAME's manifest list in REGISTRY."""
-    parsed = Ref.parse(name).or_latest()
-    doc = registry.api(f"/v2/{parsed.name}/manifests/{parsed.digest or parsed.tag}",
-                       accept=f"{MANIFEST_LIST}, {OCI_INDEX}")
+    doc = registry.manifest(name, f"{MANIFEST_LIST}, {OCI_INDEX}")
     if "manifests" not in doc:
         raise LabkitError(f"{name} is not a manifest list in {registry.address}.",
                           "run the multi-platform cells of the notebook first")

@@ -14,6 +14,7 @@ from typing import Any
 from labkit.base import http
 from labkit.base.errors import LabkitError
 from labkit.base.http import LOOPBACK
+from labkit.base.refs import Ref
 from labkit.base.wait import wait_for
 from labkit.lab.session import Lab
 
@@ -50,6 +51,16 @@ class LocalRegistry:
     def api(self, path: str, accept: str | None = None) -> Any:
         """GET a registry API path (e.g. "/v2/_catalog") and return its JSON."""
         return self.get(path, accept).json()
+
+    def manifest(self, ref: str, accept: str) -> Any:
+        """The manifest (or manifest list) REF names in this registry, as JSON (01, 02).
+
+        Args:
+            ref: the image, with or without this registry's address ("tinybox:multi").
+            accept: the media types asked for (the Accept header).
+        """
+        parsed = Ref.parse(ref).or_latest()
+        return self.api(f"/v2/{parsed.repository}/manifests/{parsed.digest or parsed.tag}", accept)
 
     def catalog(self) -> list[str]:
         """The repositories the registry holds."""

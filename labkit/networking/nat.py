@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from docker.models.containers import Container
 
-from labkit.base.containers import get as get_container
+from labkit.base import containers
 from labkit.base.errors import LabkitError
 from labkit.base.host import host
 from labkit.base.procfs import parse_cmdline
@@ -176,7 +176,7 @@ def ask_without_masquerade(lab: Lab, container: Container | str, world: OutsideW
     Inside `without_masquerade`, `docker exec C timeout TIMEOUT wget -qO- URL`; the guard rules'
     counters are read before and after, so a reply dropped on its way back is seen.
     """
-    c = get_container(container)
+    c = containers.get(container)
     ip = addresses(c)["bridge"]
     before = guards(ip)
     with without_masquerade(lab, ip, world.server_address):

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 
 from docker.models.containers import Container
 
-from labkit.base import http
-from labkit.base.containers import get as get_container
+from labkit.base import containers, http
 from labkit.base.errors import HostToolMissing, LabkitError
 from labkit.base.host import Result
 from labkit.base.show import show_command
@@ -70,7 +69,7 @@ def ping(container: Container | str, target: str) -> bool:
     a lesson's resolver is 127.0.0.1, so an unknown name fails here and never leaves the
     machine.
     """
-    name = get_container(container).name
+    name = containers.get(container).name
     result = docker_cli(["exec", name, "ping", "-c", "1", "-W", "2", target],
                         check=False, quiet=True)
     lines = (result.stdout + result.stderr).strip().splitlines()

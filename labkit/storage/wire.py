@@ -154,10 +154,8 @@ def remove_local(lab: Lab, refs: Sequence[str]) -> None:
 def manifest(registry: LocalRegistry, ref: str) -> dict[str, Any]:
     """The image manifest the registry serves for REF (e.g. 127.0.0.1:5000/app:v1)."""
     name = registry_name(registry, ref)
-    parsed = Ref.parse(name).or_latest()
     try:
-        return registry.api(f"/v2/{parsed.repository}/manifests/{parsed.digest or parsed.tag}",
-                            accept=f"{MANIFEST_V2}, {OCI_MANIFEST}")
+        return registry.manifest(name, f"{MANIFEST_V2}, {OCI_MANIFEST}")
     except (BadStatus, NoAnswer) as exc:
         raise LabkitError(f"The registry has no manifest for {name}: {exc.message}",
                           "push the image first") from exc

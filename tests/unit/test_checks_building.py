@@ -9,6 +9,7 @@ import pytest
 from labkit.building import checks as cb
 from labkit.building.dockerignore import write_tree
 from labkit.building.frontapp import Fetched
+from labkit.lessons.registry import LocalRegistry
 
 # -- 01.1 -------------------------------------------------------------------------------------
 
@@ -104,6 +105,7 @@ def test_platforms_message_names_what_is_missing_and_extra() -> None:
 
 class FakeRegistry:
     address = "127.0.0.1:5000"
+    manifest = LocalRegistry.manifest  # the real path-building, over the fake `api` below
 
     def __init__(self, doc: dict) -> None:
         self.doc = doc

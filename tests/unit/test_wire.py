@@ -66,6 +66,7 @@ class AskedRegistry:
     """A registry that records the API paths asked for."""
 
     address = REG.address
+    manifest = LocalRegistry.manifest  # the real path-building, over the fake `api` below
 
     def __init__(self) -> None:
         self.paths: list[str] = []
