@@ -101,7 +101,7 @@ def build(source: Path, out: Path) -> list[Page]:
     Returns:
         one `Page` per chapter, in name order.
     """
-    notebooks = sorted(source.glob("[0-9][0-9]-*.ipynb"))
+    notebooks = sorted(source.glob("[0-9][0-9]*-*.ipynb"))
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     exporter, writer = _exporter(), FilesWriter(build_directory=str(out))
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=ROOT / "dist" / "answer-key")
     parser.add_argument("--out", type=Path, default=ROOT / "dist" / "site")
     args = parser.parse_args(argv)
-    if not any(args.source.glob("[0-9][0-9]-*.ipynb")):
+    if not any(args.source.glob("[0-9][0-9]*-*.ipynb")):
         print(f"site: no notebooks in {args.source}; run ./course editions first", file=sys.stderr)
         return 1
     pages = build(args.source, args.out)

@@ -156,7 +156,7 @@ def build(source: Path, out: Path) -> list[Edited]:
         EditionError: a notebook's markers cannot be processed (nothing is half-written then:
             every notebook is processed before the folders are touched).
     """
-    notebooks = sorted(source.glob("[0-9][0-9]-*.ipynb"))
+    notebooks = sorted(source.glob("[0-9][0-9]*-*.ipynb"))
     made = [(nb, *make_editions(nb)) for nb in notebooks]
     student_dir, key_dir = out / "student", out / "answer-key"
     for folder in (student_dir, key_dir):

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from labkit.base.facts import EngineFacts, facts
+from labkit.base.errors import LabkitError
+from labkit.building import clibuild
+from labkit.building.buildlog import rounded_size
 from labkit.images.build import context_tar
 from labkit.lab.session import Lab
 
@@ -25,26 +27,6 @@ if TYPE_CHECKING:
 
 BULKY_DIR = "node_modules"
 GENERATED = ".dockerfile."  # how the client names a Dockerfile from outside the context
-
-
-def builder_note(found: EngineFacts | None = None) -> str:
-    """Which builder `docker build` uses on this engine, and which one this notebook drives.
-
-    Taught in: 01-building-images. The Docker SDK speaks the classic builder's API; on engines
-    where `docker build` means BuildKit, the notebook's log is what `DOCKER_BUILDKIT=0` prints.
-    """
-    f = found or facts()
-    if f.builder == "buildkit":
-        return (f"On this engine (Docker {f.server_version}) `docker build` uses BuildKit: "
-                "its output numbers the steps `#1 #2 ...` and keeps no intermediate images. "
-                "The notebook builds through the Docker SDK, which drives the classic builder, "
-                "so the log below is what `DOCKER_BUILDKIT=0 docker build` prints: the builder "
-                "that BuildKit replaced, and the one whose steps are easiest to see.")
-    why = ("the only builder of engines before 23" if f.major < 23 else
-           "BuildKit needs the docker-buildx plugin, which this machine lacks")
-    return (f"On this engine (Docker {f.server_version}) `docker build` uses the classic builder "
-            f"({why}), the same one the Docker SDK drives: the log below is what your shell "
-            "would print.")
 
 
 @dataclass(frozen=True)
@@ -188,6 +170,25 @@ class Comparison:
             "build seconds (median)": round(r.median, 2), "builds": len(r.seconds),
         } for r in self.runs])
 
+    def assert_holds(self) -> None:
+        """Make sure the runs show what the lesson says (the bulky folder travelled, the
+        ignored one did not, and the upload cost time).
+
+        Raises:
+            LabkitError: a run does not agree, with what to look at.
+        """
+        small, bulky, ignored = (self.run(case) for case in CASES)
+        if bulky.context_bytes < small.context_bytes + 1_000_000:
+            raise LabkitError(f"The bulky context sent only {bulky.context_bytes:,} bytes.",
+                              f"is {BULKY_DIR}/ in that folder, and not in its .dockerignore?")
+        if abs(ignored.context_bytes - small.context_bytes) > 10_240:  # one tar record
+            raise LabkitError(f"With {BULKY_DIR}/ ignored, {ignored.context_bytes:,} bytes were "
+                              f"sent, not about {small.context_bytes:,}.",
+                              f"the .dockerignore line should be `{BULKY_DIR}/`")
+        if not (bulky.median > small.median and bulky.median > ignored.median):
+            raise LabkitError("The bulky build was not the slowest one.",
+                              "the machine was busy: run the cell again")
+
     def summary(self) -> str:
         """Sentences about the bytes: what the bulky folder added, what .dockerignore removed."""
         small, bulky, ignored = (self.run(case).context_bytes for case in CASES)
@@ -233,3 +234,30 @@ def compare_builds(lab: Lab, cases: dict[str, Path], tag: str = "front-app:ctx",
         runs.append(BuildRun(case, results[0].context_bytes,
                              tuple(r.seconds for r in results)))
     return Comparison(tuple(runs))
+
+
+def builders_frame(lab: Lab, cases: dict[str, Path], tag: str = "front-app:ctx"
+                   ) -> pd.DataFrame:
+    """Each case built by each builder this engine has: the build context each one sent.
+
+    The classic builder sends the whole folder (minus .dockerignore); BuildKit asks the client
+    only for what the Dockerfile's COPY steps name. Sizes are the builders' own reports
+    ("Sending build context", "transferring context"), rounded: they vary by a few bytes.
+    Taught in: 01-building-images.
+
+    Returns:
+        Columns case, classic builder, BuildKit ("not on this engine" where it is missing).
+    """
+    buildkit = clibuild.builder_for("buildkit") == "buildkit"
+    rows = []
+    for i, (case, folder) in enumerate(cases.items()):
+        row = {"case": case}
+        for title, builder in (("classic builder", "classic"), ("BuildKit", "buildkit")):
+            if builder == "buildkit" and not buildkit:
+                row[title] = "not on this engine"
+                continue
+            done = clibuild.build(lab, folder, f"{tag}{i}", builder=builder)
+            sent = done.context_bytes
+            row[title] = "?" if sent is None else rounded_size(sent)
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 SOURCE_HASH = re.compile(r"\b(dir|file):([0-9a-f]{12})[0-9a-f]{52}\b")
+BUILDKIT_MARK = " # buildkit"  # BuildKit ends each CreatedBy with it
+COURSE_LABEL = re.compile(r"^LABEL io\.labkit\.")
 
 
 def instruction(created_by: str) -> str:
@@ -30,7 +32,27 @@ def instruction(created_by: str) -> str:
     'COPY dir:ee8be5af465b1a6c…(64 digits) in /usr/local/web/' -> 'COPY dir:ee8be5af465b… in
     /usr/local/web/': the builder records the content hash of what a COPY took.
     """
-    return SOURCE_HASH.sub(r"\1:\2…", plain_instruction(created_by))
+    text = plain_instruction(created_by).removesuffix(BUILDKIT_MARK)
+    return SOURCE_HASH.sub(r"\1:\2…", text)
+
+
+def folded(entries: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """(instruction, bytes) per history entry, runs of the course's own `LABEL io.labkit.*`
+    entries folded into one: they are labkit's bookkeeping on its images, not steps to read.
+    """
+    out: list[tuple[str, int]] = []
+    run = 0
+    for entry in [*entries, {}]:
+        text = instruction(entry.get("CreatedBy", "")) if entry else ""
+        if entry and COURSE_LABEL.match(text) and int(entry.get("Size", 0)) == 0:
+            run += 1
+            continue
+        if run:
+            out.append((f"LABEL io.labkit.* ({run} course label{'s' * (run > 1)}, folded)", 0))
+            run = 0
+        if entry:
+            out.append((text, int(entry.get("Size", 0))))
+    return out
 
 
 @dataclass(frozen=True)
@@ -57,13 +79,14 @@ class History:
     containerd_store: bool = False
 
     def to_frame(self) -> pd.DataFrame:
-        """The image's own steps: instruction, layer size, and whether it made a layer."""
+        """The image's own steps, newest first as `docker history` lists them: instruction,
+        layer size, and whether it made a layer (step 1 is the first after FROM)."""
         pairs = zip(self.own, self.new_layer, strict=True)
         rows = [{"step": len(self.own) - i, "instruction": instruction(e.get("CreatedBy", "")),
                  "size": human_size(int(e.get("Size", 0)), "docker"),
                  "bytes": int(e.get("Size", 0)), "new layer": new}
                 for i, (e, new) in enumerate(pairs)]
-        return pd.DataFrame(rows).iloc[::-1].reset_index(drop=True)
+        return pd.DataFrame(rows)
 
     def summary(self) -> str:
         """One line: how the image's layers split between its base and its own steps."""
@@ -75,13 +98,15 @@ class History:
                    if self.containerd_store else ""))
 
     def plot(self) -> Figure:
-        """Every history entry as a bar (log scale), the base's grey, the image's own blue."""
+        """Every history entry as a bar (log scale), newest at the top as in `docker history`;
+        the base's grey (its course labels folded into one bar), the image's own blue."""
         import matplotlib.pyplot as plt
 
-        entries = [*reversed(self.inherited), *reversed(self.own)]
-        labels = [_short(instruction(e.get("CreatedBy", ""))) for e in entries]
-        sizes = [max(int(e.get("Size", 0)), 1) for e in entries]
-        colors = ["0.6"] * len(self.inherited) + ["tab:blue"] * len(self.own)
+        own, base = folded(list(self.own)), folded(list(self.inherited))
+        entries = [*own, *base]
+        labels = [_short(text) for text, _ in entries]
+        sizes = [max(size, 1) for _, size in entries]
+        colors = ["tab:blue"] * len(own) + ["0.6"] * len(base)
         fig, ax = plt.subplots(figsize=(9, 0.22 * len(entries) + 1))
         plt.close(fig)  # shown once, as the cell's value
         ax.barh(range(len(entries)), sizes, color=colors)
@@ -89,7 +114,8 @@ class History:
         ax.invert_yaxis()
         ax.set_xscale("log")
         ax.set_xlabel("bytes the step added (log scale; 1 = none)")
-        ax.set_title(f"docker history {self.image}: grey = {self.base}, blue = its own steps")
+        ax.set_title(f"docker history {self.image}, newest first: grey = {self.base}, "
+                     "blue = its own steps")
         fig.tight_layout()
         return fig
 

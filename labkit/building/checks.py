@@ -1,23 +1,31 @@
 """Exercise checks of chapter 01: each returns a CheckResult with a hint for a wrong answer.
 
-Taught in: 01-building-images (exercises 01.1 to 01.4).
+Taught in: 01-building-images (exercises 01.1 to 01.4). Each check takes the learner's answer
+(nginx lines, .dockerignore rules, a list of platforms, a Dockerfile instruction); a `...` left
+in its place is "not answered yet". Each works from the answer itself: it builds and runs the
+learner's config, measures what the rules send, reads a manifest list made fresh for the
+learner (`platform_quiz`), or builds the learner's Dockerfile.
 """
 
 from __future__ import annotations
 
+import random
 import shutil
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from labkit.base.errors import LabkitError
+from labkit.base.host import host
 from labkit.building import frontapp
 from labkit.building.buildctx import measure
 from labkit.building.buildhistory import layer_count
 from labkit.building.dockerignore import write_tree
-from labkit.building.platforms import MANIFEST_LIST, OCI_INDEX, platforms_of
+from labkit.building.platforms import MANIFEST_LIST, OCI_INDEX, manifest_argv, platforms_of, push
 from labkit.images.build import read_dockerignore
-from labkit.lab.exercises import CheckResult, failed, passed
+from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
 from labkit.lab.session import Lab
 from labkit.lessons.registry import LocalRegistry
 
@@ -29,8 +37,39 @@ SPA_PATHS = {"deep link": "/orders/42", "asset": "/assets/app.css",
 
 
 def spa_exercise(lab: Lab) -> Path:
-    """A fresh copy of the front-app project for exercise 01.1 (edit its nginx.conf)."""
+    """A fresh copy of the front-app project for exercise 01.1 (the check edits its nginx.conf)."""
     return frontapp.copy_sample(lab, "exercise-01-1")
+
+
+SERVER_ROOT = "        location / {"
+
+
+def sample_conf() -> str:
+    """The front-app project's nginx.conf as the course ships it (the exercise starts there)."""
+    return resources.files("labkit").joinpath("assets", *frontapp.SAMPLE, "nginx.conf").read_text()
+
+
+def add_to_server(conf: str, block: str) -> str:
+    """nginx.conf with BLOCK (nginx lines) added to its `server` block, ahead of `location /`.
+
+    Raises:
+        LabkitError: the config has no `location / {` line to put the block in front of.
+    """
+    if SERVER_ROOT not in conf:
+        raise LabkitError("nginx.conf has no `location / {` line any more.",
+                          "run the exercise cell again: it starts from a fresh copy")
+    lines = textwrap.indent(textwrap.dedent(block).strip("\n"), " " * 8)
+    return conf.replace(SERVER_ROOT, lines + "\n\n" + SERVER_ROOT, 1)
+
+
+def nginx_error_hint(log: str) -> str:
+    """The second hint for a config nginx refused, from the error in its log."""
+    if "duplicate location" in log:
+        return ("the server block already has `location /`: a second one is a duplicate; add "
+                "only a location for /assets/")
+    first = sample_conf().splitlines().index(SERVER_ROOT) + 1
+    return (f"the error names a line of the whole nginx.conf: your lines start at line {first} "
+            "(`cat` the file in the exercise folder to see them in place)")
 
 
 def judge_spa(answers: Mapping[str, frontapp.Fetched]) -> CheckResult:
@@ -38,23 +77,36 @@ def judge_spa(answers: Mapping[str, frontapp.Fetched]) -> CheckResult:
     deep, asset, missing = (answers[k] for k in ("deep link", "asset", "missing asset"))
     if deep.status != 200 or deep.title != "Front App":
         return failed(SPA, f"{deep.path} answered {deep.status}, not the app's index.html.",
-                      "keep `try_files $uri $uri/ /index.html;` in `location /`: the browser's "
-                      "router needs index.html for every page path")
+                      "a page path of the app is no file: `location /` still has to answer it "
+                      "with index.html, so leave that location as it is",
+                      "nginx picks the location with the longest prefix that matches: make "
+                      "your new location's prefix /assets/, so it never catches /orders/42")
     if asset.status != 200 or not asset.content_type.startswith("text/css"):
         return failed(SPA, f"{asset.path} answered {asset.status} {asset.content_type!r}.",
-                      "an existing asset must still be served as text/css: keep the `root` "
-                      "(/usr/local/web) in the new location and `include mime.types`")
+                      "an existing asset must still be served, as text/css: in your location, "
+                      "nginx has to find the file on disk",
+                      "`root` is joined with the WHOLE path, /assets/ included: with root "
+                      "/usr/local/web, /assets/app.css is /usr/local/web/assets/app.css")
     if missing.status != 404:
         return failed(SPA, f"{missing.path} answered {missing.status} "
                       f"({missing.content_type}): the app's index.html, not an error.",
-                      "add `location /assets/ { root /usr/local/web; try_files $uri =404; }`: "
-                      "under /assets/ a missing file should be a 404, not the app")
+                      "under /assets/, a missing file should not fall back to index.html: give "
+                      "/assets/ a location of its own, whose last resort is an error",
+                      "`try_files` tries its entries in order and its LAST entry is what happens "
+                      "when none exists: a URI (like /index.html) or `=CODE`")
     return passed(SPA, f"{deep.path} -> index.html, {asset.path} -> {asset.content_type}, "
                   f"{missing.path} -> 404.")
 
 
-def check_spa_config(lab: Lab, folder: str | Path) -> CheckResult:
-    """Exercise 01.1: build the edited project, run it on 127.0.0.1 and ask it three paths."""
+def check_spa_config(lab: Lab, folder: str | Path, block: object) -> CheckResult:
+    """Exercise 01.1: add BLOCK to the server block of FOLDER's nginx.conf (fresh each time),
+    build the project, run it on 127.0.0.1 and ask it three paths."""
+    if is_unanswered(block):
+        return unanswered(SPA, "the nginx lines to add to the server block, as one string")
+    if not isinstance(block, str):
+        return failed(SPA, f"the answer is a {type(block).__name__}, not a string.",
+                      'write the nginx lines as one string, e.g. """location ... { ... }"""')
+    Path(folder, "nginx.conf").write_text(add_to_server(sample_conf(), block))
     try:
         image = lab.build(folder, "front-app:exercise").tags[0]
     except LabkitError as exc:
@@ -68,8 +120,8 @@ def check_spa_config(lab: Lab, folder: str | Path) -> CheckResult:
         except LabkitError:
             log = container.logs(tail=3).decode(errors="replace").strip()
             return failed(SPA, f"nginx did not start: {log or 'no log'}",
-                          "a typo in nginx.conf? every directive ends with `;` and every "
-                          "`{` needs its `}`")
+                          "nginx refused the config: every directive ends with `;` and every "
+                          "`{` needs its `}`", nginx_error_hint(log))
         answers = {k: frontapp.fetch(port, p) for k, p in SPA_PATHS.items()}
     finally:
         container.remove(force=True)
@@ -106,29 +158,38 @@ def judge_dockerignore(sent: set[str], rules: Sequence[str] = (),
     logs = sorted(f for f in sent if f.endswith(".log") and f != KEEP_LOG)
     if tests:
         return failed(IGNORE, f"tests/ is still sent: {', '.join(tests)}.",
-                      "a line `tests/` leaves out the folder and everything in it")
+                      "a rule that names a folder leaves out the folder and everything in it",
+                      "one line `tests/` (or `tests`) is enough for the whole folder")
     if logs:
         shallow = any(r.lstrip("/").endswith("*.log") and "**" not in r for r in rules)
-        hint = ("`*.log` matches only at the top of the context; `**/*.log` matches at any depth"
-                if shallow else "add `**/*.log`: it leaves out .log files in every folder")
-        return failed(IGNORE, f"these logs are still sent: {', '.join(logs)}.", hint)
+        hint = ("`*` never crosses a `/`: `*.log` matches only at the top of the context"
+                if shallow else "one rule with a wildcard can match the .log files of every "
+                "folder, instead of one rule per file")
+        return failed(IGNORE, f"these logs are still sent: {', '.join(logs)}.", hint,
+                      "`**` stands for any number of folders (none included): `**/*.log`")
     if KEEP_LOG not in sent:
         return failed(IGNORE, f"{KEEP_LOG} is left out, but the image needs it.",
-                      f"add `!{KEEP_LOG}` AFTER the line that excludes it: the last matching "
-                      "line wins")
+                      "a rule starting with `!` is an exception: it sends a path again",
+                      f"the LAST matching line wins: put `!{KEEP_LOG}` after the line that "
+                      "excludes it")
     lost = sorted(f for f in files if not f.endswith(".log") and not f.startswith("tests/")
                   and f not in sent)
     if lost:
         return failed(IGNORE, f"your rules also leave out {', '.join(lost)}.",
-                      "make each rule as narrow as the task: tests/, the logs, nothing else")
+                      "make each rule as narrow as the task: tests/, the logs, nothing else",
+                      "read each of your rules against the path it should not match: "
+                      f"{lost[0]}")
     return passed(IGNORE, f"sent {len(sent)} files: {', '.join(sorted(sent))}.")
 
 
-def check_dockerignore(folder: str | Path) -> CheckResult:
-    """Exercise 01.2: what would `docker build` send with the .dockerignore in FOLDER?"""
-    if not Path(folder, ".dockerignore").is_file():
-        return failed(IGNORE, f"there is no .dockerignore in {folder}.",
-                      "create the file next to the Dockerfile, one rule per line")
+def check_dockerignore(folder: str | Path, rules: object) -> CheckResult:
+    """Exercise 01.2: write RULES as FOLDER's .dockerignore; what would `docker build` send?"""
+    if is_unanswered(rules):
+        return unanswered(IGNORE, "the lines of the .dockerignore, as one string")
+    if not isinstance(rules, str):
+        return failed(IGNORE, f"the answer is a {type(rules).__name__}, not a string.",
+                      'write the rules as one string, one rule per line: "rule1\\nrule2\\n"')
+    Path(folder, ".dockerignore").write_text(rules if rules.endswith("\n") else rules + "\n")
     sent = set(measure(folder).members) - {".dockerignore"}
     return judge_dockerignore(sent, read_dockerignore(folder))
 
@@ -136,10 +197,54 @@ def check_dockerignore(folder: str | Path) -> CheckResult:
 # -- 01.3 the platforms of a manifest list ------------------------------------------------------
 
 PLATFORMS = "01.3 manifest platforms"
+# Platforms a quiz list may offer. Each entry is a FROM-scratch image holding one text file:
+# nothing in it runs, so any platform can be built here, and its config names the platform.
+QUIZ_PLATFORMS = ("linux/amd64", "linux/arm64", "linux/386", "linux/ppc64le", "linux/riscv64",
+                  "linux/s390x")
+QUIZ_NAME = "platform-quiz"
+QUIZ_DOCKERFILE = "FROM scratch\nCOPY platform.txt /platform.txt\n"
+
+
+def quiz_platforms(rng: random.Random | None = None) -> list[str]:
+    """Two to four platforms of QUIZ_PLATFORMS, never just the notebook's amd64 and arm64."""
+    rng = rng or random.Random()
+    while True:
+        chosen = sorted(rng.sample(QUIZ_PLATFORMS, rng.randint(2, 4)))
+        if set(chosen) != {"linux/amd64", "linux/arm64"}:
+            return chosen
+
+
+def platform_quiz(lab: Lab, registry: LocalRegistry, config: str | Path,
+                  chosen: Sequence[str] | None = None) -> str:
+    """Exercise 01.3: a fresh manifest list in REGISTRY whose platforms nobody has printed.
+
+    Builds one tiny image per platform (random, see quiz_platforms), pushes them, and joins
+    them with `docker manifest create`/`push` (CLI state in CONFIG). Each run makes a new set.
+
+    Returns:
+        The list's reference, e.g. "127.0.0.1:5000/platform-quiz:multi".
+    """
+    pushed = []
+    for platform in chosen or quiz_platforms():
+        arch = platform.split("/", 1)[1].replace("/", "-")
+        folder = lab.workdir(f"exercise-01-3-{arch}")
+        (folder / "platform.txt").write_text(f"an image for {platform}\n")
+        (folder / "Dockerfile").write_text(QUIZ_DOCKERFILE)
+        ref = lab.build(folder, registry.ref(f"{QUIZ_NAME}:{arch}"), platform=platform,
+                        show=False).tags[0]
+        push(ref)
+        pushed.append(ref)
+    multi = registry.ref(f"{QUIZ_NAME}:multi")
+    host().run(manifest_argv(config, "create", "--insecure", "--amend", multi, *pushed))
+    host().run(manifest_argv(config, "push", "--insecure", "--purge", multi))
+    print(f"{multi} is a fresh manifest list in the lesson's registry: which platforms?")
+    return multi
 
 
 def judge_platforms(truth: Sequence[str], answer: object) -> CheckResult:
     """The verdict on a list of platforms ("os/architecture") against the manifest list's."""
+    if is_unanswered(answer):
+        return unanswered(PLATFORMS, 'the list\'s platforms, e.g. ["linux/amd64"]')
     if isinstance(answer, str) or not isinstance(answer, (list, tuple, set)):
         return failed(PLATFORMS, f"the answer is a {type(answer).__name__}, not a list.",
                       'give a list of strings, e.g. ["linux/amd64"]')
@@ -150,15 +255,25 @@ def judge_platforms(truth: Sequence[str], answer: object) -> CheckResult:
     missing = sorted(set(truth) - set(given))
     extra = sorted(set(given) - set(truth))
     if missing or extra:
-        parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
+        parts = ([f"{len(missing)} of the list's platforms are missing"] if missing else []) + (
             [f"not in the list: {', '.join(extra)}"] if extra else [])
         return failed(PLATFORMS, "; ".join(parts) + ".",
-                      "read each entry's platform in `docker manifest inspect --insecure`")
-    return passed(PLATFORMS, f"the list offers {', '.join(sorted(truth))}.")
+                      "ask the registry, not an earlier cell: the list is new each time the "
+                      "cell runs. A manifest list names each entry's platform",
+                      "run `docker --config CONFIG manifest inspect --insecure LIST` "
+                      "(platforms.manifest_argv builds it) and read each entry's "
+                      "platform.os and platform.architecture")
+    return passed(PLATFORMS, "your answer names exactly the platforms the list offers.")
 
 
 def check_platforms(registry: LocalRegistry, name: str, answer: object) -> CheckResult:
-    """Exercise 01.3: compare ANSWER with the platforms of NAME's manifest list in REGISTRY."""
+    """Exercise 01.3: compare ANSWER with the platforms of NAME's manifest list in REGISTRY.
+
+    Args:
+        name: the list, with or without the registry's address ("platform-quiz:multi").
+    """
+    if is_unanswered(answer):
+        return unanswered(PLATFORMS, 'the list\'s platforms, e.g. ["linux/amd64"]')
     doc = registry.manifest(name, f"{MANIFEST_LIST}, {OCI_INDEX}")
     if "manifests" not in doc:
         raise LabkitError(f"{name} is not a manifest list in {registry.address}.",
@@ -210,7 +325,7 @@ def instructions(text: str) -> tuple[str, ...]:
 
 
 def layer_exercise(lab: Lab) -> Path:
-    """The project of exercise 01.4: change its Dockerfile."""
+    """The project of exercise 01.4 (the check adds the learner's instruction to a copy)."""
     return write_tree(lab.workdir("exercise-01-4"), LAYER_FILES)
 
 
@@ -219,24 +334,38 @@ def judge_layers(before: BuiltImage, after: BuiltImage) -> CheckResult:
     added = [i for i in after.instructions if i not in before.instructions]
     if not added:
         return failed(LAYERS, "the Dockerfile has no new instruction.",
-                      "add one instruction to the Dockerfile, e.g. a LABEL or an ENV")
+                      "add one instruction to the Dockerfile",
+                      "an instruction that sets metadata (a label, an environment variable, a "
+                      "port) is enough")
     if after.layers > before.layers:
         return failed(LAYERS, f"the image now has {after.layers} layers, "
                       f"{after.layers - before.layers} more than before ({'; '.join(added)}).",
-                      "RUN, COPY and ADD add a layer when they change files; LABEL, ENV, "
-                      "EXPOSE, CMD and USER change only the image's config")
+                      "a layer holds changed FILES: an instruction that writes files adds one; "
+                      "one that only describes the image changes its config",
+                      "RUN, COPY and ADD add a layer; LABEL, ENV, EXPOSE, CMD and USER change "
+                      "only the image's config")
     if after.layers < before.layers:
         return failed(LAYERS, f"the image lost a layer ({after.layers}, was {before.layers}).",
                       "keep the COPY; only add an instruction")
     if after.image_id == before.image_id:
         return failed(LAYERS, "the image is the same as before: nothing in its config changed.",
-                      "pick an instruction that changes the config, e.g. LABEL version=2")
+                      "the image ID is the digest of its config: pick an instruction that "
+                      "writes something into the config",
+                      "ARG only feeds the build and a comment is nothing; a LABEL or an ENV "
+                      "is stored in the config")
     return passed(LAYERS, f"{'; '.join(added)} gave a new image with {after.layers} layers, "
                   "as before: only the config changed.")
 
 
-def check_no_new_layer(lab: Lab, folder: str | Path) -> CheckResult:
-    """Exercise 01.4: build the original and the edited Dockerfile, compare layers and IDs."""
+def check_no_new_layer(lab: Lab, folder: str | Path, instruction: object) -> CheckResult:
+    """Exercise 01.4: add INSTRUCTION (one Dockerfile line) to FOLDER's Dockerfile, fresh each
+    time; build the original and the edited version, compare layers and IDs."""
+    if is_unanswered(instruction):
+        return unanswered(LAYERS, "one Dockerfile instruction, as a string")
+    if not isinstance(instruction, str):
+        return failed(LAYERS, f"the answer is a {type(instruction).__name__}, not a string.",
+                      "write the instruction as one string, the way it goes in a Dockerfile")
+    Path(folder, "Dockerfile").write_text(LAYER_FILES["Dockerfile"] + instruction.strip() + "\n")
     original = write_tree(lab.workdir("exercise-01-4-original"), LAYER_FILES)
     shutil.copy2(Path(folder, "greeting.txt"), original / "greeting.txt")
     facts = []
@@ -245,7 +374,8 @@ def check_no_new_layer(lab: Lab, folder: str | Path) -> CheckResult:
             result = lab.build(context, tag)
         except LabkitError as exc:
             return failed(LAYERS, f"the Dockerfile does not build: {exc.message}",
-                          "fix the instruction you added (see the error above)")
+                          "fix the instruction you added (see the error above)",
+                          "an instruction is a keyword and its arguments, e.g. KEYWORD key=value")
         text = Path(context, "Dockerfile").read_text()
         facts.append(BuiltImage(instructions(text), layer_count(result.image_id),
                                 result.image_id))

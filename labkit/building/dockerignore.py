@@ -154,3 +154,48 @@ def agreement_frame(context: str | Path, in_image: Sequence[str]) -> pd.DataFram
              "agree": (p in sent) == (p in landed)}
             for p in sorted(set(files_under(context)) | landed)]
     return pd.DataFrame(rows)
+
+
+def agreement_summary(frame: pd.DataFrame) -> str:
+    """One sentence on an `agreement_frame`: the image holds what was sent, nothing else.
+
+    Raises:
+        LabkitError: a file is in the image but was not sent, or the other way round.
+    """
+    wrong = frame[~frame["agree"]]
+    if not wrong.empty:
+        raise LabkitError(f"The image and the rules disagree on {', '.join(wrong['path'])}.",
+                          "did the Dockerfile or the .dockerignore change after the build? "
+                          "build again")
+    sent = int(frame["sent"].sum())
+    return (f"The image holds exactly the {sent} files the rules send, and none of the "
+            f"other {len(frame) - sent}.")
+
+
+def dockerfile_with_ignore(lab: Lab, rules: str, name: str = "only-app") -> Path:
+    """A Dockerfile outside the context with an ignore file of its own beside it
+    (`NAME.Dockerfile` and `NAME.Dockerfile.dockerignore`), copying what it receives to /ctx.
+
+    Returns:
+        The Dockerfile's path (for `-f`).
+    """
+    folder = lab.workdir(f"dockerfiles-{name}")
+    dockerfile = folder / f"{name}.Dockerfile"
+    dockerfile.write_text(SAMPLE_DOCKERFILE)
+    Path(f"{dockerfile}.dockerignore").write_text(rules)
+    return dockerfile
+
+
+def ignore_file_used(builder: str, dockerfile: str | Path) -> str:
+    """Which ignore file decided a build with `-f DOCKERFILE`, for the builder that ran it.
+
+    Taught in: 01-building-images. BuildKit looks for `<Dockerfile>.dockerignore` beside the
+    Dockerfile first and uses the context's `.dockerignore` only when there is none; the
+    classic builder knows only the context's `.dockerignore`.
+    """
+    own = f"{Path(dockerfile).name}.dockerignore"
+    if builder == "buildkit":
+        return (f"BuildKit used {own} (beside the Dockerfile) instead of the context's "
+                ".dockerignore: one project, two Dockerfiles, two sets of rules.")
+    return (f"The classic builder used the context's .dockerignore and never read {own}: "
+            "that file is a BuildKit feature.")

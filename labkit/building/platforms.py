@@ -242,3 +242,88 @@ def pulls_frame(pulls: Sequence[dict[str, str]], variants: Sequence[Variant]) ->
     by_id = {v.image_id: v.ref for v in variants}
     return pd.DataFrame([{**{k: v for k, v in p.items() if k != "image ID"},
                           "same image as": by_id.get(p["image ID"], "(none)")} for p in pulls])
+
+
+# -- running a foreign image: binfmt_misc ------------------------------------------------------
+BINFMT = "/proc/sys/fs/binfmt_misc"
+# Debian architecture -> the name qemu-user-binfmt (and Docker Desktop's binfmt) registers.
+QEMU_NAMES = {"arm64": "qemu-aarch64", "amd64": "qemu-x86_64", "arm": "qemu-arm",
+              "riscv64": "qemu-riscv64", "s390x": "qemu-s390x", "ppc64le": "qemu-ppc64le",
+              "386": "qemu-i386"}
+UNAME_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}
+
+
+@dataclass(frozen=True)
+class Emulation:
+    """Whether the engine's host can run programs built for one architecture.
+
+    Attributes:
+        arch: the architecture asked about ("arm64").
+        runs: True when the kernel runs them (its own CPU, or an emulator registered).
+        reason: one sentence saying why, read from /proc/sys/fs/binfmt_misc.
+    """
+
+    arch: str
+    runs: bool
+    reason: str
+
+
+def emulation(arch: str, native: str | None = None) -> Emulation:
+    """Can an ARCH image run here? Reads /proc/sys/fs/binfmt_misc on the engine's host.
+
+    The kernel runs machine code for its own CPU only, unless binfmt_misc hands a foreign ELF
+    binary to an interpreter registered for it (qemu-user: Debian's qemu-user-binfmt, Docker
+    Desktop). Taught in: 01-building-images.
+
+    Args:
+        arch: a Debian architecture name ("arm64").
+        native: the host's own architecture (default: the engine's, from `docker info`).
+    """
+    if native is None:
+        from labkit.base.facts import facts
+
+        found = facts().architecture
+        native = UNAME_ARCH.get(found, found)
+    if arch == native:
+        return Emulation(arch, True, f"{arch} is this machine's own CPU architecture.")
+    name = QEMU_NAMES.get(arch, f"qemu-{arch}")
+    entry = host().run(["cat", f"{BINFMT}/{name}"], check=False)
+    if not entry.ok:
+        mounted = host().run(["cat", f"{BINFMT}/status"], check=False).ok
+        where = (f"{BINFMT} has no {name} entry" if mounted
+                 else f"binfmt_misc is not mounted ({BINFMT}/status is missing)")
+        return Emulation(arch, False,
+                         f"{where}: no emulator is registered, so the kernel refuses {arch} "
+                         f"programs on this {native} machine (exec format error). Debian's "
+                         "qemu-user-binfmt package would register one.")
+    lines = entry.stdout.splitlines()
+    enabled = bool(lines) and lines[0].strip() == "enabled"
+    interpreter = next((x.split(None, 1)[1] for x in lines if x.startswith("interpreter ")), "?")
+    if not enabled:
+        return Emulation(arch, False, f"{BINFMT}/{name} is registered but disabled: the "
+                         f"kernel refuses {arch} programs on this {native} machine.")
+    return Emulation(arch, True, f"{BINFMT}/{name} is enabled: the kernel hands {arch} "
+                     f"programs to {interpreter}, which emulates the CPU, so they run here "
+                     "(slowly).")
+
+
+def imagetools_inspect(ref: str) -> None:
+    """`docker buildx imagetools inspect REF`: the same list as `docker manifest inspect`, read
+    by buildx (which speaks plain HTTP to a registry on 127.0.0.1). Taught in: 01-building-images.
+
+    Where the docker CLI has no buildx plugin, says so instead of running it.
+    """
+    from labkit.base.facts import facts
+    from labkit.base.show import sh
+
+    named = Ref.parse(ref)
+    if not named.registry.startswith(("127.", "localhost")):
+        raise LabkitError(f"{ref} is not in the lesson's registry.",
+                          "inspect only names on 127.0.0.1 (the course never uses a public "
+                          "registry)")
+    if not facts().buildx:
+        print("docker buildx is not on this machine (Debian: docker-buildx), so "
+              "`docker buildx imagetools inspect` is not shown; `docker manifest inspect` above "
+              "reads the same list.")
+        return
+    sh(["docker", "buildx", "imagetools", "inspect", ref])

@@ -49,6 +49,9 @@ class Recipe:
         assets: the folder of labkit/assets/images holding its Dockerfile.
         version_of: the package whose version the image reports.
         teaches: which chapters use it, for the table.
+        trim: globs of what the packages leave in a delta tree that the layer must not hold
+            (rootfs.trim's `extra`): a database's datadir made by its postinst, dpkg's log
+            with its timestamps, documentation.
     """
 
     name: str
@@ -58,10 +61,13 @@ class Recipe:
     base: str | None = None
     version_of: str = ""
     teaches: str = ""
+    trim: tuple[str, ...] = field(default=(), repr=False)
 
     def fingerprint(self) -> str:
         """A hash of the recipe and its asset files (changes when either changes)."""
         h = hashlib.sha256(repr((RECIPE_VERSION, self)).encode())
+        if self.trim:  # outside repr: the recipes without one keep the fingerprints they had
+            h.update(repr(self.trim).encode())
         folder = resources.files("labkit") / "assets" / "images" / self.assets
         for path in sorted(_walk(folder)):
             h.update(path.encode())
@@ -79,6 +85,11 @@ def _walk(folder, prefix: str = "") -> Iterable[str]:  # type: ignore[no-untyped
             yield f"{prefix}{child.name}"
 
 
+# What the newer delta recipes leave out of their layer: dpkg's log (a timestamp per package,
+# so no two builds would match) and the new packages' documentation. The older recipes keep
+# both, so their layers stay the ones chapter 02 counts.
+DELTA_TRIM = ("var/log/dpkg.log", "usr/share/doc/*", "usr/share/man/*", "usr/share/info/*")
+
 RECIPES: dict[str, Recipe] = {r.name: r for r in [
     Recipe("labkit/busybox", "busybox", "busybox", version_of="busybox-static",
            teaches="all chapters: a tiny shell with ip, nc, httpd"),
@@ -89,13 +100,21 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            teaches="01 front-end image, 03 networking, 04 namespaces"),
     Recipe("labkit/redis:7.0", "delta", "redis", packages=("redis-server",),
            base="labkit/debian:bookworm", version_of="redis-server",
-           teaches="02 image storage, 03 the two-tier app's database"),
-    Recipe("labkit/python:3.11-slim", "delta", "python", packages=("python3",),
-           base="labkit/debian:bookworm", version_of="python3",
-           teaches="03 the two-tier app's web tier"),
+           teaches="02 and 02b image storage"),
     Recipe("labkit/registry:2", "delta", "registry", packages=("docker-registry",),
            base="labkit/debian:bookworm", version_of="docker-registry",
            teaches="01 multi-platform images, 02 layers on the wire"),
+    # MySQL itself is not in Debian; MariaDB, its fork, speaks the same protocol and SQL.
+    Recipe("labkit/mariadb:10.11", "delta", "mariadb",
+           packages=("mariadb-server", "mariadb-client"),
+           base="labkit/debian:bookworm", version_of="mariadb-server",
+           teaches="03 the notes' two-tier app: the database (MySQL-compatible)",
+           trim=("var/lib/mysql/*", "run/mysqld", *DELTA_TRIM)),
+    Recipe("labkit/wordpress:6.1", "delta", "wordpress",
+           packages=("wordpress", "apache2", "libapache2-mod-php", "php-mysql"),
+           base="labkit/debian:bookworm", version_of="wordpress",
+           teaches="03 the notes' two-tier app: WordPress on apache2 and PHP",
+           trim=("var/log/apache2/*", "run/apache2", "var/lib/php/sessions/*", *DELTA_TRIM)),
 ]}
 
 
@@ -356,6 +375,7 @@ def _build(recipe: Recipe, progress: Progress, trees: Trees) -> tuple[str, str]:
             assert recipe.base is not None
             base = base_tree(recipe.base, progress)
             work = trees.take(recipe)
+            rootfs.trim(work, recipe.trim)
             members = rootfs.delta(base, work)
             progress(f"the new layer holds {len(members)} files and folders")
             rootfs.make_tar(work, context / "layer.tar", members)

@@ -79,13 +79,27 @@ def debootstrap(target: Path, packages: tuple[str, ...] = (), progress: Progress
     return target
 
 
-def trim(tree: Path) -> None:
-    """Remove what a container image should not carry (apt lists, caches, runtime files)."""
+def trim(tree: Path, extra: tuple[str, ...] = ()) -> None:
+    """Remove what a container image should not carry (apt lists, caches, runtime files).
+
+    Args:
+        tree: the root filesystem.
+        extra: globs (relative to the tree) of a recipe's own leftovers, files or folders
+            (see Recipe.trim: a database's first datadir, its packages' install logs).
+    """
     for rel in TRIM:
         (tree / rel).unlink(missing_ok=True)
     for pattern in TRIM_GLOBS:
         for path in tree.glob(pattern):
             path.unlink()
+    for pattern in extra:
+        if pattern.startswith("/") or ".." in Path(pattern).parts:
+            raise ValueError(f"trim pattern {pattern!r} must stay inside the tree")
+        for path in sorted(tree.glob(pattern)):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
     for rel in EMPTY:
         folder = tree / rel
         for child in folder.iterdir() if folder.is_dir() else ():

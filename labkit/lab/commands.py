@@ -65,6 +65,13 @@ def _pairs(value: Mapping[str, Any] | Sequence[str]) -> list[str]:
     return [str(v) for v in value]
 
 
+def _links(value: Mapping[str, Any] | Sequence[str]) -> list[str]:
+    """`--link NAME:ALIAS`, or `--link NAME` when the alias is the name (Docker's short form)."""
+    if not isinstance(value, Mapping):
+        return [str(v) for v in value]
+    return [str(k) if str(k) == str(v) else f"{k}:{v}" for k, v in value.items()]
+
+
 def run_argv(image: str, command: str | Sequence[str] | None, *, name: str | None,
              ports: Mapping[str, Any] | None, detach: bool, dns_default: bool,
              options: Mapping[str, Any]) -> list[str]:
@@ -96,7 +103,7 @@ def run_argv(image: str, command: str | Sequence[str] | None, *, name: str | Non
         elif key == "environment":
             argv += [x for pair in _pairs(value) for x in ("-e", pair)]
         elif key == "links":
-            argv += [x for pair in _pairs(value) for x in ("--link", pair.replace("=", ":"))]
+            argv += [x for pair in _links(value) for x in ("--link", pair)]
         elif key == "cap_add":
             argv += [x for cap in value for x in ("--cap-add", cap)]
         elif key == "sysctls":
@@ -105,7 +112,8 @@ def run_argv(image: str, command: str | Sequence[str] | None, *, name: str | Non
             raise ValueError(f"Lab.run: no `docker run` flag is known for {key}=; add it to "
                              "labkit/lab/commands.py so the cell can show it")
     for container_port, binding in (ports or {}).items():
-        argv += ["-p", _port(container_port, binding)]
+        for each in binding if isinstance(binding, list) else [binding]:
+            argv += ["-p", _port(container_port, each)]
     return argv + [image] + _command(command)
 
 
@@ -129,9 +137,24 @@ def volume_argv(name: str) -> list[str]:
 
 def build_argv(context: str | Path, tag: str, *, dockerfile: str | None = None,
                platform: str | None = None,
-               buildargs: Mapping[str, str] | None = None) -> list[str]:
-    """`docker build -t TAG [-f FILE] [--platform P] CONTEXT` for a `Lab.build` call."""
-    argv = ["docker", "build", "-t", tag]
+               buildargs: Mapping[str, str] | None = None, builder: str | None = None,
+               no_cache: bool = False, env: Mapping[str, str] | None = None) -> list[str]:
+    """`docker build -t TAG [-f FILE] [--platform P] CONTEXT` for a `Lab.build` call.
+
+    Args:
+        builder: "buildkit" for `docker buildx build --progress=plain` (01-building-images);
+            None or "classic" for `docker build`.
+        no_cache: `--no-cache`.
+        env: variables the shell line sets first, e.g. {"DOCKER_BUILDKIT": "0"}.
+    """
+    prefix = [f"{k}={v}" for k, v in (env or {}).items()]
+    if builder == "buildkit":
+        argv = [*prefix, "docker", "buildx", "build", "--progress=plain"]
+    else:
+        argv = [*prefix, "docker", "build"]
+    if no_cache:
+        argv.append("--no-cache")
+    argv += ["-t", tag]
     if dockerfile:
         argv += ["-f", dockerfile]
     argv += [x for pair in _pairs(buildargs or {}) for x in ("--build-arg", pair)]

@@ -1,9 +1,10 @@
 """Cells that need an engine feature: `# needs: NAME` runs them only where the engine has it.
 
-Taught in: 02-overlayfs-and-image-storage (the overlay2 sections), used by any chapter. A cell
-whose first lines hold `# needs: overlay2` runs only on an engine that keeps its images in the
-overlay2 graphdriver; elsewhere `labkit.start` has IPython run `not_shown("overlay2")` in its
-place, which says what the cell would read and what this engine has instead.
+Taught in: 02-overlayfs-and-image-storage and 02b-image-anatomy-and-the-wire (the overlay2
+sections), used by any chapter. A cell whose first lines hold `# needs: overlay2` runs only on
+an engine that keeps its images in the overlay2 graphdriver; elsewhere `labkit.start` has
+IPython run `not_shown("overlay2")` in its place, which says what the cell would read and what
+this engine has instead.
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import secrets
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +54,14 @@ def new_session() -> str:
     return "s" + secrets.token_hex(3)
 
 
+# The documentation networks a lesson's "outside world" uses (RFC 5737): never routed anywhere.
+LESSON_NETS = ("203.0.113.0/24", "198.51.100.0/24")
+
 class Lab:
     """One run of one chapter: its labels, its names and its ledger.
 
     Args:
-        chapter: the chapter number, "00" to "04".
+        chapter: the chapter number, "00" to "04", or "02b".
         session: reuse a session token (tests); a new one by default.
     """
 
@@ -66,6 +70,21 @@ class Lab:
         self.session = session or new_session()
         self.ledger = Ledger(self.session, chapter)
         self.labels = labels.lesson_labels(chapter, self.session)
+        # Where ports may be published besides 127.0.0.1: only a host address of a link the
+        # lesson itself made to a namespace of its own (`allow_publishing_on`).
+        self.publish_addresses: set[str] = set()
+
+    def allow_publishing_on(self, address: str) -> None:
+        """Let `run(ports=...)` publish on ADDRESS, the host's end of a link to a lesson netns.
+
+        Only documentation addresses (203.0.113.0/24, 198.51.100.0/24) qualify: such a port
+        is reachable from the lesson's own namespace, never from the network (03-networking).
+        """
+        if not any(ipaddress.ip_address(address) in ipaddress.ip_network(net)
+                   for net in LESSON_NETS):
+            raise LabkitError(f"{address} is not a lesson link address.",
+                              "publish on 127.0.0.1, or on an outside world's host_address")
+        self.publish_addresses.add(address)
 
     # -- names ---------------------------------------------------------------------------
     def name(self, base: str, kind: str = "container") -> str:
@@ -85,7 +104,12 @@ class Lab:
         if kind == "image":
             return f"{base}-{self.session}" if Ref.parse(base).tag else (
                 f"{base}:latest-{self.session}")
-        return f"{base}-{self.session}"
+        fallback = f"{base}-{self.session}"
+        # The fallback may hold this session's own earlier resource too (a cell run twice, or
+        # a helper that starts the same container again while a learner owns the base name).
+        if self._owner(fallback, kind) == "ours":
+            self._release(fallback, kind)
+        return fallback
 
     def _owner(self, name: str, kind: str) -> str | None:
         c = client()
@@ -143,7 +167,8 @@ class Lab:
 
         Published ports always bind to 127.0.0.1; a bare host port becomes 127.0.0.1:port.
         Unless `dns=` is given, the container's DNS server is 127.0.0.1 (nothing listens), so
-        a name that Docker cannot answer itself never becomes a query to a real DNS server.
+        a name that Docker cannot answer itself never becomes a query to a real DNS server
+        (a container that joins another's network namespace has that one's resolver).
 
         Args:
             image: the image name, e.g. "labkit/nginx:1.22.1".
@@ -164,11 +189,16 @@ class Lab:
         kwargs.setdefault("labels", {}).update(self.labels)
         # A name lookup must never leave the machine: unless a lesson says otherwise, the
         # container's resolver (or the embedded DNS's upstream) is its own loopback.
+        # A container that joins another's network namespace uses that one's resolver, and
+        # Docker refuses `--dns` beside `--network container:NAME`.
+        joins = str(kwargs.get("network_mode") or kwargs.get("network") or "").startswith(
+            "container:")
         dns_default = "dns" not in kwargs
-        kwargs.setdefault("dns", [LOOPBACK])
+        if not joins:
+            kwargs.setdefault("dns", [LOOPBACK])
         final = self.name(name) if name else None
         require_local_image(image)
-        bound = loopback_ports(ports)
+        bound = loopback_ports(ports, self.publish_addresses)
         if show:
             show_command(commands.run_argv(image, command, name=final, ports=bound,
                                            detach=detach, dns_default=dns_default,
@@ -427,8 +457,13 @@ def require_local_image(image: str) -> None:
                        f"the course's image is {course!r}: use that name")
 
 
-def loopback_ports(ports: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """Bind every published port to 127.0.0.1 (the course never publishes to the network)."""
+def loopback_ports(ports: Mapping[str, Any] | None,
+                   allowed: Collection[str] = ()) -> dict[str, Any] | None:
+    """Bind every published port to 127.0.0.1 (the course never publishes to the network).
+
+    A binding may also be a list of `(address, port)` pairs, each on 127.0.0.1 or on one of
+    `allowed` (the lab's own link addresses, `Lab.allow_publishing_on`).
+    """
     if not ports:
         return None
     fixed: dict[str, Any] = {}
@@ -436,6 +471,10 @@ def loopback_ports(ports: Mapping[str, Any] | None) -> dict[str, Any] | None:
         if binding is None or isinstance(binding, int):
             fixed[container_port] = (LOOPBACK, binding)
         elif isinstance(binding, tuple) and binding and binding[0] == LOOPBACK:
+            fixed[container_port] = binding
+        elif (isinstance(binding, list) and binding
+              and all(isinstance(b, tuple) and b and b[0] in {LOOPBACK, *allowed}
+                      for b in binding)):
             fixed[container_port] = binding
         else:
             raise LabkitError(

@@ -41,7 +41,7 @@ def start(chapter: str, *, images_needed: Sequence[str] = ()) -> Lab:
     """Begin a chapter: check the engine, remove leftovers of its crashed runs, prepare images.
 
     Args:
-        chapter: "00" to "04".
+        chapter: "00" to "04", or "02b".
         images_needed: course images the chapter uses (built here if missing).
 
     Returns:

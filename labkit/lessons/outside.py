@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from labkit.base.errors import NameTaken
+from labkit.base.errors import HostToolMissing, LabkitError, NameTaken
 from labkit.base.host import host, require_root
+from labkit.base.show import show_command
 from labkit.base.wait import wait_for
 from labkit.lab.session import Lab
 from labkit.lab.subnets import used_networks
@@ -123,3 +124,36 @@ def _wait_for_port(ns: str, address: str, port: int, timeout: float = 10) -> Non
     wait_for(f"the echo server on {address}:{port}", accepts, timeout=timeout, interval=0.1,
              message=f"the echo server in {ns} did not start on {address}:{port}",
              hint="run `labkit clean`, then the cell again")
+
+
+def fetch(world: OutsideWorld, url: str, *, timeout: int = 5) -> str:
+    """GET URL from inside the outside-world netns, as a machine on the Internet would
+    (03-networking): `ip netns exec NETNS timeout T busybox wget -qO- URL`, command printed.
+
+    Only the lesson's own addresses are asked (the host's end of the world's link).
+
+    Raises:
+        LabkitError: URL is not on the world's link, busybox is missing, or no answer
+            came within TIMEOUT seconds.
+    """
+    if not url.startswith(f"http://{world.host_address}:"):
+        raise LabkitError(f"{url} is not on the outside world's link ({world.host_address}).",
+                          "ask only the lesson's own addresses from the outside netns")
+    if not host().has_tool("busybox"):
+        raise HostToolMissing("The busybox command is not installed on this machine.",
+                              "install Debian's busybox-static (`labkit doctor` lists it)")
+    # `timeout` around it: a request must never wait forever (busybox wget's -T is not in
+    # every build).
+    argv = ["ip", "netns", "exec", world.netns, "timeout", str(timeout),
+            "busybox", "wget", "-qO-", url]
+    show_command(argv)
+    result = host().run(argv, check=False, timeout=timeout + 10)
+    if result.returncode == 124:
+        raise LabkitError(f"No answer from {url} within {timeout} s, asked from {world.netns}.",
+                          "check that the container runs (`docker ps`) and that the port is "
+                          f"published on {world.host_address} (`docker port NAME`)")
+    if not result.ok:
+        raise LabkitError(f"The request to {url} from {world.netns} failed: "
+                          f"{(result.stderr or result.stdout).strip()}",
+                          "read the message above; `docker port NAME` shows what is published")
+    return result.stdout

@@ -86,7 +86,7 @@ def lesson_network(lab: Lab, name: str = "net0") -> LessonNetwork:
     show_command(["docker", "network", "create", "--subnet", subnet, "--ip-range", ip_range,
                   "--gateway", gateway, name])
     ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=subnet, iprange=ip_range, gateway=gateway)])
-    net = lab.network(name, ipam=ipam)
+    net = lab.network(name, ipam=ipam, show=False)  # the line above is the whole command
     cfg = net.attrs["IPAM"]["Config"][0]
     opts = net.attrs.get("Options") or {}
     bridge = opts.get("com.docker.network.bridge.name") or f"br-{net.id[:12]}"

@@ -16,6 +16,7 @@ from labkit.base import containers, labels, procfs
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError
 from labkit.base.host import host
+from labkit.base.show import show_command
 
 # The eight kinds a process belongs to (what /proc/PID/ns lists, without *_for_children).
 TYPES = ("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")
@@ -163,15 +164,67 @@ def ns_matrix(processes: Mapping[str, int], types: Sequence[str] = TYPES) -> NsM
     return NsMatrix(frame, dict(processes))
 
 
-def shared_namespaces(pid_a: int, pid_b: int, types: Sequence[str] = TYPES) -> list[str]:
-    """The namespace types two processes share (equal /proc/PID/ns links)."""
-    a, b = read_ns(pid_a, types), read_ns(pid_b, types)
-    return [t for t in types if a[t] == b[t]]
+@dataclass(frozen=True)
+class CgroupSetup:
+    """Which cgroup version this host runs, and the cgroup namespace a container got.
+
+    Attributes:
+        fstype: what is mounted on /sys/fs/cgroup ("cgroup2fs" on v2, "tmpfs" on v1).
+        container: the container asked about.
+        mode: its `HostConfig.CgroupnsMode`: "host" or "private".
+    """
+
+    fstype: str
+    container: str
+    mode: str
+
+    @property
+    def version(self) -> str:
+        """ "2" when /sys/fs/cgroup is the unified cgroup2 file system, else "1"."""
+        return "2" if self.fstype == "cgroup2fs" else "1"
+
+    @property
+    def label(self) -> str:
+        """The heatmap's cgroup column label, e.g. "cgroup (v1: host's)"."""
+        whose = "own" if self.mode == "private" else "host's"
+        return f"cgroup\n(v{self.version}: {whose})"
+
+    def __str__(self) -> str:
+        default = "private" if self.version == "2" else "host"
+        where = ("has a cgroup namespace of its own" if self.mode == "private"
+                 else "stays in the host's cgroup namespace")
+        return (f"cgroup v{self.version} (/sys/fs/cgroup is {self.fstype}): Docker's default "
+                f"here is --cgroupns {default}, and {self.container} runs with {self.mode}, "
+                f"so it {where}.")
 
 
-def heatmap(matrix: NsMatrix, title: str = "Which namespace each process is in") -> Any:
+def cgroup_setup(container: Any) -> CgroupSetup:
+    """Show `stat -f -c %T /sys/fs/cgroup` and the container's `--cgroupns` mode, read live.
+
+    On cgroup v2 Docker gives each container a private cgroup namespace by default; on v1 it
+    leaves it in the host's. Taught in: 04-namespaces, section 2.
+    """
+    argv = ["stat", "-f", "-c", "%T", "/sys/fs/cgroup"]
+    show_command(argv)
+    fstype = host().run(argv).stdout.strip()
+    print(fstype)
+    show_command(["docker", "inspect", "-f", "{{.HostConfig.CgroupnsMode}}", container.name])
+    mode = str((containers.get(container).attrs.get("HostConfig") or {}).get("CgroupnsMode")
+               or "")
+    if mode not in {"host", "private"}:
+        same = read_ns(container_pid(container), ["cgroup"]) == read_ns(host_process().pid,
+                                                                          ["cgroup"])
+        mode = "host" if same else "private"
+    print(mode)
+    return CgroupSetup(fstype, container.name, mode)
+
+
+def heatmap(matrix: NsMatrix, title: str = "Which namespace each process is in",
+            cgroup: CgroupSetup | None = None) -> Any:
     """The matrix as a picture: one colour per namespace owner, grey for the host's.
 
+    With `cgroup`, the cgroup column's label says the host's cgroup version and whether
+    containers get their own cgroup namespace there.
     Taught in: 04-namespaces, section 2. Returns the matplotlib Figure (a cell shows it).
     """
     import matplotlib.pyplot as plt
@@ -195,7 +248,8 @@ def heatmap(matrix: NsMatrix, title: str = "Which namespace each process is in")
     ax.set_yticks([y - 0.5 for y in range(1, len(words.index))], minor=True)
     ax.grid(which="minor", color="white", linewidth=2)
     ax.tick_params(which="minor", length=0)
-    ax.set_xticks(range(len(words.columns)), list(words.columns))
+    names = [cgroup.label if (cgroup and c == "cgroup") else str(c) for c in words.columns]
+    ax.set_xticks(range(len(words.columns)), names)
     ax.set_yticks(range(len(words.index)), [str(i) for i in words.index])
     ax.set_title(f"{title}\n(a cell names the first process in that namespace; "
                  f"grey = the {reference}'s)")
@@ -215,6 +269,7 @@ def lsns(lab: Any | None = None) -> pd.DataFrame:
 
     Taught in: 04-namespaces, section 1.
     """
+    show_command(["lsns", "-J"])
     raw = host().json(["lsns", "-J"]).get("namespaces", [])
     frame = pd.DataFrame(raw, columns=["ns", "type", "nprocs", "pid", "user", "command"])
     owners = {inode: "host" for inode in read_ns(host_process().pid).values()}

@@ -19,8 +19,11 @@ from docker.models.containers import Container
 
 from labkit.base import containers
 from labkit.base.errors import LabkitError
+from labkit.base.facts import facts
 from labkit.base.host import host
+from labkit.base.http import LOOPBACK
 from labkit.base.procfs import parse_cmdline
+from labkit.base.show import show_command
 from labkit.lab.session import Lab
 from labkit.lessons.outside import OutsideWorld
 from labkit.networking.netinspect import addresses
@@ -242,3 +245,296 @@ def proxies_frame(found: Sequence[Proxy]) -> pd.DataFrame:
         "listens on": f"{p.arg('-host-ip')}:{p.arg('-host-port')}",
         "forwards to": f"{p.arg('-container-ip')}:{p.arg('-container-port')}",
     } for p in found])
+
+
+# -- The chains this engine made (read live, never assumed from the version) ---------------
+# What each chain Docker may create does; a row is shown only when the live ruleset has it.
+CHAIN_ROLES: dict[tuple[str, str], str] = {
+    ("filter", "DOCKER-USER"): "yours: FORWARD jumps here first; Docker leaves it empty",
+    ("filter", "DOCKER-FORWARD"): "Docker's part of FORWARD, one jump per bridge (Engine 28+)",
+    ("filter", "DOCKER-CT"): "accepts packets of connections conntrack knows (replies)",
+    ("filter", "DOCKER-BRIDGE"): "sends new packets for a bridge on to DOCKER",
+    ("filter", "DOCKER-ISOLATION-STAGE-1"): "from one Docker bridge ...",
+    ("filter", "DOCKER-ISOLATION-STAGE-2"): "... into another: DROP (bridges are isolated)",
+    ("filter", "DOCKER-INTERNAL"): "drops what leaves an --internal network",
+    ("filter", "DOCKER"): "one ACCEPT per published port of a container",
+    ("nat", "DOCKER"): "one DNAT per published port",
+    ("raw", "PREROUTING"): "DROP for packets to a container address not arriving on its bridge",
+}
+
+
+def parse_listing(text: str, table: str) -> dict[str, list[str]]:
+    """`iptables -t TABLE -S` output as {chain: its rules} (built-in chains included)."""
+    chains: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] in {"-N", "-P"}:
+            chains.setdefault(words[1], [])
+        elif len(words) >= 2 and words[0] == "-A":
+            chains.setdefault(words[1], []).append(line.strip())
+    return chains
+
+
+def listing(table: str, *, show: bool = True) -> dict[str, list[str]]:
+    """Run `iptables -t TABLE -S` (printing the command) and parse it."""
+    argv = ["iptables", "-t", table, "-S"]
+    if show:
+        show_command(argv)
+    return parse_listing(host().run(argv).stdout, table)
+
+
+def docker_chains(tables: dict[str, dict[str, list[str]]]) -> pd.DataFrame:
+    """The chains Docker made, in these listings ({table: listing}), each with what it does.
+
+    The raw table's PREROUTING appears only when Docker wrote DROP rules into it (Engine 28+).
+    """
+    rows = []
+    for table, chains in tables.items():
+        for chain, rules in chains.items():
+            if chain.startswith("DOCKER") or (
+                    table == "raw" and chain == "PREROUTING" and _guard_rules(rules)):
+                rows.append({"table": table, "chain": chain,
+                             "what it does": CHAIN_ROLES.get((table, chain), "")})
+    return pd.DataFrame(rows, columns=["table", "chain", "what it does"])
+
+
+def _guard_rules(rules: Sequence[str]) -> list[str]:
+    return [r for r in rules if "-j DROP" in r and " ! -i " in r]
+
+
+def path_rules(chains: dict[str, list[str]], bridge: str = "docker0") -> list[str]:
+    """FORWARD and Docker's filter rules for one bridge: those that name the bridge or no
+    interface at all, and no address (per-container rules come and go with containers)."""
+    keep = []
+    for chain, rules in chains.items():
+        if chain != "FORWARD" and not chain.startswith("DOCKER"):
+            continue
+        for r in rules:
+            names = re.findall(r"-[io] (\S+)", r)
+            if (not names or bridge in names) and not re.search(r" -[sd] \d", r):
+                keep.append(r)
+    return keep
+
+
+def forward_path(bridge: str = "docker0") -> None:
+    """Show which chains this engine made and how FORWARD walks them for BRIDGE (03-networking).
+
+    Reads `iptables -t filter -S`, `-t nat -S` and `-t raw -S` live and prints the command of
+    each, then the firewall backend, the chains with what each does, and the filter rules a
+    packet for BRIDGE passes (in order).
+    """
+    from IPython.display import display
+
+    tables = {t: listing(t) for t in ("filter", "nat", "raw")}
+    print(backend())
+    with pd.option_context("display.max_colwidth", None, "display.width", 250):
+        display(docker_chains(tables))
+    stale = stale_chains(docker_chains(tables), facts().major)
+    if stale:
+        print(f"{', '.join(stale)}: Engine 28 writes these, and this engine is "
+              f"{facts().major}.{facts().minor}. They are left over from a newer engine that "
+              "ran on this machine before (rules stay until the machine restarts); this "
+              "engine never fills them.")
+    print(f"The filter rules a packet to or from {bridge} passes, in order:")
+    for rule in path_rules(tables["filter"], bridge):
+        print("  " + rule)
+
+
+ENGINE_28_CHAINS = ("DOCKER-FORWARD", "DOCKER-CT", "DOCKER-BRIDGE", "DOCKER-INTERNAL")
+
+
+def stale_chains(chains: pd.DataFrame, major: int) -> list[str]:
+    """Engine 28's chains present on an older engine (left by a newer one that ran before)."""
+    if major >= 28:
+        return []
+    return [c for c in chains["chain"] if c in ENGINE_28_CHAINS]
+
+
+def backend() -> str:
+    """One sentence on which firewall backend holds Docker's rules here (from the facts)."""
+    f = facts()
+    if f.firewall_engine.startswith("nftables"):
+        return ("This engine writes nftables rules itself (FirewallBackend nftables): "
+                "`nft list ruleset` shows them, and iptables shows almost none.")
+    if f.iptables_variant == "nft":
+        return ("iptables here is iptables-nft (`iptables --version` says nf_tables): the "
+                "rules below are stored as nftables tables (`nft list ruleset` shows them "
+                "too), written through the iptables syntax Docker uses.")
+    if f.iptables_variant == "legacy":
+        return ("iptables here is iptables-legacy: the rules below live in the kernel's older "
+                "x_tables, which `nft list ruleset` does not show.")
+    return "Which iptables variant this machine has could not be read (`iptables --version`)."
+
+
+# -- DNAT from the outside world -----------------------------------------------------------
+def run_published(lab: Lab, image: str, world: OutsideWorld, *, name: str, port: int,
+                  container_port: str = "80/tcp") -> Container:
+    """`docker run -d -p 127.0.0.1:PORT:80 -p WORLD_HOST:PORT:80 IMAGE` (03-networking).
+
+    The second address is the host's end of the lesson's outside-world link (203.0.113.x):
+    only the outside netns can reach it, so the port is published to the lesson, not to the
+    network (`Lab.allow_publishing_on` refuses any other address).
+    """
+    lab.allow_publishing_on(world.host_address)
+    return lab.run(image, name=name,
+                   ports={container_port: [(LOOPBACK, port), (world.host_address, port)]})
+
+
+def dnat_rules(port: int, container_ip: str, current: dict[str, list[str]]) -> list[str]:
+    """The nat rules a published PORT uses: the jumps into DOCKER, its DNAT rules, and the
+    hairpin MASQUERADE for the container's own address (from `iptables -t nat -S`)."""
+    keep = []
+    for chain in ("PREROUTING", "OUTPUT"):
+        keep += [r for r in current.get(chain, []) if "-j DOCKER" in r]
+    keep += [r for r in current.get("DOCKER", []) if "DNAT" in r
+             and Rule("nat", "DOCKER", r).mentions([port])]
+    keep += [r for r in current.get("POSTROUTING", []) if "MASQUERADE" in r
+             and f"-s {container_ip}/32 -d {container_ip}/32" in r]
+    return keep
+
+
+def explain_dnat(rules: Sequence[str], bridge: str = "docker0") -> list[str]:
+    """One sentence per kind of rule in RULES (what `dnat_rules` found), said for this host,
+    and one for the hairpin MASQUERADE rule when this engine wrote none."""
+    said = []
+    if not any("MASQUERADE" in r for r in rules):
+        last = ("No hairpin MASQUERADE rule for this container: with docker-proxy (the "
+                "default), `! -i` keeps a container's own request to a published port out "
+                "of DNAT and the proxy carries it, so this engine writes none. With "
+                "`--userland-proxy=false` there is one: DNAT sends such a packet back into "
+                "the bridge, and the rule gives it the bridge's address as source, so the "
+                "reply returns through the host, where conntrack undoes the DNAT.")
+    else:
+        last = ""
+    for r in rules:
+        if r.startswith("-A PREROUTING") and "--dst-type LOCAL" in r:
+            said.append("PREROUTING: every packet arriving for one of this host's own "
+                        "addresses (`--dst-type LOCAL`) goes through DOCKER.")
+        elif r.startswith("-A OUTPUT") and "--dst-type LOCAL" in r:
+            skip = " except 127.0.0.0/8 (`! -d 127.0.0.0/8`)" if "! -d 127.0.0.0/8" in r else ""
+            said.append(f"OUTPUT: the host's own packets to its addresses too{skip}.")
+        elif "DNAT" in r and f"! -i {bridge}" in r:
+            said.append(f"DNAT `! -i {bridge}`: only packets that come from outside the bridge "
+                        "are rewritten; a container's own request to a published port is "
+                        "left to docker-proxy.")
+        elif "DNAT" in r:
+            said.append("DNAT without `! -i`: the userland proxy is off, so packets from the "
+                        "bridge are rewritten too (hairpin NAT).")
+        elif "MASQUERADE" in r:
+            said.append("Hairpin MASQUERADE: a container that reaches its own published port "
+                        "through the host gets the bridge's address as source, so its reply "
+                        "goes back through the host and conntrack. With docker-proxy (the "
+                        "default) `! -i` keeps such packets out of DNAT and this rule matches "
+                        "nothing; with `--userland-proxy=false` it is what makes hairpin work.")
+    return list(dict.fromkeys(said + ([last] if last else [])))
+
+
+def show_dnat(port: int, container_ip: str, bridge: str = "docker0") -> None:
+    """`iptables -t nat -S`, showing only the rules a published port uses, and what each does."""
+    rules = dnat_rules(port, container_ip, listing("nat"))
+    for r in rules:
+        print("  " + r)
+    for sentence in explain_dnat(rules, bridge):
+        print("- " + sentence)
+
+
+def client_addresses(log: str) -> list[str]:
+    """The client address of each line of nginx's access log (its first field)."""
+    return [line.split()[0] for line in log.splitlines()
+            if line.strip() and re.match(r"\d+\.\d+\.\d+\.\d+ ", line)]
+
+
+def explain_clients(container: Container | str, outside_client: str, bridge_address: str) -> None:
+    """Say whom nginx saw for the last two requests: OUTSIDE_CLIENT (through DNAT, which
+    rewrites only the destination), then BRIDGE_ADDRESS (docker-proxy's own connection).
+
+    Raises:
+        LabkitError: its access log says otherwise.
+    """
+    c = containers.get(container)
+    expected = [outside_client, bridge_address]
+    seen = client_addresses(c.logs(tail=10).decode(errors="replace"))[-2:]
+    if seen != expected:
+        raise LabkitError(f"nginx in {c.name} logged clients {seen}, not {expected}.",
+                          "run the two requests again, in this order, then this cell")
+    print(f"nginx saw {outside_client}, the outside client itself (DNAT rewrote only the "
+          f"destination), then {bridge_address}: docker-proxy, connecting from the bridge.")
+
+
+# -- Published on 127.0.0.1, and a neighbour on the LAN (moby#41872) -----------------------
+def loopback_guards(port: int) -> list[str]:
+    """raw-table rules that drop packets for 127.0.0.1:PORT arriving on any interface but lo
+    (Docker writes one per port published on 127.0.0.1 from Engine 28.0)."""
+    rules = parse_listing(host().run(["iptables", "-t", "raw", "-S", "PREROUTING"]).stdout,
+                          "raw").get("PREROUTING", [])
+    return [r for r in rules if "-d 127.0.0.1/32" in r and "! -i lo" in r and "-j DROP" in r
+            and Rule("raw", "PREROUTING", r).mentions([port])]
+
+
+def guard_loopback(lab: Lab, port: int) -> None:
+    """Make sure 127.0.0.1:PORT cannot be reached from the LAN, and say how (03-networking).
+
+    Before 28.0 the DNAT rule for a port published on 127.0.0.1 (`-d 127.0.0.1/32 ! -i
+    docker0`) also matched a crafted packet from a LAN neighbour whose destination is
+    127.0.0.1: PREROUTING rewrites it before the kernel's check for such "martian" addresses.
+    Engine 28.0 drops those packets in the raw table; on older engines the lab adds the same
+    rule for this port itself (recorded, removed by cleanup).
+    """
+    show_command(["iptables", "-t", "raw", "-S", "PREROUTING"])
+    found = loopback_guards(port)
+    if found:
+        print("Docker wrote this rule itself (engines from 28.0 do):")
+    else:
+        rule = ["-d", "127.0.0.1/32", "!", "-i", "lo", "-p", "tcp", "-m", "tcp",
+                "--dport", str(port), "-j", "DROP"]
+        f = facts()
+        print(f"Docker {f.major}.{f.minor} wrote no such rule (engines before 28.0 do not, "
+              "moby#41872); the lab adds it for this port:")
+        show_command(["iptables", "-t", "raw", "-I", "PREROUTING", *rule])
+        lab.iptables("raw", "PREROUTING", rule)
+        found = loopback_guards(port)
+        if not found:
+            raise LabkitError("The raw-table rule for 127.0.0.1 did not appear.",
+                              "read `iptables -t raw -S PREROUTING` and run the cell again")
+    for r in found:
+        print("  " + r)
+
+
+# -- what a lesson reads, said in a sentence (checked, not asserted in a cell) -------------
+def ask_outside(container: Container | str, world: OutsideWorld, *, timeout: int = 5) -> None:
+    """`docker exec C timeout T wget -qO- URL` to the world's echo server; say which client
+    address it saw and whose that is (03-networking).
+
+    Raises:
+        LabkitError: no answer in time, or the server saw something other than the host's
+            address on the world's link (SNAT did not happen).
+    """
+    c = containers.get(container)
+    result = docker_cli(["exec", c.name, "timeout", str(timeout), "wget", "-qO-", world.url],
+                        check=False, timeout=timeout + 30)
+    if not result.ok:
+        raise LabkitError(f"No answer from {world.url} within {timeout} s.",
+                          "check that the outside world still runs (`ip netns list`), or run "
+                          "`lab.cleanup()` and the chapter from the top")
+    seen = str(json.loads(result.stdout).get("client_address", ""))
+    mine = addresses(c).get("bridge", "")
+    if seen != world.host_address:
+        raise LabkitError(f"The server saw {seen}, not the host's {world.host_address}.",
+                          "an exemption rule may be left over: run `labkit clean --chapter 03`")
+    print(f"The server saw {seen}, the host's address on {world.host_link}; "
+          f"{c.name} is {mine}.")
+
+
+def published_url(container: Container | str, container_port: str = "80/tcp") -> str:
+    """The http://127.0.0.1:PORT/ URL where Docker published CONTAINER_PORT (`docker port`).
+
+    Raises:
+        LabkitError: it is not published, or not on 127.0.0.1 / a port above 1023.
+    """
+    c = containers.get(container)
+    c.reload()
+    bound = (c.ports.get(container_port) or [{}])[0]
+    if bound.get("HostIp") != LOOPBACK or int(bound.get("HostPort") or 0) < 1024:
+        raise LabkitError(f"{c.name}'s {container_port} is published as {bound or 'nothing'}.",
+                          "publish it on 127.0.0.1 (a lesson network with host_binding)")
+    return f"http://{LOOPBACK}:{bound['HostPort']}/"

@@ -27,6 +27,7 @@ from labkit.base.host import host, require_root
 from labkit.base.http import LOOPBACK
 from labkit.base.refs import Ref
 from labkit.lab.session import Lab
+from labkit.networking import netinspect
 
 SOCKET_MAX = 100  # AF_UNIX paths must stay under 108 bytes
 CONTAINERD_CONFIG = """\
@@ -148,6 +149,33 @@ class Throwaway:
             "netns": Path("/var/run/netns", self.netns).exists(),
             "folder": self.root.exists(),
         }
+
+    def explain_bip(self, container: Any, bip: str, host_docker0: str) -> None:
+        """Say that CONTAINER got an address from BIP and the learner's docker0 kept
+        HOST_DOCKER0 (03-networking).
+
+        Raises:
+            LabkitError: either is not so.
+        """
+        ip = ipaddress.ip_address(container.attrs["NetworkSettings"]["IPAddress"])
+        mine = netinspect.bridge("docker0").address
+        if ip not in ipaddress.ip_network(bip, strict=False) or mine != host_docker0:
+            raise LabkitError(f"The container got {ip} (bip {bip}); your docker0 is {mine}.",
+                              "stop the throwaway engine (engine.stop()) and start it again")
+        print(f"{ip} is in {bip}; your engine's docker0 is unchanged: {mine}")
+
+    def stop_and_check(self) -> dict[str, Any]:
+        """Stop the engine (`stop`), then return what is left of it, raising if anything is.
+
+        Raises:
+            LabkitError: a process, mount, the netns or the folder is still there.
+        """
+        self.stop()
+        left = self.leftovers()
+        if any(left.values()):
+            raise LabkitError(f"The throwaway engine left {left}.",
+                              "run `labkit clean --chapter 03`")
+        return left
 
     def _alive(self, name: str) -> bool:
         pid = self.pids.get(name, 0)

@@ -73,7 +73,11 @@ def describe(topo: Topology) -> str:
 
 
 def draw(topo: Topology) -> Figure:
-    """Draw the topology: containers on top, bridges in the host, the outside on the right."""
+    """Draw the topology: containers on top, bridges in the host, the outside on the right.
+
+    Every label has room of its own: a veth's name runs along its cable, the host's end of
+    the outside link sits in the gap between the host and the outside netns, below the cable.
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(13, 6.5))
@@ -81,10 +85,11 @@ def draw(topo: Topology) -> Figure:
     ax.set_xlim(0, 130)
     ax.set_ylim(0, 66)
     ax.axis("off")
-    _box(ax, 1, 10, 96, 36, "host (root netns)", "#f4f4f4", "top")
+    right = 92 if topo.world else 128
+    _box(ax, 1, 10, right - 1, 36, "host (root netns)", "#f4f4f4", "top")
     # Each bridge gets room in proportion to its containers.
     counts = [max(1, sum(p.bridge == b.name for p in topo.pairs)) for b in topo.bridges]
-    unit = 94 / max(sum(counts), 1)
+    unit = (right - 3) / max(sum(counts), 1)
     x0 = 2.0
     for b, n in zip(topo.bridges, counts, strict=True):
         width = n * unit
@@ -95,7 +100,7 @@ def draw(topo: Topology) -> Figure:
             _box(ax, cx - unit / 2 + 0.7, 50, unit - 1.4, 12,
                  f"{p.container}\n{p.inside.ifname}\n{p.address}", "#fde9c8")
             ax.plot([cx, cx], [19, 50], color="#555", lw=1.2)
-            ax.text(cx - 0.4, 32, p.outside.ifname, rotation=90, ha="right", va="center",
+            ax.text(cx - 0.8, 32, p.outside.ifname, rotation=90, ha="right", va="center",
                     fontsize=7)
         x0 += width
     if topo.others:
@@ -103,10 +108,11 @@ def draw(topo: Topology) -> Figure:
                 fontsize=8, va="center")
     if topo.world:
         w = topo.world
-        _box(ax, 104, 10, 25, 36, f"netns {w.netns}\n\neth0 {w.link_address}\n\n"
+        _box(ax, 106, 10, 23, 36, f"netns {w.netns}\n\neth0 {w.link_address}\n\n"
              f"echo server\n{w.server_address}:{w.server_port}", "#d9f2d9")
-        ax.plot([97, 104], [28, 28], color="#555", lw=1.2)
-        ax.text(96, 30, f"{w.host_link}\n{w.host_address}", ha="right", fontsize=7)
+        ax.plot([right, 106], [28, 28], color="#555", lw=1.2)
+        ax.text((right + 106) / 2, 27, f"{w.host_link}\n{w.host_address}", ha="center",
+                va="top", fontsize=7)
     fig.tight_layout()
     return fig
 

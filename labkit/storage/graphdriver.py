@@ -1,7 +1,8 @@
 """overlay2 inside Docker: the GraphDriver data of images and containers, read from disk.
 
-Taught in: 02-overlayfs-and-image-storage (sections 1, 3 and 4, exercise 02.2). Everything
-here only reads: Docker's folders under its root (/var/lib/docker) are never changed.
+Taught in: 02-overlayfs-and-image-storage (sections 1 and 3, exercise 02.2) and
+02b-image-anatomy-and-the-wire (sections 4.5 and 5.2). Everything here only reads: Docker's
+folders under its root (/var/lib/docker) are never changed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from labkit.base.show import show_command
 from labkit.storage.overlay import kind
 
 PAGE_SIZE = 4096
+# moby's daemon/graphdriver/overlay2/overlay.go: `maxDepth = 128`; a layer whose lower file
+# would list more refuses to be made ("max depth exceeded"), long before a page is full.
+MAX_DEPTH = 128
 
 
 def docker_root() -> Path:
@@ -350,8 +354,9 @@ def overlay_mount(container: Container, mountinfo: str | None = None) -> Overlay
 def option_budget(container: Container) -> pd.DataFrame:
     """Why l/ names exist: mount options must fit in one page (4096 bytes).
 
-    Compares one lowerdir entry written as the layer's full diff path with its l/ name, and
-    how many layers would fit in a page either way.
+    Compares one lowerdir entry written as the layer's full diff path with its l/ name, how
+    many layers would fit in a page either way, and how many overlay2 allows: it refuses more
+    than MAX_DEPTH (128) lower layers whatever their names.
     """
     mnt = overlay_mount(container)
     gd = of_container(container)
@@ -362,7 +367,9 @@ def option_budget(container: Container) -> pd.DataFrame:
     rows = [("full path: <root>/overlay2/<64 hex>/diff", full, room // (full + 1)),
             ("l/ name: <root>/overlay2/l/<26 chars>", link, room // (link + 1)),
             ("relative l/ name (Docker's fallback)", relative, room // (relative + 1))]
-    return pd.DataFrame(rows, columns=["one lowerdir entry", "bytes", "layers that fit"])
+    frame = pd.DataFrame(rows, columns=["one lowerdir entry", "bytes", "layers in a page"])
+    frame["overlay2 allows"] = [min(n, MAX_DEPTH) for n in frame["layers in a page"]]
+    return frame
 
 
 # -- changes in the container's layer --------------------------------------------------------
@@ -393,6 +400,24 @@ def lower_file(gd: GraphDriver, rel: str) -> Path | None:
         if what != "missing":
             return candidate
     return None
+
+
+def exec_as_root(container: Container, argv: Sequence[str]) -> None:
+    """`docker exec -u root NAME ARGV...`, shown as typed; its output printed.
+
+    Raises:
+        LabkitError: the command failed inside the container.
+    """
+    show_command(["docker", "exec", "-u", "root", container.name, *argv])
+    with friendly():
+        code, output = container.exec_run(list(argv), user="root")
+    out = (output or b"").decode(errors="replace")
+    if out:
+        print(out, end="" if out.endswith("\n") else "\n")
+    if code != 0:
+        raise LabkitError(f"`{' '.join(argv)}` failed in {container.name} "
+                          f"(exit status {code}).",
+                          "check the path: the lesson's files are in labkit/redis:7.0")
 
 
 def docker_diff(container: Container) -> None:

@@ -1,6 +1,6 @@
 """The anatomy of `docker save`: manifest.json, the config, and one tar per layer.
 
-Taught in: 02-overlayfs-and-image-storage (section 4, exercise 02.3). Engines before 25 write
+Taught in: 02b-image-anatomy-and-the-wire (section 4, exercise 02.3). Engines before 25 write
 the docker-archive layout (<id>/layer.tar, <config>.json, manifest.json, repositories);
 engines 25 and later write an OCI image layout (oci-layout, index.json, blobs/sha256/...,
 plus manifest.json for older tools). `read()` understands both.
@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from labkit.base.errors import LabkitError
+from labkit.base.facts import EngineFacts, facts
 from labkit.base.fmt import human_size, short_digest
 from labkit.base.show import sh
 from labkit.lab.session import Lab
@@ -122,6 +123,36 @@ class SavedImage:
         layer order is what teaches.
         """
         return json.dumps(layer_sources_in_order(self.manifest), indent=1)
+
+    def entry_text(self) -> str:
+        """The archive's entry point, indented: index.json (OCI layout) or manifest.json."""
+        if self.layout == OCI_LAYOUT and self.index is not None:
+            return json.dumps(self.index, indent=1)
+        return self.manifest_text()
+
+    def chain_frame(self) -> pd.DataFrame:
+        """The archive followed from its entry point to the layers, one row per file.
+
+        OCI layout: index.json -> image manifest -> config and layers, each a blob named by
+        the sha256 of its bytes. docker-archive: manifest.json -> config and layer.tar files.
+        """
+        rows: list[tuple[str, str, str, str, str]] = []
+        if self.layout == OCI_LAYOUT and self.index is not None:
+            rows.append(("entry point", "index.json", "-", _about(_size(self.folder, "index.json")),
+                         "fixed name"))
+            for role, desc in _descriptors(self.folder, self.index):
+                path = str(_blob(self.folder, desc["digest"]).relative_to(self.folder))
+                rows.append((role, _shorten(path), _media(desc.get("mediaType", "")),
+                             _about(int(desc.get("size", 0))), "sha256 of its bytes"))
+        else:
+            rows.append(("entry point", "manifest.json", "-",
+                         _about(_size(self.folder, "manifest.json")), "fixed name"))
+            rows.append(("config", _shorten(self.config_path), "-",
+                         _about(_size(self.folder, self.config_path)), "sha256 of its bytes"))
+            rows += [(f"layer {layer.index}", _shorten(layer.path), "-", _about(layer.size),
+                      "a v1 ID made up at save time") for layer in self.layers]
+        return pd.DataFrame(rows, columns=["part", "file in the archive", "mediaType (end)",
+                                           "size", "file named by"])
 
     def history_frame(self) -> pd.DataFrame:
         """The config's history: each build step, and the layer it made (if any)."""
@@ -284,6 +315,44 @@ def read(folder: Path) -> SavedImage:
     return SavedImage(folder, layout, tags, config_path, config, tuple(layers), manifest, index)
 
 
+def _size(folder: Path, rel: str) -> int:
+    return (folder / rel).stat().st_size
+
+
+def _shorten(path: str) -> str:
+    """A path with each 64-hex name cut to its first 12 digits, as docker shows IDs."""
+    return LONG_HEX.sub(r"\1", path)
+
+
+def _media(media_type: str) -> str:
+    """The telling end of a media type: "image.manifest.v1+json", "layer.v1.tar+gzip"."""
+    for prefix in ("application/vnd.oci.", "application/vnd.docker."):
+        if media_type.startswith(prefix):
+            return media_type[len(prefix):]
+    return media_type or "-"
+
+
+def _descriptors(folder: Path, index: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The descriptors met from index.json down to the first image: index, manifest, config,
+    layers (bottom first), each with the role it plays."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for _ in range(4):
+        descriptors = index.get("manifests") or []
+        if not descriptors:
+            return found
+        desc = descriptors[0]
+        doc = _load(_blob(folder, desc["digest"]))
+        if "layers" not in doc:
+            found.append(("image index", desc))
+            index = doc
+            continue
+        found.append(("image manifest", desc))
+        found.append(("config", doc["config"]))
+        found += [(f"layer {n}", d) for n, d in enumerate(doc["layers"], start=1)]
+        return found
+    return found
+
+
 def _image_manifest(folder: Path, index: dict[str, Any]) -> dict[str, Any]:
     """Follow index.json (and any nested index) to the first image manifest."""
     for _ in range(4):
@@ -306,6 +375,16 @@ def _index_names(index: dict[str, Any]) -> tuple[str, ...]:
         if name:
             names.append(name)
     return tuple(names)
+
+
+def layout_note(saved: SavedImage, found: EngineFacts | None = None) -> str:
+    """Which layout this engine wrote, read from the archive, in a sentence."""
+    f = found or facts()
+    expected = OCI_LAYOUT if f.major >= 25 else DOCKER_LAYOUT
+    note = f"This engine, Docker {f.major}, wrote the {saved.layout}."
+    if saved.layout != expected:
+        note += f" (Engines of its version usually write the {expected}.)"
+    return note
 
 
 # -- saving --------------------------------------------------------------------------------------

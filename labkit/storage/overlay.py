@@ -18,11 +18,14 @@ import pandas as pd
 
 from labkit.base import procfs
 from labkit.base.errors import CommandFailed, LabkitError
+from labkit.base.facts import EngineFacts, facts
 from labkit.base.host import host, require_root
 from labkit.base.show import show_command
 from labkit.lab.session import Lab
 
 OPAQUE_XATTR = "trusted.overlay.opaque"
+METACOPY_XATTR = "trusted.overlay.metacopy"
+METACOPY_PARAM = "/sys/module/overlay/parameters/metacopy"
 BIG_FILE_BYTES = 1024 * 1024
 SHOWN_TEXT = 40
 
@@ -217,7 +220,7 @@ def kind(path: Path) -> str:
     if stat.S_ISDIR(st.st_mode):
         return "opaque dir" if is_opaque(path) else "dir"
     if stat.S_ISREG(st.st_mode):
-        return "file"
+        return "metadata-only copy" if METACOPY_XATTR in xattrs(path) else "file"
     return "other"
 
 
@@ -228,6 +231,8 @@ def describe(path: Path) -> str:
         return "-"
     if what == "whiteout":
         return "whiteout (c 0,0)"
+    if what == "metadata-only copy":
+        return f"metadata only ({oct(os.lstat(path).st_mode & 0o777)[2:]}), data below"
     if what in {"dir", "opaque dir"}:
         entries = ", ".join(sorted(p.name for p in path.iterdir()))
         return f"{what} [{entries}]"
@@ -277,6 +282,45 @@ def scratch(dirs: OverlayDirs) -> pd.DataFrame:
     entries = sorted(inner.iterdir()) if inner.is_dir() else []
     return pd.DataFrame({"kind": [kind(p) for p in entries],
                          "links": [os.lstat(p).st_nlink for p in entries]})
+
+
+# -- what triggers a copy-up ------------------------------------------------------------------
+def metacopy_default() -> str:
+    """The overlay module's `metacopy` parameter: "Y", "N", or "" when this kernel has none."""
+    try:
+        return host().read_text(METACOPY_PARAM).strip()
+    except (OSError, LabkitError):
+        return ""
+
+
+def engine_metacopy(f: EngineFacts | None = None) -> str:
+    """What `docker info` reports as "Using metacopy" ("" when the storage driver says nothing)."""
+    status = (f or facts()).raw.get("DriverStatus") or []
+    return next((str(v) for k, v in status if k == "Using metacopy"), "")
+
+
+def metacopy_note(param: str | None = None, engine: str | None = None) -> str:
+    """Three lines: whether a metadata change copies a whole file up here, read off this machine.
+
+    Args:
+        param: the module parameter (read from /sys when not given).
+        engine: `docker info`'s "Using metacopy" (read from the engine facts when not given).
+    """
+    param = metacopy_default() if param is None else param
+    engine = engine_metacopy() if engine is None else engine
+    on = param.upper().startswith("Y")
+    kernel = (f"{METACOPY_PARAM} = {param}: overlay mounts that do not say otherwise have "
+              f"metacopy {'on' if on else 'off'}." if param else
+              "This kernel's overlay has no metacopy feature.")
+    docker = ("Docker's mounts say nothing about it; "
+              + (f'`docker info` reports "Using metacopy: {engine}".' if engine else
+                 "this engine's `docker info` does not report it."))
+    effect = ("So here a chmod, chown or touch copies only the inode up (a metadata-only copy "
+              "marked trusted.overlay.metacopy);\nthe data follows at the first open for writing."
+              if on else
+              "So here a chmod, chown or touch copies the whole file up, as opening it for "
+              "writing does.")
+    return f"{kernel}\n{docker}\n{effect}"
 
 
 # -- the exercise's overlay ----------------------------------------------------------------------

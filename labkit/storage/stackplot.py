@@ -1,7 +1,8 @@
-"""Pictures of layer stacks, drawn from the live folders: an overlay by hand, a container.
+"""Pictures of layers, drawn from the live system: an overlay by hand, a container, two hashes.
 
-Taught in: 02-overlayfs-and-image-storage (sections 2 and 3). Each function returns a
-matplotlib Figure (closed, so a notebook shows it once: as the cell's value).
+Taught in: 02-overlayfs-and-image-storage (sections 2 and 3) and 02b-image-anatomy-and-the-wire
+(5.1, digest and diff_id). Each function returns a matplotlib Figure (closed, so a notebook
+shows it once: as the cell's value).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from labkit.base.fmt import human_size, short_digest
 from labkit.base.procfs import mounted as is_mounted
 from labkit.storage.graphdriver import LayerDir
 from labkit.storage.overlay import OverlayDirs, kind, names
+from labkit.storage.wire import BlobHash
 
 LOWER_COLOURS = ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5"]
 UPPER_COLOUR = "#fdae6b"
@@ -125,5 +127,40 @@ def layer_stack(layers: Sequence[LayerDir], title: str = "") -> Figure:
     for side in ("top", "right", "left"):
         right.spines[side].set_visible(False)
     fig.suptitle(title or "layers from the bottom (first in the image) to the top", fontsize=9)
+    plt.close(fig)
+    return fig
+
+
+def digest_flow(hashes: Sequence[BlobHash], title: str = "") -> Figure:
+    """Each layer's two names, drawn from the real hashes: digest <- sha256 <- blob, and
+    blob -> gunzip -> tar -> sha256 -> diff_id (digests shortened to 12 hex digits)."""
+    fig, ax = plt.subplots(figsize=(10, 0.8 * len(hashes) + 0.9))
+    xs = (0.0, 2.7, 5.4, 8.1)
+    faces = (LOWER_COLOURS[2], LOWER_COLOURS[1], LOWER_COLOURS[0], UPPER_COLOUR)
+    for row, h in enumerate(hashes):  # layer 1, the bottom layer, at the bottom
+        y = row + 0.5
+        texts = (f"digest\n{short_digest(h.digest)}",
+                 f"layer {h.index}: blob\n{human_size(h.blob_bytes)}"
+                 f"{', gzip' if h.compressed else ''}",
+                 f"tar\n{human_size(h.tar_bytes)}", f"diff_id\n{short_digest(h.diff_id)}")
+        for x, face, text in zip(xs, faces, texts, strict=True):
+            ax.add_patch(Rectangle((x, y - 0.3), 1.9, 0.6, facecolor=face, edgecolor="black",
+                                   linewidth=0.6))
+            ax.text(x + 0.95, y, text, ha="center", va="center", fontsize=7.5)
+        arrows = ((xs[1], xs[0] + 1.9, "sha256"),
+                  (xs[1] + 1.9, xs[2], "gunzip" if h.compressed else "(as is)"),
+                  (xs[2] + 1.9, xs[3], "sha256"))
+        for start, end, label in arrows:
+            ax.annotate("", xy=(end, y), xytext=(start, y),
+                        arrowprops={"arrowstyle": "->", "linewidth": 0.8})
+            ax.text((start + end) / 2, y + 0.1, label, ha="center", fontsize=7)
+    ax.text(xs[0] + 0.95, len(hashes) + 0.05, "what the registry stores and sends",
+            ha="center", fontsize=7.5, style="italic")
+    ax.text(xs[3] + 0.95, len(hashes) + 0.05, "what the config lists",
+            ha="center", fontsize=7.5, style="italic")
+    ax.set_xlim(-0.1, 10.1)
+    ax.set_ylim(0, len(hashes) + 0.45)
+    ax.axis("off")
+    ax.set_title(title or "each layer has two names: two hashes of the same bytes", fontsize=9)
     plt.close(fig)
     return fig

@@ -1,6 +1,6 @@
 """Layers on the wire: push to the lesson's registry, pull back, digests versus diff_ids.
 
-Taught in: 02-overlayfs-and-image-storage (sections 4 and 5). The registry is the lesson's own
+Taught in: 02b-image-anatomy-and-the-wire (sections 4 and 5). The registry is the lesson's own
 labkit/registry:2 on 127.0.0.1 (labkit.lessons.registry); nothing here talks to any other address.
 """
 
@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -180,22 +181,64 @@ def manifest_frame(registry: LocalRegistry, ref: str) -> pd.DataFrame:
     return frame
 
 
-def digests_vs_diff_ids(registry: LocalRegistry, ref: str) -> pd.DataFrame:
-    """Download every blob of REF and hash it twice: as stored (its digest) and
-    uncompressed (its diff_id, listed in the config). Both must match."""
+@dataclass(frozen=True)
+class BlobHash:
+    """One layer of a pushed image, hashed as the registry stores it and unpacked.
+
+    Attributes:
+        index: 1 for the bottom layer.
+        digest: the manifest's name for the blob (sha256 of the compressed bytes).
+        stored: sha256 of the bytes downloaded.
+        blob_bytes: how many bytes were downloaded.
+        compressed: whether they were gzip.
+        diff_id: what the config's rootfs.diff_ids lists for this layer.
+        unpacked: sha256 of the uncompressed tar.
+        tar_bytes: the tar's size.
+    """
+
+    index: int
+    digest: str
+    stored: str
+    blob_bytes: int
+    compressed: bool
+    diff_id: str
+    unpacked: str
+    tar_bytes: int
+
+    @property
+    def digest_ok(self) -> bool:
+        """sha256(blob) is the manifest's digest."""
+        return self.stored == self.digest
+
+    @property
+    def diff_id_ok(self) -> bool:
+        """sha256(gunzip(blob)) is the config's diff_id."""
+        return self.unpacked == self.diff_id
+
+
+def layer_hashes(registry: LocalRegistry, ref: str) -> list[BlobHash]:
+    """Download every layer blob of REF from the lesson's registry and hash it twice: as
+    stored (its digest) and uncompressed (its diff_id, listed in the config)."""
     repo = Ref.parse(registry_name(registry, ref)).repository
     doc = manifest(registry, ref)
     config = json.loads(blob(registry, repo, doc["config"]["digest"]))
-    rows = []
+    found = []
     for n, (desc, diff_id) in enumerate(zip(doc["layers"], config["rootfs"]["diff_ids"],
                                             strict=True), start=1):
         data = blob(registry, repo, desc["digest"])
-        raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-        stored = "sha256:" + hashlib.sha256(data).hexdigest()
-        unpacked = "sha256:" + hashlib.sha256(raw).hexdigest()
-        rows.append((n, short_digest(desc["digest"]), stored == desc["digest"],
-                     human_size(len(data), "coarse"), short_digest(diff_id),
-                     unpacked == diff_id, human_size(len(raw), "coarse")))
+        compressed = data[:2] == b"\x1f\x8b"
+        raw = gzip.decompress(data) if compressed else data
+        found.append(BlobHash(n, desc["digest"], "sha256:" + hashlib.sha256(data).hexdigest(),
+                              len(data), compressed, diff_id,
+                              "sha256:" + hashlib.sha256(raw).hexdigest(), len(raw)))
+    return found
+
+
+def hashes_frame(hashes: Sequence[BlobHash]) -> pd.DataFrame:
+    """The two hashes of each layer side by side; both comparisons must say True."""
+    rows = [(h.index, short_digest(h.digest), h.digest_ok, human_size(h.blob_bytes, "coarse"),
+             short_digest(h.diff_id), h.diff_id_ok, human_size(h.tar_bytes, "coarse"))
+            for h in hashes]
     return pd.DataFrame(rows, columns=[
         "layer", "digest", "sha256(blob) = digest", "blob", "diff_id",
         "sha256(gunzip(blob)) = diff_id", "tar"])

@@ -193,6 +193,8 @@ def test_00_preflight_runs_in_jupyterlab(lab_server: Server, page: object,
     try:
         _output_of(page, 1, "Chapter 00 is ready", 300)
         _output_of(page, 4, "The course can run here: True", 120)
+        # The test harness stays out of the learner's sight: nbval's markers are cell tags.
+        assert page.locator(".jp-Cell").filter(has_text="NBVAL").count() == 0
         _assert_asks_nothing_of_outside_hosts(page)
         _screenshot(page, "jupyterlab-00-preflight.png")
     finally:

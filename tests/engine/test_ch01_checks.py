@@ -1,74 +1,83 @@
-"""Chapter 01's checks that need the engine: each rejects a wrong answer with its hint."""
+"""Chapter 01's checks on a real engine: each rejects a wrong answer with its hint (the second
+wrong try adds the second hint) and passes the model answer."""
 
 from __future__ import annotations
+
+import shutil
 
 import pytest
 
 from labkit.building import checks as cb
 from labkit.building import platforms
+from labkit.lab.exercises import reset_tries
 from labkit.lab.session import Lab
 from labkit.lessons import registry
 
 pytestmark = pytest.mark.engine
 
+MODEL_BLOCK = """
+location /assets/ {
+    root /usr/local/web;
+    try_files $uri =404;
+}
+"""
 
-def test_spa_check_rejects_the_unchanged_project(lab: Lab) -> None:
-    result = cb.check_spa_config(lab, cb.spa_exercise(lab))
-    assert not result.passed and "try_files $uri =404" in result.hint
+
+@pytest.fixture(autouse=True)
+def fresh_tries() -> None:
+    reset_tries()
 
 
-def test_spa_check_explains_a_broken_config(lab: Lab) -> None:
+def test_spa_check_rejects_no_change_then_passes_the_model_answer(lab: Lab) -> None:
     folder = cb.spa_exercise(lab)
-    conf = folder / "nginx.conf"
-    conf.write_text(conf.read_text() + "oops\n")
-    result = cb.check_spa_config(lab, folder)
-    assert not result.passed and "nginx did not start" in result.message
+    wrong = cb.check_spa_config(lab, folder, "# nothing yet")
+    assert not wrong.passed and "answered 200" in wrong.message
+    assert "a location of its own" in wrong.hint
+    assert cb.check_spa_config(lab, folder, MODEL_BLOCK).passed
 
 
-def test_spa_check_passes_the_model_answer(lab: Lab) -> None:
+def test_spa_check_rejects_a_root_that_misses_the_files(lab: Lab) -> None:
     folder = cb.spa_exercise(lab)
-    conf = folder / "nginx.conf"
-    block = "location /assets/ { root /usr/local/web; try_files $uri =404; }\n location / {"
-    conf.write_text(conf.read_text().replace("location / {", block))
-    assert cb.check_spa_config(lab, folder).passed
+    block = "location /assets/ { root /usr/local/web/assets; try_files $uri =404; }"
+    first, second = (cb.check_spa_config(lab, folder, block) for _ in range(2))
+    assert not first.passed and "/assets/app.css answered 404" in first.message
+    assert "joined with the WHOLE path" in second.more
+
+
+def test_spa_check_explains_a_config_nginx_refuses(lab: Lab) -> None:
+    folder = cb.spa_exercise(lab)
+    first = cb.check_spa_config(lab, folder, "location / { try_files $uri =404; }")
+    second = cb.check_spa_config(lab, folder, "location / { try_files $uri =404; }")
+    assert not first.passed and "nginx did not start" in first.message
+    assert "duplicate" in second.more
+    typo = cb.check_spa_config(lab, folder, "location /assets/ { root /usr/local/web }")
+    assert not typo.passed and "nginx did not start" in typo.message
 
 
 def test_layer_check_rejects_a_run_and_passes_a_label(lab: Lab) -> None:
     folder = cb.layer_exercise(lab)
-    dockerfile = folder / "Dockerfile"
-    original = dockerfile.read_text()
-    dockerfile.write_text(original + "RUN echo more > /more.txt\n")
-    wrong = cb.check_no_new_layer(lab, folder)
-    assert not wrong.passed and "RUN, COPY and ADD" in wrong.hint
-    dockerfile.write_text(original + "EXPOSE 8080\n")
-    assert cb.check_no_new_layer(lab, folder).passed
+    wrong = cb.check_no_new_layer(lab, folder, "RUN echo more > /more.txt")
+    assert not wrong.passed and "changed FILES" in wrong.hint
+    assert cb.check_no_new_layer(lab, folder, "EXPOSE 8080").passed
 
 
 def test_layer_check_reports_a_dockerfile_that_does_not_build(lab: Lab) -> None:
     folder = cb.layer_exercise(lab)
-    with open(folder / "Dockerfile", "a") as fh:
-        fh.write("LABLE typo=1\n")
-    result = cb.check_no_new_layer(lab, folder)
+    result = cb.check_no_new_layer(lab, folder, "LABLE typo=1")
     assert not result.passed and "does not build" in result.message
 
 
-def test_platform_check_against_a_real_list(lab: Lab) -> None:
-    import shutil
-
+def test_platform_quiz_makes_a_list_the_check_reads(lab: Lab) -> None:
     if shutil.which("docker") is None:
         pytest.skip("no docker CLI")
-    from labkit.base.host import host
-
     reg = registry.start_registry(lab)
-    variants = [platforms.build_variant(lab, reg, a, name="check-test")
-                for a in platforms.architectures()]
-    pushed = [v.ref for v in variants if platforms.push(v.ref)]
     config = lab.workdir("docker-config")
-    multi = reg.ref("check-test:multi")
-    host().run(platforms.manifest_argv(config, "create", "--insecure", multi, *pushed))
-    host().run(platforms.manifest_argv(config, "push", "--insecure", "--purge", multi))
-    name = multi.split("/", 1)[1]
-    right = [v.platform for v in variants]
-    assert cb.check_platforms(reg, name, right).passed
-    wrong = cb.check_platforms(reg, name, right[:1])
-    assert not wrong.passed and "docker manifest inspect" in wrong.hint
+    chosen = ["linux/386", "linux/arm64", "linux/s390x"]
+    quiz = cb.platform_quiz(lab, reg, config, chosen=chosen)
+    doc = platforms.inspect_manifest(config, quiz)
+    assert sorted(platforms.platforms_of(doc)) == chosen
+    assert cb.check_platforms(reg, quiz, list(reversed(chosen))).passed
+    wrong = cb.check_platforms(reg, quiz, ["linux/amd64", "linux/arm64"])
+    assert not wrong.passed and "ask the registry" in wrong.hint
+    again = cb.platform_quiz(lab, reg, config, chosen=["linux/amd64", "linux/ppc64le"])
+    assert not cb.check_platforms(reg, again, chosen).passed  # the list is new each time

@@ -37,8 +37,9 @@ def test_history_sets_the_base_apart_and_finds_the_two_layers(lab: Lab) -> None:
     build = lab.build(frontapp.copy_sample(lab), "front-app:v1")
     hist = buildhistory.history(build.tags[0], "labkit/nginx:1.22.1")
     frame = hist.to_frame()
-    assert [i.split(" ", 1)[0] for i in frame["instruction"]] == ["COPY", "COPY", "CMD"]
-    assert list(frame["new layer"]) == [True, True, False]
+    # newest first, as `docker history` lists them
+    assert [i.split(" ", 1)[0] for i in frame["instruction"]] == ["CMD", "COPY", "COPY"]
+    assert list(frame["new layer"]) == [False, True, True]
     assert hist.own_layers == 2
     assert hist.base_layers == buildhistory.layer_count("labkit/nginx:1.22.1")
     copied = (frontapp.tree_frame(frontapp.copy_sample(lab, "again"))
@@ -55,5 +56,5 @@ def test_a_step_that_changes_no_file_adds_no_layer(lab: Lab) -> None:
     (folder / "Dockerfile").write_text("FROM labkit/busybox\nRUN true\nRUN touch /made\n")
     build = lab.build(folder, "history-test:v1")
     hist = buildhistory.history(build.tags[0], "labkit/busybox")
-    assert list(hist.to_frame()["new layer"]) == [False, True]
+    assert list(hist.to_frame()["new layer"]) == [True, False]  # newest first
     assert hist.own_layers == 1

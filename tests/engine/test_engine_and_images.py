@@ -34,7 +34,6 @@ def test_present_images_cost_under_two_seconds() -> None:
 @pytest.mark.parametrize(("image", "argv", "claim"), [
     ("labkit/nginx:1.22.1", ["nginx", "-v"], b"nginx/1.22.1"),
     ("labkit/redis:7.0", ["redis-server", "--version"], b" v=7.0."),
-    ("labkit/python:3.11-slim", ["python3", "--version"], b"Python 3.11."),
 ])
 def test_course_images_are_what_they_claim(image: str, argv: list[str], claim: bytes) -> None:
     from labkit.base.engine import client

@@ -62,7 +62,8 @@ def test_container_stack(overlay2, box) -> None:
     mnt = graphdriver.overlay_mount(box)
     assert len(mnt.lowers) == len(stack) - 1 and mnt.options["upperdir"] == gd.upper_dir
     budget = graphdriver.option_budget(box)
-    assert list(budget["layers that fit"]) == sorted(budget["layers that fit"])
+    assert list(budget["layers in a page"]) == sorted(budget["layers in a page"])
+    assert max(budget["overlay2 allows"]) <= graphdriver.MAX_DEPTH
 
 
 def test_writes_land_in_the_container_layer(box) -> None:

@@ -48,3 +48,26 @@ def test_check_diff_id_against_a_saved_image(lab: Lab) -> None:
     assert checks_storage.check_diff_id("labkit/busybox", answer, saved).passed
     wrong = checks_storage.check_diff_id("labkit/busybox", saved.layers[0].diff_id, saved)
     assert not wrong.passed and "last entry" in wrong.hint
+
+
+def test_deletions_travel_as_wh_entries_and_land_as_whiteouts(lab: Lab) -> None:
+    from labkit.storage import layertar
+
+    images.ensure(["labkit/debian:bookworm"], progress=lambda m: None)
+    deleter = layertar.build_deleter(lab, "t-ch02-deleter:v1")
+    saved = imagesave.save(lab, deleter)
+    chain = saved.chain_frame()
+    assert chain.iloc[0]["file in the archive"] == (
+        "index.json" if saved.layout == imagesave.OCI_LAYOUT else "manifest.json")
+    entries = layertar.tar_entries(saved, limit=10_000)
+    names = set(entries["entry in the layer tar"])
+    assert "etc/.wh.motd" in names
+    # the remade folder: one opaque marker, or a whiteout for each entry it lost
+    assert "usr/share/doc/.wh..wh..opq" in names or any(
+        n.startswith("usr/share/doc/.wh.") for n in names)
+    box = lab.run(deleter, ["sleep", "600"], name="t-ch02-deleter")
+    folder = layertar.deletion_layer(box)
+    disk = layertar.on_disk(folder)
+    assert disk.iloc[0]["in the layer's folder"] == "whiteout"
+    assert disk.iloc[0]["what the kernel reads"] == "character device 0,0"
+    assert disk.iloc[1]["in the layer's folder"] in {"opaque dir", "dir"}

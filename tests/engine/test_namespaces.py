@@ -26,13 +26,13 @@ def test_containers_have_their_own_namespaces_but_share_user_and_time(lab: Lab) 
     hn = set(m.shared("here", "hostnet"))
     assert "net" in hn and not {"ipc", "mnt", "pid", "uts"} & hn
     assert m.to_frame().loc["hostnet", "net"] == "here"
-    assert namespaces.shared_namespaces(pid, kids[0]) == list(namespaces.TYPES)
 
 
 def test_host_process_is_in_this_process_namespaces() -> None:
     host = namespaces.host_process()
     assert host.pid in (1, 2)
-    assert namespaces.shared_namespaces(host.pid, os.getpid()) == list(namespaces.TYPES)
+    m = namespaces.ns_matrix({"host": host.pid, "here": os.getpid()})
+    assert m.shared("host", "here") == list(namespaces.TYPES)
 
 
 def test_lsns_picks_out_the_lessons_container(lab: Lab) -> None:

@@ -6,9 +6,11 @@ import json
 
 import pytest
 
+from labkit.base.errors import LabkitError
 from labkit.base.facts import facts
 from labkit.base.host import host
 from labkit.lab.session import Lab
+from labkit.lessons import outside
 from labkit.lessons.outside import outside_world
 from labkit.lessons.registry import free_port
 from labkit.networking import nat, netinspect, probes
@@ -61,3 +63,39 @@ def test_masquerade_and_the_exemption(lab: Lab) -> None:
     assert not host().run(["iptables", "-t", "nat", "-C", "POSTROUTING", *rule], check=False).ok
     assert not any(e.get("kind") == "iptables" for e in lab.ledger.entries)
     assert seen() == world.host_address
+
+
+def test_dnat_from_the_outside_keeps_the_client_address(lab: Lab) -> None:
+    world = outside_world(lab)
+    port = free_port(18190, 18199)
+    web = nat.run_published(lab, "labkit/nginx:1.22.1", world, name="t3-dnat", port=port)
+    ip = netinspect.addresses(web)["bridge"]
+    assert {b["HostIp"] for b in web.ports["80/tcp"]} == {"127.0.0.1", world.host_address}
+    rules = nat.dnat_rules(port, ip, nat.listing("nat", show=False))
+    assert any(r.startswith("-A PREROUTING") and "--dst-type LOCAL" in r for r in rules)
+    assert sum("DNAT" in r for r in rules) == 2
+    assert nat.explain_dnat(rules)
+    probes.wait_http(f"http://127.0.0.1:{port}/")
+    assert "nginx" in outside.fetch(world, f"http://{world.host_address}:{port}/", timeout=5)
+    probes.http_get(f"http://127.0.0.1:{port}/")
+    gateway = netinspect.bridge("docker0").address.split("/")[0]
+    nat.explain_clients(web, world.link_address, gateway)
+    nat.guard_loopback(lab, port)
+    assert nat.loopback_guards(port)
+    # Nothing answers on a port that is not published: the request gives up in time.
+    with pytest.raises(LabkitError, match="within 2 s|failed"):
+        outside.fetch(world, f"http://{world.host_address}:{port + 1000}/", timeout=2)
+
+
+def test_the_chains_are_read_from_the_engine(capsys: pytest.CaptureFixture[str]) -> None:
+    tables = {t: nat.listing(t, show=False) for t in ("filter", "nat", "raw")}
+    chains = nat.docker_chains(tables)
+    assert {"DOCKER", "DOCKER-USER"} <= set(chains["chain"])
+    if facts().major >= 28:
+        assert {"DOCKER-FORWARD", "DOCKER-CT", "DOCKER-BRIDGE"} <= set(chains["chain"])
+    else:
+        # Engine 28's chains may be left over from a newer engine; these are this one's.
+        assert "-A FORWARD -o docker0 -j DOCKER" in nat.path_rules(tables["filter"])
+        assert set(nat.stale_chains(chains, facts().major)) <= set(nat.ENGINE_28_CHAINS)
+    assert nat.path_rules(tables["filter"])
+    nat.backend()

@@ -56,3 +56,37 @@ def test_modes_and_a_host_mode_listener(lab: Lab) -> None:
         netinspect.host_veth(none)
     assert probes.ping(side, netinspect.addresses(a)["bridge"])
     assert not probes.ping(a, "t3-none")  # no DNS on the default bridge
+
+
+def test_a_link_s_hosts_line_follows_a_restart_and_pid_1_s_variables_do_not(
+        lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    web = lab.run("labkit/nginx:1.22.1", name="t3-link-web")
+    client = lab.run("labkit/busybox", ["sleep", "300"], name="t3-link-client",
+                     links={web.name: "web"})
+    before = netinspect.link_view(client, "web")
+    old = netinspect.addresses(web)["bridge"]
+    assert before.hosts_address == old and before.env["WEB_PORT_80_TCP_ADDR"] == old
+    web.stop(timeout=0)
+    lab.run("labkit/busybox", ["sleep", "300"], name="t3-link-filler")
+    web.start()
+    after = netinspect.link_view(client, "web")
+    netinspect.explain_link_change(before, after, netinspect.addresses(web)["bridge"])
+    assert "Docker rewrote it" in capsys.readouterr().out
+
+
+def test_the_embedded_resolver_answers_from_inside_the_netns(
+        lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    net = lab.network("t3-dns", subnet="auto")
+    c = lab.run("labkit/busybox", ["sleep", "300"], name="t3-dns-c", network=net.name)
+    netinspect.resolver_rules(c)
+    rules = capsys.readouterr().out
+    assert "--dport 53 -j DNAT --to-destination 127.0.0.11:" in rules
+    netinspect.resolver_sockets(c)
+    sockets = capsys.readouterr().out.splitlines()[1:]
+    assert {s.split()[0] for s in sockets} == {"tcp", "udp"}
+    assert all(s.endswith("dockerd") for s in sockets)
+    netinspect.network_ls(lab.labels)
+    listed = [line.split()[1] for line in capsys.readouterr().out.splitlines()[2:]]
+    assert {"bridge", "host", "none", net.name} == set(listed)
+    netinspect.bridge_ports(netinspect.bridge_of(net.name))
+    assert netinspect.host_veth(c) in capsys.readouterr().out

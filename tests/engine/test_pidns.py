@@ -31,3 +31,32 @@ def test_term_is_ignored_by_pid_1_but_kill_stops_it(
     assert pidns.container_state(box) == "exited (exit code 137)"
     out = capsys.readouterr().out
     assert "running after 1 s" in out and out.rstrip().endswith("exited (exit code 137)")
+
+
+def test_docker_stop_waits_for_a_pid_1_without_a_handler_only(lab: Lab) -> None:
+    from labkit.namespaces import pid1
+
+    plain = lab.run("labkit/busybox", ["sleep", "300"], name="t-stop-plain")
+    shell = lab.run("labkit/busybox", ["sh", "-c", "sleep 300; echo done"], name="t-stop-shell")
+    init = lab.run("labkit/busybox", ["sleep", "300"], name="t-stop-init", init=True)
+    trap = lab.run("labkit/busybox", ["sh", "-c", 'trap "exit 0" TERM; sleep 300 & wait'],
+                   name="t-stop-trap")
+    table = pid1.stop_all([plain, shell, init, trap])
+    assert list(table["PID 1"]) == ["sleep", "sh", "docker-init", "sh"]
+    assert list(table["exit code"]) == [137, 137, 143, 0]
+    assert list(table["docker stop took"]) == ["about 10 s", "about 10 s", "under 1 s",
+                                               "under 1 s"]
+
+
+def test_an_orphan_is_a_zombie_without_init_and_reaped_with_it(lab: Lab) -> None:
+    from labkit.namespaces import pid1
+
+    bare = lab.run("labkit/busybox", pid1.ORPHAN, name="t-orphan-bare")
+    init = lab.run("labkit/busybox", pid1.ORPHAN, name="t-orphan-init", init=True)
+    pid1.settle_orphans([bare, init])
+    bare_procs = pid1.procs(bare)
+    assert [(p.program, p.state[0]) for p in bare_procs] == [("sleep", "S"), ("sleep", "Z")]
+    assert bare_procs[0].pid == 1 and bare_procs[1].ppid == 1
+    init_procs = pid1.procs(init)
+    assert [p.program for p in init_procs] == ["docker-init", "sleep"]
+    assert all(not p.state.startswith("Z") for p in init_procs)

@@ -36,11 +36,13 @@ def test_bip_on_a_throwaway_engine_leaves_no_trace(lab: Lab) -> None:
         shim = _shim_socket(engine, box.id)
         assert shim.exists()
         assert netinspect.bridge("docker0").address == docker0_before
+        engine.explain_bip(box, "192.168.1.1/24", docker0_before)
+        with pytest.raises(LabkitError):
+            engine.explain_bip(box, "10.99.0.0/24", docker0_before)
         assert engine.leftovers()["processes"] == ["containerd", "dockerd"]
     finally:
-        engine.stop()
-    assert engine.leftovers() == {"processes": [], "mounts": [], "netns": False,
-                                  "folder": False}
+        left = engine.stop_and_check()
+    assert left == {"processes": [], "mounts": [], "netns": False, "folder": False}
     assert not shim.exists()
     assert not [e for e in lab.ledger.entries if e["kind"] in {"process", "netns"}]
 

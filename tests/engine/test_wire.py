@@ -29,7 +29,7 @@ def test_push_remove_pull_back(lab: Lab, capsys) -> None:
     assert list(second["status"])[:-1] == ["Layer already exists"] * (len(second) - 1)
     assert list(second["status"])[-1] == "Pushed"
 
-    table = wire.digests_vs_diff_ids(reg, ref)
+    table = wire.hashes_frame(wire.layer_hashes(reg, ref))
     assert table["sha256(blob) = digest"].all() and table["sha256(gunzip(blob)) = diff_id"].all()
     doc = wire.manifest(reg, ref)
     if not facts().containerd_store:  # there the image ID is the manifest's digest

@@ -36,7 +36,7 @@ def no_real_machine(monkeypatch: pytest.MonkeyPatch,
     is a fresh one; no name is looked up in DNS (the lesson servers bind without getfqdn)."""
     monkeypatch.setenv("LABKIT_STATE_DIR", str(tmp_path_factory.mktemp("state")))
     # A DNS query leaves this machine: socket's own module attribute, so a patch is the only
-    # way; it also checks what test_echo_server, test_http_servers and test_webtier promise.
+    # way; it also checks what test_echo_server and test_http_servers promise.
     monkeypatch.setattr(socket, "getfqdn", unfaked(
         "socket.getfqdn (a DNS query)", "serve with http_servers.serving, which binds without"))
     with use_fakes(host=FakeHost(strict=True), client=UnfakedClient(), root=False,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from labkit.base.errors import LabkitError
 from labkit.base.facts import EngineFacts
 from labkit.building import buildctx
 
@@ -124,10 +125,58 @@ def _facts(version: str, builder: str) -> EngineFacts:
                        host_mode="local", os="Debian", architecture="x86_64")
 
 
-def test_the_builder_note_follows_the_engine() -> None:
-    kit = buildctx.builder_note(_facts("28.5.2", "buildkit"))
-    assert "uses BuildKit" in kit and "DOCKER_BUILDKIT=0" in kit
-    old = buildctx.builder_note(_facts("20.10.24", "classic"))
-    assert "classic builder (the only builder of engines before 23)" in old
-    no_buildx = buildctx.builder_note(_facts("26.1.5", "classic"))
-    assert "docker-buildx plugin" in no_buildx
+def test_the_builder_note_follows_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from labkit.building.clibuild import builder_for, builder_note
+
+    monkeypatch.delenv("DOCKER_BUILDKIT", raising=False)
+    kit = _facts("28.5.2", "buildkit")
+    assert builder_note("buildkit", kit).startswith("Builder: BuildKit (Docker 28.5.2")
+    assert "DOCKER_BUILDKIT=0" in builder_note("classic", kit)
+    old = _facts("20.10.24", "classic")
+    assert builder_for("buildkit", old) == "classic"
+    note = builder_note("buildkit", old)
+    assert "BuildKit is not on this engine (Docker 20.10.24 is older than Engine 23" in note
+    assert "the only one" in builder_note("classic", old)
+    assert "docker-buildx" in builder_note("buildkit", _facts("26.1.5", "classic"))
+
+
+def _runs(small: int, bulky: int, ignored: int, slow: float = 0.9) -> buildctx.Comparison:
+    return buildctx.Comparison((buildctx.BuildRun("dist only", small, (0.2, 0.2)),
+                                buildctx.BuildRun("with node_modules/", bulky, (slow, slow)),
+                                buildctx.BuildRun("node_modules/ in .dockerignore", ignored,
+                                                  (0.2, 0.2))))
+
+
+def test_the_comparison_asserts_what_the_lesson_says() -> None:
+    _runs(20480, 41_082_880, 20480).assert_holds()
+    with pytest.raises(LabkitError, match="sent only"):
+        _runs(20480, 30720, 20480).assert_holds()
+    with pytest.raises(LabkitError, match="ignored"):
+        _runs(20480, 41_082_880, 41_082_880).assert_holds()
+    with pytest.raises(LabkitError, match="slowest"):
+        _runs(20480, 41_082_880, 20480, slow=0.1).assert_holds()
+
+
+def test_builders_frame_reports_each_builders_context(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    from labkit.building import clibuild
+    from labkit.building.buildlog import BuildLog
+
+    sent = {"classic": 41_080_000, "buildkit": 2630}
+    built: list[tuple[str, str]] = []
+
+    def fake_build(lab: object, folder: Path, tag: str, *, builder: str) -> object:
+        built.append((tag, builder))
+        log = BuildLog(builder, (), sent[builder], "", ())
+        return clibuild.CliBuild(builder, tag, "sha256:1", log, 0.1)
+
+    # clibuild.build runs the docker CLI (its own tests fake that); here only the table matters.
+    monkeypatch.setattr(clibuild, "build", fake_build)
+    cases = {"dist only": tmp_path}
+    monkeypatch.setattr(clibuild, "builder_for", lambda wanted: wanted)
+    frame = buildctx.builders_frame(object(), cases)  # type: ignore[arg-type]
+    assert frame.to_dict("records") == [
+        {"case": "dist only", "classic builder": "41 MB", "BuildKit": "under 10 kB"}]
+    monkeypatch.setattr(clibuild, "builder_for", lambda wanted: "classic")
+    frame = buildctx.builders_frame(object(), cases)  # type: ignore[arg-type]
+    assert frame.loc[0, "BuildKit"] == "not on this engine"

@@ -41,17 +41,37 @@ def test_step_images_decide_when_they_exist(fakes: Callable[..., Fakes]) -> None
     assert bh.new_layers(entries, 5) == (False, True, True)
 
 
-def test_table_is_oldest_first_with_sizes_like_docker() -> None:
+def test_table_is_newest_first_with_sizes_like_docker() -> None:
     hist = bh.History("front-app:v1", "nginx:1.22.1", tuple(OWN), tuple(BASE), 2, 6,
                       (False, True, True))
     frame = hist.to_frame()
-    assert list(frame["step"]) == [1, 2, 3]
-    assert list(frame["size"]) == ["1.33kB", "1.17kB", "0B"]
-    assert list(frame["new layer"]) == [True, True, False]
-    assert frame["instruction"][2].startswith("CMD")
+    assert list(frame["step"]) == [3, 2, 1]  # as `docker history`: newest first
+    assert list(frame["size"]) == ["0B", "1.17kB", "1.33kB"]
+    assert list(frame["new layer"]) == [False, True, True]
+    assert frame["instruction"][0].startswith("CMD")
     assert hist.summary().startswith("front-app:v1: 8 layers = 6 from nginx:1.22.1 + 2 from")
     fig = hist.plot()
     assert len(fig.axes[0].patches) == len(OWN) + len(BASE)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_course_labels_fold_into_one_row_and_buildkit_marks_go() -> None:
+    label = "/bin/sh -c #(nop)  LABEL io.labkit.{}=x"
+    base = [{"CreatedBy": label.format(k), "Size": 0} for k in ("recipe", "source")]
+    base += [{"CreatedBy": '/bin/sh -c #(nop)  CMD ["nginx"]', "Size": 0},
+             {"CreatedBy": label.format("built-locally"), "Size": 0}, *BASE]
+    assert bh.folded(base) == [("LABEL io.labkit.* (2 course labels, folded)", 0),
+                               ('CMD ["nginx"]', 0),
+                               ("LABEL io.labkit.* (1 course label, folded)", 0),
+                               ("ADD file:x in /", 9)]
+    assert bh.instruction("COPY dist/ /usr/local/web/ # buildkit") == (
+        "COPY dist/ /usr/local/web/")
+    hist = bh.History("front-app:v1", "nginx:1.22.1", tuple(OWN), tuple(base), 2, 6,
+                      (False, True, True))
+    fig = hist.plot()
+    assert len(fig.axes[0].patches) == len(OWN) + 4
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -80,3 +80,29 @@ def test_files_under_lists_regular_files_relative(sample: Path) -> None:
     files = di.files_under(sample)
     assert "node_modules/myapp/package.json" in files and "node_modules" not in files
     assert files == sorted(files)
+
+
+def test_agreement_summary_says_it_or_raises(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from labkit.base.errors import LabkitError
+
+    frame = pd.DataFrame([{"path": "a", "sent": True, "in image": True, "agree": True},
+                          {"path": "b", "sent": False, "in image": False, "agree": True}])
+    assert di.agreement_summary(frame) == (
+        "The image holds exactly the 1 files the rules send, and none of the other 1.")
+    frame.loc[1, ["in image", "agree"]] = [True, False]
+    with pytest.raises(LabkitError, match="disagree on b"):
+        di.agreement_summary(frame)
+
+
+def test_a_dockerfile_gets_an_ignore_file_of_its_own(tmp_path: Path) -> None:
+    from .fakes import FakeLab
+
+    dockerfile = di.dockerfile_with_ignore(FakeLab(tmp_path), "*\n!app/\n")  # type: ignore[arg-type]
+    assert dockerfile.name == "only-app.Dockerfile"
+    own = dockerfile.parent / "only-app.Dockerfile.dockerignore"
+    assert own.read_text() == "*\n!app/\n"
+    assert "only-app.Dockerfile.dockerignore" in di.ignore_file_used(
+        "buildkit", dockerfile)
+    assert "never read" in di.ignore_file_used("classic", dockerfile)

@@ -100,7 +100,7 @@ def test_the_use_finder_sees_what_notebooks_and_modules_use() -> None:
     uses = dict(_uses_by_source())
     # `from labkit.networking import topology` in one cell, `topology.draw(...)` in a later one
     assert ("labkit.networking.topology", "draw") in uses["03-networking.ipynb"]
-    ch02 = uses["02-overlayfs-and-image-storage.ipynb"]
+    ch02 = uses["02b-image-anatomy-and-the-wire.ipynb"]
     assert ("labkit.lessons.registry", "start_registry") in ch02  # imported by name
     assert ("labkit.base.host", "host") in uses["labkit.networking.nat"]
     source = "def a():\n    return b()\ndef b():\n    return 1\ndef c():\n    return 2\n"

@@ -146,7 +146,7 @@ def test_the_command_reports_errors_plainly(
 
 def test_the_course_notebooks_make_both_editions(tmp_path: Path) -> None:
     report = editions.build(ROOT / "notebooks", tmp_path)
-    names = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    names = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]*-*.ipynb"))
     assert [r.name for r in report] == names
     for name in names:
         assert (tmp_path / "student" / name).exists() and (tmp_path / "answer-key" / name).exists()

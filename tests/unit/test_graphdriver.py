@@ -221,3 +221,26 @@ def test_a_running_containers_mount_is_read_through_the_host(
     c.attrs["GraphDriver"]["Data"] = {}
     gd = graphdriver.of_container(c)
     assert gd.upper_dir.endswith("/abc/diff") and gd.merged_dir == "/proc/4242/root"
+
+
+def test_option_budget_caps_at_overlay2s_max_depth(store, tmp_path: Path,
+                                                  fakes: Callable[..., Fakes]) -> None:
+    c = container_of(store, tmp_path / "u")
+    c.attrs["State"].update(Running=True, Status="running", Pid=4242)
+    fakes(host=FakeHost(files={"/proc/4242/mountinfo": MOUNTINFO}))
+    frame = graphdriver.option_budget(c)
+    assert list(frame.columns) == ["one lowerdir entry", "bytes", "layers in a page",
+                                   "overlay2 allows"]
+    assert all(a == min(n, graphdriver.MAX_DEPTH)
+               for n, a in zip(frame["layers in a page"], frame["overlay2 allows"], strict=True))
+    assert graphdriver.MAX_DEPTH == 128
+
+
+def test_exec_as_root_shows_the_command_and_raises_on_failure(capsys) -> None:
+    ok = FakeContainer("box", exec_answer=(0, "done\n"))
+    graphdriver.exec_as_root(ok, ["rm", "/etc/issue"])
+    assert capsys.readouterr().out.splitlines() == ["$ docker exec -u root box rm /etc/issue",
+                                                    "done"]
+    bad = FakeContainer("box", exec_answer=(1, "rm: no such file\n"))
+    with pytest.raises(LabkitError, match="failed in box"):
+        graphdriver.exec_as_root(bad, ["rm", "/nothing"])

@@ -26,7 +26,7 @@ def test_names_learners_type_map_to_labkit_names(typed: str, name: str) -> None:
 
 @pytest.mark.parametrize("official", ["redis:7.0", "redis:latest", "nginx:1.22.1",
                                       "busybox:latest", "debian:bookworm", "debian:12",
-                                      "python:3.11-slim", "registry:2", "registry:2.8"])
+                                      "registry:2", "registry:2.8"])
 def test_docker_hubs_names_are_not_course_images(official: str) -> None:
     with pytest.raises(UnknownImage) as info:
         images.recipe_for(official)
@@ -60,8 +60,9 @@ def test_asset_dockerfiles_build_on_labkit_names_only() -> None:
     from importlib import resources
 
     root = resources.files("labkit") / "assets"
-    froms = [line.split()[1] for path in ("images/nginx", "images/redis", "images/python",
-                                          "images/registry", "ch01/front", "ch03/web")
+    froms = [line.split()[1] for path in ("images/nginx", "images/redis",
+                                          "images/registry", "images/mariadb",
+                                          "images/wordpress", "ch01/front")
              for line in (root / path / "Dockerfile").read_text().splitlines()
              if line.startswith("FROM ")]
     assert froms and all(ref.startswith(images.NAMESPACE) for ref in froms)
@@ -71,6 +72,52 @@ def test_fingerprint_is_stable_and_tracks_the_recipe() -> None:
     r = images.recipe_for("redis")
     assert r.fingerprint() == r.fingerprint()
     assert r.fingerprint() != images.recipe_for("nginx").fingerprint()
+
+
+def test_a_trim_list_changes_only_its_own_recipes_fingerprint() -> None:
+    import dataclasses
+
+    r = images.recipe_for("redis")
+    assert r.trim == () and "trim" not in repr(r)  # so redis's fingerprint is what it was
+    trimmed = dataclasses.replace(r, trim=("var/log/dpkg.log",))
+    assert trimmed.fingerprint() != r.fingerprint()
+    assert dataclasses.replace(r, trim=("usr/share/doc/*",)).fingerprint() != (
+        trimmed.fingerprint())
+
+
+@pytest.mark.parametrize("typed,name,package", [
+    ("mariadb", "labkit/mariadb:10.11", "mariadb-server"),
+    ("labkit/wordpress", "labkit/wordpress:6.1", "wordpress"),
+])
+def test_the_two_tier_apps_images_are_debian_packages_on_the_course_base(
+        typed: str, name: str, package: str) -> None:
+    recipe = images.recipe_for(typed)
+    assert recipe.name == name and recipe.kind == "delta"
+    assert recipe.base == "labkit/debian:bookworm" and recipe.version_of == package
+    assert package in recipe.packages
+    # what the packages leave behind stays out of the layer: the first datadir, install logs
+    assert set(images.DELTA_TRIM) <= set(recipe.trim)
+    with pytest.raises(UnknownImage):
+        images.recipe_for("mysql:8.0")  # the notes' image is neither ours nor an alias
+
+
+def test_the_mariadb_recipe_never_ships_a_datadir() -> None:
+    assert "var/lib/mysql/*" in images.recipe_for("mariadb").trim
+    assert "var/log/apache2/*" in images.recipe_for("wordpress").trim
+
+
+@pytest.mark.parametrize("assets", ["mariadb", "wordpress"])
+def test_the_entrypoints_hand_pid_1_to_the_server(assets: str) -> None:
+    from importlib import resources
+
+    folder = resources.files("labkit") / "assets" / "images" / assets
+    lines = (folder / "Dockerfile").read_text().splitlines()
+    for word in ("ENTRYPOINT", "CMD"):
+        [line] = [x for x in lines if x.startswith(word + " ")]
+        assert line.split(" ", 1)[1].startswith("["), f"{word} must be exec form"
+    script = (folder / "docker-entrypoint.sh").read_text()
+    assert script.startswith("#!/bin/sh\n") and "set -eu" in script
+    assert script.rstrip().splitlines()[-1].startswith("exec ")  # the server replaces it
 
 
 # -- ensure() against a fake engine ------------------------------------------------------------
@@ -125,10 +172,11 @@ def test_missing_images_are_built_base_first(engine: FakeClient) -> None:
 def test_the_trees_of_all_delta_images_are_made_at_once(engine: FakeClient) -> None:
     images.ensure(progress=lambda m: None)
     started = sorted(name for name, _, _ in engine.trees)  # type: ignore
-    assert started == ["new-nginx", "new-python", "new-redis", "new-registry"]
-    assert engine.trees_at_first_build == 4  # type: ignore  # all under way before any build
+    assert started == ["new-mariadb", "new-nginx", "new-redis", "new-registry",
+                       "new-wordpress"]
+    assert engine.trees_at_first_build == 5  # type: ignore  # all under way before any build
     images.ensure(progress=lambda m: None)  # all present: no tree is made again
-    assert len(engine.trees) == 4  # type: ignore
+    assert len(engine.trees) == 5  # type: ignore
     assert engine.images.pulled == []
 
 

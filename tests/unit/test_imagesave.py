@@ -6,13 +6,16 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import tarfile
 from pathlib import Path
 
 import pytest
 
 from labkit.base.errors import LabkitError
-from labkit.storage import imagesave
+from labkit.storage import imagesave, layertar, overlay
+
+from .fakes import IS_ROOT, FakeContainer
 
 
 def layer_tar(files: dict[str, str]) -> bytes:
@@ -72,10 +75,11 @@ def blob(folder: Path, data: bytes) -> str:
 
 
 def oci_layout(folder: Path, *, gzip_top: bool = False, nested: bool = False,
-               with_manifest_json: bool = True) -> bytes:
+               with_manifest_json: bool = True, layers: list[bytes] | None = None) -> bytes:
     """The layout of engines 25 and later (the top layer optionally gzip-compressed)."""
-    cfg = config([sha(x) for x in LAYERS])
-    stored = [LAYERS[0], gzip.compress(LAYERS[1], mtime=0) if gzip_top else LAYERS[1]]
+    layers = layers or LAYERS
+    cfg = config([sha(x) for x in layers])
+    stored = [layers[0], gzip.compress(layers[1], mtime=0) if gzip_top else layers[1]]
     layer_descs = [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "size": len(d),
                     "digest": blob(folder, d)} for d in stored]
     manifest = json.dumps({"schemaVersion": 2, "config": {
@@ -193,3 +197,123 @@ def test_layer_sources_follow_the_layer_order_not_the_digests() -> None:
     assert list(shown[0]["LayerSources"]) == [big, small]
     assert list(manifest[0]["LayerSources"]) == [small, big]  # the original is left as it was
     assert imagesave.layer_sources_in_order({"not": "a list"}) == {"not": "a list"}
+
+
+# -- the archive followed from its entry point ---------------------------------------------------
+def test_chain_frame_follows_index_json_to_the_layers(tmp_path: Path) -> None:
+    oci_layout(tmp_path, nested=True)
+    saved = imagesave.read(tmp_path)
+    frame = saved.chain_frame()
+    assert list(frame["part"]) == ["entry point", "image index", "image manifest", "config",
+                                   "layer 1", "layer 2"]
+    assert frame.iloc[3]["mediaType (end)"] == "image.config.v1+json"
+    assert frame.iloc[4]["mediaType (end)"] == "image.layer.v1.tar"
+    # 64-hex names are shown by their first 12 digits, as docker shows IDs
+    assert frame.iloc[4]["file in the archive"] == "blobs/sha256/" + sha(LAYERS[0])[7:19]
+    assert json.loads(saved.entry_text())["manifests"][0]["mediaType"].endswith("index.v1+json")
+
+
+def test_chain_frame_of_the_docker_archive(tmp_path: Path) -> None:
+    docker_archive(tmp_path)
+    saved = imagesave.read(tmp_path)
+    frame = saved.chain_frame()
+    assert list(frame["part"]) == ["entry point", "config", "layer 1", "layer 2"]
+    assert frame.iloc[0]["file in the archive"] == "manifest.json"
+    assert frame.iloc[2]["file named by"] == "a v1 ID made up at save time"
+    assert json.loads(saved.entry_text())[0]["RepoTags"] == ["demo:1"]
+
+
+# -- deletions inside a layer tar (labkit.storage.layertar) ---------------------------------------
+def deletion_tar(extra_whiteouts: int = 0) -> bytes:
+    """A layer that deleted etc/motd and remade usr/share/doc, as overlay2's diff writes it."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for name in ("etc", "usr", "usr/share", "usr/share/doc"):
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.DIRTYPE
+            tf.addfile(info)
+        names = ["etc/.wh.motd", "usr/share/doc/.wh..wh..opq"]
+        names += [f"usr/share/doc/.wh.pkg{n}" for n in range(extra_whiteouts)]
+        for name in names:
+            tf.addfile(tarfile.TarInfo(name), io.BytesIO(b""))
+        readme = tarfile.TarInfo("usr/share/doc/README")
+        readme.size = 11
+        tf.addfile(readme, io.BytesIO(b"made again\n"))
+    return buf.getvalue()
+
+
+def saved_with_top(folder: Path, top: bytes, gzipped: bool = False) -> imagesave.SavedImage:
+    oci_layout(folder, gzip_top=gzipped, layers=[LAYERS[0], top])
+    return imagesave.read(folder)
+
+
+def test_meaning_of_layer_tar_entries() -> None:
+    assert layertar.meaning("etc/.wh.motd") == "/etc/motd was deleted"
+    assert layertar.meaning(".wh.top") == "/top was deleted"
+    assert layertar.meaning("usr/share/doc/.wh..wh..opq") == (
+        "/usr/share/doc/ is opaque: hide what lower layers have in it")
+    assert layertar.meaning("usr/") == "a folder of the layer"
+    assert layertar.meaning("usr/share/doc/README") == "a file of the layer"
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_tar_entries_list_the_deletions(tmp_path: Path, gzipped: bool) -> None:
+    frame = layertar.tar_entries(saved_with_top(tmp_path, deletion_tar(), gzipped))
+    rows = dict(zip(frame["entry in the layer tar"], frame["means"], strict=True))
+    assert rows["etc/.wh.motd"] == "/etc/motd was deleted"
+    assert rows["usr/share/doc/.wh..wh..opq"].startswith("/usr/share/doc/ is opaque")
+    assert rows["usr/share/doc/"] == "a folder of the layer"
+    assert list(frame["type"])[:4] == ["dir"] * 4
+
+
+def test_tar_entries_sum_up_a_long_tail(tmp_path: Path) -> None:
+    frame = layertar.tar_entries(saved_with_top(tmp_path, deletion_tar(40)), limit=10)
+    assert len(frame) == 10
+    last = frame.iloc[-1]
+    assert last["entry in the layer tar"] == "... 38 more entries"
+    assert last["means"] == "37 of them .wh. entries"
+
+
+def test_a_layer_that_is_no_tar_gets_a_hint(tmp_path: Path) -> None:
+    saved = saved_with_top(tmp_path, b"not a tar at all" * 100)
+    with pytest.raises(LabkitError, match="not a readable tar"):
+        layertar.tar_entries(saved)
+
+
+def test_deleter_dockerfile_removes_a_file_and_remakes_a_folder() -> None:
+    text = layertar.deleter_dockerfile()
+    assert text.startswith("FROM labkit/debian:bookworm\nRUN rm /etc/motd && rm -rf ")
+    assert "mkdir /usr/share/doc" in text
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="whiteouts and trusted xattrs need root")
+def test_the_deletion_layer_is_found_and_read(tmp_path: Path, capsys) -> None:
+    top, below = tmp_path / "top", tmp_path / "below"
+    (top / "etc").mkdir(parents=True)
+    (below / "etc").mkdir(parents=True)
+    (below / "etc" / "motd").write_text("hello\n")
+    (top / "usr/share/doc").mkdir(parents=True)
+    overlay.make_whiteout(top / "etc" / "motd")
+    os.setxattr(top / "usr/share/doc", overlay.OPAQUE_XATTR, b"y")
+    link = tmp_path / "l"
+    link.symlink_to(top)
+    found = layertar.deletion_layer(FakeContainer("box"), lowers=[str(tmp_path / "x"), str(link),
+                                                                   str(below)])
+    assert found == top and str(top) in capsys.readouterr().out
+    frame = layertar.on_disk(found)
+    assert list(frame["in the layer's folder"]) == ["whiteout", "opaque dir"]
+    assert list(frame["what the kernel reads"]) == [
+        "character device 0,0", "xattr trusted.overlay.opaque=y"]
+    with pytest.raises(LabkitError, match="No layer below box"):
+        layertar.deletion_layer(FakeContainer("box"), lowers=[str(tmp_path / "x")])
+
+
+def test_layout_note_names_the_engine_and_what_it_wrote(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    oci_layout(tmp_path)
+    saved = imagesave.read(tmp_path)
+    note = imagesave.layout_note(saved, SimpleNamespace(major=28))  # type: ignore[arg-type]
+    assert note == f"This engine, Docker 28, wrote the {imagesave.OCI_LAYOUT}."
+    old = imagesave.layout_note(saved, SimpleNamespace(major=20))  # type: ignore[arg-type]
+    assert "usually write the docker-archive" in old

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from docker.types import IPAMConfig, IPAMPool
 
+from labkit.base.errors import LabkitError
 from labkit.lab import commands, session
 
 from .fakes import FakeClient, Fakes
@@ -75,3 +76,56 @@ def test_lab_calls_print_their_docker_line(monkeypatch: pytest.MonkeyPatch,
     (name,), net_options = fake.networks.created[0]
     assert name == "wired" and net_options["labels"]["io.labkit.session"] == "s0a0b0c"
     assert len(fake.containers.created) == 2
+
+
+def test_a_link_whose_alias_is_the_name_is_shown_short() -> None:
+    argv = commands.run_argv("labkit/mariadb:10.11", None, name="wordpress", ports=None,
+                             detach=True, dns_default=True,
+                             options={"links": {"db_wordpress": "db_wordpress", "c1": "up"}})
+    assert argv == ["docker", "run", "-d", "--name", "wordpress", "--link", "db_wordpress",
+                    "--link", "c1:up", "labkit/mariadb:10.11"]
+
+
+def test_a_container_joining_anothers_network_gets_no_dns_of_ours(
+        monkeypatch: pytest.MonkeyPatch, fakes: Callable[..., Fakes],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Docker refuses --dns beside --network container:NAME; that container has c1's resolver."""
+    fake = fakes(client=FakeClient()).client
+    monkeypatch.setattr(session, "require_local_image", lambda image: None)
+    lab = session.Lab("04", session="s0a0b0c")
+    lab.run("labkit/busybox", ["sleep", "60"], name="side", network_mode="container:c1")
+    assert capsys.readouterr().out.splitlines() == [
+        "$ docker run -d --name side --network container:c1 labkit/busybox sleep 60"]
+    _, options = fake.containers.created[0]
+    assert "dns" not in options and options["network_mode"] == "container:c1"
+
+
+def test_build_line_for_buildkit_and_for_classic_asked_by_name() -> None:
+    assert commands.build_argv("/ctx", "app:v1", builder="buildkit", no_cache=True) == [
+        "docker", "buildx", "build", "--progress=plain", "--no-cache", "-t", "app:v1", "/ctx"]
+    assert commands.build_argv("/ctx", "app:v1", builder="classic",
+                               env={"DOCKER_BUILDKIT": "0"}) == [
+        "DOCKER_BUILDKIT=0", "docker", "build", "-t", "app:v1", "/ctx"]
+
+
+def test_a_port_goes_on_a_lesson_link_address_only_when_the_lab_allows_it(
+        monkeypatch: pytest.MonkeyPatch, fakes: Callable[..., Fakes],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """03's DNAT lesson publishes on the host's end of the outside world's link, nowhere else."""
+    fake = fakes(client=FakeClient()).client
+    monkeypatch.setattr(session, "require_local_image", lambda image: None)
+    lab = session.Lab("03", session="s0a0b0c")
+    both = {"80/tcp": [("127.0.0.1", 18080), ("203.0.113.1", 18080)]}
+    with pytest.raises(LabkitError, match="203.0.113.1"):
+        lab.run("labkit/nginx:1.22.1", name="front", ports=both)
+    with pytest.raises(LabkitError, match="not a lesson link address"):
+        lab.allow_publishing_on("192.168.1.10")
+    lab.allow_publishing_on("203.0.113.1")
+    lab.run("labkit/nginx:1.22.1", name="front", ports=both)
+    assert capsys.readouterr().out.splitlines() == [
+        "$ docker run -d --name front -p 127.0.0.1:18080:80 -p 203.0.113.1:18080:80 "
+        "labkit/nginx:1.22.1"]
+    _, options = fake.containers.created[0]
+    assert options["ports"] == both
+    with pytest.raises(LabkitError):  # still never every interface
+        lab.run("labkit/nginx:1.22.1", name="front", ports={"80/tcp": [("0.0.0.0", 18080)]})

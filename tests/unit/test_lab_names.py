@@ -53,6 +53,15 @@ def test_our_own_earlier_container_is_replaced(fake: FakeClient) -> None:
     assert ours.removed is True
 
 
+def test_our_own_earlier_container_under_the_suffix_is_replaced(fake: FakeClient) -> None:
+    """A learner owns `mysql-client`; the lesson's second client takes its first one's name."""
+    learner = fake.containers.found["mysql-client"] = FakeContainer("mysql-client")
+    ours = fake.containers.found["mysql-client-s0a0b0c"] = FakeContainer(
+        "mysql-client-s0a0b0c", labels=_labels("s0a0b0c"))
+    assert lab_mod.Lab("03", session="s0a0b0c").name("mysql-client") == "mysql-client-s0a0b0c"
+    assert ours.removed is True and not learner.removed
+
+
 def test_link_names_fit_the_kernel_limit(fake: FakeClient,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     # A link name is taken when /sys/class/net has it: this machine's, not behind the seam.

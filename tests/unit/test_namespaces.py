@@ -69,8 +69,8 @@ def test_matrix_names_the_first_process_in_each_namespace(fake: FakeHost) -> Non
     assert sharing.loc["host", "its own"] == "-"
 
 
-def test_shared_namespaces_compares_links(fake: FakeHost) -> None:
-    assert namespaces.shared_namespaces(10, 20) == ["cgroup", "time", "user"]
+def test_shared_compares_links(fake: FakeHost) -> None:
+    assert namespaces.ns_matrix({"a": 10, "b": 20}).shared("a", "b") == ["cgroup", "time", "user"]
 
 
 def test_heatmap_labels_every_cell(fake: FakeHost) -> None:
@@ -122,3 +122,34 @@ def test_lsns_picks_out_the_host_and_the_lessons_containers(
     assert list(mine["owner"]) == ["c1", "hostnet"]
     assert list(mine.columns) == ["owner", "type", "ns", "nprocs", "command"]
     assert isinstance(mine, pd.DataFrame)
+
+
+@pytest.mark.parametrize("fstype,mode,version,label,says", [
+    ("tmpfs", "host", "1", "cgroup\n(v1: host's)", "--cgroupns host, and c1 runs with host"),
+    ("cgroup2fs", "private", "2", "cgroup\n(v2: own)", "has a cgroup namespace of its own"),
+])
+def test_cgroup_setup_is_read_live(fake: FakeHost, capsys: pytest.CaptureFixture[str],
+                                   fstype: str, mode: str, version: str, label: str,
+                                   says: str) -> None:
+    fake.answers[("stat", "-f", "-c", "%T", "/sys/fs/cgroup")] = fstype + "\n"
+    c1 = FakeContainer("c1", pid=10)
+    c1.attrs["HostConfig"]["CgroupnsMode"] = mode
+    setup = namespaces.cgroup_setup(c1)
+    assert (setup.version, setup.mode, setup.label) == (version, mode, label)
+    assert says in str(setup) and f"/sys/fs/cgroup is {fstype}" in str(setup)
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["$ stat -f -c %T /sys/fs/cgroup", fstype,
+                   "$ docker inspect -f '{{.HostConfig.CgroupnsMode}}' c1", mode]
+
+
+def test_cgroup_setup_compares_links_when_the_engine_does_not_say(fake: FakeHost) -> None:
+    fake.answers[("stat", "-f", "-c", "%T", "/sys/fs/cgroup")] = "tmpfs\n"
+    fake.answers[("readlink",)] = readlink_answer({1: HOST, 10: C1})
+    assert namespaces.cgroup_setup(FakeContainer("c1", pid=10)).mode == "host"
+
+
+def test_heatmap_labels_the_cgroup_column(fake: FakeHost) -> None:
+    m = namespaces.ns_matrix({"host": 2, "c1": 10})
+    setup = namespaces.CgroupSetup("cgroup2fs", "c1", "private")
+    ax = namespaces.heatmap(m, cgroup=setup).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()][0] == "cgroup\n(v2: own)"

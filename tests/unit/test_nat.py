@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from labkit.base.errors import LabkitError
+from labkit.lessons.outside import OutsideWorld
 from labkit.networking import nat
 
 from .fakes import FakeHost, Fakes
@@ -155,3 +156,240 @@ def test_an_exemption_is_explained_for_either_engine(capsys: pytest.CaptureFixtu
         nat.Exemption("172.17.0.2", "", (), 5).explain()  # no answer, and nothing dropped it
     with pytest.raises(LabkitError):
         nat.Exemption("172.17.0.2", "203.0.113.1", (), 5).explain()  # SNAT was not switched off
+
+
+# -- the chains an engine made, read from `iptables -S` -------------------------------------
+FILTER_28 = """\
+-P INPUT ACCEPT
+-P FORWARD DROP
+-N DOCKER
+-N DOCKER-BRIDGE
+-N DOCKER-CT
+-N DOCKER-FORWARD
+-N DOCKER-ISOLATION-STAGE-1
+-N DOCKER-ISOLATION-STAGE-2
+-N DOCKER-USER
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-FORWARD
+-A DOCKER -d 172.17.0.4/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT
+-A DOCKER ! -i docker0 -o docker0 -j DROP
+-A DOCKER-BRIDGE -o docker0 -j DOCKER
+-A DOCKER-BRIDGE -o br-0123456789ab -j DOCKER
+-A DOCKER-CT -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A DOCKER-FORWARD -j DOCKER-CT
+-A DOCKER-FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A DOCKER-FORWARD -j DOCKER-BRIDGE
+-A DOCKER-FORWARD -i docker0 -j ACCEPT
+-A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
+-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
+-A DOCKER-USER -j RETURN
+"""
+FILTER_20 = """\
+-P FORWARD DROP
+-N DOCKER
+-N DOCKER-ISOLATION-STAGE-1
+-N DOCKER-ISOLATION-STAGE-2
+-N DOCKER-USER
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -o docker0 -j DOCKER
+-A FORWARD -i docker0 ! -o docker0 -j ACCEPT
+-A FORWARD -o br-0123456789ab -j DOCKER
+"""
+RAW_28 = """\
+-P PREROUTING ACCEPT
+-A PREROUTING -d 172.17.0.4/32 ! -i docker0 -j DROP
+-A PREROUTING -d 127.0.0.1/32 ! -i lo -p tcp -m tcp --dport 18080 -j DROP
+"""
+_TO = "-j DNAT --to-destination"
+NAT_28 = f"""\
+-P PREROUTING ACCEPT
+-N DOCKER
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+-A POSTROUTING -s 172.17.0.4/32 -d 172.17.0.4/32 -p tcp -m tcp --dport 80 -j MASQUERADE
+-A DOCKER -d 127.0.0.1/32 ! -i docker0 -p tcp -m tcp --dport 18080 {_TO} 172.17.0.4:80
+-A DOCKER -d 203.0.113.1/32 ! -i docker0 -p tcp -m tcp --dport 18080 {_TO} 172.17.0.4:80
+-A DOCKER -d 127.0.0.1/32 ! -i docker0 -p tcp -m tcp --dport 5000 {_TO} 172.17.0.9:5000
+"""
+
+
+def test_parse_listing_keeps_empty_chains_and_rule_order() -> None:
+    chains = nat.parse_listing(FILTER_28, "filter")
+    assert chains["INPUT"] == [] and chains["DOCKER-ISOLATION-STAGE-2"] == [
+        "-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP"]
+    assert chains["FORWARD"] == ["-A FORWARD -j DOCKER-USER", "-A FORWARD -j DOCKER-FORWARD"]
+
+
+def test_docker_chains_are_the_ones_the_engine_has() -> None:
+    new = nat.docker_chains({"filter": nat.parse_listing(FILTER_28, "filter"),
+                             "raw": nat.parse_listing(RAW_28, "raw")})
+    assert {"DOCKER-FORWARD", "DOCKER-CT", "DOCKER-BRIDGE"} <= set(new["chain"])
+    assert ["raw", "PREROUTING"] in new[["table", "chain"]].values.tolist()
+    assert all(new["what it does"])
+    old = nat.docker_chains({"filter": nat.parse_listing(FILTER_20, "filter"),
+                             "raw": nat.parse_listing("-P PREROUTING ACCEPT\n", "raw")})
+    assert list(old["chain"]) == ["DOCKER", "DOCKER-ISOLATION-STAGE-1",
+                                  "DOCKER-ISOLATION-STAGE-2", "DOCKER-USER"]
+
+
+def test_path_rules_keep_one_bridge_and_no_per_container_rule() -> None:
+    rules = nat.path_rules(nat.parse_listing(FILTER_28, "filter"), "docker0")
+    assert "-A DOCKER-BRIDGE -o br-0123456789ab -j DOCKER" not in rules
+    assert not any("172.17.0.4" in r for r in rules)
+    assert rules[:2] == ["-A FORWARD -j DOCKER-USER", "-A FORWARD -j DOCKER-FORWARD"]
+    assert "-A DOCKER ! -i docker0 -o docker0 -j DROP" in rules
+    old = nat.path_rules(nat.parse_listing(FILTER_20, "filter"), "docker0")
+    assert "-A FORWARD -o docker0 -j DOCKER" in old and len(old) == 5
+
+
+@pytest.mark.parametrize(("version", "engine_backend", "word"), [
+    ("iptables v1.8.11 (nf_tables)\n", {"Driver": "iptables"}, "iptables-nft"),
+    ("iptables v1.8.9 (legacy)\n", {}, "iptables-legacy"),
+    ("iptables v1.8.11 (nf_tables)\n", {"Driver": "nftables"}, "nftables rules itself"),
+])
+def test_backend_names_what_stores_the_rules(machine: Any, version: str,
+                                             engine_backend: dict[str, str], word: str) -> None:
+    from .fakes import FakeClient, info
+
+    machine.iptables = version
+    machine.engine = FakeClient(info(**({"FirewallBackend": engine_backend}
+                                        if engine_backend else {})))
+    machine.tools.update({"docker": "/usr/bin/docker", "iptables": "/usr/sbin/iptables"})
+    assert word in nat.backend()
+
+
+def test_dnat_rules_are_the_jumps_this_port_and_its_hairpin() -> None:
+    rules = nat.dnat_rules(18080, "172.17.0.4", nat.parse_listing(NAT_28, "nat"))
+    assert rules[:2] == ["-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER",
+                         "-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER"]
+    assert sum("DNAT" in r for r in rules) == 2 and not any("--dport 5000" in r for r in rules)
+    assert rules[-1].endswith("--dport 80 -j MASQUERADE")
+    said = nat.explain_dnat(rules)
+    assert len(said) == 4  # PREROUTING, OUTPUT, one sentence for both DNATs, the hairpin
+    assert "`! -d 127.0.0.0/8`" in said[1] and "docker-proxy" in said[2]
+    assert said[3].startswith("Hairpin MASQUERADE")
+    without = nat.explain_dnat(rules[:-1])
+    assert without[-1].startswith("No hairpin MASQUERADE rule") and len(without) == 4
+    no_proxy = nat.explain_dnat([r.replace(" ! -i docker0", "") for r in rules])
+    assert any("userland proxy is off" in s for s in no_proxy)
+
+
+def test_client_addresses_read_nginx_s_first_field() -> None:
+    log = ('203.0.113.2 - - [02/Dec/2026:04:51:27 +0000] "GET / HTTP/1.1" 200 615\n'
+           "2026/12/02 04:51:20 [notice] 1#1: start worker processes\n"
+           '172.17.0.1 - - [02/Dec/2026:04:51:28 +0000] "GET / HTTP/1.1" 200 615\n')
+    assert nat.client_addresses(log) == ["203.0.113.2", "172.17.0.1"]
+
+
+def test_loopback_guard_is_docker_s_where_it_exists(fakes: Callable[..., Fakes], machine: Any,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    fakes(host=FakeHost({("iptables", "-t", "raw", "-S", "PREROUTING"): RAW_28}, strict=True))
+    lab = SimpleNamespace(iptables=lambda *a: pytest.fail("Docker's rule is there already"))
+    nat.guard_loopback(lab, 18080)  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert "wrote this rule itself" in out and "--dport 18080 -j DROP" in out
+
+
+def test_loopback_guard_is_added_on_older_engines(fakes: Callable[..., Fakes], machine: Any,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from .fakes import FakeClient, info
+
+    machine.engine = FakeClient(info(), server_version="20.10.24", api_version="1.41",
+                                ping_headers={})
+    machine.tools.update({"docker": "/usr/bin/docker", "iptables": "/usr/sbin/iptables"})
+    added: list[list[str]] = []
+    listing = {"now": "-P PREROUTING ACCEPT\n"}
+    fakes(host=FakeHost({("iptables", "-t", "raw", "-S", "PREROUTING"):
+                         lambda argv: listing["now"]}, strict=True))
+
+    def iptables(table: str, chain: str, rule: list[str]) -> None:
+        added.append([table, chain, *rule])
+        listing["now"] += "-A PREROUTING " + " ".join(rule) + "\n"
+
+    nat.guard_loopback(SimpleNamespace(iptables=iptables), 18081)  # type: ignore[arg-type]
+    assert added == [["raw", "PREROUTING", "-d", "127.0.0.1/32", "!", "-i", "lo", "-p", "tcp",
+                      "-m", "tcp", "--dport", "18081", "-j", "DROP"]]
+    assert "Docker 20.10 wrote no such rule" in capsys.readouterr().out
+
+
+def test_loopback_guard_that_does_not_appear_is_an_error(fakes: Callable[..., Fakes],
+                                                         machine: Any) -> None:
+    from .fakes import FakeClient, info
+
+    machine.engine = FakeClient(info(), server_version="26.1.5")
+    machine.tools.update({"docker": "/usr/bin/docker", "iptables": "/usr/sbin/iptables"})
+    fakes(host=FakeHost({("iptables", "-t", "raw", "-S", "PREROUTING"): ""}, strict=True))
+    with pytest.raises(LabkitError, match="did not appear"):
+        nat.guard_loopback(SimpleNamespace(iptables=lambda *a: None), 18082)  # type: ignore[arg-type]
+
+
+def test_engine_28_chains_on_an_older_engine_are_called_left_over() -> None:
+    chains = nat.docker_chains({"filter": nat.parse_listing(FILTER_28, "filter")})
+    assert nat.stale_chains(chains, 28) == []
+    assert nat.stale_chains(chains, 20) == ["DOCKER-BRIDGE", "DOCKER-CT", "DOCKER-FORWARD"]
+
+
+WORLD = OutsideWorld("outside", "out-host", "203.0.113.1", "203.0.113.2", "198.51.100.10", 8080)
+C1_NETS = {"bridge": {"IPAddress": "172.17.0.2", "IPPrefixLen": 16, "Gateway": "172.17.0.1",
+                      "MacAddress": "02:42:ac:11:00:02"}}
+
+
+def test_ask_outside_says_whom_the_server_saw(fakes: Callable[..., Fakes], tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from .fakes import FakeClient, FakeContainer, FakeDockerCLI
+
+    fakes(client=FakeClient(containers=[FakeContainer("c1", networks=C1_NETS)]))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    FakeDockerCLI(tmp_path, stdout='{"client_address": "203.0.113.1"}\n')
+    nat.ask_outside("c1", WORLD)
+    out = capsys.readouterr().out
+    assert out.startswith("$ docker exec c1 timeout 5 wget -qO- http://198.51.100.10:8080/")
+    assert "The server saw 203.0.113.1, the host's address on out-host; c1 is 172.17.0.2" in out
+
+
+@pytest.mark.parametrize(("stdout", "code", "match"), [
+    ('{"client_address": "172.17.0.2"}\n', 0, "not the host's 203.0.113.1"),
+    ("", 124, "No answer from http://198.51.100.10:8080/ within 5 s")])
+def test_ask_outside_refuses_what_is_not_snat(fakes: Callable[..., Fakes], tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch, stdout: str,
+                                              code: int, match: str) -> None:
+    from .fakes import FakeClient, FakeContainer, FakeDockerCLI
+
+    fakes(client=FakeClient(containers=[FakeContainer("c1", networks=C1_NETS)]))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    FakeDockerCLI(tmp_path, stdout=stdout, code=code)
+    with pytest.raises(LabkitError, match=match):
+        nat.ask_outside("c1", WORLD)
+
+
+def test_published_url_is_loopback_only(fakes: Callable[..., Fakes]) -> None:
+    from .fakes import FakeClient, FakeContainer
+
+    good = FakeContainer("auto", ports={"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "32774"}]})
+    wide = FakeContainer("wide", ports={"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "32775"}]})
+    fakes(client=FakeClient(containers=[good, wide, FakeContainer("none")]))
+    assert nat.published_url("auto") == "http://127.0.0.1:32774/"
+    for name in ("wide", "none"):
+        with pytest.raises(LabkitError, match="publish it on 127.0.0.1"):
+            nat.published_url(name)
+
+
+def test_explain_clients_reads_the_last_two_log_lines(fakes: Callable[..., Fakes],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from .fakes import FakeClient, FakeContainer
+
+    class Logged(FakeContainer):
+        def logs(self, **_: Any) -> bytes:
+            return (b'172.17.0.1 - - [x] "GET / HTTP/1.1" 200\n'
+                    b'203.0.113.2 - - [x] "GET / HTTP/1.1" 200\n'
+                    b'172.17.0.1 - - [x] "GET / HTTP/1.1" 200\n')
+
+    fakes(client=FakeClient(containers=[Logged("front")]))
+    nat.explain_clients("front", "203.0.113.2", "172.17.0.1")
+    assert "nginx saw 203.0.113.2, the outside client itself" in capsys.readouterr().out
+    with pytest.raises(LabkitError, match="not \\['172.17.0.1', '203.0.113.2'\\]"):
+        nat.explain_clients("front", "172.17.0.1", "203.0.113.2")

@@ -27,7 +27,7 @@ def fake_facts(storage: str) -> EngineFacts:
                        os="Debian", architecture="x86_64")
 
 
-NOTEBOOKS = sorted(Path(__file__).resolve().parents[2].glob("notebooks/[0-9][0-9]-*.ipynb"))
+NOTEBOOKS = sorted(Path(__file__).resolve().parents[2].glob("notebooks/[0-9][0-9]*-*.ipynb"))
 
 
 def test_the_marker_is_found_among_leading_comments_only() -> None:

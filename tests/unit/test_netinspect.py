@@ -106,3 +106,105 @@ def test_parse_ss_takes_address_and_program() -> None:
             'LISTEN 0      4096   127.0.0.1:18081      0.0.0.0:*\n')
     assert netinspect.parse_ss(text) == [netinspect.Socket("127.0.0.1:18120", "httpd"),
                                          netinspect.Socket("127.0.0.1:18081", "")]
+
+
+# -- --link: the hosts line follows a restart, the variables do not -------------------------
+HOSTS = "127.0.0.1\tlocalhost\n172.17.0.6\tweb 1da31293ab6d link-web\n"
+ENV = ("PATH=/usr/bin\nHOSTNAME=abc\nWEB_PORT=tcp://172.17.0.6:80\n"
+       "WEB_PORT_80_TCP_ADDR=172.17.0.6\nWEB_PORT_80_TCP_PORT=80\nWEB_NAME=/link-client/web\n"
+       "WEB_ENV_NGINX_VERSION=1.22.1\nWEBSITE=not-a-link\n")
+
+
+def _view(hosts: str, pid1: str, exec_env: str) -> netinspect.LinkView:
+    return netinspect.parse_link(hosts, pid1.replace("\n", "\0").encode(), exec_env, "web")
+
+
+def test_parse_link_reads_the_alias_line_and_its_variables() -> None:
+    view = _view(HOSTS, ENV, ENV)
+    assert view.hosts == "172.17.0.6\tweb 1da31293ab6d link-web"
+    assert view.hosts_address == "172.17.0.6"
+    assert list(view.env) == ["WEB_ENV_NGINX_VERSION", "WEB_NAME", "WEB_PORT",
+                              "WEB_PORT_80_TCP_ADDR", "WEB_PORT_80_TCP_PORT"]
+    assert view.exec_env == view.env
+    assert _view("127.0.0.1\tlocalhost\n", "", "").hosts_address == ""
+
+
+def test_a_link_change_is_explained_or_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    before = _view(HOSTS, ENV, ENV)
+    moved_env = ENV.replace("172.17.0.6", "172.17.0.8")
+    after = _view(HOSTS.replace("172.17.0.6", "172.17.0.8"), ENV, moved_env)
+    netinspect.explain_link_change(before, after, "172.17.0.8")
+    out = capsys.readouterr().out
+    assert "now says 172.17.0.8" in out and "still say 172.17.0.6" in out
+    assert "gets the new value, 172.17.0.8" in out
+    with pytest.raises(LabkitError, match="still says 172.17.0.6"):
+        netinspect.explain_link_change(before, before, "172.17.0.8")
+    with pytest.raises(LabkitError, match="old address"):
+        netinspect.explain_link_change(before, before, "172.17.0.6")
+    moved = _view(HOSTS.replace("172.17.0.6", "172.17.0.8"), moved_env, moved_env)
+    with pytest.raises(LabkitError, match="set once"):
+        netinspect.explain_link_change(before, moved, "172.17.0.8")
+
+
+def test_explain_reuse_needs_the_freed_address_taken(capsys: pytest.CaptureFixture[str]) -> None:
+    netinspect.explain_reuse("auto", "10.213.0.2", "10.213.0.3", "c4", "10.213.0.2")
+    assert capsys.readouterr().out == ("auto was 10.213.0.2; after a restart it is 10.213.0.3, "
+                                       "and c4 has 10.213.0.2.\n")
+    with pytest.raises(LabkitError):
+        netinspect.explain_reuse("auto", "10.213.0.2", "10.213.0.2", "c4", "10.213.0.3")
+
+
+def test_network_ls_shows_the_defaults_and_the_lesson_s_networks_only(
+        fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
+    from .fakes import FakeObject
+
+    listing = ("aaaaaaaaaaaa\tbridge\tbridge\tlocal\nbbbbbbbbbbbb\thost\thost\tlocal\n"
+               "cccccccccccc\tnone\tnull\tlocal\ndddddddddddd\tsomeone-elses-long-name\tbridge\t"
+               "local\neeeeeeeeeeee\tlab-net\tbridge\tlocal\n")
+    fakes(client=FakeClient(networks=[FakeObject("lab-net")]),
+          host=FakeHost({("docker", "network", "ls", "--format"): listing}, strict=True))
+    netinspect.network_ls({"io.labkit.session": "s000000"})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "$ docker network ls"
+    assert [x.split()[1] for x in lines[2:]] == ["bridge", "host", "none", "lab-net"]
+    assert lines[1].split() == ["NETWORK", "ID", "NAME", "DRIVER", "SCOPE"]
+    assert len(lines[2].split("   ")[1]) < len("someone-elses-long-name")  # its own widths
+
+
+def test_bridge_ports_use_brctl_or_ip(fakes: Callable[..., Fakes],
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    class NoBrctl(FakeHost):
+        def has_tool(self, name: str) -> bool:
+            return name != "brctl"
+
+    host = fakes(host=FakeHost({("brctl", "show"): "bridge name\tbridge id\n"})).host
+    netinspect.bridge_ports("br-0123456789ab")
+    assert host.calls == [("brctl", "show", "br-0123456789ab")]
+    host = fakes(host=NoBrctl({("ip",): "veth1111111@if10 UP\n"})).host
+    netinspect.bridge_ports("br-0123456789ab")
+    assert host.calls == [("ip", "-br", "link", "show", "master", "br-0123456789ab")]
+    assert "$ ip -br link show master br-0123456789ab" in capsys.readouterr().out
+
+
+SS_IN_NETNS = (
+    'udp UNCONN 0 0 127.0.0.11:45678 0.0.0.0:* users:(("dockerd",pid=812,fd=41))\n'
+    'tcp LISTEN 0 4096 127.0.0.11:37111 0.0.0.0:* users:(("dockerd",pid=812,fd=43))\n'
+    'tcp LISTEN 0 511 0.0.0.0:80 0.0.0.0:* users:(("nginx",pid=900,fd=6))\n')
+
+
+def test_the_embedded_resolver_is_dockerd_on_127_0_0_11(fakes: Callable[..., Fakes],
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    c = FakeContainer("c4", pid=4242)
+    nat_s = ("-N DOCKER_OUTPUT\n-A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT\n"
+             "-A DOCKER_OUTPUT -d 127.0.0.11/32 -p udp -m udp --dport 53 -j DNAT "
+             "--to-destination 127.0.0.11:45678\n-A POSTROUTING -o eth0 -j ACCEPT\n")
+    fakes(client=FakeClient(containers=[c]), host=FakeHost({
+        ("nsenter", "-n", "-t", "4242", "ss"): SS_IN_NETNS,
+        ("nsenter", "-n", "-t", "4242", "iptables"): nat_s}, strict=True))
+    netinspect.resolver_sockets("c4")
+    assert capsys.readouterr().out.splitlines()[1:] == ["  tcp 127.0.0.11:37111 dockerd",
+                                                        "  udp 127.0.0.11:45678 dockerd"]
+    netinspect.resolver_rules("c4")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "$ nsenter -n -t 4242 iptables -t nat -S"
+    assert len(out) == 3 and out[2].endswith("127.0.0.11:45678")

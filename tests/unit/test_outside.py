@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from labkit.base.errors import NameTaken
+from labkit.base.errors import LabkitError, NameTaken
 from labkit.base.wait import WaitTimeout
 from labkit.lessons import outside
 
@@ -50,3 +50,39 @@ def test_waiting_for_the_echo_server_keeps_its_words(fakes: Callable[..., Fakes]
         outside._wait_for_port("outside", "127.0.0.1", closed, timeout=10)
     assert info.value.message == f"the echo server in outside did not start on 127.0.0.1:{closed}"
     assert sum(clock.sleeps) == pytest.approx(10)
+
+
+WORLD = outside.OutsideWorld("outside", "out-host", "203.0.113.1", "203.0.113.2",
+                             "198.51.100.10", 8080)
+FETCH = ("ip", "netns", "exec", "outside", "timeout", "5", "busybox", "wget", "-qO-",
+         "http://203.0.113.1:18080/")
+
+
+def test_fetch_asks_from_inside_the_world_with_a_timeout(
+        fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
+    from .fakes import FakeHost
+
+    host = fakes(host=FakeHost({FETCH: "<html>welcome</html>\n"})).host
+    assert outside.fetch(WORLD, "http://203.0.113.1:18080/") == "<html>welcome</html>\n"
+    assert host.calls == [FETCH]
+    assert capsys.readouterr().out.startswith("$ ip netns exec outside timeout 5 busybox wget")
+
+
+def test_fetch_that_runs_out_of_time_says_so(fakes: Callable[..., Fakes]) -> None:
+    from .fakes import FakeHost
+
+    fakes(host=FakeHost({FETCH: (124, "", "")}))
+    with pytest.raises(LabkitError, match="No answer .* within 5 s") as err:
+        outside.fetch(WORLD, "http://203.0.113.1:18080/")
+    assert "docker port" in (err.value.hint or "")
+    fakes(host=FakeHost({FETCH: (1, "", "wget: can't connect to remote host")}))
+    with pytest.raises(LabkitError, match="can't connect"):
+        outside.fetch(WORLD, "http://203.0.113.1:18080/")
+
+
+def test_fetch_asks_only_the_world_s_own_link(fakes: Callable[..., Fakes]) -> None:
+    from .fakes import FakeHost
+
+    fakes(host=FakeHost(strict=True))
+    with pytest.raises(LabkitError, match="not on the outside world's link"):
+        outside.fetch(WORLD, "http://192.0.2.7:80/")

@@ -160,3 +160,41 @@ def test_scratch_lists_kinds_and_links(tmp_path: Path) -> None:
     os.link(d.work / "work" / "#1", d.upper / "hidden")
     table = overlay.scratch(d)
     assert table.to_dict("records") == [{"kind": "whiteout", "links": 2}]
+
+
+def test_metacopy_default_is_read_from_the_module_parameter(
+        fakes: Callable[..., Fakes]) -> None:
+    from .fakes import FakeHost
+
+    fakes(host=FakeHost(files={overlay.METACOPY_PARAM: "N\n"}))
+    assert overlay.metacopy_default() == "N"
+    fakes(host=FakeHost(files={}))
+    assert overlay.metacopy_default() == ""  # a kernel without the feature
+
+
+def test_engine_metacopy_comes_from_docker_info() -> None:
+    from types import SimpleNamespace
+
+    said = SimpleNamespace(raw={"DriverStatus": [["Backing Filesystem", "extfs"],
+                                                 ["Using metacopy", "false"]]})
+    assert overlay.engine_metacopy(said) == "false"  # type: ignore[arg-type]
+    assert overlay.engine_metacopy(SimpleNamespace(raw={})) == ""  # type: ignore[arg-type]
+
+
+def test_metacopy_note_says_what_a_chmod_copies() -> None:
+    off = overlay.metacopy_note("N", "false").splitlines()
+    assert off[0].endswith("= N: overlay mounts that do not say otherwise have metacopy off.")
+    assert off[1].endswith('reports "Using metacopy: false".') and "whole file" in off[2]
+    on = overlay.metacopy_note("Y", "")
+    assert "metacopy on." in on and "only the inode" in on and "does not report it" in on
+    assert "no metacopy feature" in overlay.metacopy_note("", "")
+
+
+@needs_root
+def test_a_metadata_only_copy_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_text("")
+    os.chmod(path, 0o600)
+    os.setxattr(path, overlay.METACOPY_XATTR, b"")
+    assert overlay.kind(path) == "metadata-only copy"
+    assert overlay.describe(path) == "metadata only (600), data below"

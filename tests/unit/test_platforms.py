@@ -12,7 +12,7 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.building import platforms
 
-from .fakes import FakeClient, FakeImage, Fakes
+from .fakes import FakeClient, FakeHost, FakeImage, Fakes
 
 AMD = "sha256:" + "a" * 64
 ARM = "sha256:" + "b" * 64
@@ -135,3 +135,44 @@ def test_pulls_are_matched_to_builds_by_id() -> None:
     frame = platforms.pulls_frame(pulls, variants)
     assert list(frame["same image as"]) == ["r/t:arm64", "(none)"]
     assert "image ID" not in frame.columns
+
+
+def test_an_arm64_image_runs_only_with_qemu_registered(fakes: Any) -> None:
+    from labkit.building.platforms import BINFMT, emulation
+
+    fakes(host=FakeHost({("cat", f"{BINFMT}/status"): "enabled\n",
+                         ("cat", f"{BINFMT}/qemu-aarch64"): (1, "", "No such file")}))
+    none = emulation("arm64", native="amd64")
+    assert not none.runs and "has no qemu-aarch64 entry" in none.reason
+    assert emulation("amd64", native="amd64").runs
+    fakes(host=FakeHost({("cat", f"{BINFMT}/qemu-aarch64"): (
+        "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\n")}))
+    qemu = emulation("arm64", native="amd64")
+    assert qemu.runs and "/usr/libexec/qemu-binfmt/aarch64-binfmt-P" in qemu.reason
+    fakes(host=FakeHost({("cat", f"{BINFMT}/qemu-aarch64"): "disabled\n"}))
+    assert not emulation("arm64", native="amd64").runs
+    fakes(host=FakeHost({("cat",): (1, "", "No such file")}))
+    assert "not mounted" in emulation("arm64", native="amd64").reason
+
+
+def test_imagetools_reads_only_the_lessons_registry(machine: Any, capsys: Any,
+                                                    fakes: Callable[..., Fakes]) -> None:
+    from .fakes import info
+
+    with pytest.raises(LabkitError, match="not in the lesson's registry"):
+        platforms.imagetools_inspect("docker.io/library/nginx:1.22.1")
+    machine.with_tools("docker", "iptables")
+    machine.buildx = False
+    machine.engine = FakeClient(info())
+    platforms.imagetools_inspect("127.0.0.1:5000/tinybox:multi")
+    assert "docker buildx is not on this machine" in capsys.readouterr().out
+    machine.buildx = True
+    answer = (0, "Name: 127.0.0.1:5000/tinybox:multi\n", "")
+    fakes(host=FakeHost({("docker", "buildx", "imagetools", "inspect"): answer}))
+    from labkit.base import engine
+
+    engine.reset_client()  # the engine facts are read again: buildx is here now
+    platforms.imagetools_inspect("127.0.0.1:5000/tinybox:multi")
+    out = capsys.readouterr().out
+    assert out.startswith("$ docker buildx imagetools inspect 127.0.0.1:5000/tinybox:multi\n")
+    assert "Name: 127.0.0.1:5000/tinybox:multi" in out

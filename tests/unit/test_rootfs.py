@@ -48,6 +48,25 @@ def test_trim_removes_runtime_files_and_apt_lists(tmp_path: Path) -> None:
     assert (tree / "var/lib/apt/lists/partial").is_dir()
 
 
+def test_trim_removes_a_recipes_own_leftovers_files_and_folders(tmp_path: Path) -> None:
+    tree = _tree(tmp_path, {"var/lib/mysql/mysql/user.frm": "u", "var/lib/mysql/ibdata1": "i",
+                            "var/log/dpkg.log": "2026-12-02 07:40:01 install mariadb-server",
+                            "usr/share/doc/mariadb-server/copyright": "c",
+                            "usr/share/mysql/english/errmsg.sys": "kept", "run/mysqld/x": ""})
+    rootfs.trim(tree, ("var/lib/mysql/*", "run/mysqld", "var/log/dpkg.log", "usr/share/doc/*"))
+    left = sorted(str(p.relative_to(tree)) for p in tree.rglob("*"))
+    # the folders stay (their owner and mode are the package's), their contents go
+    assert left == ["run", "usr", "usr/share", "usr/share/doc", "usr/share/mysql",
+                    "usr/share/mysql/english", "usr/share/mysql/english/errmsg.sys", "var",
+                    "var/lib", "var/lib/mysql", "var/log"]
+
+
+@pytest.mark.parametrize("pattern", ["/etc/passwd", "../outside", "var/../../outside"])
+def test_trim_patterns_stay_inside_the_tree(tmp_path: Path, pattern: str) -> None:
+    with pytest.raises(ValueError, match="inside the tree"):
+        rootfs.trim(tmp_path, (pattern,))
+
+
 @pytest.mark.parametrize("layout", ["usr/bin/busybox", "bin/busybox"])
 def test_busybox_is_found_in_new_and_old_package_layouts(tmp_path: Path, layout: str) -> None:
     unpacked = _tree(tmp_path, {layout: "\x7fELF", "usr/share/doc/busybox-static/copyright": ""})

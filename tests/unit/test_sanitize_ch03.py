@@ -25,3 +25,16 @@ def test_ip_link_index_prefix_is_folded_at_line_starts_only() -> None:
 def test_nginx_log_time_is_folded() -> None:
     line = '172.17.0.1 - - [28/Nov/2026:17:35:09 +0000] "GET / HTTP/1.1" 200 615'
     assert sanitize(line) == '172.17.0.<n> - - [<time>] "GET / HTTP/1.1" 200 615'
+
+
+def test_the_resolver_lesson_folds_pids_ports_and_this_machines_resolver() -> None:
+    assert sanitize("$ nsenter -n -t 4821 iptables -t nat -S") == sanitize(
+        "$ nsenter -n -t 77 iptables -t nat -S")
+    assert sanitize("-A DOCKER_POSTROUTING -s 127.0.0.11/32 -p udp --sport 41234 -j SNAT") == (
+        sanitize("-A DOCKER_POSTROUTING -s 127.0.0.11/32 -p udp --sport 53211 -j SNAT"))
+    assert sanitize("udp UNCONN 127.0.0.11:45678") == sanitize("udp UNCONN 127.0.0.11:39001")
+    assert sanitize("GET http://203.0.113.1:18123/") == sanitize("GET http://203.0.113.1:18190/")
+    # The host's own resolver differs between machines; a loopback one is the lesson's.
+    assert sanitize("nameserver 10.255.255.53") == sanitize("nameserver 192.0.2.1")
+    assert sanitize("nameserver 127.0.0.11") == "nameserver 127.0.0.11"
+    assert sanitize("nameserver 127.0.0.1") != sanitize("nameserver 127.0.0.11")

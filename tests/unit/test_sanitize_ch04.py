@@ -17,8 +17,15 @@ from .test_sanitize import sanitize
     ("nonet (id: 3)", "nonet (id: 0)"),
     ("231: eth0@if232: <BROADCAST>", "9: eth0@if10: <BROADCAST>"),
     ("net -> net:[4026532184]", "net -> net:[4026531833]"),
+    ("wire-me: host PID 15958; veth vethc", "wire-me: host PID 24033; veth vethc"),
+    ("$ nsenter -t 15958 -n ip link set eth0 up", "$ nsenter -t 24033 -n ip link set eth0 up"),
+    ("sleep: one process, two numbers (NSpid in /proc/18521/status lists both)",
+     "sleep: one process, two numbers (NSpid in /proc/16058/status lists both)"),
     ("PID   USER     COMMAND\n    1 root     sleep 86400\n    7 root     ps",
      "PID   USER     COMMAND\n    1 root     sleep 86400\n    8 root     ps"),
+    ("    1 root     /sbin/docker-init\n    7 root     sleep 86400",
+     "    1 root     /sbin/docker-init\n   12 root     sleep 86400"),
+    ("$ ip link set vethd netns 15958", "$ ip link set vethd netns 24033"),
 ])
 def test_what_varies_is_folded(a: str, b: str) -> None:
     assert sanitize(a) == sanitize(b)
@@ -30,6 +37,8 @@ def test_what_varies_is_folded(a: str, b: str) -> None:
     ("NSpid:\t4550\t1", "NSpid:\t4550\t2"),
     ("1: lo: <LOOPBACK>", "1: eth1: <LOOPBACK>"),
     ("c2: exited (exit code 137)", "c2: exited (exit code 143)"),
+    ("plain  sleep  about 10 s  137", "plain  sleep  under 1 s  137"),
+    ("PID 1  docker-init  S (sleeping)", "PID 1  docker-init  Z (zombie)"),
 ])
 def test_what_teaches_is_kept(a: str, b: str) -> None:
     assert sanitize(a) != sanitize(b)

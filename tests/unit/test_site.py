@@ -33,7 +33,7 @@ def _pngs(nb: nbformat.NotebookNode) -> int:
 
 def test_every_chapter_has_a_page_linked_from_the_index(site: tuple[Path, list]) -> None:
     out, pages = site
-    chapters = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    chapters = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]*-*.ipynb"))
     assert [p.html for p in pages] == [f"{c}.html" for c in chapters]
     index = (out / "index.html").read_text()
     for chapter in chapters:

@@ -61,3 +61,16 @@ def test_layer_stack_has_a_bar_per_layer() -> None:
     texts = [t.get_text() for t in right.texts]
     assert texts == ["117 MB", "0 B", "22 B"]
     assert any("-init" in t.get_text() for t in left.texts)
+
+
+def test_digest_flow_draws_four_boxes_per_layer() -> None:
+    from labkit.storage.wire import BlobHash
+
+    hashes = [BlobHash(n, "sha256:" + f"{n}d" * 32, "", 100 * n, True,
+                       "sha256:" + f"{n}e" * 32, "", 300 * n) for n in (1, 2)]
+    fig = stackplot.digest_flow(hashes)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 8
+    texts = [t.get_text() for t in ax.texts]
+    assert "digest\n" + "1d" * 6 in texts and "diff_id\n" + "2e" * 6 in texts
+    assert texts.count("gunzip") == 2

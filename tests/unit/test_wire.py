@@ -142,7 +142,7 @@ def registry() -> Iterator[tuple[LocalRegistry, list[str]]]:
 
 def test_digests_and_diff_ids_are_both_checked(registry) -> None:
     reg, _ = registry
-    row = wire.digests_vs_diff_ids(reg, reg.ref("lab:a")).iloc[0]
+    row = wire.hashes_frame(wire.layer_hashes(reg, reg.ref("lab:a"))).iloc[0]
     assert bool(row["sha256(blob) = digest"]) and bool(row["sha256(gunzip(blob)) = diff_id"])
     assert row["digest"] != row["diff_id"]
     assert len(row["digest"]) == 12 and (row["blob"], row["tar"]) == ("under 1 kB", "under 1 kB")
@@ -150,14 +150,14 @@ def test_digests_and_diff_ids_are_both_checked(registry) -> None:
 
 def test_blobs_are_asked_for_by_repository(registry) -> None:
     reg, asked = registry
-    wire.digests_vs_diff_ids(reg, reg.ref("lab:a"))
+    wire.hashes_frame(wire.layer_hashes(reg, reg.ref("lab:a")))
     assert asked[0] == "/v2/lab/manifests/a" and len(asked) == 3
     assert all(path.startswith("/v2/lab/blobs/sha256:") for path in asked[1:])
 
 
 def test_a_wrong_diff_id_shows_as_false() -> None:
     for reg, _ in registry_serving(diff_id_ok=False):
-        row = wire.digests_vs_diff_ids(reg, reg.ref("lab:a")).iloc[0]
+        row = wire.hashes_frame(wire.layer_hashes(reg, reg.ref("lab:a"))).iloc[0]
         assert bool(row["sha256(blob) = digest"])
         assert not bool(row["sha256(gunzip(blob)) = diff_id"])
 
@@ -184,3 +184,12 @@ def test_layer_diff_ids_read_layerdb(tmp_path: Path) -> None:
     (tmp_path / "half-removed").mkdir()
     assert wire.layer_diff_ids(tmp_path) == {"sha256:1", "sha256:2"}
     assert wire.layer_diff_ids(tmp_path / "missing") == set()
+
+
+def test_layer_hashes_keep_both_names_and_sizes(registry) -> None:
+    reg, _ = registry
+    (h,) = wire.layer_hashes(reg, reg.ref("lab:a"))
+    assert h.index == 1 and h.compressed and h.digest_ok and h.diff_id_ok
+    assert h.digest != h.diff_id and h.tar_bytes > h.blob_bytes
+    frame = wire.hashes_frame([h])
+    assert frame.iloc[0]["digest"] == h.digest[7:19]
