@@ -4,7 +4,8 @@ Taught in: 02-overlayfs-and-image-storage and 02b-image-anatomy-and-the-wire (th
 sections), used by any chapter. A cell whose first lines hold `# needs: overlay2` runs only on
 an engine that keeps its images in the overlay2 graphdriver; elsewhere `labkit.start` has
 IPython run `not_shown("overlay2")` in its place, which says what the cell would read and what
-this engine has instead.
+this engine has instead. `# needs: containerd-store` is the other way round: cells about
+containerd's image store (02, section 4), shown only where the engine uses it.
 """
 
 from __future__ import annotations
@@ -49,9 +50,16 @@ def _multi(f: EngineFacts) -> str:
             "image, and the image ID is the index's digest")
 
 
+def _graphdriver(f: EngineFacts) -> str:
+    return (f"this engine keeps images in the {f.storage_driver!r} graphdriver: layers are "
+            f"folders under {f.data_root}/{f.storage_driver}, found through its layer database, "
+            "and the image ID is the digest of the config (section 3 shows them)")
+
+
 NEEDS = {n.name: n for n in [
     Need("overlay2", lambda f: f.storage == "overlay2" and f.local, _store),
     Need("graphdriver", lambda f: not f.containerd_store, _multi),
+    Need("containerd-store", lambda f: f.containerd_store, _graphdriver),
 ]}
 
 

@@ -34,7 +34,8 @@ IMAGES += ["deleter:v1", "my-deleter:v1", "app-a:v1", "app-b:v1",
 CONTAINERS += ["c4", "auto", "hostweb", "alone", "side", "ex-a", "ex-b", "ex-web"]
 CONTAINERS += ["link-web", "link-client", "link-filler", "plain", "c5"]
 CONTAINERS += ["db_wordpress", "wordpress", "mysql-client"]
-NETWORKS += ["ex-net"]
+CONTAINERS += ["stranger", "ex-dnat", "lk-db", "lk-app", "dns-a", "dns-b"]
+NETWORKS += ["ex-net", "dns-net"]
 
 # Docker Hub's names for the images the course's own stand in for (labkit/redis:7.0, ...): a
 # learner may have those official images; the course must neither use nor replace them.

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from labkit.lab.exercises import reset_tries
 from labkit.networking import checks
 
 from .fakes import FakeClient, FakeContainer, FakeHost, Fakes, link_json
@@ -30,6 +31,13 @@ def pinged(c: FakeContainer) -> list[str]:
     return [argv[-1] for argv in c.execs]
 
 
+@pytest.fixture(autouse=True)
+def fresh_tries() -> Iterator[None]:
+    reset_tries()
+    yield
+    reset_tries()
+
+
 @pytest.fixture
 def engine(fakes: Callable[..., Fakes]) -> dict[str, FakeContainer]:
     return fakes(client=FakeClient()).client.containers.found
@@ -48,7 +56,9 @@ def test_reach_by_name_rejects_the_default_bridge_without_asking_dns(
     engine["a"], engine["b"] = box("a"), box("b")
     result = checks.check_reach_by_name("a", "b")
     assert not result.passed and "default bridge has no DNS" in result.message
-    assert "lab.network" in result.hint
+    assert "embedded DNS" in result.hint and result.more == ""
+    again = checks.check_reach_by_name("a", "b")
+    assert "lab.network" in again.more and again.tries == 2
     assert pinged(engine["a"]) == []  # no lookup that Docker could not answer itself
 
 
@@ -57,10 +67,11 @@ def test_a_link_goes_one_way_only(engine: dict[str, FakeContainer]) -> None:
     engine["b"] = box("b")
     result = checks.check_reach_by_name("a", "b")
     assert not result.passed and result.message.startswith("b has no way to resolve the name a")
+    assert "one way only" in result.message
 
 
 @pytest.mark.parametrize(("setup", "words"), [
-    ({"a": box("a", nets=("n",))}, "no container called b"),
+    ({"a": box("a", nets=("n",))}, "no container 'b'"),
     ({"a": box("a", nets=("n",)), "b": box("b", nets=("n",), status="exited")},
      "b is not running"),
     ({"a": box("a", nets=("n",), ping_ok=False), "b": box("b", nets=("n",))},
@@ -83,47 +94,80 @@ def http_port() -> Iterator[int]:
         yield port
 
 
-def published(port: int, ip: str = "127.0.0.1") -> dict[str, Any]:
-    return {"80/tcp": [{"HostIp": ip, "HostPort": str(port)}]}
+class StubLab:
+    """The one Lab call check_publish makes: run(image, name=..., ports=...), recorded."""
+
+    def __init__(self) -> None:
+        self.runs: list[dict[str, Any]] = []
+
+    def run(self, image: str, *, name: str, ports: dict[str, Any]) -> FakeContainer:
+        self.runs.append({"image": image, "name": name, "ports": ports})
+        return box(name)
 
 
-def test_published_port_passes_when_a_request_gets_through(
+@pytest.mark.parametrize(("value", "words"), [
+    ("8080:80", "every address of this machine"),
+    ("80", "every address of this machine"),
+    ("0.0.0.0:18140:80", "every address of this machine"),  # noqa: S104
+    ("192.168.1.5:18140:80", "does not publish on"),
+    ("127.0.0.1::80", "picks a free one at random"),
+    ("127.0.0.1:80:18140", "swapped"),
+    ("127.0.0.1:18141:80", "not 18140"),
+    ("127.0.0.1:18140:80/udp", "HTTP runs over tcp"),
+    ("127.0.0.1:18140", "would refuse"),  # Docker reads 127.0.0.1 as a host port
+    ("localhost:18140:80", "would refuse"),
+    (18140, "is not text"),
+])
+def test_a_wrong_publish_value_is_refused_before_anything_runs(value: Any, words: str) -> None:
+    verdict = checks.judge_publish(value, 18140)
+    assert isinstance(verdict, checks.CheckResult) and not verdict.passed
+    assert words in verdict.message and verdict.hint
+
+
+@pytest.mark.parametrize(("value", "parsed"), [
+    ("127.0.0.1:18140:80", checks.Publish("127.0.0.1", 18140, 80)),
+    ("8080:80/udp", checks.Publish("", 8080, 80, "udp")),
+    ("80", checks.Publish("", None, 80)),
+    ("127.0.0.1::80", checks.Publish("127.0.0.1", None, 80)),
+    ("[::1]:18140:80", checks.Publish("::1", 18140, 80)),
+])
+def test_parse_publish_reads_docker_s_syntax(value: str, parsed: checks.Publish) -> None:
+    assert checks.parse_publish(value) == parsed
+
+
+def test_the_placeholder_is_not_answered_yet() -> None:
+    verdict = checks.judge_publish(..., 18140)
+    assert isinstance(verdict, checks.CheckResult) and verdict.message == "not answered yet"
+
+
+def test_the_model_publish_value_runs_nginx_and_gets_through(
         engine: dict[str, FakeContainer], http_port: int) -> None:
-    engine["w"] = box("w", ports=published(http_port))
-    result = checks.check_published_port("w", http_port)
+    lab = StubLab()
+    result = checks.check_publish(lab, f"127.0.0.1:{http_port}:80", http_port)  # type: ignore[arg-type]
     assert result.passed and "HTTP 200" in result.message
+    assert lab.runs == [{"image": "labkit/nginx:1.22.1", "name": "ex-web",
+                         "ports": {"80/tcp": ("127.0.0.1", http_port)}}]
 
 
-def test_published_port_rejects_a_missing_or_other_port(engine: dict[str, FakeContainer],
-                                                        http_port: int) -> None:
-    engine["w"] = box("w", ports={"80/tcp": None})
-    result = checks.check_published_port("w", http_port)
-    assert not result.passed and "publishes no port" in result.message
-    assert 'ports={"80/tcp": PORT}' in result.hint
-    engine["w"] = box("w", ports=published(http_port + 1))
-    assert f"it publishes {http_port + 1}" in checks.check_published_port("w", http_port).message
+def test_a_refused_value_starts_nothing(engine: dict[str, FakeContainer]) -> None:
+    lab = StubLab()
+    assert not checks.check_publish(lab, "18140:80", 18140).passed  # type: ignore[arg-type]
+    assert lab.runs == []
 
 
-def test_published_port_rejects_all_interfaces(engine: dict[str, FakeContainer]) -> None:
-    engine["w"] = box("w", ports=published(18555, "0.0.0.0"))  # noqa: S104
-    result = checks.check_published_port("w", 18555)
-    assert not result.passed and "127.0.0.1 only" in result.hint
-
-
-def test_published_port_without_a_listener(engine: dict[str, FakeContainer]) -> None:
+def test_the_wrong_container_port_runs_and_gets_no_answer(engine: dict[str, FakeContainer]) -> None:
     import socket
 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    engine["w"] = box("w", ports=published(port))
-    result = checks.check_published_port("w", port, wait=0.3)
-    assert not result.passed and "got no answer" in result.message and "80/tcp" in result.hint
-    assert "got no answer (Connection refused)." in result.message
-
-
-def test_published_port_unknown_container(engine: dict[str, FakeContainer]) -> None:
-    assert "no container called" in checks.check_published_port("zz", 1).message
+    lab = StubLab()
+    first = checks.check_publish(lab, f"127.0.0.1:{port}:8080", port, wait=0.3)  # type: ignore[arg-type]
+    assert not first.passed and "nothing answered there" in first.message
+    assert "EXPOSE" in first.hint and first.more == ""
+    second = checks.check_publish(lab, f"127.0.0.1:{port}:8080", port, wait=0.3)  # type: ignore[arg-type]
+    assert "80/tcp" in second.more and second.tries == 2
+    assert lab.runs[0]["ports"] == {"8080/tcp": ("127.0.0.1", port)}
 
 
 @pytest.fixture
@@ -146,11 +190,19 @@ def test_host_veth_right_answer(veth_of_c: FakeHost) -> None:
 
 @pytest.mark.usefixtures("veth_of_c")
 @pytest.mark.parametrize(("answer", "words"), [
-    ("eth0", "the N in eth0@ifN"), ("eth0@if11", "ifindex on the host"),
-    ("docker0", "veth + 7 hex digits"), ("veth2222222", "iflink")])
+    ("eth0", "eth0@ifN"), ("eth0@if11", "ifindex of the other end"),
+    ("docker0", "veth + 7 hex digits"), ("veth2222222", "ifindex of the other end")])
 def test_host_veth_wrong_answers_get_hints(answer: str, words: str) -> None:
     result = checks.check_host_veth("c", answer)
     assert not result.passed and words in result.hint
+    if "ifindex" in words:
+        assert "iflink" in checks.check_host_veth("c", answer).more
+
+
+@pytest.mark.usefixtures("veth_of_c")
+def test_host_veth_placeholder_and_container_object(engine: dict[str, FakeContainer]) -> None:
+    assert checks.check_host_veth(engine["c"], ...).message == "not answered yet"
+    assert checks.check_host_veth(engine["c"], "veth1111111").passed
 
 
 @pytest.mark.usefixtures("veth_of_c")
@@ -158,3 +210,93 @@ def test_host_veth_of_a_container_without_one(engine: dict[str, FakeContainer]) 
     engine["h"] = box("h", nets=("host",))  # no MAC address: no interface of its own
     result = checks.check_host_veth("h", "veth1111111")
     assert not result.passed and "no veth pair" in result.message
+
+
+def test_reach_by_name_placeholders_and_one_container_twice(
+        engine: dict[str, FakeContainer]) -> None:
+    assert checks.check_reach_by_name(..., ...).message == "not answered yet"
+    engine["a"] = box("a", nets=("n",))
+    assert "same container twice" in checks.check_reach_by_name(engine["a"], "a").message
+
+
+# -- 03.4 ----------------------------------------------------------------------------------
+FACTS = checks.DnatFacts(port=18180, address="172.17.0.7", container_port=80,
+                         gateway="172.17.0.1")
+
+
+@pytest.mark.parametrize(("answer", "words"), [
+    ("127.0.0.1:18180", "before DNAT"), ("172.17.0.7:18180", "before DNAT"),
+    ("172.17.0.1:80", "bridge's own address"), ("172.17.0.7:8080", "listens on 80"),
+    ("172.17.0.8:80", "no DNAT rule"), ("172.17.0.7", "not ADDRESS:PORT"),
+    (80, "not ADDRESS:PORT"),
+])
+def test_wrong_dnat_destinations_say_what_they_are(answer: Any, words: str) -> None:
+    first = checks.judge_dnat(FACTS, answer)
+    assert not first.passed and words in first.message and "--dport 18180" in first.hint
+    assert "--to-destination" in checks.judge_dnat(FACTS, answer).more
+
+
+def test_the_dnat_destination_passes_and_the_placeholder_waits() -> None:
+    assert checks.judge_dnat(FACTS, " 172.17.0.7:80 ".strip()).passed
+    assert checks.judge_dnat(FACTS, ...).message == "not answered yet"
+
+
+def test_check_dnat_reads_the_container_s_address(engine: dict[str, FakeContainer]) -> None:
+    engine["ex-dnat"] = FakeContainer("ex-dnat", networks={"bridge": {
+        "IPAddress": "172.17.0.9", "Gateway": "172.17.0.1", "MacAddress": MAC}})
+    target = checks.DnatTarget(engine["ex-dnat"], 18181)
+    assert checks.check_dnat(target, "172.17.0.9:80").passed
+    assert not checks.check_dnat(target, "172.17.0.7:80").passed
+    del engine["ex-dnat"]
+    assert "is gone" in checks.check_dnat(target, "172.17.0.9:80").message
+
+
+# -- 03.5 ----------------------------------------------------------------------------------
+TRUTH = {"lk-app finds db": True, "lk-app finds lk-db": True, "lk-db finds lk-app": False,
+         "dns-a finds dns-b": True, "dns-a finds lk-db": False}
+
+
+def test_the_right_prediction_passes_with_the_reasons() -> None:
+    result = checks.judge_lookups(TRUTH, dict(TRUTH))
+    assert result.passed and "one way" in result.message
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"lk-db finds lk-app": True}, "'lk-db finds lk-app' is False"),
+    ({"lk-app finds lk-db": False}, "'lk-app finds lk-db' is True"),
+    ({"dns-a finds lk-db": True, "dns-a finds dns-b": False}, "2 of 5"),
+])
+def test_a_wrong_prediction_names_what_differs(change: dict[str, bool], words: str) -> None:
+    guess = {**TRUTH, **change}
+    first = checks.judge_lookups(TRUTH, guess)
+    assert not first.passed and words in first.message and "/etc/hosts" in first.hint
+    assert first.more == ""
+    second = checks.judge_lookups(TRUTH, guess)
+    for key in change:
+        why = next(q for q in checks.QUESTIONS if q.key == key)
+        assert (why.why_yes if TRUTH[key] else why.why_no) in second.more
+
+
+@pytest.mark.parametrize(("prediction", "words"), [
+    (..., "not answered yet"), ({**TRUTH, "lk-app finds db": ...}, "not answered yet"),
+    ([True] * 5, "not a dict"), ({"lk-app finds db": True}, "no answer for"),
+    ({**TRUTH, "dns-a finds dns-b": "yes"}, "not True or False"),
+])
+def test_a_prediction_that_is_not_one_yet(prediction: Any, words: str) -> None:
+    assert words in checks.judge_lookups(TRUTH, prediction).message
+
+
+def test_check_lookups_asks_each_question_in_the_live_containers(
+        engine: dict[str, FakeContainer]) -> None:
+    answers = {("lk-app", "db"): 0, ("lk-app", "lk-db-s1"): 0, ("lk-db-s1", "lk-app"): 1,
+               ("dns-a", "dns-b"): 0, ("dns-a", "lk-db-s1"): 1}
+    for who in ("lk-app", "lk-db-s1", "dns-a"):
+        engine[who] = FakeContainer(who, status="running", running=True, exec_answer=(
+            lambda argv, who=who: (answers[who, argv[-1]], b"")))
+    puzzle = checks.Puzzle({"lk-db": "lk-db-s1", "lk-app": "lk-app", "dns-a": "dns-a",
+                            "dns-b": "dns-b", "db": "db"}, "dns-net")
+    assert checks.check_lookups(puzzle, dict(TRUTH)).passed
+    assert [a[-1] for a in engine["lk-app"].execs] == ["db", "lk-db-s1"]
+    engine.clear()
+    gone = checks.check_lookups(puzzle, dict(TRUTH))
+    assert not gone.passed and "is gone" in gone.message

@@ -69,3 +69,23 @@ def test_every_needs_marker_names_a_known_need(notebook: Path) -> None:
         if cell["cell_type"] == "code":
             name = needs.needed("".join(cell["source"]).splitlines(keepends=True))
             assert name is None or name in needs.NEEDS, name
+
+
+def test_containerd_store_is_met_only_on_the_containerd_store() -> None:
+    assert not needs.unmet("containerd-store", fake_facts(storage="containerd"))
+    assert needs.unmet("containerd-store", fake_facts(storage="overlay2"))
+
+
+def test_on_the_graphdriver_a_containerd_cell_says_what_this_engine_does(
+        machine: FakeMachine, capsys) -> None:
+    machine.with_tools("docker", "iptables")
+    machine.engine = FakeClient(info(DockerRootDir="/var/lib/docker"))
+    cell = ["# needs: containerd-store\n", "snapshotter.snapshot_stack(redis)\n"]
+    exec("".join(needs.transform(cell)), {})  # noqa: S102 - the two lines transform() wrote
+    said = capsys.readouterr().out
+    assert said.startswith("Not shown on this engine: this cell needs containerd-store")
+    assert "'overlay2' graphdriver" in said and "/var/lib/docker/overlay2" in said
+    assert "digest of the config" in said
+    machine.engine = FakeClient(CONTAINERD)
+    engine.reset_client()
+    assert needs.transform(cell) == cell

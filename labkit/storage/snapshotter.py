@@ -1,0 +1,341 @@
+"""The containerd image store as Docker uses it: the snapshotter, its snapshots, the content store.
+
+Taught in: 02-overlayfs-and-image-storage (section 4). Where the engine keeps images in
+containerd (`docker info`'s driver-type `io.containerd.snapshotter.v1`), layers are containerd
+*snapshots*, and an image's blobs (index, manifest, config, layer tars) sit in containerd's
+*content store*. Everything here only reads.
+
+What is assumed, and why: nothing in `docker info` names containerd's root, so it is read off
+a running container's overlay mount, whose lowerdirs are
+`<containerd root>/io.containerd.snapshotter.v1.<snapshotter>/snapshots/<N>/fs`. The content
+store is taken to be containerd's default content plugin folder beside it,
+`<containerd root>/io.containerd.content.v1.content/blobs/sha256/<hex>`; a containerd
+configured otherwise makes `read_blob` fail with a LabkitError.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from docker.models.containers import Container
+
+from labkit.base.engine import client
+from labkit.base.errors import LabkitError, friendly
+from labkit.base.facts import CONTAINERD_STORE, facts
+from labkit.base.fmt import short_digest
+from labkit.base.host import host
+from labkit.storage.graphdriver import GraphDriver, overlay_mount
+
+CONTENT_PLUGIN = "io.containerd.content.v1.content"
+SNAPSHOT_PATH = re.compile(
+    r"^(?P<root>/.*)/(?P<plugin>io\.containerd\.snapshotter\.v1\.[\w.-]+)/snapshots/"
+    r"(?P<number>\d+)/(?:fs|work)$")
+INDEX_TYPES = {"application/vnd.oci.image.index.v1+json",
+               "application/vnd.docker.distribution.manifest.list.v2+json"}
+
+
+# -- docker info -------------------------------------------------------------------------------
+def driver_status() -> dict[str, str]:
+    """`docker info`'s DriverStatus as {name: value} (driver-type, for one)."""
+    rows = facts().raw.get("DriverStatus") or []
+    return {str(r[0]): str(r[1]) for r in rows if isinstance(r, list | tuple) and len(r) == 2}
+
+
+def require_store() -> None:
+    """Raises LabkitError unless the engine keeps images in the containerd image store."""
+    if not facts().containerd_store:
+        raise LabkitError(
+            f"This engine keeps images in the {facts().storage_driver!r} graphdriver, not in "
+            "containerd's image store.",
+            "run this cell on an engine with the containerd image store "
+            "(`labkit doctor` says which store this engine uses)")
+
+
+# -- snapshots -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SnapshotPath:
+    """One snapshot folder of an overlay mount option, taken apart.
+
+    Attributes:
+        root: containerd's root ("/var/lib/containerd").
+        plugin: the snapshotter's folder ("io.containerd.snapshotter.v1.overlayfs").
+        number: the snapshot's number (containerd's own ID, counted up as snapshots are made).
+    """
+
+    root: str
+    plugin: str
+    number: int
+
+
+def parse_snapshot_path(path: str) -> SnapshotPath:
+    """Take `<root>/io.containerd.snapshotter.v1.overlayfs/snapshots/12/fs` apart.
+
+    Raises:
+        LabkitError: the path is no containerd snapshot (a graphdriver folder, say).
+    """
+    found = SNAPSHOT_PATH.match(path)
+    if found is None:
+        raise LabkitError(f"{path} is not a containerd snapshot folder.",
+                          "this reads a container on the containerd image store")
+    return SnapshotPath(found["root"], found["plugin"], int(found["number"]))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One layer of a container's overlay as containerd stores it.
+
+    Attributes:
+        role: "layer 1" (bottom) ... for the image's layers, "init", or "container".
+        option: the overlay option that names it ("lowerdir", "upperdir").
+        number: the snapshot's number under snapshots/.
+        path: the folder the kernel was given.
+        diff_id: for image layers, the digest of the layer's uncompressed tar.
+    """
+
+    role: str
+    option: str
+    number: int
+    path: str
+    diff_id: str = ""
+
+
+@dataclass(frozen=True)
+class SnapshotStack:
+    """A running container's overlay, read from its mountinfo, as containerd snapshots.
+
+    Attributes:
+        container: the container's name.
+        root: containerd's root, read off the snapshot paths.
+        plugin: the snapshotter's folder under it.
+        snapshots: top first, as lowerdir= lists them; the upperdir last.
+    """
+
+    container: str
+    root: str
+    plugin: str
+    snapshots: tuple[Snapshot, ...]
+
+    @property
+    def snapshots_dir(self) -> str:
+        """Where the snapshotter keeps its snapshots."""
+        return f"{self.root}/{self.plugin}/snapshots"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per snapshot, top first: role, mount option, number, folder, diff_id."""
+        return pd.DataFrame([(s.role, s.option, s.number,
+                              s.path.removeprefix(self.snapshots_dir + "/"),
+                              short_digest(s.diff_id) if s.diff_id else "-")
+                             for s in self.snapshots],
+                            columns=["role", "option", "snapshot", "under snapshots/",
+                                     "diff_id"])
+
+
+def roles(lowers: int, layers: int) -> list[str]:
+    """Names for lowerdirs, top first: the container's "init" snapshot on top, then the image's.
+
+    Below init, the snapshots are the image's layers when there is one per diff_id. An image
+    committed by the classic builder on this store keeps its build containers' init snapshots
+    in its chain too: then the counts differ, and each is only an "image snapshot".
+    """
+    below = lowers - 1
+    if below == layers:
+        return ["init", *(f"layer {n}" for n in range(layers, 0, -1))]
+    return ["init", *["image snapshot"] * below]
+
+
+def snapshot_stack(container: Container, mountinfo: str | None = None) -> SnapshotStack:
+    """A running container's lowerdirs and upperdir, each mapped to its snapshot number.
+
+    Args:
+        container: a running container on the containerd image store.
+        mountinfo: the text of its /proc/PID/mountinfo (read when not given).
+
+    Raises:
+        LabkitError: not the containerd store, the container is not running, or its root
+            is not an overlay of snapshots.
+    """
+    require_store()
+    mnt = overlay_mount(container, mountinfo)
+    with friendly():
+        image = client().images.get(container.attrs["Image"])
+    diff_ids = list((image.attrs.get("RootFS") or {}).get("Layers") or [])
+    lowers = [p for p in mnt.lowers if p]
+    names = roles(len(lowers), len(diff_ids))
+    matched = len(lowers) - 1 == len(diff_ids)
+    top_first = ["", *reversed(diff_ids)] if matched else [""] * len(lowers)
+    found = [Snapshot(role, "lowerdir", parse_snapshot_path(path).number, path, diff_id)
+             for role, path, diff_id in zip(names, lowers, top_first, strict=True)]
+    upper = mnt.options.get("upperdir", "")
+    where = parse_snapshot_path(upper or lowers[0])
+    if upper:
+        found.append(Snapshot("container", "upperdir", where.number, upper))
+    return SnapshotStack(container.name, where.root, where.plugin, tuple(found))
+
+
+# -- the content store -----------------------------------------------------------------------
+def blob_path(root: str, digest: str) -> str:
+    """Where containerd keeps a blob: <root>/io.containerd.content.v1.content/blobs/sha256/<hex>."""
+    algorithm, _, hexdigest = digest.partition(":")
+    return f"{root}/{CONTENT_PLUGIN}/blobs/{algorithm}/{hexdigest}"
+
+
+def read_blob(root: str, digest: str) -> str:
+    """A JSON blob of the content store (an index, a manifest or a config), as text.
+
+    Raises:
+        LabkitError: no such blob there, or its bytes do not hash to the digest.
+    """
+    path = blob_path(root, digest)
+    try:
+        text = host().read_text(path)
+    except OSError as err:
+        raise LabkitError(f"containerd's content store has no blob {short_digest(digest)} "
+                          f"at {path}.",
+                          "is containerd's root the one the snapshots are under? Reading it "
+                          "needs root on the Docker host") from err
+    actual = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    if actual != digest:
+        raise LabkitError(f"The blob at {path} hashes to {short_digest(actual)}, not "
+                          f"{short_digest(digest)}.", "the content store changed; run again")
+    return text
+
+
+def pick_manifest(index: dict[str, Any], os_name: str, architecture: str) -> dict[str, Any]:
+    """The descriptor of an index's manifest for one platform (attestations skipped).
+
+    Raises:
+        LabkitError: the index has no manifest for that platform.
+    """
+    for desc in index.get("manifests") or []:
+        plat = desc.get("platform") or {}
+        if plat.get("os") == os_name and plat.get("architecture") == architecture:
+            return dict(desc)
+    raise LabkitError(f"The index lists no manifest for {os_name}/{architecture}.",
+                      "pick a platform the image was built for")
+
+
+@dataclass(frozen=True)
+class ImageDigests:
+    """What an image ID is the digest of, on the containerd image store.
+
+    Attributes:
+        ref: the image asked about.
+        image_id: `docker image inspect`'s Id.
+        target_type: the media type of what the name points at (an index or a manifest).
+        target_digest: its digest (`.Descriptor.digest`, the image's target in containerd).
+        manifest_digest: the platform's manifest (the target itself when that is a manifest).
+        config_digest: the digest of the image's config blob (the manifest's `config`).
+        raw: the blobs read, by digest.
+    """
+
+    ref: str
+    image_id: str
+    target_type: str
+    target_digest: str
+    manifest_digest: str
+    config_digest: str
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per digest: what it names, the digest, and whether it is the image ID."""
+        kind = "index" if self.target_type in INDEX_TYPES else "manifest"
+        rows = [("image ID (docker image inspect .Id)", self.image_id),
+                (f"target: the {kind} (.Descriptor, {self.target_type})", self.target_digest)]
+        if self.manifest_digest != self.target_digest:
+            rows.append(("the platform's manifest (in the index)", self.manifest_digest))
+        rows.append(("config blob (the manifest's config)", self.config_digest))
+        return pd.DataFrame([(what, short_digest(d), "yes" if d == self.image_id else "no")
+                             for what, d in rows],
+                            columns=["digest of", "digest", "= image ID?"])
+
+
+def image_digests(ref: str, root: str) -> ImageDigests:
+    """An image's ID next to the digests of its index, manifest and config blobs.
+
+    Args:
+        ref: an image on the containerd image store.
+        root: containerd's root (`snapshot_stack(...).root`).
+
+    Raises:
+        LabkitError: not the containerd store, or a blob cannot be read.
+    """
+    require_store()
+    with friendly():
+        attrs = client().images.get(ref).attrs
+    desc = attrs.get("Descriptor") or {}
+    target = str(desc.get("digest") or attrs["Id"])
+    media = str(desc.get("mediaType") or "")
+    blobs: dict[str, Any] = {target: json.loads(read_blob(root, target))}
+    media = media or str(blobs[target].get("mediaType", ""))
+    manifest = target
+    if media in INDEX_TYPES:
+        manifest = str(pick_manifest(blobs[target], str(attrs.get("Os") or "linux"),
+                                     str(attrs.get("Architecture") or ""))["digest"])
+        blobs[manifest] = json.loads(read_blob(root, manifest))
+    config = str(blobs[manifest]["config"]["digest"])
+    return ImageDigests(ref, str(attrs["Id"]), media, target, manifest, config, blobs)
+
+
+# -- the two stores side by side ---------------------------------------------------------------
+GRAPHDRIVER = "overlay2 graphdriver"
+CONTAINERD = "containerd image store"
+ROWS = ["where layers are kept", "docker inspect's GraphDriver", "a container's lowerdirs",
+        "the image ID is the digest of", "docker info"]
+CONTRAST = {
+    GRAPHDRIVER: ["/var/lib/docker/overlay2/<cache-id>/diff, found through "
+                  "image/overlay2/layerdb/sha256/<chain_id>",
+                  "Name overlay2, Data: LowerDir, UpperDir, MergedDir, WorkDir",
+                  "/var/lib/docker/overlay2/l/<26 chars> (short names of the diff/ folders)",
+                  "the config (a blob Docker keeps in image/overlay2/imagedb)",
+                  "Driver: overlay2; DriverStatus: Backing Filesystem, d_type, ..."],
+    CONTAINERD: ["containerd's snapshots: <containerd root>/io.containerd.snapshotter.v1."
+                 "overlayfs/snapshots/<N>/fs; blobs in its content store",
+                 "Name overlayfs, no Data",
+                 "<containerd root>/io.containerd.snapshotter.v1.overlayfs/snapshots/<N>/fs",
+                 "the manifest or index the name points at (the config has a digest of "
+                 "its own)",
+                 f"Driver: overlayfs; DriverStatus: driver-type {CONTAINERD_STORE}"],
+}
+
+
+def stores_frame(container: Container) -> pd.DataFrame:
+    """The overlay2 graphdriver and the containerd image store side by side.
+
+    This engine's column (its name says so) is read live from the engine and from a running
+    container; the other column is what the other store would show.
+
+    Args:
+        container: a running container of this engine.
+    """
+    f = facts()
+    mine = CONTAINERD if f.containerd_store else GRAPHDRIVER
+    gd = GraphDriver.from_attrs(container.attrs)
+    lower = overlay_mount(container).lowers[0]
+    status = driver_status()
+    with friendly():
+        image_id = str(client().images.get(container.attrs["Image"]).attrs["Id"])
+    info = f"Driver: {f.storage_driver}; DriverStatus: " + ", ".join(
+        f"{k} {v}" if k == "driver-type" else k for k, v in status.items())
+    if f.containerd_store:
+        where = parse_snapshot_path(lower)
+        kept = f"{where.root}/{where.plugin}/snapshots/<N>/fs; blobs in {where.root}/" \
+               f"{CONTENT_PLUGIN}"
+        what_id = f"the manifest or index {short_digest(image_id)} the name points at"
+    else:
+        kept = f"{f.data_root}/{f.storage_driver}/<cache-id>/diff, found through " \
+               f"image/{f.storage_driver}/layerdb/sha256/<chain_id>"
+        what_id = f"the config: {short_digest(image_id)} (image/{f.storage_driver}/imagedb)"
+    data = ", ".join(k for k in ("LowerDir", "UpperDir", "MergedDir", "WorkDir")
+                     if (gd.raw.get("Data") or {}).get(k)) or "no Data"
+    live = [kept, f"Name {gd.name}, " + (f"Data: {data}" if data != "no Data" else data),
+            lower, what_id, info]
+    other = GRAPHDRIVER if mine == CONTAINERD else CONTAINERD
+    columns = {f"{mine} (this engine)": live, other: CONTRAST[other]}
+    if mine == CONTAINERD:
+        columns = {other: CONTRAST[other], f"{mine} (this engine)": live}
+    return pd.DataFrame(columns, index=pd.Index(ROWS, name=""))

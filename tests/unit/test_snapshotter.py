@@ -1,0 +1,167 @@
+"""labkit.storage.snapshotter against a fake containerd store: snapshots, blobs, the two stores."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from labkit.base.errors import LabkitError
+from labkit.storage import snapshotter
+
+from .fakes import FakeClient, FakeContainer, FakeHost, FakeImage, FakeMachine, info
+
+ROOT = "/var/lib/containerd"
+SNAPS = f"{ROOT}/io.containerd.snapshotter.v1.overlayfs/snapshots"
+CONTAINERD = info(Driver="overlayfs", DockerRootDir="/var/lib/docker",
+                  DriverStatus=[["driver-type", "io.containerd.snapshotter.v1"]])
+# A container's own /proc/PID/mountinfo on Docker 28.5 with the containerd image store.
+MOUNTINFO = (
+    "812 745 0:61 / / rw,relatime master:312 - overlay overlay rw,"
+    f"lowerdir={SNAPS}/14/fs:{SNAPS}/12/fs:{SNAPS}/11/fs:{SNAPS}/10/fs,"
+    f"upperdir={SNAPS}/15/fs,workdir={SNAPS}/15/work,uuid=on\n"
+    "813 812 0:64 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw\n"
+)
+GRAPH_MOUNTINFO = (
+    "48 42 0:39 / / rw,relatime master:2 - overlay overlay "
+    "rw,lowerdir=/var/lib/docker/overlay2/l/AAA:/var/lib/docker/overlay2/l/BBB,"
+    "upperdir=/var/lib/docker/overlay2/abc/diff,workdir=/var/lib/docker/overlay2/abc/work\n"
+)
+DIFF_IDS = ["sha256:" + c * 64 for c in "abc"]
+
+
+def digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def blobs() -> tuple[dict[str, str], dict[str, str]]:
+    """Index -> manifest -> config, as BuildKit writes them: {name: digest}, {path: text}."""
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "rootfs": {"type": "layers", "diff_ids": DIFF_IDS}})
+    manifest = json.dumps({"schemaVersion": 2,
+                           "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      "digest": digest(config), "size": len(config)}})
+    index = json.dumps({"schemaVersion": 2,
+                        "mediaType": "application/vnd.oci.image.index.v1+json",
+                        "manifests": [
+                            {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                             "digest": "sha256:" + "f" * 64, "size": 1,
+                             "platform": {"architecture": "unknown", "os": "unknown"}},
+                            {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                             "digest": digest(manifest), "size": len(manifest),
+                             "platform": {"architecture": "amd64", "os": "linux"}}]})
+    names = {"config": digest(config), "manifest": digest(manifest), "index": digest(index)}
+    files = {f"{ROOT}/io.containerd.content.v1.content/blobs/sha256/{d.split(':')[1]}": t
+             for d, t in zip(names.values(), (config, manifest, index), strict=True)}
+    return names, files
+
+
+@pytest.fixture
+def store(machine: FakeMachine, fakes: Callable[..., Any]) -> tuple[FakeContainer, dict[str, str]]:
+    """An engine on the containerd store, a running container of an image built there."""
+    names, files = blobs()
+    attrs = {"Id": names["index"], "Os": "linux", "Architecture": "amd64",
+             "RootFS": {"Layers": DIFF_IDS},
+             "Descriptor": {"mediaType": "application/vnd.oci.image.index.v1+json",
+                            "digest": names["index"], "size": 1}}
+    machine.with_tools("docker", "iptables")
+    machine.engine = FakeClient(CONTAINERD, images={"img:1": FakeImage(names["index"], attrs)})
+    fakes(host=FakeHost(files={**files, "/proc/4242/mountinfo": MOUNTINFO}))
+    box = FakeContainer("redis7")
+    box.attrs["Image"] = names["index"]
+    box.attrs["GraphDriver"] = {"Name": "overlayfs", "Data": None}
+    return box, names
+
+
+def test_a_snapshot_path_is_taken_apart() -> None:
+    found = snapshotter.parse_snapshot_path(f"{SNAPS}/14/fs")
+    assert (found.root, found.plugin, found.number) == (
+        ROOT, "io.containerd.snapshotter.v1.overlayfs", 14)
+    docker_managed = snapshotter.parse_snapshot_path(
+        "/var/lib/docker/containerd/daemon/io.containerd.snapshotter.v1.overlayfs/"
+        "snapshots/3/work")
+    assert docker_managed.root == "/var/lib/docker/containerd/daemon"
+    assert docker_managed.number == 3
+    with pytest.raises(LabkitError, match="not a containerd snapshot"):
+        snapshotter.parse_snapshot_path("/var/lib/docker/overlay2/l/AAA")
+
+
+def test_roles_put_the_image_layers_at_the_bottom() -> None:
+    assert snapshotter.roles(4, 3) == ["init", "layer 3", "layer 2", "layer 1"]
+    # a classic-builder image keeps its build container's init snapshot in the chain
+    assert snapshotter.roles(5, 3) == ["init", *["image snapshot"] * 4]
+
+
+def test_each_lowerdir_is_a_snapshot_and_an_image_layer(store) -> None:
+    box, _ = store
+    stack = snapshotter.snapshot_stack(box)
+    assert stack.root == ROOT and stack.snapshots_dir == SNAPS
+    assert [(s.role, s.option, s.number) for s in stack.snapshots] == [
+        ("init", "lowerdir", 14), ("layer 3", "lowerdir", 12), ("layer 2", "lowerdir", 11),
+        ("layer 1", "lowerdir", 10), ("container", "upperdir", 15)]
+    assert [s.diff_id for s in stack.snapshots] == ["", *reversed(DIFF_IDS), ""]
+    frame = stack.to_frame()
+    assert list(frame["under snapshots/"]) == ["14/fs", "12/fs", "11/fs", "10/fs", "15/fs"]
+    assert frame.iloc[1]["diff_id"] == "c" * 12
+
+
+def test_the_image_id_is_the_index_digest_not_the_config_digest(store) -> None:
+    _, names = store
+    found = snapshotter.image_digests("img:1", ROOT)
+    assert found.image_id == found.target_digest == names["index"]
+    assert found.manifest_digest == names["manifest"]  # the amd64 one, not the attestation
+    assert found.config_digest == names["config"] != found.image_id
+    frame = found.to_frame()
+    assert list(frame["= image ID?"]) == ["yes", "yes", "no", "no"]
+    assert "index" in frame.iloc[1]["digest of"]
+
+
+def test_a_changed_or_missing_blob_is_a_labkit_error(store, fakes) -> None:
+    _, names = store
+    with pytest.raises(LabkitError, match="no blob"):
+        snapshotter.read_blob("/elsewhere", names["config"])
+    path = snapshotter.blob_path(ROOT, names["config"])
+    fakes(host=FakeHost(files={path: "{}"}))
+    with pytest.raises(LabkitError, match="hashes to"):
+        snapshotter.read_blob(ROOT, names["config"])
+
+
+def test_an_index_without_the_platform_is_a_labkit_error() -> None:
+    with pytest.raises(LabkitError, match="linux/arm64"):
+        snapshotter.pick_manifest({"manifests": []}, "linux", "arm64")
+
+
+def test_the_table_marks_and_reads_the_containerd_store(store) -> None:
+    box, names = store
+    frame = snapshotter.stores_frame(box)
+    mine = "containerd image store (this engine)"
+    assert list(frame.columns) == ["overlay2 graphdriver", mine]
+    assert frame.loc["a container's lowerdirs", mine] == f"{SNAPS}/14/fs"
+    assert frame.loc["docker inspect's GraphDriver", mine] == "Name overlayfs, no Data"
+    assert names["index"][7:19] in frame.loc["the image ID is the digest of", mine]
+    assert "driver-type io.containerd.snapshotter.v1" in frame.loc["docker info", mine]
+
+
+def test_the_table_marks_and_reads_the_graphdriver(machine: FakeMachine, fakes) -> None:
+    machine.with_tools("docker", "iptables")
+    attrs = {"Id": "sha256:" + "9" * 64, "RootFS": {"Layers": DIFF_IDS}}
+    machine.engine = FakeClient(info(DockerRootDir="/var/lib/docker"),
+                                images={"img:1": FakeImage(attrs["Id"], attrs)})
+    fakes(host=FakeHost(files={"/proc/4242/mountinfo": GRAPH_MOUNTINFO}))
+    box = FakeContainer("redis7")
+    box.attrs["Image"] = attrs["Id"]
+    box.attrs["GraphDriver"] = {"Name": "overlay2", "Data": {
+        "LowerDir": "/l", "UpperDir": "/u", "MergedDir": "/m", "WorkDir": "/w"}}
+    frame = snapshotter.stores_frame(box)
+    mine = "overlay2 graphdriver (this engine)"
+    assert list(frame.columns) == [mine, "containerd image store"]
+    assert frame.loc["a container's lowerdirs", mine] == "/var/lib/docker/overlay2/l/AAA"
+    assert frame.loc["where layers are kept", mine].startswith("/var/lib/docker/overlay2/")
+    assert "config: " + "9" * 12 in frame.loc["the image ID is the digest of", mine]
+    assert frame.loc["docker info", mine] == "Driver: overlay2; DriverStatus: Backing Filesystem"
+    with pytest.raises(LabkitError, match="not in containerd's image store"):
+        snapshotter.snapshot_stack(box)
