@@ -304,12 +304,18 @@ def _guard_rules(rules: Sequence[str]) -> list[str]:
 
 def path_rules(chains: dict[str, list[str]], bridge: str = "docker0") -> list[str]:
     """FORWARD and Docker's filter rules for one bridge: those that name the bridge or no
-    interface at all, and no address (per-container rules come and go with containers)."""
+    interface at all, and no address (per-container rules come and go with containers).
+
+    DOCKER-USER's lone `-j RETURN` is left out: it does what the end of the chain does, and
+    whether it is there depends on which engine first made the chain on this machine.
+    """
     keep = []
     for chain, rules in chains.items():
         if chain != "FORWARD" and not chain.startswith("DOCKER"):
             continue
         for r in rules:
+            if r == "-A DOCKER-USER -j RETURN":
+                continue
             names = re.findall(r"-[io] (\S+)", r)
             if (not names or bridge in names) and not re.search(r" -[sd] \d", r):
                 keep.append(r)
