@@ -233,15 +233,28 @@ def pull(lab: Lab, ref: str, platform: str | None = None) -> dict[str, str]:
         image = client().images.pull(named.name, tag=named.digest or named.tag,
                                      platform=platform)
     lab.record_pulled(ref)
+    digests = [d.partition("@")[2] for d in image.attrs.get("RepoDigests") or []
+               if d.partition("@")[0] == named.name]
     return {"asked": platform or "(none: this machine's)", "image": ref,
-            "got": image_platform(ref), "image ID": image.id}
+            "got": image_platform(ref), "image ID": image.id,
+            "list digest": digests[0] if digests else ""}
 
 
 def pulls_frame(pulls: Sequence[dict[str, str]], variants: Sequence[Variant]) -> pd.DataFrame:
-    """The pulls, each matched to the lesson's build it brought back (by image ID)."""
+    """The pulls, each matched to the lesson's build it brought back (by image ID).
+
+    On the containerd image store the image ID is the digest of the list itself: one image
+    that holds every platform pulled, which the last column then says.
+    """
     by_id = {v.image_id: v.ref for v in variants}
-    return pd.DataFrame([{**{k: v for k, v in p.items() if k != "image ID"},
-                          "same image as": by_id.get(p["image ID"], "(none)")} for p in pulls])
+
+    def same(p: dict[str, str]) -> str:
+        if p["image ID"] == p.get("list digest"):
+            return "the list itself: one image, every platform pulled"
+        return by_id.get(p["image ID"], "(none)")
+
+    return pd.DataFrame([{**{k: v for k, v in p.items() if k not in ("image ID", "list digest")},
+                          "same image as": same(p)} for p in pulls])
 
 
 # -- running a foreign image: binfmt_misc ------------------------------------------------------

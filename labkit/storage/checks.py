@@ -19,7 +19,7 @@ from labkit.base.fmt import short_digest
 from labkit.base.procfs import mounted
 from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
 from labkit.lab.session import Lab
-from labkit.storage import graphdriver, imagesave, layertar
+from labkit.storage import imagesave, layertar, store
 from labkit.storage.imagesave import SavedImage
 from labkit.storage.overlay import OverlayDirs, kind
 
@@ -102,18 +102,16 @@ def check_layer_holding(ref: str, path: str, answer: str) -> CheckResult:
     if len(given) < 12 or not HEX.match(given):
         return failed(LAYER, f"{answer!r} is not a diff_id",
                       "answer with the layer's diff_id (at least its first 12 hex digits)",
-                      more="each LayerDir of graphdriver.image_layers(...) has a .diff_id")
-    layers = graphdriver.image_layers(ref)
-    root = graphdriver.docker_root()
-    kinds = [kind(layer.diff(root) / path.lstrip("/")) for layer in layers]
+                      more="each LayerDir of store.image_layers(...) has a .diff_id")
+    layers = store.image_layers(ref)
+    kinds = [kind(layer.path / path.lstrip("/")) for layer in layers]
     top = max((i for i, k in enumerate(kinds) if k != "missing"), default=None)
     chosen = next((i for i, layer in enumerate(layers)
                    if short_digest(layer.diff_id, 64).startswith(given)), None)
-    look = (f"keep the layers of graphdriver.image_layers({ref!r}) (bottom first) whose "
-            f"layer.diff(graphdriver.docker_root()) / {path.lstrip('/')!r} exists; the last "
-            "one is on top")
+    look = (f"keep the layers of store.image_layers({ref!r}) (bottom first) whose "
+            f"layer.path / {path.lstrip('/')!r} exists; the last one is on top")
     if chosen is None:
-        if any(layer.dir_id.startswith(given) for layer in layers):
+        if any(layer.short_name and layer.dir_id.startswith(given) for layer in layers):
             return failed(LAYER, "that is the name of an overlay2 folder (a cache-id)",
                           "folder names are random; the layer's identity is its diff_id",
                           more="the layer's diff_id is LayerDir.diff_id, not LayerDir.dir_id")
@@ -122,7 +120,7 @@ def check_layer_holding(ref: str, path: str, answer: str) -> CheckResult:
                           "answer with the diff_id: RootFS.Layers in docker inspect",
                           more="the layer's diff_id is LayerDir.diff_id, not .chain_id")
         return failed(LAYER, f"no layer of {ref} has that diff_id",
-                      f"list them: graphdriver.image_layers({ref!r})", more=look)
+                      f"list them: store.image_layers({ref!r})", more=look)
     if top is not None and chosen == top:
         return passed(LAYER, f"{layers[chosen].role} holds the {path} containers see")
     if kinds[chosen] != "missing":

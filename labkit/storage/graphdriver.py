@@ -107,15 +107,19 @@ def of_container(container: Container) -> GraphDriver:
     """The GraphDriver data of a container (`docker inspect NAME`).
 
     The containerd image store reports no Data; for a running container the folders are then
-    read from its overlay mount, and MergedDir is its root as seen through /proc/<PID>/root.
+    read from its overlay mount, and MergedDir is where Docker mounted it
+    (<DockerRootDir>/rootfs/overlayfs/<container ID>), or its root as seen through
+    /proc/<PID>/root where that mount is not in this mount namespace.
     """
     pid = containers.state(container).pid  # read fresh, with the attrs below
     gd = GraphDriver.from_attrs(container.attrs)
     if gd.upper_dir or not pid:
         return gd
     mnt = overlay_mount(container)
+    rootfs = f"{facts().data_root}/rootfs/{gd.name}/{container.id}"
+    merged = rootfs if procfs.mounted(rootfs) else f"/proc/{pid}/root"
     return GraphDriver(gd.name, tuple(mnt.lowers), mnt.options.get("upperdir", ""),
-                       f"/proc/{pid}/root", mnt.options.get("workdir", ""), gd.raw)
+                       merged, mnt.options.get("workdir", ""), gd.raw)
 
 
 def image_config(ref: str) -> pd.DataFrame:
@@ -135,6 +139,25 @@ def image_config(ref: str) -> pd.DataFrame:
         ("Size", human_size(int(attrs.get("Size") or 0))),
     ]
     return pd.DataFrame(rows, columns=["field", "value"])
+
+
+def config_digest(ref: str) -> pd.DataFrame:
+    """What the image ID is the digest of on overlay2: the config, hashed here from the copy
+    Docker keeps in image/overlay2/imagedb/content/sha256/<hex>."""
+    root = docker_root()
+    with friendly():
+        image_id = str(client().images.get(ref).id)
+    path = root / "image" / "overlay2" / "imagedb" / "content" / "sha256" / short_digest(
+        image_id, 64)
+    try:
+        actual = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as err:
+        raise LabkitError(f"Docker's copy of the config of {ref} is not at {path}.",
+                          "run the chapter as root on the machine where the engine runs") from err
+    rows = [("image ID (docker image inspect .Id)", image_id),
+            ("config: sha256 of imagedb/content/sha256/<hex>", actual)]
+    return pd.DataFrame([(what, short_digest(d), "yes" if d == image_id else "no")
+                         for what, d in rows], columns=["digest of", "digest", "= image ID?"])
 
 
 # -- layers on disk ------------------------------------------------------------------------------
@@ -164,6 +187,8 @@ class LayerDir:
         lower: the `lower` file: the l/ names of every layer below, top first.
         size: bytes in its diff/ folder.
         files: entries in its diff/ folder.
+        path: the folder that holds the layer's files (overlay2/<dir_id>/diff; on the
+            containerd image store, the snapshot's fs/ folder).
         diff_id: for image layers, the digest of the layer's uncompressed tar.
         chain_id: for image layers, the key of its layerdb folder.
     """
@@ -174,12 +199,9 @@ class LayerDir:
     lower: tuple[str, ...]
     size: int
     files: int
+    path: Path
     diff_id: str = ""
     chain_id: str = ""
-
-    def diff(self, root: Path) -> Path:
-        """The layer's files: overlay2/<dir_id>/diff."""
-        return root / "overlay2" / self.dir_id / "diff"
 
 
 def read_layer_dir(root: Path, dir_id: str, role: str, diff_id: str = "",
@@ -190,7 +212,8 @@ def read_layer_dir(root: Path, dir_id: str, role: str, diff_id: str = "",
     lower = tuple(x for x in _read(folder / "lower").split(":") if x)
     counted, files = dir_usage(folder / "diff")
     return LayerDir(role, dir_id, f"l/{link}" if link else "", lower,
-                    counted if size is None else size, files, diff_id, chain_id)
+                    counted if size is None else size, files, folder / "diff", diff_id,
+                    chain_id)
 
 
 def _read(path: Path) -> str:
@@ -257,20 +280,6 @@ def layers_frame(layers: Sequence[LayerDir]) -> pd.DataFrame:
         "entries": layer.files,
     } for layer in reversed(layers)]
     return pd.DataFrame(rows)
-
-
-def init_files(container: Container) -> pd.DataFrame:
-    """What the -init layer holds: the files Docker mounts over (hosts, resolv.conf, ...)."""
-    init = next(x for x in container_layers(container) if x.role == "init")
-    base = init.diff(docker_root())
-    rows = []
-    for path in walk(base):
-        if kind(path) == "dir" and any(path.iterdir()):
-            continue  # a folder that only holds the files listed
-        target = f" -> {os.readlink(path)}" if path.is_symlink() else ""
-        rows.append(("/" + str(path.relative_to(base)), kind(path) + target,
-                     os.lstat(path).st_size if kind(path) == "file" else 0))
-    return pd.DataFrame(rows, columns=["path", "kind", "bytes"])
 
 
 def walk(base: Path) -> list[Path]:
@@ -431,25 +440,6 @@ def docker_diff(container: Container) -> None:
 
 
 # -- files and layers ----------------------------------------------------------------------------
-def find_in_layers(ref: str, path: str) -> pd.DataFrame:
-    """Which layers of an image hold a path: one row per layer, top first.
-
-    The container sees the topmost row that is not "missing" (a whiteout means deleted).
-    """
-    root = docker_root()
-    rel = path.lstrip("/")
-    rows = []
-    for layer in reversed(image_layers(ref)):
-        p = layer.diff(root) / rel
-        what = kind(p)
-        size = os.lstat(p).st_size if what == "file" else 0
-        rows.append((layer.role, short_digest(layer.diff_id), what, size))
-    frame = pd.DataFrame(rows, columns=["layer", "diff_id", path, "bytes"])
-    seen = next((i for i, w in enumerate(frame[path]) if w != "missing"), None)
-    frame["containers see"] = ["<- this one" if i == seen else "" for i in range(len(frame))]
-    return frame
-
-
 def shared_layers(refs: Sequence[str]) -> pd.DataFrame:
     """Which layers several images share: one row per layer (diff_id), a column per image.
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,17 +136,25 @@ class SnapshotStack:
                                      "diff_id"])
 
 
-def roles(lowers: int, layers: int) -> list[str]:
+def roles(build_inits: list[bool], layers: int) -> list[str]:
     """Names for lowerdirs, top first: the container's "init" snapshot on top, then the image's.
 
-    Below init, the snapshots are the image's layers when there is one per diff_id. An image
-    committed by the classic builder on this store keeps its build containers' init snapshots
-    in its chain too: then the counts differ, and each is only an "image snapshot".
+    Args:
+        build_inits: for each lowerdir below the container's init (top first), whether it is
+            an init snapshot itself (it holds `/.dockerenv`, which no image layer has).
+        layers: how many layers (diff_ids) the image has.
+
+    An image committed by the classic builder on this store keeps its build containers' init
+    snapshots in its chain: those are "build init", and the others are the image's layers.
+    Where the counts still disagree, each is only an "image snapshot".
     """
-    below = lowers - 1
-    if below == layers:
-        return ["init", *(f"layer {n}" for n in range(layers, 0, -1))]
-    return ["init", *["image snapshot"] * below]
+    if sum(not i for i in build_inits) == layers:
+        names, n = ["init"], layers
+        for is_init in build_inits:
+            names.append("build init" if is_init else f"layer {n}")
+            n -= 0 if is_init else 1
+        return names
+    return ["init", *["image snapshot"] * len(build_inits)]
 
 
 def snapshot_stack(container: Container, mountinfo: str | None = None) -> SnapshotStack:
@@ -165,11 +174,12 @@ def snapshot_stack(container: Container, mountinfo: str | None = None) -> Snapsh
         image = client().images.get(container.attrs["Image"])
     diff_ids = list((image.attrs.get("RootFS") or {}).get("Layers") or [])
     lowers = [p for p in mnt.lowers if p]
-    names = roles(len(lowers), len(diff_ids))
-    matched = len(lowers) - 1 == len(diff_ids)
-    top_first = ["", *reversed(diff_ids)] if matched else [""] * len(lowers)
-    found = [Snapshot(role, "lowerdir", parse_snapshot_path(path).number, path, diff_id)
-             for role, path, diff_id in zip(names, lowers, top_first, strict=True)]
+    names = roles([os.path.lexists(os.path.join(p, ".dockerenv")) for p in lowers[1:]],
+                  len(diff_ids))
+    by_role = {f"layer {n}": d for n, d in enumerate(diff_ids, start=1)}
+    found = [Snapshot(role, "lowerdir", parse_snapshot_path(path).number, path,
+                      by_role.get(role, ""))
+             for role, path in zip(names, lowers, strict=True)]
     upper = mnt.options.get("upperdir", "")
     where = parse_snapshot_path(upper or lowers[0])
     if upper:

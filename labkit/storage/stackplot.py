@@ -110,10 +110,12 @@ def layer_stack(layers: Sequence[LayerDir], title: str = "") -> Figure:
         left.add_patch(Rectangle((0, y + 0.05), 1, 0.9, facecolor=face, edgecolor="black",
                                  linewidth=0.6))
         suffix = "-init" if layer.role == "init" else ""
+        where = layer.short_name or f"snapshot {layer.dir_id}"  # containerd: no l/ names
         ident = (f"diff_id {short_digest(layer.diff_id)}" if layer.diff_id
-                 else f"folder {short_digest(layer.dir_id)}{suffix}")
-        left.text(0.02, y + 0.5, f"{layer.role}: {ident}  ({layer.short_name})", va="center",
-                  fontsize=8)
+                 else f"folder {short_digest(layer.dir_id)}{suffix}" if layer.short_name
+                 else "")
+        label = f"{layer.role}: {ident}  ({where})" if ident else f"{layer.role}: {where}"
+        left.text(0.02, y + 0.5, label, va="center", fontsize=8)
         right.barh(y + 0.5, math.log10(layer.size + 1), height=0.6, color=face,
                    edgecolor="black", linewidth=0.6)
         right.text(math.log10(layer.size + 1) + 0.1, y + 0.5, human_size(layer.size),
@@ -122,7 +124,7 @@ def layer_stack(layers: Sequence[LayerDir], title: str = "") -> Figure:
     left.set_ylim(0, len(layers))
     left.axis("off")
     right.set_xlim(0, 10)
-    right.set_xlabel("size of diff/ (log10 bytes)")
+    right.set_xlabel(f"size of {layers[0].path.name if layers else 'diff'}/ (log10 bytes)")
     right.set_yticks([])
     for side in ("top", "right", "left"):
         right.spines[side].set_visible(False)

@@ -19,11 +19,13 @@ import pandas as pd
 
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
+from labkit.base.facts import facts
 from labkit.base.fmt import human_size, short_digest
 from labkit.base.http import BadStatus, NoAnswer
 from labkit.base.refs import Ref
 from labkit.lab.session import Lab
 from labkit.lessons.registry import LocalRegistry
+from labkit.storage import containerd_layers
 from labkit.storage.graphdriver import docker_root
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
@@ -248,8 +250,13 @@ def known_digests(registry: LocalRegistry, ref: str) -> pd.DataFrame:
     """For each layer digest of REF: the diff_id the engine has recorded for it, if any.
 
     The engine keeps this map (image/overlay2/distribution/diffid-by-digest) from earlier
-    pushes and pulls; a pull skips every layer whose digest maps to a layer it has.
+    pushes and pulls; a pull skips every layer whose digest maps to a layer it has. On the
+    containerd image store the blobs themselves stay in containerd's content store:
+    `containerd_layers.known_blobs` reads them there.
     """
+    if facts().containerd_store:
+        return containerd_layers.known_blobs(manifest(registry, ref)["layers"],
+                                             containerd_layers.containerd_root())
     root = docker_root() / "image" / "overlay2"
     folder = root / "distribution" / "diffid-by-digest"
     on_disk = layer_diff_ids(root / "layerdb" / "sha256")

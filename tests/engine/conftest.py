@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from docker.models.containers import Container
 
+from labkit.images import catalog as images
 from labkit.lab.session import Lab
 
 
@@ -17,3 +19,11 @@ def lab() -> Iterator[Lab]:
         yield the_lab
     finally:
         the_lab.cleanup()
+
+
+@pytest.fixture
+def box(lab: Lab, request: pytest.FixtureRequest) -> Container:
+    """A running labkit/busybox container of the test's own module, named after it."""
+    images.ensure(["labkit/busybox"], progress=lambda m: None)
+    name = "t-ch02-" + request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    return lab.run("labkit/busybox", ["sleep", "300"], name=name)

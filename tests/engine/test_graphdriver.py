@@ -11,9 +11,9 @@ from labkit.base.engine import client
 from labkit.base.facts import facts
 from labkit.images import catalog as images
 from labkit.lab import needs
-from labkit.lab.session import Lab
 from labkit.storage import checks as checks_storage
 from labkit.storage import graphdriver
+from labkit.storage import store as image_store
 
 pytestmark = pytest.mark.engine
 
@@ -23,12 +23,6 @@ def overlay2() -> None:
     """Skip where the engine has no overlay2 folders (the containerd image store)."""
     if needs.unmet("overlay2"):
         pytest.skip("this engine has no overlay2 graphdriver folders (see test_needs_*)")
-
-
-@pytest.fixture
-def box(lab: Lab):
-    images.ensure(["labkit/busybox"], progress=lambda m: None)
-    return lab.run("labkit/busybox", ["sleep", "300"], name="t-ch02-graphdriver")
 
 
 def test_chain_ids_name_real_layerdb_folders(overlay2) -> None:
@@ -56,7 +50,7 @@ def test_container_stack(overlay2, box) -> None:
     gd = graphdriver.of_container(box)
     assert Path(gd.lower_dirs[0]).parent.name == stack[-2].dir_id
     assert stack[-2].dir_id.endswith("-init")
-    assert "/etc/hosts" in set(graphdriver.init_files(box)["path"])
+    assert "/etc/hosts" in set(image_store.init_files(box)["path"])
     names = graphdriver.short_names(box)
     assert list(names["role"])[0] == "init" and len(names) == len(stack) - 1
     mnt = graphdriver.overlay_mount(box)
@@ -85,9 +79,8 @@ def test_docker_diff_lists_the_changes(box, capsys) -> None:
 
 def test_check_layer_holding_on_a_real_image(overlay2) -> None:
     images.ensure(["labkit/busybox"], progress=lambda m: None)
-    root = graphdriver.docker_root()
     layers = graphdriver.image_layers("labkit/busybox")
-    holders = [x for x in layers if (x.diff(root) / "bin" / "busybox").exists()]
+    holders = [x for x in layers if (x.path / "bin" / "busybox").exists()]
     assert checks_storage.check_layer_holding("labkit/busybox", "/bin/busybox",
                                               holders[-1].diff_id).passed
     others = [x for x in layers if x not in holders]

@@ -9,9 +9,7 @@ import pytest
 
 from labkit.base.engine import client
 from labkit.base.facts import facts
-from labkit.images import catalog as images
 from labkit.lab import needs
-from labkit.lab.session import Lab
 from labkit.storage import snapshotter
 
 pytestmark = pytest.mark.engine
@@ -22,12 +20,6 @@ def containerd_store() -> None:
     """Skip where images live in a graphdriver (no snapshots, no content store to read)."""
     if needs.unmet("containerd-store"):
         pytest.skip("this engine keeps images in a graphdriver, not in containerd's image store")
-
-
-@pytest.fixture
-def box(lab: Lab):
-    images.ensure(["labkit/busybox"], progress=lambda m: None)
-    return lab.run("labkit/busybox", ["sleep", "300"], name="t-ch02-snapshotter")
 
 
 def test_lowerdirs_are_the_image_snapshots(containerd_store, box) -> None:

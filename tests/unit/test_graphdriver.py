@@ -10,6 +10,7 @@ import pytest
 
 from labkit.base.errors import LabkitError
 from labkit.storage import graphdriver
+from labkit.storage import store as image_store
 from labkit.storage.graphdriver import GraphDriver
 
 from .fakes import (
@@ -90,7 +91,7 @@ def test_image_layers_read_layerdb_and_links(store) -> None:
 
 
 def test_find_in_layers_marks_the_topmost_copy(store) -> None:
-    table = graphdriver.find_in_layers("img", "/etc/passwd")
+    table = image_store.find_in_layers("img", "/etc/passwd")
     assert list(table["/etc/passwd"]) == ["missing", "file", "file"]
     assert list(table["containers see"]) == ["", "<- this one", ""]
 
@@ -200,7 +201,7 @@ def test_container_stack_init_layer_and_short_names(store, tmp_path: Path) -> No
     stack = graphdriver.container_layers(c)
     assert [x.role for x in stack] == ["layer 1", "layer 2", "layer 3", "init", "container"]
     assert stack[-1].dir_id == mount_id and stack[-2].dir_id == init_id
-    files = graphdriver.init_files(c).set_index("path")["kind"].to_dict()
+    files = image_store.init_files(c).set_index("path")["kind"].to_dict()
     assert files == {"/dev/pts": "dir", "/etc/hosts": "file",
                      "/etc/mtab": "symlink -> /proc/mounts"}
     names = graphdriver.short_names(c)
@@ -244,3 +245,22 @@ def test_exec_as_root_shows_the_command_and_raises_on_failure(capsys) -> None:
     bad = FakeContainer("box", exec_answer=(1, "rm: no such file\n"))
     with pytest.raises(LabkitError, match="failed in box"):
         graphdriver.exec_as_root(bad, ["rm", "/nothing"])
+
+
+def test_the_image_id_is_the_digest_of_dockers_copy_of_the_config(
+        store, tmp_path: Path, fakes: Callable[..., Fakes]) -> None:
+    config = b'{"architecture":"amd64","os":"linux"}'
+    image_id = "sha256:" + hashlib.sha256(config).hexdigest()
+    content = tmp_path / "image" / "overlay2" / "imagedb" / "content" / "sha256"
+    content.mkdir(parents=True)
+    (content / image_id.split(":")[1]).write_bytes(config)
+    attrs = image_attrs(store, ["cfg:1"])
+    fakes(system=FakeMachine().system(),
+          client=store_client({"cfg": FakeImage(image_id, attrs)}, root=str(tmp_path)))
+    frame = graphdriver.config_digest("cfg")
+    assert list(frame["= image ID?"]) == ["yes", "yes"]
+    (content / image_id.split(":")[1]).write_bytes(config + b" ")
+    assert list(graphdriver.config_digest("cfg")["= image ID?"]) == ["yes", "no"]
+    (content / image_id.split(":")[1]).unlink()
+    with pytest.raises(LabkitError, match="is not at"):
+        graphdriver.config_digest("cfg")

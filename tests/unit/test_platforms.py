@@ -122,6 +122,7 @@ def test_push_and_pull_split_the_name_after_the_port(fakes: Callable[..., Fakes]
     assert engine.images.pulled == ["127.0.0.1:5000/tinybox:multi",
                                     f"127.0.0.1:5000/tinybox:{ARM}"]
     assert got["got"] == "linux/amd64" and got["image ID"] == "sha256:1"
+    assert got["list digest"] == ""  # the fake's image has no repo digest of that name
     assert recorded == ["127.0.0.1:5000/tinybox:multi", f"127.0.0.1:5000/tinybox@{ARM}"]
 
 
@@ -135,6 +136,18 @@ def test_pulls_are_matched_to_builds_by_id() -> None:
     frame = platforms.pulls_frame(pulls, variants)
     assert list(frame["same image as"]) == ["r/t:arm64", "(none)"]
     assert "image ID" not in frame.columns
+
+
+def test_on_the_containerd_store_a_pull_is_the_list_itself() -> None:
+    variants = [platforms.Variant("linux/amd64", "r/t:amd64", "sha256:1", "amd64")]
+    pulls = [{"asked": "linux/arm64", "image": "r/t:multi", "got": "linux/amd64",
+              "image ID": "sha256:7", "list digest": "sha256:7"},
+             {"asked": "(none)", "image": "r/t:multi", "got": "linux/amd64",
+              "image ID": "sha256:1", "list digest": "sha256:7"}]
+    frame = platforms.pulls_frame(pulls, variants)
+    assert list(frame["same image as"]) == [
+        "the list itself: one image, every platform pulled", "r/t:amd64"]
+    assert "list digest" not in frame.columns
 
 
 def test_an_arm64_image_runs_only_with_qemu_registered(fakes: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from labkit.base.errors import LabkitError
-from labkit.storage import snapshotter
+from labkit.storage import containerd_layers, snapshotter
 
 from .fakes import FakeClient, FakeContainer, FakeHost, FakeImage, FakeMachine, info
 
@@ -91,9 +91,11 @@ def test_a_snapshot_path_is_taken_apart() -> None:
 
 
 def test_roles_put_the_image_layers_at_the_bottom() -> None:
-    assert snapshotter.roles(4, 3) == ["init", "layer 3", "layer 2", "layer 1"]
-    # a classic-builder image keeps its build container's init snapshot in the chain
-    assert snapshotter.roles(5, 3) == ["init", *["image snapshot"] * 4]
+    assert snapshotter.roles([False] * 3, 3) == ["init", "layer 3", "layer 2", "layer 1"]
+    # a classic-builder image keeps its build containers' init snapshots in the chain
+    assert snapshotter.roles([False, True, False, True, False], 3) == [
+        "init", "layer 3", "build init", "layer 2", "build init", "layer 1"]
+    assert snapshotter.roles([False] * 4, 3) == ["init", *["image snapshot"] * 4]
 
 
 def test_each_lowerdir_is_a_snapshot_and_an_image_layer(store) -> None:
@@ -165,3 +167,75 @@ def test_the_table_marks_and_reads_the_graphdriver(machine: FakeMachine, fakes) 
     assert frame.loc["docker info", mine] == "Driver: overlay2; DriverStatus: Backing Filesystem"
     with pytest.raises(LabkitError, match="not in containerd's image store"):
         snapshotter.snapshot_stack(box)
+
+
+def test_the_container_stack_as_layers_bottom_first(store, machine: FakeMachine) -> None:
+    box, _ = store
+    stack = containerd_layers.container_layers(box)
+    assert [(x.role, x.dir_id) for x in stack] == [
+        ("layer 1", "10"), ("layer 2", "11"), ("layer 3", "12"), ("init", "14"),
+        ("container", "15")]
+    assert str(stack[0].path) == f"{SNAPS}/10/fs" and stack[0].diff_id == DIFF_IDS[0]
+    assert stack[0].chain_id == DIFF_IDS[0] and stack[2].chain_id.startswith("sha256:")
+    assert stack[3].diff_id == "" and stack[3].short_name == ""
+    frame = containerd_layers.layers_frame(stack)
+    assert list(frame["snapshot"]) == ["15", "14", "12", "11", "10"]
+    assert frame.iloc[-1]["folder"] == "snapshots/10/fs"
+
+
+def test_image_layers_are_read_below_a_running_course_container(store, machine) -> None:
+    from .fakes import lesson_labels
+
+    box, _ = store
+    with pytest.raises(LabkitError, match="No course container of img:1 is running"):
+        containerd_layers.image_layers("img:1")
+    box.attrs["Config"]["Labels"] = lesson_labels("02", "s000000")
+    machine.engine.containers.found[box.name] = box
+    assert [x.role for x in containerd_layers.image_layers("img:1")] == ["layer 1", "layer 2",
+                                                                   "layer 3"]
+
+
+def test_image_keys_are_the_chain_ids_of_the_diff_ids(store) -> None:
+    frame = containerd_layers.image_keys("img:1")
+    assert list(frame["layer"]) == ["layer 1", "layer 2", "layer 3"]
+    assert frame.iloc[0]["chain ID"] == frame.iloc[0]["diff_id"] == "a" * 12
+    assert frame.iloc[1]["chain ID"] != "b" * 12
+
+
+def test_snapshot_paths_need_no_short_names_and_fit_a_page(store) -> None:
+    box, _ = store
+    paths = containerd_layers.short_paths(box)
+    assert list(paths["lowerdir entry (under snapshots/)"]) == ["14/fs", "12/fs", "11/fs",
+                                                                "10/fs"]
+    assert paths.iloc[0]["bytes"] == len(f"{SNAPS}/14/fs")
+    budget = containerd_layers.option_budget(box)
+    full, relative = budget["layers in a page"]
+    assert relative > full > 0 and list(budget["bytes"])[1] == len("10/fs")
+    assert list(budget["the kernel allows"]) == [min(full, 500), min(relative, 500)]
+
+
+def test_shared_layers_are_one_chain_id(store, machine: FakeMachine) -> None:
+    layers = [*DIFF_IDS[:2], "sha256:" + "d" * 64]
+    attrs = {"Id": "sha256:" + "9" * 64, "RootFS": {"Layers": layers}}
+    machine.engine.images.store["other:1"] = FakeImage(attrs["Id"], attrs)
+    frame = containerd_layers.shared_layers(["img:1", "other:1"])
+    assert len(frame) == 4
+    assert list(frame["img:1"]) == ["yes", "yes", "yes", ""]
+    assert list(frame["other:1"]) == ["yes", "yes", "", "yes"]
+
+
+def test_known_blobs_hash_what_the_content_store_holds(store, tmp_path) -> None:
+    import gzip
+
+    tar = b"a layer's tar\n" * 10
+    blob = gzip.compress(tar)
+    digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+    where = tmp_path / "io.containerd.content.v1.content" / "blobs" / "sha256"
+    where.mkdir(parents=True)
+    (where / digest.split(":")[1]).write_bytes(blob)
+    missing = {"digest": "sha256:" + "e" * 64}
+    frame = containerd_layers.known_blobs([{"digest": digest}, missing], str(tmp_path))
+    assert list(frame["blob in the content store"]) == ["yes", "no"]
+    assert frame.iloc[0]["diff_id of that blob"] == hashlib.sha256(tar).hexdigest()[:12]
+    assert frame.iloc[1]["diff_id of that blob"] == "(no blob here)"
+    assert list(frame["layer on disk"]) == ["no", "no"]  # no local image has that diff_id

@@ -52,15 +52,28 @@ def test_overlay_stack_draws_one_row_per_folder(tmp_path: Path) -> None:
 
 
 def test_layer_stack_has_a_bar_per_layer() -> None:
-    layers = [LayerDir("layer 1", "a" * 64, "l/A", (), 117_000_000, 6000, "sha256:" + "1" * 64),
-              LayerDir("init", "b" * 64 + "-init", "l/B", ("l/A",), 0, 10),
-              LayerDir("container", "b" * 64, "l/C", ("l/B", "l/A"), 22, 1)]
+    diff = Path("/var/lib/docker/overlay2/x/diff")
+    layers = [LayerDir("layer 1", "a" * 64, "l/A", (), 117_000_000, 6000, diff,
+                       "sha256:" + "1" * 64),
+              LayerDir("init", "b" * 64 + "-init", "l/B", ("l/A",), 0, 10, diff),
+              LayerDir("container", "b" * 64, "l/C", ("l/B", "l/A"), 22, 1, diff)]
     fig = stackplot.layer_stack(layers)
     left, right = fig.axes
     assert len(left.patches) == 3 and len(right.patches) == 3
     texts = [t.get_text() for t in right.texts]
     assert texts == ["117 MB", "0 B", "22 B"]
     assert any("-init" in t.get_text() for t in left.texts)
+    assert right.get_xlabel() == "size of diff/ (log10 bytes)"
+
+
+def test_layer_stack_names_snapshots_on_the_containerd_store() -> None:
+    fs = Path("/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/14/fs")
+    layers = [LayerDir("layer 1", "10", "", (), 100, 3, fs, "sha256:" + "1" * 64),
+              LayerDir("init", "14", "", (), 0, 10, fs)]
+    left, right = stackplot.layer_stack(layers).axes
+    labels = [t.get_text() for t in left.texts]
+    assert labels[1] == "init: snapshot 14" and labels[0].endswith("  (snapshot 10)")
+    assert right.get_xlabel() == "size of fs/ (log10 bytes)"
 
 
 def test_digest_flow_draws_four_boxes_per_layer() -> None:

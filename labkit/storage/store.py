@@ -1,0 +1,137 @@
+"""An image's and a container's layers on whichever image store the engine uses.
+
+Taught in: 02-overlayfs-and-image-storage (section 3, exercise 02.2) and
+02b-image-anatomy-and-the-wire (section 4.5). The same lesson reads the
+overlay2 graphdriver's folders on an engine that keeps images there, and containerd's
+snapshots on the containerd image store (`facts().containerd_store`): one call, the engine's
+own answer. Everything here only reads.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from docker.models.containers import Container
+
+from labkit.base.facts import facts
+from labkit.base.fmt import short_digest
+from labkit.storage import containerd_layers, graphdriver, snapshotter
+from labkit.storage.graphdriver import LayerDir, walk
+from labkit.storage.overlay import kind
+
+
+def image_layers(ref: str) -> list[LayerDir]:
+    """An image's layers, bottom first, each with the folder that holds its files.
+
+    overlay2: found through the layer database. containerd: the snapshots below a running
+    container of the image (containerd keeps which snapshot is which in its own database).
+
+    Raises:
+        LabkitError: the layers cannot be read here (see graphdriver and snapshotter).
+    """
+    if facts().containerd_store:
+        return containerd_layers.image_layers(ref)
+    return graphdriver.image_layers(ref)
+
+
+def container_layers(container: Container) -> list[LayerDir]:
+    """A container's whole stack, bottom first: the image's layers, init, its own layer."""
+    if facts().containerd_store:
+        return containerd_layers.container_layers(container)
+    return graphdriver.container_layers(container)
+
+
+def layers_frame(layers: Sequence[LayerDir]) -> pd.DataFrame:
+    """A table of layers, top first (the way lowerdir= and `docker history` list them)."""
+    if facts().containerd_store:
+        return containerd_layers.layers_frame(layers)
+    return graphdriver.layers_frame(layers)
+
+
+def folder(layer: LayerDir) -> Path:
+    """The layer's own folder: overlay2/<dir_id>, or the snapshot's snapshots/<N>."""
+    return layer.path.parent
+
+
+def init_files(container: Container) -> pd.DataFrame:
+    """What the init layer holds: the files Docker mounts over (hosts, resolv.conf, ...)."""
+    init = next(x for x in container_layers(container) if x.role == "init")
+    base = init.path
+    rows = []
+    for path in walk(base):
+        if kind(path) == "dir" and any(path.iterdir()):
+            continue  # a folder that only holds the files listed
+        target = f" -> {os.readlink(path)}" if path.is_symlink() else ""
+        rows.append(("/" + str(path.relative_to(base)), kind(path) + target,
+                     os.lstat(path).st_size if kind(path) == "file" else 0))
+    return pd.DataFrame(rows, columns=["path", "kind", "bytes"])
+
+
+def find_in_layers(ref: str, path: str) -> pd.DataFrame:
+    """Which layers of an image hold a path: one row per layer, top first.
+
+    The container sees the topmost row that is not "missing" (a whiteout means deleted).
+    """
+    rel = path.lstrip("/")
+    rows = []
+    for layer in reversed(image_layers(ref)):
+        p = layer.path / rel
+        what = kind(p)
+        size = os.lstat(p).st_size if what == "file" else 0
+        rows.append((layer.role, short_digest(layer.diff_id), what, size))
+    frame = pd.DataFrame(rows, columns=["layer", "diff_id", path, "bytes"])
+    seen = next((i for i, w in enumerate(frame[path]) if w != "missing"), None)
+    frame["containers see"] = ["<- this one" if i == seen else "" for i in range(len(frame))]
+    return frame
+
+
+def image_storage(ref: str) -> pd.DataFrame:
+    """Where the engine keeps an image's layers, as it reports them.
+
+    overlay2: `docker image inspect`'s GraphDriver folders. containerd: the diff_ids and
+    the chain IDs containerd keys the image's snapshots by (GraphDriver has no Data there).
+    """
+    if facts().containerd_store:
+        return containerd_layers.image_keys(ref)
+    return graphdriver.of_image(ref).to_frame()
+
+
+def short_names(container: Container) -> pd.DataFrame:
+    """How the container's lowerdir= entries are kept short: overlay2's l/ names, resolved;
+    on the containerd store, the snapshots' own short paths."""
+    if facts().containerd_store:
+        return containerd_layers.short_paths(container)
+    return graphdriver.short_names(container)
+
+
+def option_budget(container: Container) -> pd.DataFrame:
+    """How many layers fit in the one page of mount options, and what the store allows."""
+    if facts().containerd_store:
+        return containerd_layers.option_budget(container)
+    return graphdriver.option_budget(container)
+
+
+def shared_layers(refs: Sequence[str]) -> pd.DataFrame:
+    """Which layers several images share, and that each is stored once (02b, section 4.5)."""
+    if facts().containerd_store:
+        return containerd_layers.shared_layers(refs)
+    return graphdriver.shared_layers(refs)
+
+
+def container_folders(container: Container) -> pd.DataFrame:
+    """A running container's LowerDir, UpperDir, MergedDir and WorkDir folders (02, 3.1)."""
+    if facts().containerd_store:
+        return containerd_layers.container_folders(container)
+    return graphdriver.of_container(container).to_frame()
+
+
+def image_digests(ref: str) -> pd.DataFrame:
+    """What the image ID is the digest of on this store (02, section 4.2): the config with
+    overlay2, the manifest or index on the containerd image store."""
+    if facts().containerd_store:
+        root = containerd_layers.containerd_root()
+        return snapshotter.image_digests(ref, root).to_frame()
+    return graphdriver.config_digest(ref)
