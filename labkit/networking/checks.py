@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from docker.models.containers import Container
+from docker.utils.ports import split_port
 
 from labkit.base import containers, http
 from labkit.base.errors import LabkitError
@@ -101,11 +102,6 @@ def check_reach_by_name(first: Any, second: Any) -> CheckResult:
 
 
 # -- 03.2 -------------------------------------------------------------------------------
-PUBLISH_SYNTAX = re.compile(
-    r"^(?:(?:(?P<ip>\[[0-9a-fA-F:.]*\]|[0-9.]*):)?(?P<host>\d*):)?(?P<cport>\d+)"
-    r"(?:/(?P<proto>tcp|udp|sctp))?$")
-
-
 @dataclass(frozen=True)
 class Publish:
     """A `docker run -p` value, read as Docker reads it: `[[IP:]HOSTPORT:]CONTAINERPORT[/PROTO]`.
@@ -129,13 +125,21 @@ class Publish:
 
 
 def parse_publish(text: str) -> Publish | None:
-    """A `-p` value as a Publish, or None when Docker would not accept it."""
-    m = PUBLISH_SYNTAX.match(text.strip())
-    if m is None:
+    """A `-p` value as a Publish, or None when it is not one port Docker would accept.
+
+    Parsed by docker-py's own `split_port` (the SDK's reading of the CLI's syntax).
+    """
+    try:
+        inside, outside = split_port(text.strip())
+    except ValueError:
         return None
-    host = m["host"]
-    return Publish((m["ip"] or "").strip("[]"), int(host) if host else None, int(m["cport"]),
-                   m["proto"] or "tcp")
+    if len(inside) != 1:
+        return None  # a range of ports
+    port, _, proto = str(inside[0]).partition("/")
+    published = outside[0] if outside else None
+    address, host_port = published if isinstance(published, tuple) else ("", published)
+    return Publish(str(address or "").strip("[]"), int(host_port) if host_port else None,
+                   int(port), proto or "tcp")
 
 
 def judge_publish(value: Any, port: int) -> CheckResult | Publish:
@@ -152,6 +156,9 @@ def judge_publish(value: Any, port: int) -> CheckResult | Publish:
                       "it, in quotes")
     p = parse_publish(value)
     syntax = "-p takes [ADDRESS:][HOSTPORT:]CONTAINERPORT, left to right: host side first"
+    if p is None and "-" in value:
+        return failed(PUBLISH, f"-p {value} publishes a range of ports, and the exercise asks for "
+                      "one", syntax)
     if p is None:
         return failed(PUBLISH, f"docker run would refuse -p {value}", syntax)
     if p.host_ip in {"", "0.0.0.0", "::"}:

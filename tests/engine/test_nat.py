@@ -13,7 +13,7 @@ from labkit.lab.session import Lab
 from labkit.lessons import outside
 from labkit.lessons.outside import outside_world
 from labkit.lessons.registry import free_port
-from labkit.networking import nat, netinspect, probes
+from labkit.networking import chains, nat, netinspect, probes
 
 pytestmark = pytest.mark.engine
 
@@ -88,14 +88,14 @@ def test_dnat_from_the_outside_keeps_the_client_address(lab: Lab) -> None:
 
 
 def test_the_chains_are_read_from_the_engine(capsys: pytest.CaptureFixture[str]) -> None:
-    tables = {t: nat.listing(t, show=False) for t in ("filter", "nat", "raw")}
-    chains = nat.docker_chains(tables)
-    assert {"DOCKER", "DOCKER-USER"} <= set(chains["chain"])
+    tables = {t: chains.listing(t, show=False) for t in ("filter", "nat", "raw")}
+    made = chains.docker_chains(tables)
+    assert {"DOCKER", "DOCKER-USER"} <= set(made["chain"])
     if facts().major >= 28:
-        assert {"DOCKER-FORWARD", "DOCKER-CT", "DOCKER-BRIDGE"} <= set(chains["chain"])
+        assert {"DOCKER-FORWARD", "DOCKER-CT", "DOCKER-BRIDGE"} <= set(made["chain"])
     else:
         # Engine 28's chains may be left over from a newer engine; these are this one's.
-        assert "-A FORWARD -o docker0 -j DOCKER" in nat.path_rules(tables["filter"])
-        assert set(nat.stale_chains(chains, facts().major)) <= set(nat.ENGINE_28_CHAINS)
-    assert nat.path_rules(tables["filter"])
-    nat.backend()
+        assert "-A FORWARD -o docker0 -j DOCKER" in chains.path_rules(tables["filter"])
+        assert set(chains.stale_chains(made, facts().major)) <= set(chains.ENGINE_28_CHAINS)
+    assert chains.path_rules(tables["filter"])
+    chains.backend()

@@ -116,6 +116,7 @@ class StubLab:
     ("127.0.0.1:18140:80/udp", "HTTP runs over tcp"),
     ("127.0.0.1:18140", "would refuse"),  # Docker reads 127.0.0.1 as a host port
     ("localhost:18140:80", "would refuse"),
+    ("127.0.0.1:18140-18141:80-81", "a range of ports"),
     (18140, "is not text"),
 ])
 def test_a_wrong_publish_value_is_refused_before_anything_runs(value: Any, words: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from labkit.base.errors import LabkitError
 from labkit.lessons.outside import OutsideWorld
-from labkit.networking import nat
+from labkit.networking import chains, nat
 
 from .fakes import FakeHost, Fakes
 
@@ -217,32 +217,32 @@ NAT_28 = f"""\
 
 
 def test_parse_listing_keeps_empty_chains_and_rule_order() -> None:
-    chains = nat.parse_listing(FILTER_28, "filter")
-    assert chains["INPUT"] == [] and chains["DOCKER-ISOLATION-STAGE-2"] == [
+    listed = chains.parse_listing(FILTER_28, "filter")
+    assert listed["INPUT"] == [] and listed["DOCKER-ISOLATION-STAGE-2"] == [
         "-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP"]
-    assert chains["FORWARD"] == ["-A FORWARD -j DOCKER-USER", "-A FORWARD -j DOCKER-FORWARD"]
+    assert listed["FORWARD"] == ["-A FORWARD -j DOCKER-USER", "-A FORWARD -j DOCKER-FORWARD"]
 
 
 def test_docker_chains_are_the_ones_the_engine_has() -> None:
-    new = nat.docker_chains({"filter": nat.parse_listing(FILTER_28, "filter"),
-                             "raw": nat.parse_listing(RAW_28, "raw")})
+    new = chains.docker_chains({"filter": chains.parse_listing(FILTER_28, "filter"),
+                             "raw": chains.parse_listing(RAW_28, "raw")})
     assert {"DOCKER-FORWARD", "DOCKER-CT", "DOCKER-BRIDGE"} <= set(new["chain"])
     assert ["raw", "PREROUTING"] in new[["table", "chain"]].values.tolist()
     assert all(new["what it does"])
-    old = nat.docker_chains({"filter": nat.parse_listing(FILTER_20, "filter"),
-                             "raw": nat.parse_listing("-P PREROUTING ACCEPT\n", "raw")})
+    old = chains.docker_chains({"filter": chains.parse_listing(FILTER_20, "filter"),
+                             "raw": chains.parse_listing("-P PREROUTING ACCEPT\n", "raw")})
     assert list(old["chain"]) == ["DOCKER", "DOCKER-ISOLATION-STAGE-1",
                                   "DOCKER-ISOLATION-STAGE-2", "DOCKER-USER"]
 
 
 def test_path_rules_keep_one_bridge_and_no_per_container_rule() -> None:
-    rules = nat.path_rules(nat.parse_listing(FILTER_28, "filter"), "docker0")
+    rules = chains.path_rules(chains.parse_listing(FILTER_28, "filter"), "docker0")
     assert "-A DOCKER-BRIDGE -o br-0123456789ab -j DOCKER" not in rules
     assert not any("172.17.0.4" in r for r in rules)
     assert rules[:2] == ["-A FORWARD -j DOCKER-USER", "-A FORWARD -j DOCKER-FORWARD"]
     assert "-A DOCKER ! -i docker0 -o docker0 -j DROP" in rules
     assert "-A DOCKER-USER -j RETURN" not in rules, "a no-op whose presence depends on history"
-    old = nat.path_rules(nat.parse_listing(FILTER_20, "filter"), "docker0")
+    old = chains.path_rules(chains.parse_listing(FILTER_20, "filter"), "docker0")
     assert "-A FORWARD -o docker0 -j DOCKER" in old and len(old) == 5
 
 
@@ -259,11 +259,11 @@ def test_backend_names_what_stores_the_rules(machine: Any, version: str,
     machine.engine = FakeClient(info(**({"FirewallBackend": engine_backend}
                                         if engine_backend else {})))
     machine.tools.update({"docker": "/usr/bin/docker", "iptables": "/usr/sbin/iptables"})
-    assert word in nat.backend()
+    assert word in chains.backend()
 
 
 def test_dnat_rules_are_the_jumps_this_port_and_its_hairpin() -> None:
-    rules = nat.dnat_rules(18080, "172.17.0.4", nat.parse_listing(NAT_28, "nat"))
+    rules = nat.dnat_rules(18080, "172.17.0.4", chains.parse_listing(NAT_28, "nat"))
     assert rules[:2] == ["-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER",
                          "-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER"]
     assert sum("DNAT" in r for r in rules) == 2 and not any("--dport 5000" in r for r in rules)
@@ -328,9 +328,9 @@ def test_loopback_guard_that_does_not_appear_is_an_error(fakes: Callable[..., Fa
 
 
 def test_engine_28_chains_on_an_older_engine_are_called_left_over() -> None:
-    chains = nat.docker_chains({"filter": nat.parse_listing(FILTER_28, "filter")})
-    assert nat.stale_chains(chains, 28) == []
-    assert nat.stale_chains(chains, 20) == ["DOCKER-BRIDGE", "DOCKER-CT", "DOCKER-FORWARD"]
+    made = chains.docker_chains({"filter": chains.parse_listing(FILTER_28, "filter")})
+    assert chains.stale_chains(made, 28) == []
+    assert chains.stale_chains(made, 20) == ["DOCKER-BRIDGE", "DOCKER-CT", "DOCKER-FORWARD"]
 
 
 WORLD = OutsideWorld("outside", "out-host", "203.0.113.1", "203.0.113.2", "198.51.100.10", 8080)

@@ -1,0 +1,141 @@
+"""The chains Docker made in iptables, read live, and how FORWARD walks them for a bridge.
+
+Taught in: 03-networking (section 3, the filter table; exercise 03.4 reads a DNAT rule). The
+chains are read from `iptables -S`, never assumed from the engine's version: Engine 28 added
+DOCKER-FORWARD, DOCKER-CT, DOCKER-BRIDGE and the raw table's guards, and an older engine on a
+machine where a newer one ran still shows them until the machine restarts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import pandas as pd
+
+from labkit.base.facts import facts
+from labkit.base.host import host
+from labkit.base.show import show_command
+
+# What each chain Docker may create does; a row is shown only when the live ruleset has it.
+CHAIN_ROLES: dict[tuple[str, str], str] = {
+    ("filter", "DOCKER-USER"): "yours: FORWARD jumps here first; Docker leaves it empty",
+    ("filter", "DOCKER-FORWARD"): "Docker's part of FORWARD, one jump per bridge (Engine 28+)",
+    ("filter", "DOCKER-CT"): "accepts packets of connections conntrack knows (replies)",
+    ("filter", "DOCKER-BRIDGE"): "sends new packets for a bridge on to DOCKER",
+    ("filter", "DOCKER-ISOLATION-STAGE-1"): "from one Docker bridge ...",
+    ("filter", "DOCKER-ISOLATION-STAGE-2"): "... into another: DROP (bridges are isolated)",
+    ("filter", "DOCKER-INTERNAL"): "drops what leaves an --internal network",
+    ("filter", "DOCKER"): "one ACCEPT per published port of a container",
+    ("nat", "DOCKER"): "one DNAT per published port",
+    ("raw", "PREROUTING"): "DROP for packets to a container address not arriving on its bridge",
+}
+
+
+def parse_listing(text: str, table: str) -> dict[str, list[str]]:
+    """`iptables -t TABLE -S` output as {chain: its rules} (built-in chains included)."""
+    chains: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] in {"-N", "-P"}:
+            chains.setdefault(words[1], [])
+        elif len(words) >= 2 and words[0] == "-A":
+            chains.setdefault(words[1], []).append(line.strip())
+    return chains
+
+
+def listing(table: str, *, show: bool = True) -> dict[str, list[str]]:
+    """Run `iptables -t TABLE -S` (printing the command) and parse it."""
+    argv = ["iptables", "-t", table, "-S"]
+    if show:
+        show_command(argv)
+    return parse_listing(host().run(argv).stdout, table)
+
+
+def docker_chains(tables: dict[str, dict[str, list[str]]]) -> pd.DataFrame:
+    """The chains Docker made, in these listings ({table: listing}), each with what it does.
+
+    The raw table's PREROUTING appears only when Docker wrote DROP rules into it (Engine 28+).
+    """
+    rows = []
+    for table, chains in tables.items():
+        for chain, rules in chains.items():
+            if chain.startswith("DOCKER") or (
+                    table == "raw" and chain == "PREROUTING" and _guard_rules(rules)):
+                rows.append({"table": table, "chain": chain,
+                             "what it does": CHAIN_ROLES.get((table, chain), "")})
+    return pd.DataFrame(rows, columns=["table", "chain", "what it does"])
+
+
+def _guard_rules(rules: Sequence[str]) -> list[str]:
+    return [r for r in rules if "-j DROP" in r and " ! -i " in r]
+
+
+def path_rules(chains: dict[str, list[str]], bridge: str = "docker0") -> list[str]:
+    """FORWARD and Docker's filter rules for one bridge: those that name the bridge or no
+    interface at all, and no address (per-container rules come and go with containers).
+
+    DOCKER-USER's lone `-j RETURN` is left out: it does what the end of the chain does, and
+    whether it is there depends on which engine first made the chain on this machine.
+    """
+    keep = []
+    for chain, rules in chains.items():
+        if chain != "FORWARD" and not chain.startswith("DOCKER"):
+            continue
+        for r in rules:
+            if r == "-A DOCKER-USER -j RETURN":
+                continue
+            names = re.findall(r"-[io] (\S+)", r)
+            if (not names or bridge in names) and not re.search(r" -[sd] \d", r):
+                keep.append(r)
+    return keep
+
+
+def forward_path(bridge: str = "docker0") -> None:
+    """Show which chains this engine made and how FORWARD walks them for BRIDGE (03-networking).
+
+    Reads `iptables -t filter -S`, `-t nat -S` and `-t raw -S` live and prints the command of
+    each, then the firewall backend, the chains with what each does, and the filter rules a
+    packet for BRIDGE passes (in order).
+    """
+    from IPython.display import display
+
+    tables = {t: listing(t) for t in ("filter", "nat", "raw")}
+    print(backend())
+    with pd.option_context("display.max_colwidth", None, "display.width", 250):
+        display(docker_chains(tables))
+    stale = stale_chains(docker_chains(tables), facts().major)
+    if stale:
+        print(f"{', '.join(stale)}: Engine 28 writes these, and this engine is "
+              f"{facts().major}.{facts().minor}. They are left over from a newer engine that "
+              "ran on this machine before (rules stay until the machine restarts); this "
+              "engine never fills them.")
+    print(f"The filter rules a packet to or from {bridge} passes, in order:")
+    for rule in path_rules(tables["filter"], bridge):
+        print("  " + rule)
+
+
+ENGINE_28_CHAINS = ("DOCKER-FORWARD", "DOCKER-CT", "DOCKER-BRIDGE", "DOCKER-INTERNAL")
+
+
+def stale_chains(chains: pd.DataFrame, major: int) -> list[str]:
+    """Engine 28's chains present on an older engine (left by a newer one that ran before)."""
+    if major >= 28:
+        return []
+    return [c for c in chains["chain"] if c in ENGINE_28_CHAINS]
+
+
+def backend() -> str:
+    """One sentence on which firewall backend holds Docker's rules here (from the facts)."""
+    f = facts()
+    if f.firewall_engine.startswith("nftables"):
+        return ("This engine writes nftables rules itself (FirewallBackend nftables): "
+                "`nft list ruleset` shows them, and iptables shows almost none.")
+    if f.iptables_variant == "nft":
+        return ("iptables here is iptables-nft (`iptables --version` says nf_tables): the "
+                "rules below are stored as nftables tables (`nft list ruleset` shows them "
+                "too), written through the iptables syntax Docker uses.")
+    if f.iptables_variant == "legacy":
+        return ("iptables here is iptables-legacy: the rules below live in the kernel's older "
+                "x_tables, which `nft list ruleset` does not show.")
+    return "Which iptables variant this machine has could not be read (`iptables --version`)."
