@@ -13,6 +13,17 @@ from labkit.lab import commands, session
 from .fakes import FakeClient, Fakes
 
 
+@pytest.fixture
+def engine(monkeypatch: pytest.MonkeyPatch, fakes: Callable[..., Fakes]) -> FakeClient:
+    """A fake engine whose every image counts as local.
+
+    Making sure of a course image is images.ensure's (test_images), which also fetches chapter
+    01's busybox-static on this machine: not these tests' business.
+    """
+    monkeypatch.setattr(session, "require_local_image", lambda image: None)
+    return fakes(client=FakeClient()).client
+
+
 def test_run_line_shows_name_network_ports_and_command() -> None:
     argv = commands.run_argv(
         "labkit/nginx:1.22.1", ["nginx", "-g", "daemon off;"], name="web",
@@ -54,13 +65,9 @@ def test_network_volume_build_and_tag_lines() -> None:
         "docker", "tag", "app:v1", "127.0.0.1:5000/app:v1"]
 
 
-def test_lab_calls_print_their_docker_line(monkeypatch: pytest.MonkeyPatch,
-                                           fakes: Callable[..., Fakes],
+def test_lab_calls_print_their_docker_line(engine: FakeClient,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    fake = fakes(client=FakeClient()).client
-    # Making sure of a course image is images.ensure's (test_images), which also fetches
-    # chapter 01's busybox-static on this machine: not this test's business.
-    monkeypatch.setattr(session, "require_local_image", lambda image: None)
+    fake = engine
     lab = session.Lab("03", session="s0a0b0c")
     ipam = IPAMConfig(pool_configs=[IPAMPool(subnet="10.213.9.0/24")])
     lab.network("wired", ipam=ipam)
@@ -87,11 +94,9 @@ def test_a_link_whose_alias_is_the_name_is_shown_short() -> None:
 
 
 def test_a_container_joining_anothers_network_gets_no_dns_of_ours(
-        monkeypatch: pytest.MonkeyPatch, fakes: Callable[..., Fakes],
-        capsys: pytest.CaptureFixture[str]) -> None:
+        engine: FakeClient, capsys: pytest.CaptureFixture[str]) -> None:
     """Docker refuses --dns beside --network container:NAME; that container has c1's resolver."""
-    fake = fakes(client=FakeClient()).client
-    monkeypatch.setattr(session, "require_local_image", lambda image: None)
+    fake = engine
     lab = session.Lab("04", session="s0a0b0c")
     lab.run("labkit/busybox", ["sleep", "60"], name="side", network_mode="container:c1")
     assert capsys.readouterr().out.splitlines() == [
@@ -109,11 +114,9 @@ def test_build_line_for_buildkit_and_for_classic_asked_by_name() -> None:
 
 
 def test_a_port_goes_on_a_lesson_link_address_only_when_the_lab_allows_it(
-        monkeypatch: pytest.MonkeyPatch, fakes: Callable[..., Fakes],
-        capsys: pytest.CaptureFixture[str]) -> None:
+        engine: FakeClient, capsys: pytest.CaptureFixture[str]) -> None:
     """03's DNAT lesson publishes on the host's end of the outside world's link, nowhere else."""
-    fake = fakes(client=FakeClient()).client
-    monkeypatch.setattr(session, "require_local_image", lambda image: None)
+    fake = engine
     lab = session.Lab("03", session="s0a0b0c")
     both = {"80/tcp": [("127.0.0.1", 18080), ("203.0.113.1", 18080)]}
     with pytest.raises(LabkitError, match="203.0.113.1"):
