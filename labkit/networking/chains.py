@@ -76,7 +76,8 @@ def path_rules(chains: dict[str, list[str]], bridge: str = "docker0") -> list[st
     interface at all, and no address (per-container rules come and go with containers).
 
     DOCKER-USER's lone `-j RETURN` is left out: it does what the end of the chain does, and
-    whether it is there depends on which engine first made the chain on this machine.
+    whether it is there depends on which engine first made the chain since the machine booted
+    (engines stopped adding it with moby#50098, but leave one they find).
     """
     keep = []
     for chain, rules in chains.items():
