@@ -19,6 +19,7 @@ tell the lesson's records from theirs; BuildKit's garbage collector keeps it bou
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -34,6 +35,10 @@ from labkit.lab import commands
 from labkit.lab.session import Lab
 
 CLASSIC_ENV = {"DOCKER_BUILDKIT": "0"}
+# containerd's unpacker can lose a race with its own garbage collector on the containerd image
+# store (moby/buildkit#6521, containerd#10835): the build is fine, and a second run succeeds.
+LOST_SNAPSHOT = re.compile(r"failed to prepare extraction snapshot .*parent snapshot .* "
+                           r"does not exist")
 
 
 def builder_for(wanted: str, found: EngineFacts | None = None) -> str:
@@ -159,11 +164,30 @@ def build(lab: Lab, context: str | Path, tag: str, *, builder: str = "buildkit",
         show_command(shown)
     # The ledger holds the name before the build starts and the ID once it exists.
     lab.record("image", id=None, tags=[final], session=lab.session)
+    before: set[str] = set()
+    if ran == "classic":
+        before = {i.id for i in client().images.list(all=True)}
+    for attempt in (1, 2):
+        image_id, log, seconds, message = _run_build(shown, ran, env)
+        if image_id or attempt == 2 or not LOST_SNAPSHOT.search(message):
+            break
+        print("containerd removed a snapshot while the image was unpacked into it, a known race "
+              "on the containerd image store (moby/buildkit#6521); building once more")
+    if not image_id:
+        raise LabkitError(f"The build failed: {message}",
+                          "fix the Dockerfile or the context, then build again")
+    lab.forget("image", id=None, tags=[final])
+    lab.record("image", id=image_id, tags=[final], session=lab.session)
+    if ran == "classic":
+        drop_intermediates(image_id, before)
+    return CliBuild(ran, final, image_id, log, seconds)
+
+
+def _run_build(shown: list[str], ran: str, env: dict[str, str]) -> tuple[str, BuildLog, float,
+                                                                         str]:
+    """One run of the build: the image ID ("" when it failed), its log, seconds, the error."""
     with tempfile.TemporaryDirectory(prefix="labkit-build-") as tmp:
         iidfile = Path(tmp, "iid")
-        before: set[str] = set()
-        if ran == "classic":
-            before = {i.id for i in client().images.list(all=True)}
         started = time.monotonic()
         done = system().run(_run_argv(shown, iidfile, ran), env={**os.environ, **env})
         seconds = time.monotonic() - started
@@ -174,15 +198,9 @@ def build(lab: Lab, context: str | Path, tag: str, *, builder: str = "buildkit",
         # The CLI's notice that the legacy builder is deprecated comes first, as in a shell.
         text = done.stderr + "\n" + done.stdout
         log = parse_classic(line for line in text.splitlines() if line.strip())
-    if done.returncode != 0 or not image_id:
-        message = log.error or _last_line(done.stderr or done.stdout)
-        raise LabkitError(f"The build failed: {message}",
-                          "fix the Dockerfile or the context, then build again")
-    lab.forget("image", id=None, tags=[final])
-    lab.record("image", id=image_id, tags=[final], session=lab.session)
-    if ran == "classic":
-        drop_intermediates(image_id, before)
-    return CliBuild(ran, final, image_id, log, seconds)
+    if done.returncode == 0 and image_id:
+        return image_id, log, seconds, ""
+    return "", log, seconds, log.error or _last_line(done.stderr or done.stdout)
 
 
 def _last_line(text: str) -> str:

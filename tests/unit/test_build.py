@@ -270,3 +270,66 @@ def test_a_failed_build_raises_the_builders_one_line(machine: FakeMachine) -> No
     cli_machine(machine, buildx=True, stderr=PLAIN_ERROR, code=1)
     with pytest.raises(LabkitError, match='checksum: "/secret.env": not found'):
         clibuild.build(Lab("01", session="s0a0b0c"), "/tmp/ctx", "front-app:peek", show=False)
+
+
+LOST = ('ERROR: failed to build: failed to solve: failed to prepare extraction snapshot '
+        '"extract-943238624-H0RU sha256:dffc": parent snapshot sha256:127d does not exist: '
+        'not found\n')
+
+
+def flaky_builds(machine: FakeMachine, failures: int) -> list[Any]:
+    """cli_machine whose first FAILURES builds lose containerd's race, the rest succeed."""
+    import subprocess
+
+    from labkit.base import engine as engine_mod
+
+    calls = cli_machine(machine, buildx=True)
+    succeed = engine_mod.system().run
+    lost = [failures]
+
+    def run(argv: Any, env: Any = None) -> subprocess.CompletedProcess[str]:
+        if "--iidfile" in list(argv) and lost[0] > 0:
+            lost[0] -= 1
+            calls.append((list(argv), env))
+            return subprocess.CompletedProcess(list(argv), 1, "", LOST)
+        return succeed(argv, env=env)
+
+    engine_mod.use_system(engine_mod.System(**{**vars(engine_mod.system()), "run": run}))
+    return calls
+
+
+def test_a_build_that_lost_containerds_race_runs_once_more(machine: FakeMachine,
+                                                            capsys: Any) -> None:
+    from labkit.building import clibuild
+    from labkit.lab.session import Lab
+
+    calls = flaky_builds(machine, failures=1)
+    done = clibuild.build(Lab("01", session="s0a0b0c"), "/tmp/ctx", "front-app:v1", show=False)
+    assert done.image_id and len([a for a, _ in calls if "--iidfile" in a]) == 2
+    assert "moby/buildkit#6521" in capsys.readouterr().out
+
+
+def test_a_second_lost_race_is_the_builds_error(machine: FakeMachine) -> None:
+    import pytest
+
+    from labkit.base.errors import LabkitError
+    from labkit.building import clibuild
+    from labkit.lab.session import Lab
+
+    calls = flaky_builds(machine, failures=2)
+    with pytest.raises(LabkitError, match="parent snapshot sha256:127d does not exist"):
+        clibuild.build(Lab("01", session="s0a0b0c"), "/tmp/ctx", "front-app:v1", show=False)
+    assert len([a for a, _ in calls if "--iidfile" in a]) == 2  # once more, never a third time
+
+
+def test_any_other_failed_build_is_not_run_again(machine: FakeMachine) -> None:
+    import pytest
+
+    from labkit.base.errors import LabkitError
+    from labkit.building import clibuild
+    from labkit.lab.session import Lab
+
+    calls = cli_machine(machine, buildx=True, stderr=PLAIN_ERROR, code=1)
+    with pytest.raises(LabkitError):
+        clibuild.build(Lab("01", session="s0a0b0c"), "/tmp/ctx", "front-app:peek", show=False)
+    assert len([a for a, _ in calls if "--iidfile" in a]) == 1
