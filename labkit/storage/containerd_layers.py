@@ -22,7 +22,6 @@ from labkit.base.errors import LabkitError, friendly
 from labkit.base.fmt import human_size, short_digest
 from labkit.base.labels import COURSE, COURSE_VALUE
 from labkit.storage.graphdriver import (
-    PAGE_SIZE,
     LayerDir,
     chain_ids,
     dir_usage,
@@ -160,8 +159,7 @@ def option_budget(container: Container) -> pd.DataFrame:
     when the options come near a page), and the kernel's own cap (OVL_MAX_STACK).
     """
     mnt = overlay_mount(container)
-    rest = len(f",upperdir={mnt.options['upperdir']},workdir={mnt.options['workdir']}")
-    room = PAGE_SIZE - 1 - len("lowerdir=") - rest
+    room = mnt.lowerdir_room
     lower = mnt.lowers[-1]
     parse_snapshot_path(lower)  # a snapshot folder, or a LabkitError that says so
     full, relative = len(lower), len(lower.split("/snapshots/", 1)[1])

@@ -325,6 +325,12 @@ class OverlayMount:
         """lowerdir split at ":", top first."""
         return self.options.get("lowerdir", "").split(":")
 
+    @property
+    def lowerdir_room(self) -> int:
+        """Bytes the one page of mount options (PAGE_SIZE) leaves for lowerdir's entries."""
+        rest = len(f",upperdir={self.options['upperdir']},workdir={self.options['workdir']}")
+        return PAGE_SIZE - 1 - len("lowerdir=") - rest
+
 
 def overlay_mount(container: Container, mountinfo: str | None = None) -> OverlayMount:
     """The kernel's record of a running container's overlay mount.
@@ -369,8 +375,7 @@ def option_budget(container: Container) -> pd.DataFrame:
     """
     mnt = overlay_mount(container)
     gd = of_container(container)
-    rest = len(f",upperdir={mnt.options['upperdir']},workdir={mnt.options['workdir']}")
-    room = PAGE_SIZE - 1 - len("lowerdir=") - rest
+    room = mnt.lowerdir_room
     full, link = len(gd.lower_dirs[-1]), len(mnt.lowers[-1])
     relative = len(str(Path(mnt.lowers[-1]).relative_to(Path(mnt.lowers[-1]).parents[1])))
     rows = [("full path: <root>/overlay2/<64 hex>/diff", full, room // (full + 1)),
