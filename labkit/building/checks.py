@@ -342,15 +342,17 @@ def judge_layers(before: BuiltImage, after: BuiltImage) -> CheckResult:
                       f"{after.layers - before.layers} more than before ({'; '.join(added)}).",
                       "a layer holds changed FILES: an instruction that writes files adds one; "
                       "one that only describes the image changes its config",
-                      "RUN, COPY and ADD add a layer; LABEL, ENV, EXPOSE, CMD and USER change "
-                      "only the image's config")
+                      "with the classic builder this check uses, RUN, COPY and ADD add a layer "
+                      "when they change files (BuildKit: always); LABEL, ENV, EXPOSE, CMD and "
+                      "USER change only the image's config")
     if after.layers < before.layers:
         return failed(LAYERS, f"the image lost a layer ({after.layers}, was {before.layers}).",
                       "keep the COPY; only add an instruction")
     if after.image_id == before.image_id:
         return failed(LAYERS, "the image is the same as before: nothing in its config changed.",
-                      "the image ID is the digest of its config: pick an instruction that "
-                      "writes something into the config",
+                      "the image ID follows from its config (its digest, or the digest of "
+                      "the manifest that names it): pick an instruction that writes something "
+                      "into the config",
                       "ARG only feeds the build and a comment is nothing; a LABEL or an ENV "
                       "is stored in the config")
     return passed(LAYERS, f"{'; '.join(added)} gave a new image with {after.layers} layers, "

@@ -163,6 +163,19 @@ def build_argv(context: str | Path, tag: str, *, dockerfile: str | None = None,
     return argv + [str(context)]
 
 
+def classic_env(builder: str) -> dict[str, str]:
+    """What the shell line sets so `docker build` is the classic builder, as the SDK's is.
+
+    Args:
+        builder: what `docker build` uses on this engine (`facts().builder`).
+
+    Returns:
+        {"DOCKER_BUILDKIT": "0"} where `docker build` would be BuildKit (Engine 23 and later,
+        or docker-buildx installed); nothing where it is the classic builder already.
+    """
+    return {"DOCKER_BUILDKIT": "0"} if builder == "buildkit" else {}
+
+
 def tag_argv(image: str, ref: str) -> list[str]:
     """`docker tag IMAGE REF` for a `Lab.tag` call."""
     return ["docker", "tag", image, ref]

@@ -23,6 +23,7 @@ from docker.models.volumes import Volume
 from labkit.base import containers, labels, procfs
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, NameTaken, UnknownImage, friendly
+from labkit.base.facts import facts
 from labkit.base.host import host, require_root
 from labkit.base.http import LOOPBACK
 from labkit.base.refs import Ref
@@ -263,6 +264,9 @@ class Lab:
               **kwargs: Any) -> build_mod.BuildResult:
         """`docker build -t TAG CONTEXT`: a labelled image, recorded for cleanup.
 
+        The SDK builds with the classic builder, so the line shown sets `DOCKER_BUILDKIT=0`
+        where the engine's `docker build` would be BuildKit.
+
         Args:
             context: the build context folder.
             tag: the image name (made unique if a learner's image has it).
@@ -273,7 +277,8 @@ class Lab:
         if show:
             show_command(commands.build_argv(context, final, dockerfile=kwargs.get("dockerfile"),
                                              platform=kwargs.get("platform"),
-                                             buildargs=kwargs.get("buildargs")))
+                                             buildargs=kwargs.get("buildargs"),
+                                             env=commands.classic_env(facts().builder)))
         # Lesson images carry no session label: containers inherit image labels, and a
         # learner's own container from this image must never look like ours. The ledger
         # holds the name before the build starts and the ID once it exists.

@@ -22,32 +22,13 @@ import docker.errors
 
 from labkit.base import daemon, iproute, procfs
 from labkit.base.engine import client
-from labkit.base.errors import HostToolMissing, LabkitError, friendly
-from labkit.base.host import host, require_root
+from labkit.base.errors import LabkitError, friendly
+from labkit.base.host import host
 from labkit.base.http import LOOPBACK
 from labkit.base.refs import Ref
 from labkit.lab.session import Lab
+from labkit.lessons import containerd
 from labkit.networking import netinspect
-
-SOCKET_MAX = 100  # AF_UNIX paths must stay under 108 bytes
-CONTAINERD_CONFIG = """\
-version = 2
-root = "{root}/containerd/root"
-state = "{root}/containerd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-
-[grpc]
-  address = "{root}/containerd/containerd.sock"
-
-[debug]
-  address = ""
-
-[metrics]
-  address = ""
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{root}/containerd/opt"
-"""
 
 
 @dataclass
@@ -230,29 +211,13 @@ def start(lab: Lab, bip: str = "192.168.1.1/24", *, name: str = "bip-lab",
         HostToolMissing: dockerd or containerd is not installed on the host.
         EngineUnavailable: it did not answer in time (the message holds its log's tail).
     """
-    require_root()
-    if host().mode != "local":
-        raise LabkitError("The throwaway engine needs the engine's host to be this machine.",
-                          "run this chapter on a Linux machine with its own Docker Engine")
-    for tool in ("dockerd", "containerd", "nsenter"):
-        if not host().has_tool(tool):
-            raise HostToolMissing(f"The host has no `{tool}` command.",
-                                  "install docker.io (it brings dockerd and containerd)")
+    containerd.require_local_host("The throwaway engine", ("dockerd",))
     root = lab.workdir("throwaway")
-    if len(str(root / "containerd" / "containerd.sock.ttrpc")) > SOCKET_MAX:
-        raise LabkitError(f"The lesson folder {root} is too deep for a socket path.",
-                          "set LABKIT_STATE_DIR to a shorter folder, e.g. /var/lib/labkit")
-    (root / "containerd").mkdir()
     ns = lab.netns(name)
-    host().run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"])
-    enter = ["nsenter", f"--net=/var/run/netns/{ns}", "--"]
-    ctr_conf = root / "containerd" / "config.toml"
-    ctr_conf.write_text(CONTAINERD_CONFIG.format(root=root))
-    ctr = lab.spawn([*enter, "containerd", "--config", str(ctr_conf)],
-                    log=root / "containerd.log")
-    ctr_sock = root / "containerd" / "containerd.sock"
-    daemon.wait_until_answers(ctr_sock.exists, timeout=timeout, proc=ctr,
-                              log=root / "containerd.log")
+    ctrd = containerd.start(lab, root / "containerd", netns=ns, log=root / "containerd.log",
+                            timeout=timeout)
+    ctr_sock = ctrd.socket
+    enter = containerd.enter(ns)
     conf_file = root / "daemon.json"
     conf = config(bip, dockerd_major(), Path("/etc/docker/key.json").exists(), root)
     conf_file.write_text(json.dumps(conf, indent=2) + "\n")
@@ -261,7 +226,7 @@ def start(lab: Lab, bip: str = "192.168.1.1/24", *, name: str = "bip-lab",
             "-H", f"unix://{root / 'docker.sock'}", "--containerd", str(ctr_sock),
             "--storage-driver", "vfs"]
     proc = lab.spawn([*enter, *argv], log=root / "dockerd.log")
-    pids = {"dockerd": proc.pid, "containerd": ctr.pid}
+    pids = {"dockerd": proc.pid, "containerd": ctrd.pid}
     engine = Throwaway(lab, ns, root, conf_file, [*enter, *argv], pids,
                        {n: procfs.start_time(p) for n, p in pids.items()})
     daemon.wait_until_answers(lambda: _pings(engine), timeout=timeout, proc=proc,

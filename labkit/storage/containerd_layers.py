@@ -1,7 +1,7 @@
 """Section 3's lesson on the containerd image store: layers as snapshots, read from disk.
 
 Taught in: 02-overlayfs-and-image-storage (section 3 and exercise 02.2, through
-`labkit.storage.store`) and 02b-image-anatomy-and-the-wire (sections 4.5 and 5.2). Where the
+`labkit.storage.store`) and 02b-image-anatomy-and-the-wire (sections 5.5 and 6.2). Where the
 engine keeps images in containerd, an image's layers are containerd snapshots: numbered
 folders whose key in containerd's own database is the layer's chain ID. labkit reads which
 number is which off a running container's overlay mount (`snapshotter.snapshot_stack`), and

@@ -1,7 +1,7 @@
 """overlay2 inside Docker: the GraphDriver data of images and containers, read from disk.
 
 Taught in: 02-overlayfs-and-image-storage (sections 1 and 3, exercise 02.2) and
-02b-image-anatomy-and-the-wire (sections 4.5 and 5.2). Everything here only reads: Docker's
+02b-image-anatomy-and-the-wire (sections 5.5 and 6.2). Everything here only reads: Docker's
 folders under its root (/var/lib/docker) are never changed.
 """
 

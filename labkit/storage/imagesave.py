@@ -1,6 +1,6 @@
 """The anatomy of `docker save`: manifest.json, the config, and one tar per layer.
 
-Taught in: 02b-image-anatomy-and-the-wire (section 4, exercise 02.3). Engines before 25 write
+Taught in: 02b-image-anatomy-and-the-wire (section 5, exercise 02.3). Engines before 25 write
 the docker-archive layout (<id>/layer.tar, <config>.json, manifest.json, repositories);
 engines 25 and later write an OCI image layout (oci-layout, index.json, blobs/sha256/...,
 plus manifest.json for older tools). `read()` understands both.

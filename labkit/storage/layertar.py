@@ -1,6 +1,6 @@
 """Deletions inside a layer: `.wh.` entries in the layer tar, whiteouts and opaque folders on disk.
 
-Taught in: 02b-image-anatomy-and-the-wire (section 4.4, exercise 02.5). A layer tar cannot hold
+Taught in: 02b-image-anatomy-and-the-wire (section 5.4, exercise 02.5). A layer tar cannot hold
 "nothing": a deleted file travels as an empty entry `.wh.<name>` beside where it was, and a
 folder that was removed and made again as the marker `.wh..wh..opq` inside it (the OCI image
 spec's names, taken from AUFS). When the engine unpacks the tar for overlayfs it turns them back

@@ -1,10 +1,11 @@
 """An image's and a container's layers on whichever image store the engine uses.
 
 Taught in: 02-overlayfs-and-image-storage (section 3, exercise 02.2) and
-02b-image-anatomy-and-the-wire (section 4.5). The same lesson reads the
+02b-image-anatomy-and-the-wire (section 5.5). The same lesson reads the
 overlay2 graphdriver's folders on an engine that keeps images there, and containerd's
 snapshots on the containerd image store (`facts().containerd_store`): one call, the engine's
-own answer. Everything here only reads.
+own answer. Everything here only reads, except `snapshot_stack` on a graphdriver engine,
+which starts a containerd of the lesson's own (its folder, cleaned up with the lesson).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from docker.models.containers import Container
 
 from labkit.base.facts import facts
 from labkit.base.fmt import short_digest
-from labkit.storage import containerd_layers, graphdriver, snapshotter
+from labkit.lab.session import Lab
+from labkit.storage import containerd_layers, graphdriver, lesson_snapshots, snapshotter
 from labkit.storage.graphdriver import LayerDir, walk
 from labkit.storage.overlay import kind
 
@@ -115,7 +117,7 @@ def option_budget(container: Container) -> pd.DataFrame:
 
 
 def shared_layers(refs: Sequence[str]) -> pd.DataFrame:
-    """Which layers several images share, and that each is stored once (02b, section 4.5)."""
+    """Which layers several images share, and that each is stored once (02b, section 5.5)."""
     if facts().containerd_store:
         return containerd_layers.shared_layers(refs)
     return graphdriver.shared_layers(refs)
@@ -126,6 +128,24 @@ def container_folders(container: Container) -> pd.DataFrame:
     if facts().containerd_store:
         return containerd_layers.container_folders(container)
     return graphdriver.of_container(container).to_frame()
+
+
+def snapshot_stack(lab: Lab, container: Container) -> snapshotter.SnapshotStack:
+    """A container's image as containerd's snapshots (02, section 4.1).
+
+    On the containerd image store: the container's own lowerdirs and upperdir, read from its
+    mountinfo. On a graphdriver engine: the same image in a containerd of the lesson's own,
+    with a snapshot prepared and mounted on it as containerd prepares a container's root.
+    """
+    if facts().containerd_store:
+        print(f"This engine keeps images in containerd's image store: {container.name}'s "
+              "root is an overlay of containerd's snapshots, read from its mountinfo.")
+        return snapshotter.snapshot_stack(container)
+    print(f"This engine keeps images in the {facts().storage_driver!r} graphdriver. The lesson "
+          "starts a containerd of its own (root, socket and netns in the lesson folder), "
+          "gives it the image, and prepares a container's snapshot on it:")
+    return lesson_snapshots.snapshot_stack(lab, str(container.attrs["Config"]["Image"]),
+                                           str(container.name))
 
 
 def image_digests(ref: str) -> pd.DataFrame:

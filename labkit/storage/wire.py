@@ -1,6 +1,6 @@
 """Layers on the wire: push to the lesson's registry, pull back, digests versus diff_ids.
 
-Taught in: 02b-image-anatomy-and-the-wire (sections 4 and 5). The registry is the lesson's own
+Taught in: 02b-image-anatomy-and-the-wire (sections 5 and 6). The registry is the lesson's own
 labkit/registry:2 on 127.0.0.1 (labkit.lessons.registry); nothing here talks to any other address.
 """
 
@@ -23,6 +23,7 @@ from labkit.base.facts import facts
 from labkit.base.fmt import human_size, short_digest
 from labkit.base.http import BadStatus, NoAnswer
 from labkit.base.refs import Ref
+from labkit.base.show import show_command
 from labkit.lab.session import Lab
 from labkit.lessons.registry import LocalRegistry
 from labkit.storage import containerd_layers
@@ -86,10 +87,10 @@ def push(ref: str) -> pd.DataFrame:
     The column "named by" says which.
     """
     parsed = Ref.parse(ref).or_latest()
+    show_command(["docker", "push", ref])
     with friendly():
         diff_ids = client().images.get(ref).attrs["RootFS"]["Layers"]
         done = dict(outcomes(client().api.push(parsed.name, parsed.tag, stream=True, decode=True)))
-    print(f"pushed {ref}")
     sent = [d["digest"] for d in manifest(LocalRegistry("", parsed.registry), ref)["layers"]]
     rows = []
     for n, (diff_id, digest) in enumerate(zip(diff_ids, sent, strict=True), start=1):
@@ -114,6 +115,7 @@ def pull(lab: Lab, registry: LocalRegistry, ref: str) -> pd.DataFrame:
     """
     parsed = Ref.parse(ref).or_latest()
     digests = [d["digest"] for d in manifest(registry, ref)["layers"]]
+    show_command(["docker", "pull", ref])
     with friendly():
         # The engine's pull takes a digest where it takes a tag.
         done = dict(outcomes(client().api.pull(parsed.name, parsed.digest or parsed.tag,
@@ -140,6 +142,7 @@ def remove_local(lab: Lab, refs: Sequence[str]) -> None:
             raise LabkitError(f"{ref} is not an image this lesson made.",
                               "this lesson removes only its own images (app-a, app-b)")
     image_id = None
+    show_command(["docker", "rmi", *refs])
     for ref in refs:
         with friendly():
             image_id = client().images.get(ref).id
@@ -170,7 +173,14 @@ def blob(registry: LocalRegistry, repo: str, digest: str) -> bytes:
 
 
 def manifest_frame(registry: LocalRegistry, ref: str) -> pd.DataFrame:
-    """The manifest as a table: the config and each layer, with media type, size, digest."""
+    """The manifest as a table: the config and each layer, with media type, size, digest.
+
+    It is read over the registry's HTTP API; the `curl` line shown asks the same.
+    """
+    parsed = Ref.parse(registry_name(registry, ref)).or_latest()
+    show_command(["curl", "-s", "-H", f"Accept: {MANIFEST_V2}, {OCI_MANIFEST}",
+                  f"http://{registry.address}/v2/{parsed.repository}/manifests/"
+                  f"{parsed.digest or parsed.tag}"])
     doc = manifest(registry, ref)
     config = doc["config"]
     rows = [("config", config["mediaType"].rsplit(".", 2)[-2], short_digest(config["digest"]),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from labkit.base import procfs
 from labkit.base.engine import client
 from labkit.base.facts import facts
+from labkit.images import catalog as images
 from labkit.storage import checks as checks_storage
 from labkit.storage import store
 
@@ -63,3 +67,34 @@ def test_the_layer_check_on_this_store(box) -> None:
     holders = [x for x in layers if (x.path / "bin" / "busybox").exists()]
     assert checks_storage.check_layer_holding("labkit/busybox", "/bin/busybox",
                                               holders[-1].diff_id).passed
+
+
+def test_snapshots_on_either_store_and_no_trace_of_a_lesson_containerd(lab) -> None:
+    images.ensure(["labkit/redis:7.0"], progress=lambda m: None)
+    redis = lab.run("labkit/redis:7.0", name="t-ch02-store-snaps")
+    diff_ids = client().images.get("labkit/redis:7.0").attrs["RootFS"]["Layers"]
+    stack = store.snapshot_stack(lab, redis)
+    layers = [s for s in stack.snapshots if s.role.startswith("layer ")]
+    assert [s.diff_id for s in layers] == list(reversed(diff_ids))
+    assert all(Path(s.path).is_dir() for s in stack.snapshots)
+    assert stack.snapshots[-1].option == "upperdir"
+    if facts().containerd_store:
+        return
+    # A graphdriver engine: the snapshots belong to the lesson's own containerd.
+    folder = Path(stack.root).parent  # the lesson's containerd/c/: config, root, socket
+    assert (folder / "config.toml").is_file() and Path(stack.snapshots_dir).is_dir()
+    assert [m for m in procfs.mount_points() if m.startswith(str(folder.parent) + "/")]
+    assert facts().storage_driver == client().info()["Driver"]  # the learner's store: unchanged
+    lab.cleanup()
+    assert not folder.exists()
+    assert not [m for m in procfs.mount_points() if m.startswith(str(folder.parent) + "/")]
+    assert not Path("/var/run/netns/ctrd").exists()
+    assert not [p for p in Path("/proc").iterdir() if p.name.isdigit()
+                and str(folder) in _cmdline(p)]
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""

@@ -375,8 +375,8 @@ def test_layers_model_answer_passes() -> None:
 
 @pytest.mark.parametrize("new,hint,more", [
     (BEFORE, "add one instruction", "sets metadata"),
-    (after("RUN touch /x", 6, "sha256:2"), "changed FILES", "RUN, COPY and ADD add a layer"),
-    (after("ARG UNUSED", 5, "sha256:1"), "digest of its config", "ARG only feeds the build"),
+    (after("RUN touch /x", 6, "sha256:2"), "changed FILES", "add a layer when they change files"),
+    (after("ARG UNUSED", 5, "sha256:1"), "follows from its config", "ARG only feeds the build"),
 ])
 def test_layers_wrong_answers_get_hints(new: cb.BuiltImage, hint: str, more: str) -> None:
     assert_hints(*second_try(lambda: cb.judge_layers(BEFORE, new)), hint, more)

@@ -113,6 +113,11 @@ def test_build_line_for_buildkit_and_for_classic_asked_by_name() -> None:
         "DOCKER_BUILDKIT=0", "docker", "build", "-t", "app:v1", "/ctx"]
 
 
+def test_the_classic_line_says_so_where_docker_build_is_buildkit() -> None:
+    assert commands.classic_env("buildkit") == {"DOCKER_BUILDKIT": "0"}
+    assert commands.classic_env("classic") == {}
+
+
 def test_a_port_goes_on_a_lesson_link_address_only_when_the_lab_allows_it(
         engine: FakeClient, capsys: pytest.CaptureFixture[str]) -> None:
     """03's DNAT lesson publishes on the host's end of the outside world's link, nowhere else."""

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from labkit.lab import needs
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*-*.ipynb"))
 MARKER = re.compile(r"NBVAL_[A-Z_]+")
@@ -47,6 +49,20 @@ def test_starts_with_the_setup_cell_and_ends_with_cleanup(notebook: Path) -> Non
 def test_stored_outputs_come_from_one_clean_run(notebook: Path) -> None:
     counts = [c["execution_count"] for c in code_cells(notebook)]
     assert counts == list(range(1, len(counts) + 1))
+
+
+def test_every_notebook_was_recorded_in_the_same_run() -> None:
+    """One clean run of every notebook (tools/execute_notebook.py notebooks/*.ipynb): then the
+    course images every chapter shows are the same images, built once on that machine."""
+    runs = {p.name: json.loads(p.read_text())["metadata"].get("labkit", {}).get("recording_run")
+            for p in NOTEBOOKS}
+    assert len(set(runs.values())) == 1 and None not in runs.values(), runs
+
+
+def test_no_cell_is_left_out_on_any_engine(notebook: Path) -> None:
+    """Every demonstration runs on every engine of the matrix: no `# needs:` cell is left."""
+    for cell in code_cells(notebook):
+        assert needs.needed(source(cell).splitlines(True)) is None, source(cell)
 
 
 def test_nbval_markers_are_tags_out_of_the_learners_sight(notebook: Path) -> None:
