@@ -19,6 +19,7 @@ from labkit.base.engine import client
 from labkit.base.errors import LabkitError
 from labkit.base.host import host, require_root
 from labkit.base.show import show_command
+from labkit.base.wait import WaitTimeout, wait_for
 from labkit.lab.session import Lab
 from labkit.lab.subnets import free_subnet
 from labkit.namespaces.nsenter import run_in
@@ -186,10 +187,19 @@ def unwire(wiring: Wiring) -> None:
     host().run(["rm", link])
 
 
-def reaches(container: Any, address: str) -> bool:
-    """True when one ping from inside the container to ADDRESS is answered (nothing shown)."""
-    code, _ = run_in(container, ["ping", "-c", "1", "-W", "2", address])
-    return code == 0
+def reaches(container: Any, address: str, *, within: float = 4) -> bool:
+    """True when a ping from inside the container to ADDRESS is answered (nothing shown).
+
+    A link set up a moment ago can lose the first packet, so one `ping -c 1 -W 1` is sent
+    again until WITHIN seconds have passed.
+    """
+    def answered() -> bool:
+        return run_in(container, ["ping", "-c", "1", "-W", "1", address])[0] == 0
+
+    try:
+        return wait_for(f"{address} to answer a ping", answered, timeout=within)
+    except WaitTimeout:
+        return False
 
 
 # busybox-static's wget crashes (SIGSEGV) in the course image, so the request is made with

@@ -11,7 +11,7 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.namespaces import handwire
 
-from .fakes import FakeClient, FakeContainer, FakeHost, FakeLab, Fakes
+from .fakes import FakeClient, FakeClock, FakeContainer, FakeHost, FakeLab, Fakes
 
 # `ip -d -j addr` in a wired container's netns (recorded): lo, then eth0.
 NETNS_LINKS = json.loads((Path(__file__).parent / "samples" / "ip-d-j-addr.netns.json").read_text())
@@ -122,12 +122,15 @@ def test_http_get_without_an_answer(fakes: Callable[..., Fakes]) -> None:
     assert box.execs[0][:2] == ["sh", "-c"]
 
 
-def test_reaches_is_the_exit_code_of_one_ping(fakes: Callable[..., Fakes]) -> None:
+def test_reaches_asks_again_until_a_ping_is_answered(fakes: Callable[..., Fakes],
+                                                     clock: FakeClock) -> None:
     box = in_engine(fakes, (0, ""))
     assert handwire.reaches(box, "10.213.7.1") is True
-    assert box.execs == [["ping", "-c", "1", "-W", "2", "10.213.7.1"]]
+    assert box.execs == [["ping", "-c", "1", "-W", "1", "10.213.7.1"]]
     box.exec_answer = (1, "")
-    assert handwire.reaches(box, "10.213.7.1") is False
+    box.execs.clear()
+    assert handwire.reaches(box, "10.213.7.1", within=2) is False
+    assert len(box.execs) > 2 and sum(clock.sleeps) == pytest.approx(2)
 
 
 def test_network_table_names_the_spare_address() -> None:
