@@ -132,7 +132,7 @@ def start(lab: Lab, folder: Path, *, netns: str, log: Path | None = None,
     argv = ("containerd", "--config", str(conf))
     log = log or folder.parent / "containerd.log"
     proc = lab.spawn([*enter(netns), *argv], log=log)
-    sock = folder / "containerd.sock"
-    daemon.wait_until_answers(sock.exists, timeout=timeout, proc=proc, log=log)
-    return LessonContainerd(folder, netns, argv, proc.pid)
+    ctrd = LessonContainerd(folder, netns, argv, proc.pid)
+    daemon.wait_until_answers(ctrd.socket.exists, timeout=timeout, proc=proc, log=log)
+    return ctrd
 

@@ -332,6 +332,11 @@ class OverlayMount:
         return PAGE_SIZE - 1 - len("lowerdir=") - rest
 
 
+def overlay_options(mnt: procfs.Mount) -> dict[str, str]:
+    """An overlay mount's lowerdir, upperdir and workdir, from its mountinfo super options."""
+    return {k: v for k, v in mnt.super_opts.items() if k in {"lowerdir", "upperdir", "workdir"}}
+
+
 def overlay_mount(container: Container, mountinfo: str | None = None) -> OverlayMount:
     """The kernel's record of a running container's overlay mount.
 
@@ -357,8 +362,7 @@ def overlay_mount(container: Container, mountinfo: str | None = None) -> Overlay
     merged = GraphDriver.from_attrs(container.attrs).merged_dir or "/"
     for mnt in table:
         if mnt.mount_point == "/" and mnt.fstype == "overlay":
-            options = {k: v for k, v in mnt.super_opts.items()
-                       if k in {"lowerdir", "upperdir", "workdir"}}
+            options = overlay_options(mnt)
             data = ",".join(f"{k}={v}" for k, v in options.items())
             return OverlayMount(merged, options, len(data))
     raise LabkitError(f"{container.name}'s root filesystem is not an overlay mount.",

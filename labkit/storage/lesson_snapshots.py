@@ -23,7 +23,7 @@ from labkit.base.show import show_command
 from labkit.lab.session import Lab
 from labkit.lessons import containerd
 from labkit.lessons.containerd import LessonContainerd
-from labkit.storage.graphdriver import chain_ids
+from labkit.storage.graphdriver import chain_ids, overlay_options
 from labkit.storage.imagesave import docker_cli
 from labkit.storage.snapshotter import Snapshot, SnapshotStack, parse_snapshot_path
 
@@ -72,17 +72,16 @@ def stack_from_options(key: str, options: dict[str, str], diff_ids: list[str]) -
     return SnapshotStack(key, where.root, where.plugin, (*layers, active))
 
 
-def mounted_options(target: Path, pid: int | None = None) -> dict[str, str]:
-    """The overlay options the kernel keeps for TARGET, read from /proc/PID/mountinfo.
+def mounted_options(target: Path) -> dict[str, str]:
+    """The overlay options the kernel keeps for TARGET, read from this process's mountinfo.
 
     Raises:
         LabkitError: nothing is mounted there.
     """
     real = os.path.realpath(target)
-    for mnt in procfs.mounts(pid or os.getpid()):
+    for mnt in procfs.mounts(os.getpid()):
         if mnt.mount_point == real and mnt.fstype == "overlay":
-            return {k: v for k, v in mnt.super_opts.items()
-                    if k in {"lowerdir", "upperdir", "workdir"}}
+            return overlay_options(mnt)
     raise LabkitError(f"No overlay is mounted on {real}.", "run the section again")
 
 
@@ -133,7 +132,7 @@ def snapshot_stack(lab: Lab, ref: str, key: str) -> SnapshotStack:
     folder = lab.workdir("containerd")
     netns = lab.netns("ctrd")
     ctrd = containerd.start(lab, folder / "c", netns=netns)
-    show_command(["nsenter", f"--net=/var/run/netns/{netns}", "--", *ctrd.argv])
+    show_command([*containerd.enter(netns), *ctrd.argv])
     import_image(ctrd, ref, folder)
     _shown(ctrd.ctr("snapshots", "prepare", key, chain_ids(diff_ids)[-1]))
     merged = folder / "merged"

@@ -90,11 +90,4 @@ def test_snapshots_on_either_store_and_no_trace_of_a_lesson_containerd(lab) -> N
     assert not [m for m in procfs.mount_points() if m.startswith(str(folder.parent) + "/")]
     assert not Path("/var/run/netns/ctrd").exists()
     assert not [p for p in Path("/proc").iterdir() if p.name.isdigit()
-                and str(folder) in _cmdline(p)]
-
-
-def _cmdline(proc: Path) -> str:
-    try:
-        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
+                and str(folder) in " ".join(procfs.cmdline(int(p.name)))]
