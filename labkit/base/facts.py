@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from labkit.base import engine, settings
+from labkit.base import daemonconfig, engine, settings
 from labkit.base.errors import EngineUnavailable, friendly
 
 # `docker info` names this snapshotter type when images live in containerd's store, not in a
@@ -37,6 +37,8 @@ class EngineFacts:
         cgroup_version: "1" or "2".
         host_mode: "local" (the engine's host is this machine) or "helper" (it is not).
         os, architecture: the engine host's, as `docker info` reports them.
+        daemon: the running dockerd's own settings (daemon.json, flags, DOCKER_* variables;
+            `labkit.base.daemonconfig`), {} for its defaults, None when they cannot be read.
         raw: the whole `docker info` answer, for the curious.
     """
 
@@ -56,6 +58,7 @@ class EngineFacts:
     host_mode: str
     os: str
     architecture: str
+    daemon: dict[str, str] | None = field(default=None, compare=False, hash=False)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     @property
@@ -69,9 +72,24 @@ class EngineFacts:
         return str(self.raw.get("DockerRootDir") or "/var/lib/docker")
 
     @property
+    def userland_proxy(self) -> bool:
+        """Whether published ports get a docker-proxy (dockerd's `userland-proxy`, on by
+        default); assumed on when the daemon's settings cannot be read."""
+        return (self.daemon or {}).get("userland-proxy", "true") != "false"
+
+    @property
     def containerd_store(self) -> bool:
         """True when images live in containerd's image store, not in a graphdriver."""
         return self.storage == "containerd"
+
+    @property
+    def line(self) -> str:
+        """The engine in one line, as each chapter's first cell prints it (00-preflight):
+        `Docker 29.7.2 (containerd image store, iptables-nft firewall, cgroup v1)`."""
+        store = ("containerd image store" if self.containerd_store
+                 else f"{self.storage} graphdriver")
+        return (f"Docker {self.server_version} ({store}, {self.firewall} firewall, "
+                f"cgroup v{self.cgroup_version})")
 
 
 _cache: tuple[int, EngineFacts] | None = None
@@ -153,6 +171,7 @@ def read(c: Any, system: engine.System) -> EngineFacts:
         iptables_variant=variant,
         cgroup_version=str(info.get("CgroupVersion") or "1"), host_mode=mode,
         os=str(info.get("OperatingSystem", "?")), architecture=str(info.get("Architecture", "?")),
+        daemon=daemonconfig.read(system) if mode == "local" else None,
         raw=info,
     )
 

@@ -20,15 +20,19 @@ FIX_TOOLS = "run `sudo labkit engine up` (installs the course's missing host too
 FIX_BUILDER = ("optional: BuildKit needs the docker-buildx plugin (Debian 13 and later: "
                "`sudo apt-get install docker-buildx`; Docker CE: docker-buildx-plugin); Debian 12 "
                "has none, and the classic builder is fine for the course")
-FIX_STORE = ("chapter 02 takes apart the overlay2 graphdriver: set \"features\": "
-             "{\"containerd-snapshotter\": false} in /etc/docker/daemon.json and restart the "
-             "engine (images kept in the containerd store are then not visible: run "
-             "`labkit images` again)")
-FIX_DRIVER = ("chapter 02 takes apart overlay2: set \"storage-driver\": \"overlay2\" in "
-              "/etc/docker/daemon.json and restart the engine (images kept by the old driver are "
-              "then not visible: run `labkit images` again)")
-FIX_NFTABLES = ("chapter 03 reads Docker's rules with iptables: remove \"firewall-backend\": "
-                "\"nftables\" from /etc/docker/daemon.json and restart the engine")
+# Where chapter 02's layer sections can read a container's folders: the overlay2 graphdriver, or
+# the containerd image store with its overlayfs snapshotter (Docker 29's default).
+STORES = {("overlay2", "overlay2"), ("containerd", "overlayfs")}
+FIX_STORE = ("nothing to change here: the other chapters run as they are; for chapter 02's "
+             "overlay sections use a machine whose engine keeps Docker's default store (the "
+             "containerd image store with overlayfs, or the overlay2 graphdriver)")
+
+# The machines tools/matrix runs the whole course on; the stored outputs come from the first.
+RECORDED_ON = "Docker 29.7.2 (containerd image store, iptables firewall backend)"
+TESTED_ON = ("Debian's docker.io 20.10, 26.1 and 28.5 on the overlay2 graphdriver, 28.5 also on "
+             "the containerd image store, and Docker 29.7.2 with its defaults and with the "
+             "nftables firewall backend")
+CGROUP_V1_DEPRECATED = "Support for cgroup v1 is deprecated"
 
 
 @dataclass(frozen=True)
@@ -64,21 +68,69 @@ def engine_rows(f: EngineFacts) -> list[Check]:
                "none, and classic is fine for the course")
         rows.append(Check("builder", f.major < 23 or f.buildx, f"classic ({why})", FIX_BUILDER,
                           blocking=False))
-    if f.containerd_store:
-        rows.append(Check("storage", False, f"containerd image store ({f.storage_driver} "
-                          "snapshotter)", FIX_STORE, blocking=False))
-    else:
-        rows.append(Check("storage", f.storage == "overlay2", f"{f.storage} graphdriver",
-                          FIX_DRIVER, blocking=False))
+    rows.append(storage_row(f))
     detail = f.firewall + (f" (engine: {f.firewall_engine})" if f.firewall_engine else "")
     if f.firewall == "nftables":
-        rows.append(Check("firewall backend", False, detail, FIX_NFTABLES, blocking=False))
+        rows.append(Check("firewall backend", True, detail + ": Docker's rules are in the "
+                          "nftables tables ip and ip6 docker-bridges (chapter 03 shows them)"))
     elif f.local and not f.iptables_variant:
         rows.append(Check("firewall backend", False, "iptables missing", FIX_TOOLS))
     else:
         rows.append(Check("firewall backend", True, detail))
-    rows.append(Check("cgroup version", True, f"cgroup v{f.cgroup_version}"))
+    rows.append(Check("cgroup version", True, f"cgroup v{f.cgroup_version} "
+                      f"(containers' default: --cgroupns {cgroupns_default(f)})"))
     return rows
+
+
+def storage_row(f: EngineFacts) -> Check:
+    """The storage row (00-preflight): both stores the course reads are simply ok.
+
+    The containerd image store (Docker 29's default) and the overlay2 graphdriver both serve
+    chapter 02; the row never asks a learner to switch stores, which would hide their images.
+    """
+    if f.containerd_store:
+        detail = f"containerd image store ({f.storage_driver} snapshotter)"
+    else:
+        detail = f"{f.storage} graphdriver"
+    if (f.storage, f.storage_driver) in STORES:
+        return Check("storage", True, detail)
+    return Check("storage", False, detail + ": chapter 02 reads overlay folders, which this "
+                 "store has none of", FIX_STORE, blocking=False)
+
+
+def cgroupns_default(f: EngineFacts) -> str:
+    """Docker's default `--cgroupns` on this engine's host: "private" on cgroup v2, else "host"."""
+    return "private" if f.cgroup_version == "2" else "host"
+
+
+def where_the_course_runs(f: EngineFacts) -> str:
+    """Which engines the course is tested on, this engine, and what its host's cgroups change.
+
+    Taught in: 00-preflight, section 2. Everything about this machine is read live (`facts()`:
+    `docker info`'s version, store, firewall, cgroup version and warnings).
+    """
+    store = storage_row(f).detail
+    lines = [f"The course is tested on {TESTED_ON}; the stored outputs were recorded on "
+             f"{RECORDED_ON}.",
+             f"This engine: Docker {f.server_version}, {store}, firewall {f.firewall}.",
+             f"Its host's kernel uses cgroup v{f.cgroup_version}" + (
+                 ", as the machines the course is recorded on do; most learners' machines (any "
+                 "systemd distribution of the last years, Docker Desktop) use cgroup v2."
+                 if f.cgroup_version != "2" else
+                 ", as most machines do today (any systemd distribution of the last years, "
+                 "Docker Desktop); the course is recorded on cgroup v1 machines."),
+             "What differs for the course: on cgroup v2 Docker gives each container a cgroup "
+             "namespace of its own by default (--cgroupns private), so it sees its own cgroup "
+             "at /sys/fs/cgroup; on cgroup v1 the default is --cgroupns host (chapter 04 "
+             f"shows it). Here the default is --cgroupns {cgroupns_default(f)}."]
+    warned = any(CGROUP_V1_DEPRECATED in str(w) for w in f.raw.get("Warnings") or [])
+    if warned:
+        lines.append("This engine warns that its support for cgroup v1 is deprecated "
+                     "(Docker 29 and later; moby#51111).")
+    elif f.cgroup_version != "2":
+        lines.append(f"Docker 29 and later deprecate cgroup v1 (`docker info` warns); "
+                     f"Docker {f.server_version} does not yet.")
+    return "\n".join(lines)
 
 
 def checks() -> list[Check]:

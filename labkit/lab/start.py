@@ -10,8 +10,9 @@ from collections.abc import Sequence
 
 from labkit.base.engine import client
 from labkit.base.errors import friendly, install_notebook_handler
+from labkit.base.facts import facts
 from labkit.images import catalog as images
-from labkit.lab import cleanup, needs
+from labkit.lab import cleanup
 from labkit.lab.session import Lab
 
 
@@ -24,17 +25,6 @@ def configure_display() -> None:
     pd.set_option("display.width", 160)
     pd.set_option("display.max_rows", 80)
     matplotlib.rcParams.update({"figure.dpi": 90, "savefig.dpi": 90, "font.size": 9})
-
-
-def install_needs() -> None:
-    """In IPython, skip `# needs: NAME` cells the engine cannot show (see labkit.lab.needs)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is not None and needs.transform not in shell.input_transformers_post:
-        shell.input_transformers_post.append(needs.transform)
 
 
 def start(chapter: str, *, images_needed: Sequence[str] = ()) -> Lab:
@@ -51,10 +41,10 @@ def start(chapter: str, *, images_needed: Sequence[str] = ()) -> Lab:
         EngineUnavailable: no engine answers (shown with what to do).
     """
     install_notebook_handler()
-    install_needs()
     configure_display()
     with friendly():
         client()
+        facts()
     leftovers = cleanup.clean(chapter, only_stale=True)
     if leftovers:
         print(f"Cleaned up after an earlier run of chapter {chapter}: "
@@ -64,6 +54,6 @@ def start(chapter: str, *, images_needed: Sequence[str] = ()) -> Lab:
     lab = Lab(chapter)
     atexit.register(lab.cleanup)
     names = ", ".join(images.recipe_for(n).name for n in images_needed)
-    print(f"Chapter {chapter} is ready: the Docker Engine answers"
+    print(f"Chapter {chapter} is ready on {facts().line}"
           + (f"; images ready: {names}." if names else "."))
     return lab

@@ -15,6 +15,7 @@ import pandas as pd
 from labkit.base import containers, labels, procfs
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError
+from labkit.base.facts import facts
 from labkit.base.host import host
 from labkit.base.show import show_command
 
@@ -219,12 +220,118 @@ def cgroup_setup(container: Any) -> CgroupSetup:
     return CgroupSetup(fstype, container.name, mode)
 
 
+# Docker 29.5 gives every container a time namespace of its own (moby#52326, the "time"
+# namespace in daemon/pkg/oci/defaults.go); the daemon's feature "time-namespaces" set to false
+# takes it away again (moby#52577, daemon/daemon_unix.go getSysInfo).
+OWN_TIME_SINCE = (29, 5)
+TIME_FEATURE = "time-namespaces"
+
+
+def time_feature_off(daemon: Mapping[str, str] | None) -> bool | None:
+    """Whether dockerd runs with `--feature time-namespaces=false` (or that in daemon.json).
+
+    Args:
+        daemon: the daemon's own settings (`facts().daemon`), None when they cannot be read.
+
+    Returns:
+        True or False, or None when the settings cannot be read here.
+    """
+    if daemon is None:
+        return None
+    flags = [daemon.get(f"features.{TIME_FEATURE}", "")]
+    for item in daemon.get("feature", "").split(","):
+        name, _, value = item.partition("=")
+        if name.strip() == TIME_FEATURE:
+            flags.append(value.strip() or "true")
+    return any(v.lower() == "false" for v in flags)
+
+
+@dataclass(frozen=True)
+class TimeSetup:
+    """Whether a container got a time namespace of its own, read from /proc, and why.
+
+    Attributes:
+        version: the engine's version (`docker version`), major and minor as ints.
+        container: the container asked about.
+        private: whether its PID 1's /proc/PID/ns/time differs from the host's.
+        feature_off: whether dockerd runs with the feature `time-namespaces` off (None: its
+            settings cannot be read here).
+    """
+
+    version: str
+    major: int
+    minor: int
+    container: str
+    private: bool
+    feature_off: bool | None = None
+
+    @property
+    def by_default(self) -> bool:
+        """Whether this engine gives containers their own time namespace by default (29.5+)."""
+        return (self.major, self.minor) >= OWN_TIME_SINCE
+
+    @property
+    def expected(self) -> bool | None:
+        """Whether the container should have its own, from the engine's version and settings
+        (None: Docker 29.5 or later whose settings cannot be read)."""
+        if not self.by_default:
+            return False
+        return None if self.feature_off is None else not self.feature_off
+
+    @property
+    def label(self) -> str:
+        """The heatmap's time column label, e.g. "time\n(29.7: own)"."""
+        whose = "own" if self.private else "host's"
+        return f"time\n({self.major}.{self.minor}: {whose})"
+
+    def __str__(self) -> str:
+        engine = f"Docker {self.version}"
+        off = "`dockerd --feature time-namespaces=false` turns it off"
+        if self.by_default and self.private:
+            return (f"{engine} gives each container a time namespace of its own, as Docker 29.5 "
+                    f"and later do ({off}): {self.container}'s /proc/PID/ns/time is not the "
+                    f"host's.")
+        if self.by_default:
+            why = {True: "this dockerd runs with the feature switched off",
+                   None: "this dockerd must run with the feature switched off",
+                   False: "yet this dockerd does not switch the feature off"}
+            return (f"{engine} would give each container a time namespace of its own, as Docker "
+                    f"29.5 and later do, but {self.container} shares the host's: "
+                    f"{why[self.feature_off]} (`--feature time-namespaces=false`, or \"features\": "
+                    f"{{\"time-namespaces\": false}} in daemon.json).")
+        if not self.private:
+            return (f"{engine} leaves every container in the host's time namespace, as every "
+                    f"engine before Docker 29.5 does ({self.container}'s /proc/PID/ns/time is "
+                    f"the host's); from 29.5 each container gets its own, unless {off}.")
+        return (f"{self.container} has a time namespace of its own, although {engine}, like "
+                f"every engine before Docker 29.5, gives containers none: something else made it.")
+
+
+def time_setup(container: Any) -> TimeSetup:
+    """Show `readlink` of the container's /proc/PID/ns/time and the host's, and say why they
+    are equal or not (04-namespaces, section 2).
+
+    Docker 29.5 and later give each container a private time namespace (unless dockerd runs
+    with `--feature time-namespaces=false`); older engines leave it in the host's.
+    """
+    f = facts()
+    pid, host_pid = container_pid(container), host_process().pid
+    argv = ["readlink", f"/proc/{pid}/ns/time", f"/proc/{host_pid}/ns/time"]
+    show_command(argv)
+    out = host().run(argv).stdout
+    print(out.rstrip())
+    mine, hosts = (out.split() + ["?", "?"])[:2]
+    return TimeSetup(f.server_version, f.major, f.minor, container.name, mine != hosts,
+                     time_feature_off(getattr(f, "daemon", None)))
+
+
 def heatmap(matrix: NsMatrix, title: str = "Which namespace each process is in",
-            cgroup: CgroupSetup | None = None) -> Any:
+            cgroup: CgroupSetup | None = None, time: TimeSetup | None = None) -> Any:
     """The matrix as a picture: one colour per namespace owner, grey for the host's.
 
     With `cgroup`, the cgroup column's label says the host's cgroup version and whether
-    containers get their own cgroup namespace there.
+    containers get their own cgroup namespace there; with `time`, the time column's label says
+    the engine's release and whether its containers get their own time namespace.
     Taught in: 04-namespaces, section 2. Returns the matplotlib Figure (a cell shows it).
     """
     import matplotlib.pyplot as plt
@@ -248,7 +355,9 @@ def heatmap(matrix: NsMatrix, title: str = "Which namespace each process is in",
     ax.set_yticks([y - 0.5 for y in range(1, len(words.index))], minor=True)
     ax.grid(which="minor", color="white", linewidth=2)
     ax.tick_params(which="minor", length=0)
-    names = [cgroup.label if (cgroup and c == "cgroup") else str(c) for c in words.columns]
+    labels_for = {"cgroup": cgroup.label if cgroup else "cgroup",
+                  "time": time.label if time else "time"}
+    names = [labels_for.get(str(c), str(c)) for c in words.columns]
     ax.set_xticks(range(len(words.columns)), names)
     ax.set_yticks(range(len(words.index)), [str(i) for i in words.index])
     ax.set_title(f"{title}\n(a cell names the first process in that namespace; "

@@ -3,7 +3,12 @@
 Taught in: 03-networking (section 3, the filter table; exercise 03.4 reads a DNAT rule). The
 chains are read from `iptables -S`, never assumed from the engine's version: Engine 28 added
 DOCKER-FORWARD, DOCKER-CT, DOCKER-BRIDGE and the raw table's guards, and an older engine on a
-machine where a newer one ran still shows them until the machine restarts.
+machine where a newer one ran still shows them until the machine restarts. Engine 29 removed
+DOCKER-ISOLATION-STAGE-1/2 (moby#49981; the comment on `isolationChain1` in moby's
+daemon/libnetwork/drivers/bridge/internal/iptabler/iptabler.go): the DOCKER chain's last rule
+per bridge, `! -i BR -o BR -j DROP` (`setDefaultForwardRule` in iptabler/network.go), already
+drops what another bridge sends to an unpublished port. On the nftables backend (Docker 29)
+the same reading comes from `nft list table ip docker-bridges` (labkit.networking.nftables).
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from labkit.base.errors import LabkitError
 from labkit.base.facts import facts
 from labkit.base.host import host
 from labkit.base.show import show_command
+from labkit.networking import nftables
 
 # What each chain Docker may create does; a row is shown only when the live ruleset has it.
 CHAIN_ROLES: dict[tuple[str, str], str] = {
@@ -23,10 +30,11 @@ CHAIN_ROLES: dict[tuple[str, str], str] = {
     ("filter", "DOCKER-FORWARD"): "Docker's part of FORWARD, one jump per bridge (Engine 28+)",
     ("filter", "DOCKER-CT"): "accepts packets of connections conntrack knows (replies)",
     ("filter", "DOCKER-BRIDGE"): "sends new packets for a bridge on to DOCKER",
-    ("filter", "DOCKER-ISOLATION-STAGE-1"): "from one Docker bridge ...",
-    ("filter", "DOCKER-ISOLATION-STAGE-2"): "... into another: DROP (bridges are isolated)",
+    ("filter", "DOCKER-ISOLATION-STAGE-1"): "from one Docker bridge ... (engines before 29)",
+    ("filter", "DOCKER-ISOLATION-STAGE-2"): "... into another: DROP (engines before 29)",
     ("filter", "DOCKER-INTERNAL"): "drops what leaves an --internal network",
-    ("filter", "DOCKER"): "one ACCEPT per published port of a container",
+    ("filter", "DOCKER"): "one ACCEPT per published port; from 28, then DROP the rest into "
+                          "the bridge",
     ("nat", "DOCKER"): "one DNAT per published port",
     ("raw", "PREROUTING"): "DROP for packets to a container address not arriving on its bridge",
 }
@@ -101,6 +109,14 @@ def forward_path(bridge: str = "docker0") -> None:
     """
     from IPython.display import display
 
+    if nftables.in_use():
+        print(backend())
+        table = nftables.read()
+        nftables.show(table, bridge)
+        print(f"The filter rules a packet to or from {bridge} passes, in order:")
+        for rule in nftables.path_rules(table, bridge):
+            print("  " + rule)
+        return
     tables = {t: listing(t) for t in ("filter", "nat", "raw")}
     print(backend())
     with pd.option_context("display.max_colwidth", None, "display.width", 250):
@@ -140,3 +156,73 @@ def backend() -> str:
         return ("iptables here is iptables-legacy: the rules below live in the kernel's older "
                 "x_tables, which `nft list ruleset` does not show.")
     return "Which iptables variant this machine has could not be read (`iptables --version`)."
+
+
+def isolation_rules(chains: dict[str, list[str]], bridge: str = "docker0") -> dict[str, list[str]]:
+    """The filter rules that drop a packet from another bridge into BRIDGE, by where they are.
+
+    Returns:
+        {"isolation": the DOCKER-ISOLATION-STAGE-1/2 rules for BRIDGE (engines before 29),
+         "DOCKER": the DOCKER chain's `! -i BRIDGE -o BRIDGE -j DROP` (engines from 28)}.
+    """
+    stage1 = [r for r in chains.get("DOCKER-ISOLATION-STAGE-1", [])
+              if f"-i {bridge} " in r and "DOCKER-ISOLATION-STAGE-2" in r]
+    stage2 = [r for r in chains.get("DOCKER-ISOLATION-STAGE-2", [])
+              if f"-o {bridge} " in r and r.endswith("-j DROP")]
+    default = [r for r in chains.get("DOCKER", [])
+               if r == f"-A DOCKER ! -i {bridge} -o {bridge} -j DROP"]
+    return {"isolation": stage1 + stage2, "DOCKER": default}
+
+
+def explain_isolation(found: dict[str, list[str]], major: int) -> list[str]:
+    """What keeps two Docker bridges apart on this engine, as lines to print.
+
+    Raises:
+        LabkitError: no rule drops traffic between bridges, or an Engine 29 or later still
+            has the isolation chains (it removes them when it starts).
+    """
+    iso, default = found["isolation"], found["DOCKER"]
+    lines = [f"  {r}" for r in iso + default]
+    if iso and major >= 29:
+        raise LabkitError("This engine has DOCKER-ISOLATION rules, which Engine 29 removes.",
+                          "read `iptables -t filter -S` again after restarting the daemon")
+    if iso and default:
+        lines.append("Both drop it: the isolation chains (a packet that comes in on one "
+                     "bridge and leaves by another) and the DOCKER chain's last rule for the "
+                     "bridge. Engine 29 dropped the chains, keeping only the DOCKER rule "
+                     "(moby#49981).")
+    elif iso:
+        lines.append("DOCKER-ISOLATION-STAGE-1 sends a packet that comes in on this bridge "
+                     "and leaves by another to STAGE-2, which drops it if it leaves by a "
+                     "Docker bridge. (Docker 28 adds a DROP at the end of DOCKER too; Docker 29 "
+                     "keeps only that one, moby#49981.)")
+    elif default:
+        lines.append("No DOCKER-ISOLATION chains: Docker 29 removed them (moby#49981). The "
+                     "DOCKER chain's last rule for the bridge drops every packet into it from "
+                     "another interface, another Docker bridge included, that no published "
+                     "port's ACCEPT above it let in. So a container on another network reaches "
+                     "only the published ports here, as any machine outside would.")
+    else:
+        raise LabkitError("No rule here drops a packet from another bridge.",
+                          "read `iptables -t filter -S`: is the engine running with iptables?")
+    return lines
+
+
+def isolation(bridge: str = "docker0") -> None:
+    """Show which rules keep another Docker network's packets out of BRIDGE (03-networking),
+    read live from iptables, or from Docker's nftables table on the nftables backend."""
+    if nftables.in_use():
+        table = nftables.read()
+        rules = nftables.isolation_rules(table, bridge)
+        if not rules:
+            raise LabkitError(f"No drop rule for {bridge} in table {nftables.TABLE}.",
+                              "read `nft list table ip docker-bridges`")
+        for r in rules:
+            print("  " + r)
+        print("nftables backend: each bridge has a chain for packets into it; it accepts "
+              "replies, the bridge's own traffic and published ports, then drops the rest, "
+              "another bridge's packets included.")
+        return
+    print(f"The rules that drop a packet from another Docker network into {bridge}:")
+    for line in explain_isolation(isolation_rules(listing("filter"), bridge), facts().major):
+        print(line)

@@ -27,7 +27,7 @@ from labkit.base.wait import WaitTimeout, wait_for
 from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
 from labkit.lab.session import Lab
 from labkit.lessons.registry import free_port
-from labkit.networking import netinspect
+from labkit.networking import firewall, netinspect
 
 REACH = "03.1 reach by name"
 PUBLISH = "03.2 publish a port"
@@ -283,11 +283,13 @@ class DnatTarget:
 
 
 def new_dnat_target(lab: Lab) -> DnatTarget:
-    """03.4's start: a fresh nginx `ex-dnat` published on 127.0.0.1 on a free port (shown).
+    """03.4's start: a fresh nginx `ex-dnat` published on 127.0.0.1 on a free port (shown),
+    and the command that lists the nat rules on this engine's firewall backend.
 
     Its address is new each time the cell runs; the check reads it from the engine."""
     port = free_port(18180, 18199)
     box = lab.run("labkit/nginx:1.22.1", name="ex-dnat", ports={"80/tcp": port})
+    print("Docker's nat rules are listed by: " + " ".join(firewall.command("nat")))
     return DnatTarget(box, port)
 
 
@@ -300,22 +302,32 @@ class DnatFacts:
         address: the container's address on its bridge.
         container_port: the port nginx listens on inside (80).
         gateway: the bridge's own address (a wrong answer worth naming).
+        nftables: whether the engine keeps its rules in nftables (Docker 29's backend), which
+            says the rule in other words (`dnat to` instead of `--to-destination`).
     """
 
     port: int
     address: str
     container_port: int
     gateway: str
+    nftables: bool = False
 
 
 def judge_dnat(f: DnatFacts, answer: Any) -> CheckResult:
     """Is ANSWER ("ADDRESS:PORT") where the DNAT rule for f.port sends packets?"""
+    target = "dnat to" if f.nftables else "--to-destination"
     if is_unanswered(answer):
-        return unanswered(DNAT_EX, "the rule's --to-destination, as text: \"ADDRESS:PORT\"")
+        return unanswered(DNAT_EX, f"the rule's {target}, as text: \"ADDRESS:PORT\"")
     right = f"{f.address}:{f.container_port}"
-    rule = (f"the nat table's DOCKER chain holds one DNAT rule per published port; `iptables "
-            f"-t nat -S DOCKER` lists them, and the one with --dport {f.port} is yours")
-    more = "the answer is the text after --to-destination in that rule"
+    if f.nftables:
+        rule = ("Docker's nftables table holds one DNAT rule per published port in chain "
+                "nat-prerouting-and-output; `nft list table ip docker-bridges` lists them, and "
+                f"the one with `dport {f.port}` is yours")
+    else:
+        rule = (f"the nat table's DOCKER chain holds one DNAT rule per published port; "
+                f"`iptables -t nat -S DOCKER` lists them, and the one with --dport {f.port} "
+                "is yours")
+    more = f"the answer is the text after {target} in that rule"
     if not isinstance(answer, str) or ":" not in answer:
         return failed(DNAT_EX, f"{answer!r} is not ADDRESS:PORT", rule, more)
     address, _, port = answer.strip().rpartition(":")
@@ -343,7 +355,8 @@ def check_dnat(target: DnatTarget, answer: Any) -> CheckResult:
     net = next(iter(containers.endpoints(c).values()), None)
     if net is None or not net.address:
         return failed(DNAT_EX, f"{c.name} has no address", "run the exercise's first cell again")
-    return judge_dnat(DnatFacts(target.port, net.address, 80, net.gateway), answer)
+    return judge_dnat(DnatFacts(target.port, net.address, 80, net.gateway,
+                                firewall.uses_nftables()), answer)
 
 
 # -- 03.5 -------------------------------------------------------------------------------

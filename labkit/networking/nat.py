@@ -1,18 +1,18 @@
-"""The rules Docker writes into iptables for SNAT and DNAT, and the docker-proxy processes.
+"""The rules Docker writes for SNAT and DNAT, and the docker-proxy processes.
 
-Taught in: 03-networking. `iptables-save` is read before and after a step; the difference,
-filtered to what concerns the lesson's own containers and ports, is shown as a table.
+Taught in: 03-networking. Docker's rules are read (labkit.networking.firewall: `iptables-save`,
+or `nft list table ip docker-bridges` on Docker 29's nftables backend) before and after a
+step; the difference, filtered to what concerns the lesson's own containers and ports, is
+shown as a table.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 from docker.models.containers import Container
@@ -22,58 +22,25 @@ from labkit.base.errors import LabkitError
 from labkit.base.facts import facts
 from labkit.base.host import host
 from labkit.base.http import LOOPBACK
-from labkit.base.procfs import parse_cmdline
 from labkit.base.show import show_command
 from labkit.lab.session import Lab
 from labkit.lessons.outside import OutsideWorld
+from labkit.networking import firewall
 from labkit.networking.chains import listing, parse_listing
+from labkit.networking.firewall import Rule
 from labkit.networking.netinspect import addresses
 from labkit.networking.probes import docker_cli
 
 
-@dataclass(frozen=True, order=True)
-class Rule:
-    """One iptables rule, as `iptables-save` prints it.
-
-    Attributes:
-        table: "nat" or "filter".
-        chain: e.g. "POSTROUTING", "DOCKER".
-        spec: the whole rule, e.g. "-A DOCKER -d 127.0.0.1/32 ... -j DNAT ...".
-    """
-
-    table: str
-    chain: str
-    spec: str
-
-    def mentions(self, needles: Iterable[str]) -> bool:
-        """True when the rule names one of these addresses, ports or interfaces as a whole word
-        (172.17.0.3 matches 172.17.0.3/32 and 172.17.0.3:80, not 172.17.0.30)."""
-        return any(re.search(rf"(?<![\w.-]){re.escape(str(n))}(?![\w-]|\.\d)", self.spec)
-                   for n in needles)
+def rules(tables: Sequence[str] = ("nat",), *, show: bool = False) -> list[Rule]:
+    """Docker's current rules of these tables, from the engine's firewall backend."""
+    return firewall.read(tables, show=show)
 
 
-def parse_save(text: str, table: str) -> list[Rule]:
-    """The rules of one table in `iptables-save` output (the `-A CHAIN ...` lines)."""
-    rules, current = [], None
-    for line in text.splitlines():
-        if line.startswith("*"):
-            current = line[1:].strip()
-        elif line.startswith("-A ") and current == table:
-            rules.append(Rule(table, line.split()[1], line.strip()))
-    return rules
-
-
-def rules(tables: Sequence[str] = ("nat",)) -> list[Rule]:
-    """The host's current rules of these tables (`iptables-save -t TABLE`)."""
-    found: list[Rule] = []
-    for table in tables:
-        found += parse_save(host().run(["iptables-save", "-t", table]).stdout, table)
-    return found
-
-
-def snapshot() -> list[Rule]:
-    """The nat and filter rules now, to compare with a later snapshot."""
-    return rules(("nat", "filter"))
+def snapshot(*, show: bool = False) -> list[Rule]:
+    """The nat and filter rules now, to compare with a later snapshot (SHOW: print the
+    command run, `iptables-save -t nat` and `-t filter`, or `nft list table ...`)."""
+    return rules(("nat", "filter"), show=show)
 
 
 def diff(before: Sequence[Rule], after: Sequence[Rule],
@@ -87,7 +54,7 @@ def diff(before: Sequence[Rule], after: Sequence[Rule],
     old, new = set(before), set(after)
     rows = [("+", r) for r in sorted(new - old) if r.mentions(needles)]
     rows += [("-", r) for r in sorted(old - new) if r.mentions(needles)]
-    return pd.DataFrame([{"change": sign, "table": r.table, "chain": r.chain, "rule": r.spec}
+    return pd.DataFrame([{"change": sign, "table": r.table, "chain": r.chain, "rule": r.shown}
                          for sign, r in rows], columns=["change", "table", "chain", "rule"])
 
 
@@ -100,21 +67,58 @@ def show(frame: pd.DataFrame) -> None:
 
 
 def masquerade(subnet: str, current: Sequence[Rule] | None = None) -> list[Rule]:
-    """The MASQUERADE rules for traffic that comes from SUBNET (Docker's SNAT rule)."""
+    """The MASQUERADE rules for traffic that comes from SUBNET (Docker's SNAT rule): in
+    iptables' POSTROUTING, or nftables' `nat-postrouting-out__BRIDGE`."""
     current = rules(("nat",)) if current is None else current
-    return [r for r in current if r.chain == "POSTROUTING" and "MASQUERADE" in r.spec
-            and r.mentions([subnet])]
+    return [r for r in current if r.table == "nat" and r.mentions([subnet])
+            and (r.chain == "POSTROUTING" and "MASQUERADE" in r.spec
+                 or r.chain.startswith("nat-postrouting-out__") and " masquerade" in r.spec)]
+
+
+def explain_masquerade(rule: Rule) -> str:
+    """One sentence on what a MASQUERADE rule from `masquerade` does (03-networking)."""
+    m = re.search(r"-s (\S+) ! -o (\S+)|oifname != \"?([^\s\"]+)\"? ip saddr (\S+)", rule.spec)
+    if not m:
+        return "A MASQUERADE rule."
+    subnet, bridge = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+    hook = "POSTROUTING" if rule.chain == "POSTROUTING" else f"{rule.chain} (hook postrouting)"
+    return (f"labkit reads: in {hook}, packets from {subnet} that leave by any interface but "
+            f"{bridge} get the address of the interface they leave by as source.")
+
+
+def show_masquerade(subnet: str) -> None:
+    """Show the command that lists Docker's nat rules, its MASQUERADE lines for SUBNET, and
+    what they say (03-networking).
+
+    Raises:
+        LabkitError: there is none (the network has no SNAT, `ip-masq` off).
+    """
+    found = masquerade(subnet, rules(("nat",), show=True))
+    if not found:
+        raise LabkitError(f"No MASQUERADE rule for {subnet}.",
+                          "read the nat rules yourself: is the network's ip-masq off?")
+    firewall.print_rules(found)
+    for r in found:
+        print(explain_masquerade(r))
 
 
 @contextlib.contextmanager
 def without_masquerade(lab: Lab, source: str, destination: str) -> Iterator[None]:
     """Exempt one connection path from SNAT for the length of a `with` block.
 
-    Inserts `-t nat -I POSTROUTING -s SOURCE/32 -d DESTINATION/32 -j RETURN` before Docker's
-    MASQUERADE rule, so packets from one lesson container to one lesson address leave with
-    their own source address. The rule is recorded, and removed when the block ends.
+    On iptables, inserts `-t nat -I POSTROUTING -s SOURCE/32 -d DESTINATION/32 -j RETURN`
+    before Docker's MASQUERADE rule (recorded, removed when the block ends). On Docker's
+    nftables backend an iptables rule cannot stop Docker's own table, so the lesson makes a
+    table of its own that runs first and maps the path to its own source address
+    (`firewall.nft_exemption`). Either way packets from one lesson container to one lesson
+    address leave with their own source address, and the commands are shown.
     """
+    if firewall.uses_nftables():
+        with firewall.nft_exemption(lab, source, destination):
+            yield
+        return
     rule = ["-s", f"{source}/32", "-d", f"{destination}/32", "-j", "RETURN"]
+    show_command(["iptables", "-t", "nat", "-I", "POSTROUTING", *rule])
     lab.iptables("nat", "POSTROUTING", rule)
     try:
         yield
@@ -123,19 +127,13 @@ def without_masquerade(lab: Lab, source: str, destination: str) -> Iterator[None
 
 
 # -- Engine 28's guard: a container's address is reached only through its bridge -----------
-def guards(address: str) -> dict[Rule, int]:
+def guards(address: str, *, show: bool = False) -> dict[Rule, int]:
     """The raw-table rules that drop packets for ADDRESS arriving from anywhere but its bridge,
-    with their packet counters (`iptables-save -c -t raw`). Engines from 28.0 add one per
-    container (`-d ADDRESS/32 ! -i docker0 -j DROP`); older engines have none."""
-    found: dict[Rule, int] = {}
-    for line in host().run(["iptables-save", "-c", "-t", "raw"]).stdout.splitlines():
-        counters, _, spec = line.partition("] ")
-        if not counters.startswith("[") or not spec.startswith("-A "):
-            continue
-        rule = Rule("raw", spec.split()[1], spec.strip())
-        if "DROP" in spec and rule.mentions([address]):
-            found[rule] = int(counters[1:].split(":")[0])
-    return found
+    with their packet counters (`iptables-save -c -t raw`, or the nftables table's
+    `raw-PREROUTING`). Engines from 28.0 add one per container (`-d ADDRESS/32 ! -i docker0
+    -j DROP`; nftables: `... drop comment "DROP DIRECT ACCESS"`); older engines have none."""
+    return {r: r.packets for r in firewall.read(("raw",), show=show, counters=True)
+            if ("DROP" in r.spec or " drop" in r.spec) and r.mentions([address])}
 
 
 @dataclass(frozen=True)
@@ -164,13 +162,13 @@ class Exemption:
                   ", but the reply came in from the outside namespace, not through docker0, "
                   "and this rule dropped it (its packet counter rose):")
             for rule in self.dropped_by:
-                print(f"  -t raw {rule.spec}")
+                print(f"  {rule.where} {rule.spec}")
         else:
             raise LabkitError(
                 f"Unexpected: the server saw {self.seen or 'nothing'}, and no guard rule "
                 "counted a dropped reply.",
                 "run the chapter from the top (`lab.cleanup()` first); if it happens again, "
-                "read `iptables-save -t nat` and `iptables-save -t raw`")
+                f"read `{' '.join(firewall.command('nat'))}`")
 
 
 def ask_without_masquerade(lab: Lab, container: Container | str, world: OutsideWorld,
@@ -182,7 +180,7 @@ def ask_without_masquerade(lab: Lab, container: Container | str, world: OutsideW
     """
     c = containers.get(container)
     ip = addresses(c)["bridge"]
-    before = guards(ip)
+    before = guards(ip, show=True)
     with without_masquerade(lab, ip, world.server_address):
         # `timeout N wget`, not `wget -T N`: bookworm's busybox wget crashes with -T.
         result = docker_cli(["exec", c.name, "timeout", str(timeout), "wget", "-qO-", world.url],
@@ -194,58 +192,6 @@ def ask_without_masquerade(lab: Lab, container: Container | str, world: OutsideW
         print(result.stdout.strip())
     dropped = tuple(r for r, n in after.items() if n > before.get(r, 0))
     return Exemption(ip, seen, dropped, timeout)
-
-
-# -- docker-proxy --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Proxy:
-    """A docker-proxy process: the userland forwarder behind one published port.
-
-    Attributes:
-        pid: its host PID.
-        argv: its command line.
-    """
-
-    pid: int
-    argv: tuple[str, ...]
-
-    def arg(self, flag: str) -> str:
-        """The value after a flag such as "-host-port" ('' when absent)."""
-        args = list(self.argv)
-        return args[args.index(flag) + 1] if flag in args[:-1] else ""
-
-
-def parse_proxy(pid: int, raw: bytes) -> Proxy | None:
-    """A Proxy from a /proc/PID/cmdline, or None when it is not docker-proxy."""
-    argv = tuple(parse_cmdline(raw))
-    if not argv or os.path.basename(argv[0]) != "docker-proxy":
-        return None
-    return Proxy(pid, argv)
-
-
-def proxies(host_port: int | None = None, proc: Path = Path("/proc")) -> list[Proxy]:
-    """The docker-proxy processes on this machine (only those for HOST_PORT if given)."""
-    found = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        p = parse_proxy(int(entry.name), raw)
-        if p and (host_port is None or p.arg("-host-port") == str(host_port)):
-            found.append(p)
-    return sorted(found, key=lambda p: p.pid)
-
-
-def proxies_frame(found: Sequence[Proxy]) -> pd.DataFrame:
-    """docker-proxy processes as a table of what each forwards where."""
-    return pd.DataFrame([{
-        "program": os.path.basename(p.argv[0]), "proto": p.arg("-proto"),
-        "listens on": f"{p.arg('-host-ip')}:{p.arg('-host-port')}",
-        "forwards to": f"{p.arg('-container-ip')}:{p.arg('-container-port')}",
-    } for p in found])
 
 
 # -- DNAT from the outside world -----------------------------------------------------------
@@ -275,10 +221,24 @@ def dnat_rules(port: int, container_ip: str, current: dict[str, list[str]]) -> l
     return keep
 
 
+def nft_dnat_rules(port: int, container_ip: str, current: Sequence[Rule]) -> list[str]:
+    """`dnat_rules` on Docker's nftables backend, as `CHAIN: RULE` lines: the jumps from
+    nat-PREROUTING and nat-OUTPUT, the DNAT rules for PORT (chain nat-prerouting-and-output)
+    and the hairpin masquerade (`MASQ TO OWN PORT`) for the container's address."""
+    keep = [r for r in current if r.chain in {"nat-PREROUTING", "nat-OUTPUT"}
+            and "jump nat-prerouting-and-output" in r.spec]
+    keep += [r for r in current if " dnat to " in r.spec and r.mentions([port])]
+    keep += [r for r in current if "masquerade" in r.spec
+             and f"ip saddr {container_ip} ip daddr {container_ip} " in r.spec]
+    return [f"{r.chain}: {r.spec}" for r in keep]
+
+
 def explain_dnat(rules: Sequence[str], bridge: str = "docker0") -> list[str]:
-    """One sentence per kind of rule in RULES (what `dnat_rules` found), said for this host,
-    and one for the hairpin MASQUERADE rule when this engine wrote none."""
+    """One sentence per kind of rule in RULES (what `dnat_rules` or `nft_dnat_rules` found),
+    said for this host, and one for the hairpin MASQUERADE rule when this engine wrote none."""
     said = []
+    nft = any(r.startswith("nat-") for r in rules)
+    rules = [_as_iptables(r, bridge) for r in rules]
     if not any("MASQUERADE" in r for r in rules):
         last = ("No hairpin MASQUERADE rule for this container: with docker-proxy (the "
                 "default), `! -i` keeps a container's own request to a published port out "
@@ -308,12 +268,50 @@ def explain_dnat(rules: Sequence[str], bridge: str = "docker0") -> list[str]:
                         "goes back through the host and conntrack. With docker-proxy (the "
                         "default) `! -i` keeps such packets out of DNAT and this rule matches "
                         "nothing; with `--userland-proxy=false` it is what makes hairpin work.")
-    return list(dict.fromkeys(said + ([last] if last else [])))
+    said = list(dict.fromkeys(said + ([last] if last else [])))
+    if nft:  # the same sentences, in the words of Docker's nftables table
+        words = {"`--dst-type LOCAL`": "`fib daddr type local`",
+                 "goes through DOCKER": "goes through nat-prerouting-and-output",
+                 "`! -d 127.0.0.0/8`": "`ip daddr != 127.0.0.0/8`",
+                 f"`! -i {bridge}`": f'`iifname != "{bridge}"`', "`! -i`": "`iifname !=`",
+                 "without `! -i`": "without `iifname !=`"}
+        for old, new in words.items():
+            said = [s.replace(old, new) for s in said]
+    return said
+
+
+def _as_iptables(rule: str, bridge: str) -> str:
+    """An nftables `CHAIN: RULE` line said with the iptables words `explain_dnat` looks for."""
+    chain, _, spec = rule.partition(": ")
+    if not chain.startswith("nat-"):
+        return rule
+    hook = {"nat-PREROUTING": "-A PREROUTING", "nat-OUTPUT": "-A OUTPUT"}.get(chain, "")
+    words = [hook]
+    if "fib daddr type local" in spec:
+        words.append("--dst-type LOCAL")
+    if "ip daddr != 127.0.0.0/8" in spec:
+        words.append("! -d 127.0.0.0/8")
+    if " dnat to " in spec:
+        words.append("DNAT")
+    if f'iifname != "{bridge}"' in spec or f"iifname != {bridge} " in spec:
+        words.append(f"! -i {bridge}")
+    if "masquerade" in spec:
+        words.append("MASQUERADE")
+    return " ".join(w for w in words if w)
+
+
+def port_rules(port: int, container_ip: str, *, show: bool = False) -> list[str]:
+    """The nat rules a published PORT uses, read from the engine's firewall backend
+    (`dnat_rules` on iptables, `nft_dnat_rules` on nftables), printing the command if SHOW."""
+    if firewall.uses_nftables():
+        return nft_dnat_rules(port, container_ip, firewall.read(("nat",), show=show))
+    return dnat_rules(port, container_ip, listing("nat", show=show))
 
 
 def show_dnat(port: int, container_ip: str, bridge: str = "docker0") -> None:
-    """`iptables -t nat -S`, showing only the rules a published port uses, and what each does."""
-    rules = dnat_rules(port, container_ip, listing("nat"))
+    """Docker's nat rules (`iptables -t nat -S`, or `nft list table ip docker-bridges` on the
+    nftables backend), showing only those a published port uses, and what each does."""
+    rules = port_rules(port, container_ip, show=True)
     for r in rules:
         print("  " + r)
     for sentence in explain_dnat(rules, bridge):
@@ -344,9 +342,15 @@ def explain_clients(container: Container | str, outside_client: str, bridge_addr
 
 
 # -- Published on 127.0.0.1, and a neighbour on the LAN (moby#41872) -----------------------
-def loopback_guards(port: int) -> list[str]:
+def loopback_guards(port: int, *, show: bool = False) -> list[str]:
     """raw-table rules that drop packets for 127.0.0.1:PORT arriving on any interface but lo
-    (Docker writes one per port published on 127.0.0.1 from Engine 28.0)."""
+    (Docker writes one per port published on 127.0.0.1 from Engine 28.0; on the nftables
+    backend `iifname != "lo" ip daddr 127.0.0.1 ... drop comment "DROP REMOTE LOOPBACK"`)."""
+    if firewall.uses_nftables():
+        return [f"{r.chain}: {r.spec}" for r in firewall.read(("raw",), show=show)
+                if "ip daddr 127.0.0.1 " in r.spec and " drop" in r.spec and r.mentions([port])]
+    if show:
+        show_command(["iptables", "-t", "raw", "-S", "PREROUTING"])
     rules = parse_listing(host().run(["iptables", "-t", "raw", "-S", "PREROUTING"]).stdout,
                           "raw").get("PREROUTING", [])
     return [r for r in rules if "-d 127.0.0.1/32" in r and "! -i lo" in r and "-j DROP" in r
@@ -362,10 +366,12 @@ def guard_loopback(lab: Lab, port: int) -> None:
     Engine 28.0 drops those packets in the raw table; on older engines the lab adds the same
     rule for this port itself (recorded, removed by cleanup).
     """
-    show_command(["iptables", "-t", "raw", "-S", "PREROUTING"])
-    found = loopback_guards(port)
+    found = loopback_guards(port, show=True)
     if found:
         print("Docker wrote this rule itself (engines from 28.0 do):")
+    elif firewall.uses_nftables():
+        raise LabkitError(f"No DROP REMOTE LOOPBACK rule for port {port} in Docker's table.",
+                          f"read `{' '.join(firewall.command('raw'))}` and run the cell again")
     else:
         rule = ["-d", "127.0.0.1/32", "!", "-i", "lo", "-p", "tcp", "-m", "tcp",
                 "--dport", str(port), "-j", "DROP"]

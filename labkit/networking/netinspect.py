@@ -21,6 +21,7 @@ from labkit.base.errors import LabkitError, friendly
 from labkit.base.host import host
 from labkit.base.iproute import Link
 from labkit.base.show import show_command
+from labkit.networking import nftables
 
 
 # -- links as `ip -j addr` reports them ----------------------------------------------------
@@ -273,92 +274,6 @@ def network_mode(container: Container | str) -> str:
 
 
 
-# -- --link: what the recipient gets -------------------------------------------------------
-@dataclass(frozen=True)
-class LinkView:
-    """What `--link NAME:ALIAS` gave a container, read from inside it.
-
-    Attributes:
-        hosts: the /etc/hosts line that names the alias ("" when none does).
-        env: the link's variables in the environment of the container's PID 1 (set when it
-            started: ALIAS_PORT_..., ALIAS_ENV_..., ALIAS_NAME).
-        exec_env: the same variables as a new `docker exec` process gets them.
-    """
-
-    hosts: str
-    env: dict[str, str]
-    exec_env: dict[str, str]
-
-    @property
-    def hosts_address(self) -> str:
-        """The address /etc/hosts gives the alias."""
-        return self.hosts.split()[0] if self.hosts else ""
-
-
-def link_variables(environ: Iterable[str], alias: str) -> dict[str, str]:
-    """The variables a link to ALIAS injects, from KEY=VALUE strings."""
-    prefix = alias.upper().replace("-", "_") + "_"
-    found = {}
-    for x in environ:
-        key, sep, value = x.partition("=")
-        if sep and key.startswith(prefix) and ("_PORT" in key or "_ENV_" in key
-                                                or key == prefix + "NAME"):
-            found[key] = value
-    return dict(sorted(found.items()))
-
-
-def parse_link(hosts_text: str, environ: bytes, exec_env_text: str, alias: str) -> LinkView:
-    """A LinkView from the recipient's /etc/hosts, /proc/1/environ (NUL-separated) and
-    `env` output."""
-    line = next((x.strip() for x in hosts_text.splitlines() if alias in x.split()[1:]), "")
-    pid1 = environ.decode(errors="replace").split("\0")
-    return LinkView(line, link_variables(pid1, alias),
-                    link_variables(exec_env_text.splitlines(), alias))
-
-
-def link_view(container: Container | str, alias: str) -> LinkView:
-    """Show what a linked container's alias means inside CONTAINER (03-networking): the
-    link's variables in PID 1's environment (`docker exec C cat /proc/1/environ`, NUL
-    separated), and its /etc/hosts line."""
-    c = ctr.get(container)
-    show_command(["docker", "exec", c.name, "cat", "/proc/1/environ"])
-    _, environ = c.exec_run(["cat", "/proc/1/environ"])
-    _, env_out = c.exec_run(["env"])
-    _, hosts_out = c.exec_run(["cat", "/etc/hosts"])
-    view = parse_link(hosts_out.decode(), environ, env_out.decode(), alias)
-    for key, value in view.env.items():
-        print(f"{key}={value}")
-    show_command(["docker", "exec", c.name, "grep", alias, "/etc/hosts"])
-    print(view.hosts or f"(no line for {alias})")
-    return view
-
-
-def explain_link_change(before: LinkView, after: LinkView, now: str) -> None:
-    """Say what changed after the linked container came back with address NOW.
-
-    Raises:
-        LabkitError: the address did not change, /etc/hosts was not rewritten, or PID 1's
-            variables changed (neither is what Docker does; the lesson's reading would be
-            wrong).
-    """
-    if before.hosts_address == now:
-        raise LabkitError(f"The linked container came back with its old address {now}.",
-                          "run the restart cell again: it needs another address")
-    if after.hosts_address != now:
-        raise LabkitError(f"/etc/hosts still says {after.hosts_address or 'nothing'}, "
-                          f"not the new address {now}.",
-                          "run the restart cell again: Docker rewrites the file on restart")
-    if after.env != before.env:
-        raise LabkitError("PID 1's link variables changed; they are set once, when it starts.",
-                          "run the chapter from the top (`lab.cleanup()` first)")
-    old = next((v for k, v in before.env.items() if k.endswith("_ADDR")), "?")
-    print(f"/etc/hosts now says {now} (Docker rewrote it); PID 1's variables still say {old}.")
-    new = next((v for k, v in after.exec_env.items() if k.endswith("_ADDR")), "?")
-    same = "the old" if new == old else "the new"
-    print(f"A process started now with `docker exec` gets {same} value, {new}: Docker "
-          "computes a link's variables again for every exec.")
-
-
 # -- docker network ls and the bridge's ports ----------------------------------------------
 def network_ls(labels: dict[str, str]) -> None:
     """`docker network ls`, showing only Docker's three default networks and the networks
@@ -390,13 +305,25 @@ def bridge_ports(name: str) -> None:
 def resolver_rules(container: Container | str) -> None:
     """The nat rules Docker wrote inside a container's netns for its embedded DNS
     (`nsenter -n -t PID iptables -t nat -S`, printed): :53 to 127.0.0.11 is sent on to the
-    ports where dockerd's resolver listens."""
-    argv = ["nsenter", "-n", "-t", str(ctr.pid(ctr.get(container))), "iptables", "-t", "nat",
-            "-S"]
+    ports where dockerd's resolver listens. On Docker 29's nftables backend they are in the
+    netns's table `ip docker-dns` instead (moby's daemon/libnetwork/resolver_unix.go,
+    setupNftablesNAT), read with `nft list table ip docker-dns`.
+
+    Raises:
+        LabkitError: no rule for 127.0.0.11 there.
+    """
+    enter = ["nsenter", "-n", "-t", str(ctr.pid(ctr.get(container)))]
+    if nftables.in_use():
+        argv = [*enter, "nft", "list", "table", "ip", "docker-dns"]
+    else:
+        argv = [*enter, "iptables", "-t", "nat", "-S"]
     show_command(argv)
-    for x in host().run(argv).stdout.splitlines():
-        if "127.0.0.11" in x:
-            print("  " + x)
+    found = [x.strip() for x in host().run(argv).stdout.splitlines() if "127.0.0.11" in x]
+    if not found:
+        raise LabkitError("No rule for 127.0.0.11 in the container's netns.",
+                          "is the container on a network you created (only those have DNS)?")
+    for x in found:
+        print("  " + nftables.without_counters(x))
 
 
 def resolver_sockets(container: Container | str) -> None:

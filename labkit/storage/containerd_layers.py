@@ -108,11 +108,13 @@ def layers_frame(layers: Sequence[LayerDir]) -> pd.DataFrame:
 def container_folders(container: Container) -> pd.DataFrame:
     """A running container's overlay folders, named as overlay2's GraphDriver data names them.
 
-    `docker inspect` reports no Data on this store: the folders are read from the container's
-    overlay mount (each a snapshot), and MergedDir is where Docker mounted it.
+    `docker inspect` reports no folders on this store (a GraphDriver with no Data before API
+    1.52, only `Storage` from Engine 29): they are read from the container's overlay mount
+    (each a snapshot), and MergedDir is where Docker mounted it. Prints which field it used.
     """
     require_store()
     gd = of_container(container)
+    print(f"{container.name}: {gd.read_from()}.")
     stack = snapshot_stack(container)
     rows = [(f"LowerDir {i} of {len(gd.lower_dirs)}", p)
             for i, p in enumerate(gd.lower_dirs, start=1)]

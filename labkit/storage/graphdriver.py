@@ -8,6 +8,7 @@ folders under its root (/var/lib/docker) are never changed.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,17 +52,31 @@ def docker_root() -> Path:
 
 
 # -- GraphDriver ---------------------------------------------------------------------------------
+# Where `docker inspect` names the storage, by engine and store (moby 29.7.2):
+# - a graphdriver engine: `GraphDriver` {Name, Data: LowerDir, UpperDir, MergedDir, WorkDir};
+# - the containerd image store before API 1.52: `GraphDriver` {Name: "overlayfs", Data: null};
+# - the containerd image store from API 1.52 (Engine 29): no `GraphDriver` at all
+#   (api/types/container/container.go `omitempty`, moby#50893), and for a container
+#   `Storage` {RootFS: {Snapshot: {Name: "overlayfs"}}} (daemon/inspect.go, moby#50857).
+#   Images get neither (daemon/containerd/image_inspect.go keeps the snapshotter's name only
+#   for API versions before 1.52).
+STORAGE_FIELDS = ("GraphDriver", "Storage")
+
+
 @dataclass(frozen=True)
 class GraphDriver:
-    """The `GraphDriver` part of `docker inspect`.
+    """A layer stack's folders as `docker inspect` names them (`GraphDriver` data).
 
     Attributes:
-        name: the storage driver ("overlay2").
+        name: the storage driver ("overlay2") or the snapshotter ("overlayfs").
         lower_dirs: LowerDir split at ":", top first (the kernel's lowerdir order).
         upper_dir: UpperDir; for an image, its top layer.
         merged_dir: MergedDir; mounted only while a container runs.
         work_dir: WorkDir.
-        raw: the answer as Docker gave it.
+        raw: the `GraphDriver` answer as Docker gave it ({} when there was none).
+        source: where the folders were read: "GraphDriver.Data", "mountinfo", or "" (none).
+        name_field: the inspect field that named the driver: "GraphDriver.Name",
+            "Storage.RootFS.Snapshot.Name" (Engine 29's containerd store), or "".
     """
 
     name: str
@@ -70,16 +85,37 @@ class GraphDriver:
     merged_dir: str
     work_dir: str
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    source: str = ""
+    name_field: str = ""
 
     @classmethod
     def from_attrs(cls, attrs: dict[str, Any]) -> GraphDriver:
-        """Build from an image's or container's inspect answer."""
+        """Build from an image's or container's inspect answer, whichever field it has.
+
+        `GraphDriver` where the engine gives it; else the snapshotter's name from `Storage`
+        (a container on Engine 29's containerd store), with no folders.
+        """
         gd = attrs.get("GraphDriver") or {}
         data = gd.get("Data") or {}
         lower = data.get("LowerDir") or ""
-        return cls(gd.get("Name", ""), tuple(p for p in lower.split(":") if p),
+        name, name_field = str(gd.get("Name") or ""), "GraphDriver.Name" if gd else ""
+        if not gd:
+            snap = (((attrs.get("Storage") or {}).get("RootFS") or {}).get("Snapshot") or {})
+            if snap.get("Name"):
+                name, name_field = str(snap["Name"]), "Storage.RootFS.Snapshot.Name"
+        return cls(name, tuple(p for p in lower.split(":") if p),
                    data.get("UpperDir", ""), data.get("MergedDir", ""), data.get("WorkDir", ""),
-                   gd)
+                   gd, "GraphDriver.Data" if data else "", name_field)
+
+    def read_from(self) -> str:
+        """Which inspect field gave the driver's name and which the folders, in a sentence."""
+        named = f"`{self.name_field}` = {self.name}" if self.name_field else "no storage field"
+        if self.source == "GraphDriver.Data":
+            return f"folders from `GraphDriver.Data`, driver from {named}"
+        if self.source == "mountinfo":
+            return (f"folders from the container's overlay mount (its mountinfo): "
+                    f"`docker inspect` gives {named} and no folders")
+        return f"`docker inspect` gives {named} and no folders"
 
     def to_frame(self) -> pd.DataFrame:
         """One row per folder: the field, the overlay2 folder (ID shortened) and the sub-folder."""
@@ -104,22 +140,70 @@ def of_image(ref: str) -> GraphDriver:
 
 
 def of_container(container: Container) -> GraphDriver:
-    """The GraphDriver data of a container (`docker inspect NAME`).
+    """A container's folders (`docker inspect NAME`), from whichever field the engine gives.
 
-    The containerd image store reports no Data; for a running container the folders are then
-    read from its overlay mount, and MergedDir is where Docker mounted it
-    (<DockerRootDir>/rootfs/overlayfs/<container ID>), or its root as seen through
-    /proc/<PID>/root where that mount is not in this mount namespace.
+    overlay2: `GraphDriver.Data`. The containerd image store reports no folders (a
+    `GraphDriver` with no Data before API 1.52, only `Storage` from Engine 29): for a running
+    container they are then read from its overlay mount, and MergedDir is where Docker
+    mounted it (<DockerRootDir>/rootfs/<snapshotter>/<container ID>), or its root as seen
+    through /proc/<PID>/root where that mount is not in this mount namespace.
     """
     pid = containers.state(container).pid  # read fresh, with the attrs below
     gd = GraphDriver.from_attrs(container.attrs)
     if gd.upper_dir or not pid:
         return gd
     mnt = overlay_mount(container)
-    rootfs = f"{facts().data_root}/rootfs/{gd.name}/{container.id}"
+    rootfs = f"{facts().data_root}/rootfs/{gd.name or 'overlayfs'}/{container.id}"
     merged = rootfs if procfs.mounted(rootfs) else f"/proc/{pid}/root"
     return GraphDriver(gd.name, tuple(mnt.lowers), mnt.options.get("upperdir", ""),
-                       merged, mnt.options.get("workdir", ""), gd.raw)
+                       merged, mnt.options.get("workdir", ""), gd.raw, "mountinfo",
+                       gd.name_field)
+
+
+def storage_fields(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The storage fields of an inspect answer, as the engine gave them (absent ones left out)."""
+    return {k: attrs[k] for k in STORAGE_FIELDS if k in attrs}
+
+
+def inspect_storage(kind: str, name: str, *, cli: Sequence[str] = ("docker",),
+                    engine: str | None = None, graphdriver: bool | None = None) -> None:
+    """`docker KIND inspect NAME`, showing only the fields that name its storage (02, 3).
+
+    The command is the same on every engine; which fields come back is not, so the cell
+    prints them as given and says which one names the storage here. On a graphdriver engine
+    `GraphDriver.Data` must hold the folders.
+
+    Args:
+        kind: "image" or "container".
+        name: the image or container.
+        cli: the docker command (another engine's: `docker --host unix://...`).
+        engine: that engine in words (default: the learner's, from facts()).
+        graphdriver: whether that engine is on a graphdriver (default: from facts()).
+
+    Raises:
+        LabkitError: the inspect failed, or a graphdriver engine gave no GraphDriver data.
+    """
+    argv = [*cli, kind, "inspect", name]
+    show_command(argv)
+    answer = host().json(argv)
+    attrs = answer[0] if isinstance(answer, list) and answer else {}
+    fields = storage_fields(attrs)
+    print(json.dumps(fields, indent=2, sort_keys=True))
+    if engine is None or graphdriver is None:
+        f = facts()
+        store = "containerd image store" if f.containerd_store else f.storage_driver
+        engine = engine or f"Docker {f.server_version} (API {f.api_version}, {store})"
+        graphdriver = (not f.containerd_store) if graphdriver is None else graphdriver
+    gd = GraphDriver.from_attrs(attrs)
+    if fields:
+        said = ", ".join(f"`{k}`" for k in fields) + f": {gd.read_from()}"
+    else:
+        said = ("no storage field: from API 1.52 (Engine 29) `GraphDriver` is left out on the "
+                "containerd image store (moby#50893), and nothing names the layers' folders")
+    print(f"{engine[:1].upper()}{engine[1:]} gives {said}.")
+    if graphdriver and not gd.source:
+        raise LabkitError(f"`{' '.join(argv)}` gave no GraphDriver data on a graphdriver "
+                          "engine.", "run the cell again")
 
 
 def image_config(ref: str) -> pd.DataFrame:

@@ -224,14 +224,38 @@ def _about(size: int) -> str:
     return f"{size:,} bytes" if size < 1000 else f"about {human_size(size)}"
 
 
-def where_things_are() -> pd.DataFrame:
-    """Where each part of an image lives in the two layouts `docker save` writes."""
+def where_things_are(containerd_store: bool | None = None) -> pd.DataFrame:
+    """Where each part of an image lives in the two layouts `docker save` writes (02b, 5).
+
+    What names a layer blob and what the image ID hashes depend on the store: a graphdriver
+    engine writes each layer's tar as it is (named by its diff_id) and names an image by its
+    config; the containerd image store writes the blobs it keeps (a compressed layer named by
+    the digest of the compressed bytes) and names an image by the manifest or index its name
+    points at. The engine's store is printed above the table.
+
+    Args:
+        containerd_store: which store to describe (default: this engine's, from facts()).
+    """
+    if containerd_store is None:
+        engine = facts()
+        containerd_store = engine.containerd_store
+        store = "the containerd image store" if containerd_store else \
+            f"the {engine.storage_driver} graphdriver"
+        print(f"This engine (Docker {engine.server_version}) keeps images in {store}; the rows "
+              "marked * depend on that.")
+    if containerd_store:
+        layer = "blobs/sha256/<digest of the compressed blob>"
+        image_id = "the manifest or index index.json points at"
+    else:
+        layer = "blobs/sha256/<diff_id> (the tar as it is)"
+        image_id = "the config blob"
     return pd.DataFrame([
         ("list of images", "manifest.json", "index.json (and manifest.json)"),
         ("image manifest", "(none: manifest.json plays the part)",
          "blobs/sha256/<digest of the manifest>"),
         ("image config", "<sha256 of config>.json", "blobs/sha256/<sha256 of config>"),
-        ("layer", "<v1 layer id>/layer.tar", "blobs/sha256/<diff_id>"),
+        ("layer *", "<v1 layer id>/layer.tar", layer),
+        ("the image ID is the sha256 of *", "<sha256 of config>.json", image_id),
     ], columns=["part", DOCKER_LAYOUT, OCI_LAYOUT])
 
 

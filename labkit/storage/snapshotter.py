@@ -294,23 +294,35 @@ def image_digests(ref: str, root: str) -> ImageDigests:
 # -- the two stores side by side ---------------------------------------------------------------
 GRAPHDRIVER = "overlay2 graphdriver"
 CONTAINERD = "containerd image store"
-ROWS = ["where layers are kept", "docker inspect's GraphDriver", "a container's lowerdirs",
+ROWS = ["where layers are kept", "docker inspect's storage field", "a container's lowerdirs",
         "the image ID is the digest of", "docker info"]
 CONTRAST = {
     GRAPHDRIVER: ["/var/lib/docker/overlay2/<cache-id>/diff, found through "
                   "image/overlay2/layerdb/sha256/<chain_id>",
-                  "Name overlay2, Data: LowerDir, UpperDir, MergedDir, WorkDir",
+                  "GraphDriver: Name overlay2, Data: LowerDir, UpperDir, MergedDir, WorkDir",
                   "/var/lib/docker/overlay2/l/<26 chars> (short names of the diff/ folders)",
                   "the config (a blob Docker keeps in image/overlay2/imagedb)",
                   "Driver: overlay2; DriverStatus: Backing Filesystem, d_type, ..."],
     CONTAINERD: ["containerd's snapshots: <containerd root>/io.containerd.snapshotter.v1."
                  "overlayfs/snapshots/<N>/fs; blobs in its content store",
-                 "Name overlayfs, no Data",
+                 "API before 1.52: GraphDriver: Name overlayfs, no Data; Engine 29 (API 1.52): "
+                 "no GraphDriver, a container's Storage: RootFS.Snapshot.Name overlayfs",
                  "<containerd root>/io.containerd.snapshotter.v1.overlayfs/snapshots/<N>/fs",
                  "the manifest or index the name points at (the config has a digest of "
                  "its own)",
                  f"Driver: overlayfs; DriverStatus: driver-type {CONTAINERD_STORE}"],
 }
+
+
+def inspect_field(gd: GraphDriver) -> str:
+    """What `docker inspect` gave a container for its storage, in the table's words (02, 4.3)."""
+    if gd.name_field.startswith("Storage"):
+        return f"no GraphDriver; Storage: RootFS.Snapshot.Name {gd.name}"
+    if not gd.name_field:
+        return "no GraphDriver, no Storage"
+    data = ", ".join(k for k in ("LowerDir", "UpperDir", "MergedDir", "WorkDir")
+                     if (gd.raw.get("Data") or {}).get(k)) or "no Data"
+    return f"GraphDriver: Name {gd.name}, " + (f"Data: {data}" if data != "no Data" else data)
 
 
 def stores_frame(container: Container) -> pd.DataFrame:
@@ -340,10 +352,7 @@ def stores_frame(container: Container) -> pd.DataFrame:
         kept = f"{f.data_root}/{f.storage_driver}/<cache-id>/diff, found through " \
                f"image/{f.storage_driver}/layerdb/sha256/<chain_id>"
         what_id = f"the config: {short_digest(image_id)} (image/{f.storage_driver}/imagedb)"
-    data = ", ".join(k for k in ("LowerDir", "UpperDir", "MergedDir", "WorkDir")
-                     if (gd.raw.get("Data") or {}).get(k)) or "no Data"
-    live = [kept, f"Name {gd.name}, " + (f"Data: {data}" if data != "no Data" else data),
-            lower, what_id, info]
+    live = [kept, inspect_field(gd), lower, what_id, info]
     other = GRAPHDRIVER if mine == CONTAINERD else CONTAINERD
     columns = {f"{mine} (this engine)": live, other: CONTRAST[other]}
     if mine == CONTAINERD:

@@ -94,7 +94,8 @@ def image_storage(ref: str) -> pd.DataFrame:
     """Where the engine keeps an image's layers, as it reports them.
 
     overlay2: `docker image inspect`'s GraphDriver folders. containerd: the diff_ids and
-    the chain IDs containerd keys the image's snapshots by (GraphDriver has no Data there).
+    the chain IDs containerd keys the image's snapshots by (`docker image inspect` names no
+    folders there: a GraphDriver with no Data before API 1.52, no GraphDriver from Engine 29).
     """
     if facts().containerd_store:
         return containerd_layers.image_keys(ref)
@@ -127,7 +128,9 @@ def container_folders(container: Container) -> pd.DataFrame:
     """A running container's LowerDir, UpperDir, MergedDir and WorkDir folders (02, 3.1)."""
     if facts().containerd_store:
         return containerd_layers.container_folders(container)
-    return graphdriver.of_container(container).to_frame()
+    gd = graphdriver.of_container(container)
+    print(f"{container.name}: {gd.read_from()}.")
+    return gd.to_frame()
 
 
 def snapshot_stack(lab: Lab, container: Container) -> snapshotter.SnapshotStack:

@@ -28,6 +28,7 @@ from labkit.lab.session import Lab
 from labkit.lessons.registry import LocalRegistry
 from labkit.storage import containerd_layers
 from labkit.storage.graphdriver import docker_root
+from labkit.storage.snapshotter import INDEX_TYPES
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -254,6 +255,71 @@ def hashes_frame(hashes: Sequence[BlobHash]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[
         "layer", "digest", "sha256(blob) = digest", "blob", "diff_id",
         "sha256(gunzip(blob)) = diff_id", "tar"])
+
+
+# -- what an image ID names ----------------------------------------------------------------------
+def _target(attrs: dict[str, Any]) -> tuple[str, str]:
+    """("index" or "manifest", its digest): what an image's name points at on the containerd
+    store (`docker image inspect`'s Descriptor, Engine 25 and later; the ID otherwise)."""
+    desc = attrs.get("Descriptor") or {}
+    kind = "index" if desc.get("mediaType") in INDEX_TYPES else "manifest"
+    return kind, str(desc.get("digest") or attrs["Id"])
+
+
+def what_names_the_image(registry: LocalRegistry, ref: str) -> None:
+    """Say what this engine's image ID for REF is the digest of, and whether compression
+    changes it (02b, 6.1); the registry's manifest gives the config's digest.
+
+    Raises:
+        LabkitError: the ID is not what this store names an image by.
+    """
+    with friendly():
+        attrs = client().images.get(ref).attrs
+    image_id, config = str(attrs["Id"]), str(manifest(registry, ref)["config"]["digest"])
+    if not facts().containerd_store:
+        if image_id != config:
+            raise LabkitError(f"The image ID {short_digest(image_id)} is not the digest of its "
+                              f"config {short_digest(config)}.", "run the section again")
+        print(f"This engine ({facts().storage_driver} graphdriver): image ID "
+              f"{short_digest(image_id)} = the config's digest. The config lists diff_ids, "
+              "so an image's identity does not depend on how its layers were compressed.")
+        return
+    kind, target = _target(attrs)
+    if image_id != target or image_id == config:
+        raise LabkitError(f"The image ID {short_digest(image_id)} is not the digest of the "
+                          f"{kind} {short_digest(target)} its name points at.",
+                          "run the section again")
+    print(f"This engine (containerd image store): image ID {short_digest(image_id)} = the "
+          f"digest of the {kind} the name points at, not of the config "
+          f"{short_digest(config)}. That {kind} names the layers by their compressed digests: "
+          "the same layers compressed another way make another image ID, while the config "
+          "(its diff_ids) stays the same.")
+
+
+def same_id_after_pull(ref: str, id_before: str) -> None:
+    """Say whether the image pulled back has the ID it had before it was removed, and why,
+    for this engine's store (02b, 6.2).
+
+    Raises:
+        LabkitError: on a graphdriver engine, the ID changed although the config cannot.
+    """
+    with friendly():
+        attrs = client().images.get(ref).attrs
+    same = str(attrs["Id"]) == id_before
+    print("same image ID as before the removal:", same)
+    if not facts().containerd_store:
+        if not same:
+            raise LabkitError(f"{ref} came back as {short_digest(attrs['Id'])}, not "
+                              f"{short_digest(id_before)}.", "run the section again")
+        print("(the ID is the config's digest, and the config came back unchanged)")
+        return
+    kind, _ = _target(attrs)
+    if same:
+        print(f"(the ID is the digest of the {kind}; the registry kept the {kind} the engine "
+              "pushed byte for byte, and the pull points the name at it again)")
+    else:
+        print(f"(the ID is the digest of the {kind} the registry served, which is not the one "
+              "the engine had: the config is the same, the blobs it names are not)")
 
 
 def known_digests(registry: LocalRegistry, ref: str) -> pd.DataFrame:

@@ -10,7 +10,6 @@ import pytest
 from labkit.base.engine import client
 from labkit.base.facts import facts
 from labkit.images import catalog as images
-from labkit.lab import needs
 from labkit.storage import checks as checks_storage
 from labkit.storage import graphdriver
 from labkit.storage import store as image_store
@@ -21,8 +20,9 @@ pytestmark = pytest.mark.engine
 @pytest.fixture
 def overlay2() -> None:
     """Skip where the engine has no overlay2 folders (the containerd image store)."""
-    if needs.unmet("overlay2"):
-        pytest.skip("this engine has no overlay2 graphdriver folders (see test_needs_*)")
+    if not (facts().storage == "overlay2" and facts().local):
+        pytest.skip("this engine has no overlay2 graphdriver folders here (02 §3.6 starts a "
+                    "lesson engine on overlay2 there: test_lesson_overlay2.py)")
 
 
 def test_chain_ids_name_real_layerdb_folders(overlay2) -> None:
@@ -88,16 +88,6 @@ def test_check_layer_holding_on_a_real_image(overlay2) -> None:
     assert not result.passed and result.hint
 
 
-def test_needs_overlay2_says_what_this_engine_has_instead(capsys) -> None:
-    if not needs.unmet("overlay2"):
-        assert graphdriver.docker_root().is_dir()
-        return
-    needs.not_shown("overlay2")
-    said = capsys.readouterr().out
-    assert said.startswith("Not shown on this engine: this cell needs overlay2")
-    assert ("containerd image store" in said) == facts().containerd_store
-
-
 def test_container_folders_come_from_its_mount_where_inspect_has_none(box) -> None:
     gd, mnt = graphdriver.of_container(box), graphdriver.overlay_mount(box)
     assert mnt.options["upperdir"] == gd.upper_dir
@@ -106,3 +96,25 @@ def test_container_folders_come_from_its_mount_where_inspect_has_none(box) -> No
         os.path.realpath(p) for p in mnt.lowers]
     assert sorted(p.name for p in Path(gd.merged_dir).iterdir()) == sorted(
         box.exec_run(["ls", "-A", "/"]).output.decode().split())
+
+
+def test_inspect_shows_the_storage_field_this_engine_gives(box, capsys) -> None:
+    images.ensure(["labkit/busybox"], progress=lambda m: None)
+    graphdriver.inspect_storage("image", "labkit/busybox")
+    graphdriver.inspect_storage("container", box.name)
+    out = capsys.readouterr().out
+    image_said, container_said = out.split("$ docker container inspect", 1)
+    engine = facts()
+    modern = tuple(int(x) for x in engine.api_version.split(".")) >= (1, 52)
+    if not engine.containerd_store:
+        assert "folders from `GraphDriver.Data`" in image_said
+        assert "folders from `GraphDriver.Data`" in container_said
+    elif modern:  # Engine 29: no GraphDriver (moby#50893); a container's Storage (moby#50857)
+        assert "gives no storage field" in image_said
+        assert "`Storage.RootFS.Snapshot.Name` = overlayfs" in container_said
+        assert '"Storage": {' in container_said and '"GraphDriver"' not in container_said
+    else:
+        assert "`GraphDriver.Name` = overlayfs" in image_said
+    gd = graphdriver.of_container(box)
+    expected = "GraphDriver.Data" if not engine.containerd_store else "mountinfo"
+    assert gd.source == expected and gd.upper_dir

@@ -13,7 +13,7 @@ from labkit.lab.session import Lab
 from labkit.lessons import outside
 from labkit.lessons.outside import outside_world
 from labkit.lessons.registry import free_port
-from labkit.networking import chains, nat, netinspect, probes
+from labkit.networking import chains, firewall, nat, netinspect, probes, proxy
 
 pytestmark = pytest.mark.engine
 
@@ -25,16 +25,17 @@ def test_publishing_adds_dnat_rules_and_a_proxy(lab: Lab) -> None:
     ip = netinspect.addresses(web)["bridge"]
     frame = nat.diff(before, nat.snapshot(), mentions=[ip, port])
     rules = list(frame["rule"])
-    assert any("-j DNAT" in r and f"--dport {port}" in r and f"{ip}:80" in r for r in rules)
+    assert any(("-j DNAT" in r or " dnat to " in r) and f"dport {port}" in r and f"{ip}:80" in r
+               for r in rules)
     assert set(frame["change"]) == {"+"} and {"nat", "filter"} <= set(frame["table"])
-    [proxy] = nat.proxies(port)
-    assert proxy.arg("-container-ip") == ip and proxy.arg("-host-ip") == "127.0.0.1"
+    [forwarder] = proxy.proxies(port)
+    assert forwarder.arg("-container-ip") == ip and forwarder.arg("-host-ip") == "127.0.0.1"
     probes.wait_http(f"http://127.0.0.1:{port}/")
     after_removal = nat.snapshot()
     web.remove(force=True)
     gone = nat.diff(after_removal, nat.snapshot(), mentions=[ip, port])
     assert set(gone["change"]) == {"-"} and len(gone) == len(frame)
-    assert nat.proxies(port) == []
+    assert proxy.proxies(port) == []
 
 
 def test_masquerade_and_the_exemption(lab: Lab) -> None:
@@ -52,7 +53,14 @@ def test_masquerade_and_the_exemption(lab: Lab) -> None:
     assert seen() == world.host_address
     rule = ["-s", f"{ip}/32", "-d", f"{world.server_address}/32", "-j", "RETURN"]
     exemption = nat.ask_without_masquerade(lab, c, world, timeout=3)
-    if facts().major >= 28:
+    if firewall.uses_nftables():
+        # Docker's nftables table drops it too: raw-PREROUTING's "DROP DIRECT ACCESS".
+        assert exemption.seen == "" and exemption.dropped_by, exemption
+        assert all(r.chain == "raw-PREROUTING" and "DROP DIRECT ACCESS" in r.spec
+                   for r in exemption.dropped_by)
+        assert not host().run(["nft", "list", "table", "ip", firewall.EXEMPT_TABLE],
+                              check=False).ok
+    elif facts().major >= 28:
         # Engine 28's raw-table guard drops the reply to the container's own address.
         assert exemption.seen == "" and exemption.dropped_by, exemption
         assert all(f"-d {ip}/32" in r.spec and "! -i docker0" in r.spec
@@ -60,7 +68,9 @@ def test_masquerade_and_the_exemption(lab: Lab) -> None:
     else:
         assert exemption.seen == ip and not nat.guards(ip)
     exemption.explain()
-    assert not host().run(["iptables", "-t", "nat", "-C", "POSTROUTING", *rule], check=False).ok
+    if not firewall.uses_nftables():
+        assert not host().run(["iptables", "-t", "nat", "-C", "POSTROUTING", *rule],
+                              check=False).ok
     assert not any(e.get("kind") == "iptables" for e in lab.ledger.entries)
     assert seen() == world.host_address
 
@@ -71,9 +81,10 @@ def test_dnat_from_the_outside_keeps_the_client_address(lab: Lab) -> None:
     web = nat.run_published(lab, "labkit/nginx:1.22.1", world, name="t3-dnat", port=port)
     ip = netinspect.addresses(web)["bridge"]
     assert {b["HostIp"] for b in web.ports["80/tcp"]} == {"127.0.0.1", world.host_address}
-    rules = nat.dnat_rules(port, ip, nat.listing("nat", show=False))
-    assert any(r.startswith("-A PREROUTING") and "--dst-type LOCAL" in r for r in rules)
-    assert sum("DNAT" in r for r in rules) == 2
+    rules = nat.port_rules(port, ip)
+    assert any(r.startswith(("-A PREROUTING", "nat-PREROUTING"))
+               and ("--dst-type LOCAL" in r or "fib daddr type local" in r) for r in rules)
+    assert sum("DNAT" in r or " dnat to " in r for r in rules) == 2
     assert nat.explain_dnat(rules)
     probes.wait_http(f"http://127.0.0.1:{port}/")
     assert "nginx" in outside.fetch(world, f"http://{world.host_address}:{port}/", timeout=5)
@@ -99,3 +110,18 @@ def test_the_chains_are_read_from_the_engine(capsys: pytest.CaptureFixture[str])
         assert set(chains.stale_chains(made, facts().major)) <= set(chains.ENGINE_28_CHAINS)
     assert chains.path_rules(tables["filter"])
     chains.backend()
+
+
+def test_the_nft_exemption_table_lives_exactly_as_long_as_its_block(lab: Lab) -> None:
+    # Runs on every engine with nft on the host: the table only names documentation
+    # addresses (192.0.2.0/24), so it changes nothing for anyone while it exists.
+    if not host().has_tool("nft"):
+        pytest.skip("no nft on this host")
+    listed = ["nft", "list", "table", "ip", firewall.EXEMPT_TABLE]
+    with firewall.nft_exemption(lab, "192.0.2.10", "192.0.2.20"):
+        table = host().run(listed).stdout
+        assert "flags owner" in table and "snat to 192.0.2.10" in table
+        assert "priority srcnat - 1" in table
+        assert any(e["kind"] == "process" for e in lab.ledger.entries)
+    assert not host().run(listed, check=False).ok
+    assert not any(e["kind"] == "process" for e in lab.ledger.entries)

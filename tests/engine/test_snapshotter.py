@@ -9,7 +9,6 @@ import pytest
 
 from labkit.base.engine import client
 from labkit.base.facts import facts
-from labkit.lab import needs
 from labkit.storage import snapshotter
 
 pytestmark = pytest.mark.engine
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.engine
 @pytest.fixture
 def containerd_store() -> None:
     """Skip where images live in a graphdriver (no snapshots, no content store to read)."""
-    if needs.unmet("containerd-store"):
+    if not facts().containerd_store:
         pytest.skip("this engine keeps images in a graphdriver, not in containerd's image store")
 
 

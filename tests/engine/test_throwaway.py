@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from labkit.base.errors import LabkitError
 from labkit.lab.session import Lab
-from labkit.networking import netinspect, throwaway
+from labkit.lessons import dockerd
+from labkit.networking import firewall, nat, netinspect, nftables, throwaway
 
 pytestmark = pytest.mark.engine
 
@@ -31,7 +36,7 @@ def test_bip_on_a_throwaway_engine_leaves_no_trace(lab: Lab) -> None:
             engine.run("labkit/busybox", ["true"])  # never a pull
         assert engine.load("labkit/busybox") == "labkit/busybox:latest"
         box = engine.run("labkit/busybox", ["sleep", "300"])
-        address = ipaddress.ip_address(box.attrs["NetworkSettings"]["IPAddress"])
+        address = ipaddress.ip_address(throwaway.address(box))
         assert address in ipaddress.ip_network("192.168.1.0/24")
         shim = _shim_socket(engine, box.id)
         assert shim.exists()
@@ -40,6 +45,20 @@ def test_bip_on_a_throwaway_engine_leaves_no_trace(lab: Lab) -> None:
         with pytest.raises(LabkitError):
             engine.explain_bip(box, "10.99.0.0/24", docker0_before)
         assert engine.leftovers()["processes"] == ["containerd", "dockerd"]
+        conf = json.loads(engine.config_file.read_text())
+        if throwaway.backend_for(dockerd.dockerd_major()) == "nftables":
+            # Docker 29's nftables backend, for real: its table in the engine's own netns.
+            assert conf["firewall-backend"] == "nftables"
+            table = nftables.read(netns=engine.netns, show=False)
+            rules = firewall.from_nft(table)
+            assert [r.chain for r in nat.masquerade("192.168.1.0/24", rules)] == [
+                "nat-postrouting-out__docker0"]
+            assert any("DROP DIRECT ACCESS" in r.spec and r.mentions([str(address)])
+                       for r in rules if r.chain == "raw-PREROUTING")
+            assert nftables.isolation_rules(table, "docker0")
+            engine.firewall("docker0")
+        else:
+            assert "firewall-backend" not in conf
     finally:
         left = engine.stop_and_check()
     assert left == {"processes": [], "mounts": [], "netns": False, "folder": False}
@@ -51,6 +70,27 @@ def test_a_crashed_lesson_is_cleaned_from_the_ledger(lab: Lab) -> None:
     engine = throwaway.start(lab, bip="192.168.1.1/24", name="t3-bip2")
     pids = dict(engine.pids)
     lab.cleanup()  # as `labkit clean` would after a crashed kernel, without engine.stop()
-    assert not any(engine._alive(name) for name in pids)
+    assert not any(engine.alive(name) for name in pids)
     assert not Path("/var/run/netns", engine.netns).exists()
-    assert throwaway.mounts_below(engine.root) == [] and not engine.root.exists()
+    assert dockerd.mounts_below(engine.root) == [] and not engine.root.exists()
+
+
+def test_03_s_lessons_hold_on_the_nftables_backend(lab: Lab) -> None:
+    # The learner's engine may use iptables; the throwaway Docker 29 uses nftables, so the
+    # nftables paths of 03's lessons (nft_lessons.py) run for real on every engine from 29.
+    if throwaway.backend_for(dockerd.dockerd_major()) != "nftables":
+        pytest.skip("the throwaway engine has no nftables backend before Docker 29")
+    engine = throwaway.start(lab, name="t3-nft")
+    try:
+        for image in ("labkit/busybox", "labkit/nginx:1.22.1"):
+            engine.load(image)
+        env = {**os.environ, "DOCKER_HOST": f"unix://{engine.root / 'docker.sock'}"}
+        script = Path(__file__).with_name("nft_lessons.py")
+        done = subprocess.run(["ip", "netns", "exec", engine.netns, sys.executable,  # noqa: S603
+                               str(script)], env=env, capture_output=True, text=True,
+                              timeout=300, check=False)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert "DROP DIRECT ACCESS" in done.stdout and "snat to" in done.stdout
+    finally:
+        left = engine.stop_and_check()
+    assert left == {"processes": [], "mounts": [], "netns": False, "folder": False}

@@ -34,6 +34,10 @@ def test_push_remove_pull_back(lab: Lab, capsys) -> None:
     doc = wire.manifest(reg, ref)
     if not facts().containerd_store:  # there the image ID is the manifest's digest
         assert doc["config"]["digest"] == client().images.get(ref).id
+    wire.what_names_the_image(reg, ref)  # raises unless the ID is what this store names
+    said = capsys.readouterr().out
+    assert ("digest of the manifest" in said or "digest of the index" in said) == (
+        facts().containerd_store)
 
     image_id = client().images.get(app).id
     wire.remove_local(lab, [app, ref])
@@ -45,6 +49,8 @@ def test_push_remove_pull_back(lab: Lab, capsys) -> None:
     assert list(pulled["status"]) == [had] * (len(pulled) - 1) + ["Pull complete"]
     assert client().images.get(ref).id == image_id
     assert "image" in capsys.readouterr().out
+    wire.same_id_after_pull(ref, image_id)
+    assert capsys.readouterr().out.startswith("same image ID as before the removal: True\n")
 
 
 def test_remove_local_never_touches_course_images(lab: Lab) -> None:

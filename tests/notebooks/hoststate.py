@@ -12,10 +12,14 @@ from pathlib import Path
 import docker
 
 COUNTERS = re.compile(r"\[\d+:\d+\]")
+NFT_COUNTERS = re.compile(r"counter packets \d+ bytes \d+")
 
 
 def _run(argv: list[str]) -> str:
-    return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+    except FileNotFoundError:  # nft is not on every machine
+        return ""
 
 
 def _file_hash(path: str) -> str | None:
@@ -59,6 +63,9 @@ def snapshot() -> dict[str, frozenset[str]]:
         "links": frozenset(link["ifname"] for link in links),
         "mounts": frozenset(line.split()[4] for line in mounts) - ENGINE_OWN_MOUNTS,
         "iptables": frozenset(rules),
+        # the nftables firewall backend's tables (Docker 29), and any a lesson adds
+        "nftables": frozenset(NFT_COUNTERS.sub("counter", line.strip()) for line in
+                              _run(["nft", "list", "ruleset"]).splitlines() if line.strip()),
         "daemons": _procs({"dockerd", "docker-registry", "containerd", "docker-proxy"}),
         "config": frozenset(f"{p}={_file_hash(p)}" for p in
                             ["/etc/docker/daemon.json", "/etc/resolv.conf", "/etc/hosts"]),

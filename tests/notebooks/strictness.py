@@ -19,18 +19,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SANITIZE = ROOT / "tests" / "sanitize.cfg"
 
-# What makes two engines print the same outputs.
-KEYS = ("release", "storage", "builder", "cgroup")
+# What makes two engines print the same outputs: the release, its image store, builder,
+# firewall backend and cgroup version, and the daemon's own settings (a learner's
+# `"userland-proxy": false` changes the NAT rules chapter 03 prints).
+KEYS = ("release", "storage", "builder", "firewall", "cgroup", "daemon")
+
+# Recordings made before the daemon's settings were recorded all ran on the dockerd that
+# `labkit engine up` starts, which has none.
+RECORDED_DEFAULTS = {"daemon": "defaults"}
 
 
 def live_profile() -> dict[str, str]:
     """The engine profile the notebooks would be recorded on here."""
+    from labkit.base.daemonconfig import describe as describe_daemon
     from labkit.base.facts import facts
 
     f = facts()
     return {"version": f.server_version, "release": f"{f.major}.{f.minor}",
             "storage": f.storage, "builder": f.builder, "firewall": f.firewall,
-            "cgroup": f.cgroup_version}
+            "cgroup": f.cgroup_version, "daemon": describe_daemon(f.daemon)}
 
 
 def describe(profile: dict[str, str]) -> str:
@@ -38,13 +45,16 @@ def describe(profile: dict[str, str]) -> str:
     if not profile:
         return "an unrecorded engine"
     return (f"Docker {profile.get('version', '?')}, {profile.get('storage', '?')} storage, "
-            f"{profile.get('builder', '?')} builder, cgroup v{profile.get('cgroup', '?')}")
+            f"{profile.get('builder', '?')} builder, {profile.get('firewall', '?')} firewall, "
+            f"cgroup v{profile.get('cgroup', '?')}, daemon settings: "
+            f"{profile.get('daemon', 'defaults')}")
 
 
 def recorded_profile(notebook: Path) -> dict[str, str]:
     """The engine profile a notebook's stored outputs were recorded on ({} if unknown)."""
     meta = json.loads(notebook.read_text()).get("metadata", {})
-    return dict(meta.get("labkit", {}).get("recorded_on", {}))
+    recorded = dict(meta.get("labkit", {}).get("recorded_on", {}))
+    return {**RECORDED_DEFAULTS, **recorded} if recorded else {}
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,7 @@ def mode(notebook: Path, live: dict[str, str] | None = None) -> Mode:
     if recorded and all(recorded.get(k) == live.get(k) for k in KEYS):
         return Mode(True, f"this engine is of the kind the outputs were recorded on "
                           f"({describe(recorded)})")
-    differs = [k for k in KEYS if recorded.get(k) != live.get(k)]
+    differs = [f"{k} ({live.get(k, '?')})" for k in KEYS if recorded.get(k) != live.get(k)]
     return Mode(False, f"the outputs were recorded on {describe(recorded)}; this engine differs "
                        f"in {', '.join(differs)}: every cell runs and its assertions hold, "
                        "outputs are not compared")

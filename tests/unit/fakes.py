@@ -581,9 +581,11 @@ class FakeMachine:
         buildx: whether `docker buildx version` succeeds.
         iptables: what `iptables --version` prints.
         root: whether we are root (`system().is_root()` and `settings.is_root()` both say so).
+        files: path -> text that `read_text` gives (besides /etc/os-release).
     """
 
     tools: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
     installed: set[str] = field(default_factory=set)
     candidates: dict[str, str] = field(default_factory=dict)
     brings: dict[str, list[str]] = field(default_factory=dict)
@@ -659,7 +661,8 @@ class FakeMachine:
         """The labkit System that acts on this fake machine."""
         return engine.System(
             run=self.run, which=self.tools.get, exists=lambda p: p in self.paths,
-            read_text=lambda p: self.os_release if p == "/etc/os-release" else "",
+            read_text=lambda p: self.os_release if p == "/etc/os-release"
+            else self.files.get(p, ""),
             docker=self._docker, spawn=self._spawn, is_root=settings.is_root,
             system=lambda: self.os_name)
 

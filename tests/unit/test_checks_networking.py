@@ -12,7 +12,7 @@ import pytest
 from labkit.lab.exercises import reset_tries
 from labkit.networking import checks
 
-from .fakes import FakeClient, FakeContainer, FakeHost, Fakes, link_json
+from .fakes import FakeClient, FakeContainer, FakeHost, FakeMachine, Fakes, info, link_json
 from .http_servers import serving
 
 MAC = "02:42:ac:11:00:02"
@@ -242,14 +242,29 @@ def test_the_dnat_destination_passes_and_the_placeholder_waits() -> None:
     assert checks.judge_dnat(FACTS, ...).message == "not answered yet"
 
 
-def test_check_dnat_reads_the_container_s_address(engine: dict[str, FakeContainer]) -> None:
+@pytest.mark.parametrize(("backend", "words"), [("iptables", "iptables -t nat -S DOCKER"),
+                                               ("nftables", "nft list table ip docker-bridges")])
+def test_check_dnat_reads_the_container_s_address(machine: FakeMachine, backend: str,
+                                                  words: str) -> None:
+    # The hint names the rule's words on the engine's firewall backend (facts().firewall).
+    machine.engine = FakeClient(info(FirewallBackend={"Driver": backend}))
+    machine.tools.update({"docker": "/usr/bin/docker", "iptables": "/usr/sbin/iptables"})
+    engine = machine.engine.containers.found
     engine["ex-dnat"] = FakeContainer("ex-dnat", networks={"bridge": {
         "IPAddress": "172.17.0.9", "Gateway": "172.17.0.1", "MacAddress": MAC}})
     target = checks.DnatTarget(engine["ex-dnat"], 18181)
     assert checks.check_dnat(target, "172.17.0.9:80").passed
-    assert not checks.check_dnat(target, "172.17.0.7:80").passed
+    wrong = checks.check_dnat(target, "172.17.0.7:80")
+    assert not wrong.passed and words in wrong.hint
     del engine["ex-dnat"]
     assert "is gone" in checks.check_dnat(target, "172.17.0.9:80").message
+
+
+def test_judge_dnat_says_the_nftables_words() -> None:
+    nft = checks.DnatFacts(18180, "172.17.0.7", 80, "172.17.0.1", nftables=True)
+    first = checks.judge_dnat(nft, "127.0.0.1:18180")
+    second = checks.judge_dnat(nft, "127.0.0.1:18180")
+    assert "nat-prerouting-and-output" in first.hint and "dnat to" in second.more
 
 
 # -- 03.5 ----------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def test_debian_12_engine_rows_are_all_fine(machine: FakeMachine) -> None:
         "builder"].detail and "fine for the course" in rows["builder"].detail
     assert rows["storage"].detail == "overlay2 graphdriver"
     assert rows["firewall backend"].detail == "iptables-legacy"
-    assert rows["cgroup version"].detail == "cgroup v1"
+    assert rows["cgroup version"].detail == "cgroup v1 (containers' default: --cgroupns host)"
 
 
 def test_newer_engine_without_buildx_warns_with_the_plugin_package(machine: FakeMachine) -> None:
@@ -79,20 +79,36 @@ def test_buildkit_engine_says_so(machine: FakeMachine) -> None:
     assert rows["firewall backend"].detail == "iptables-nft (engine: iptables)"
 
 
-def test_containerd_store_fix_is_the_snapshotter_feature_not_a_storage_driver(
-        machine: FakeMachine) -> None:
-    store = info(Driver="overlayfs",
-                 DriverStatus=[["driver-type", "io.containerd.snapshotter.v1"]])
-    row = _rows(machine, FakeClient(store))["storage"]
-    assert row.status == "warn" and row.detail.startswith("containerd image store")
-    assert '"containerd-snapshotter": false' in row.fix and "storage-driver" not in row.fix
-    assert "restart" in row.fix and "not visible" in row.fix
+CONTAINERD = {"Driver": "overlayfs",
+              "DriverStatus": [["driver-type", "io.containerd.snapshotter.v1"]]}
 
 
-def test_nftables_firewall_warns_for_chapter_03(machine: FakeMachine) -> None:
-    row = _rows(machine, FakeClient(info(FirewallBackend={"Driver": "nftables"})))[
-        "firewall backend"]
-    assert row.status == "warn" and "firewall-backend" in row.fix
+def test_the_containerd_store_is_simply_ok(machine: FakeMachine) -> None:
+    row = _rows(machine, FakeClient(info(**CONTAINERD), server_version="29.7.2"))["storage"]
+    assert row.status == "ok" and row.detail == "containerd image store (overlayfs snapshotter)"
+
+
+@pytest.mark.parametrize("answer", [info(Driver="vfs"), info(Driver="btrfs", DriverStatus=[
+    ["driver-type", "io.containerd.snapshotter.v1"]])])
+def test_a_store_without_overlay_folders_warns_without_reconfiguring_the_engine(
+        machine: FakeMachine, answer: dict[str, object]) -> None:
+    row = _rows(machine, FakeClient(answer))["storage"]
+    assert row.status == "warn" and "chapter 02" in row.detail
+    assert row.fix == doctor.FIX_STORE
+
+
+@pytest.mark.parametrize("fix", [doctor.FIX_STORE, doctor.FIX_TOOLS, doctor.FIX_BUILDER])
+def test_no_fix_reconfigures_the_learners_engine(fix: str) -> None:
+    # Switching the store hides every image the learner has; the firewall backend is theirs.
+    for advice in ("daemon.json", "containerd-snapshotter", "storage-driver", "firewall-backend",
+                   "restart"):
+        assert advice not in fix
+
+
+def test_nftables_firewall_is_ok_and_says_where_the_rules_are(machine: FakeMachine) -> None:
+    row = _rows(machine, FakeClient(info(FirewallBackend={"Driver": "nftables"}),
+                                    server_version="29.7.2"))["firewall backend"]
+    assert row.status == "ok" and "docker-bridges" in row.detail and not row.fix
 
 
 def test_local_engine_without_iptables_cannot_run(machine: FakeMachine) -> None:
@@ -119,3 +135,34 @@ def test_engine_up_elsewhere_points_to_docker_desktop(machine: FakeMachine) -> N
     with pytest.raises(EngineUnavailable) as caught:
         provision.up(progress=lambda m: None)
     assert "Docker Desktop" in caught.value.hint
+
+
+def _facts(machine: FakeMachine, version: str = "29.7.2", **extra: object) -> facts.EngineFacts:
+    machine.with_tools()
+    machine.engine = FakeClient(info(**extra), server_version=version)
+    return facts.facts()
+
+
+def test_where_the_course_runs_on_cgroup_v1_docker_29(machine: FakeMachine) -> None:
+    warning = ("WARNING: Support for cgroup v1 is deprecated and planned to be removed by no "
+               "later than May 2029 (https://github.com/moby/moby/issues/51111)")
+    text = doctor.where_the_course_runs(_facts(machine, CgroupVersion="1", Warnings=[warning],
+                                               **CONTAINERD))
+    assert "Docker 29.7.2 with its defaults and with the nftables firewall backend" in text
+    assert "recorded on Docker 29.7.2 (containerd image store, iptables firewall backend)" in text
+    assert "This engine: Docker 29.7.2, containerd image store (overlayfs snapshotter)" in text
+    assert "uses cgroup v1, as the machines the course is recorded on do" in text
+    assert "Here the default is --cgroupns host." in text
+    assert "This engine warns that its support for cgroup v1 is deprecated" in text
+
+
+def test_where_the_course_runs_on_cgroup_v2(machine: FakeMachine) -> None:
+    text = doctor.where_the_course_runs(_facts(machine, CgroupVersion="2"))
+    assert "uses cgroup v2, as most machines do today" in text
+    assert "overlay2 graphdriver" in text and "Here the default is --cgroupns private." in text
+    assert "deprecate" not in text
+
+
+def test_an_older_engine_on_cgroup_v1_is_told_what_docker_29_does(machine: FakeMachine) -> None:
+    text = doctor.where_the_course_runs(_facts(machine, "20.10.24+dfsg1", CgroupVersion="1"))
+    assert "Docker 29 and later deprecate cgroup v1" in text and "20.10.24+dfsg1 does not" in text

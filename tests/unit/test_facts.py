@@ -65,6 +65,17 @@ def test_summary_keeps_the_fields_its_callers_read(machine: FakeMachine) -> None
     assert (s.server_version, s.api_version, s.storage_driver) == ("28.5.2", "1.51", "overlay2")
 
 
+def test_the_engine_line_names_release_store_firewall_and_cgroup(machine: FakeMachine) -> None:
+    store = info(Driver="overlayfs", CgroupVersion="1",
+                 DriverStatus=[["driver-type", "io.containerd.snapshotter.v1"]])
+    f = _answering(machine, FakeClient(store, server_version="29.7.2"))
+    assert f.line == "Docker 29.7.2 (containerd image store, iptables-nft firewall, cgroup v1)"
+    engine.reset_client()
+    old = _answering(machine, FakeClient(info(), server_version="28.5.2+dfsg4"))
+    assert old.line == ("Docker 28.5.2+dfsg4 (overlay2 graphdriver, iptables-nft firewall, "
+                        "cgroup v2)")
+
+
 def test_no_engine_means_no_facts(machine: FakeMachine) -> None:
     assert facts.facts_or_none() is None and facts.facts_or_none() is None
 

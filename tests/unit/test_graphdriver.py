@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,12 +16,14 @@ from labkit.storage.graphdriver import GraphDriver
 
 from .fakes import (
     IS_ROOT,
+    FakeClient,
     FakeContainer,
     FakeHost,
     FakeImage,
     FakeMachine,
     Fakes,
     image_attrs,
+    info,
     make_store,
     store_client,
     whiteout,
@@ -56,6 +59,51 @@ def test_graphdriver_from_attrs_keeps_docker_order() -> None:
     assert frame.iloc[0]["overlay2 folder"] == "1" * 12 + "-init"
     assert frame.iloc[2]["sub-folder"] == "diff"
     assert GraphDriver.from_attrs({}).lower_dirs == ()
+    assert gd.source == "GraphDriver.Data" and gd.name_field == "GraphDriver.Name"
+    assert "from `GraphDriver.Data`" in gd.read_from()
+
+
+def test_graphdriver_from_attrs_reads_engine_29s_storage_field() -> None:
+    # API 1.52 on the containerd store: no GraphDriver, a container's Storage (moby#50857)
+    gd = GraphDriver.from_attrs({"Storage": {"RootFS": {"Snapshot": {"Name": "overlayfs"}}}})
+    assert (gd.name, gd.name_field, gd.source) == (
+        "overlayfs", "Storage.RootFS.Snapshot.Name", "")
+    assert gd.read_from() == (
+        "`docker inspect` gives `Storage.RootFS.Snapshot.Name` = overlayfs and no folders")
+    # before API 1.52: GraphDriver with the snapshotter's name and Data null
+    old = GraphDriver.from_attrs({"GraphDriver": {"Name": "overlayfs", "Data": None}})
+    assert (old.name, old.name_field, old.source) == ("overlayfs", "GraphDriver.Name", "")
+    assert GraphDriver.from_attrs({}).read_from() == (
+        "`docker inspect` gives no storage field and no folders")
+
+
+@pytest.mark.parametrize(("attrs", "said"), [
+    ({"GraphDriver": {"Name": "overlay2", "Data": {"UpperDir": "/u", "LowerDir": "/l"}}},
+     "gives `GraphDriver`: folders from `GraphDriver.Data`"),
+    ({"Storage": {"RootFS": {"Snapshot": {"Name": "overlayfs"}}}},
+     "gives `Storage`: `docker inspect` gives `Storage.RootFS.Snapshot.Name` = overlayfs"),
+    ({}, "gives no storage field: from API 1.52 (Engine 29) `GraphDriver` is left out"),
+])
+def test_inspect_storage_prints_the_fields_the_engine_gave(
+        attrs, said, fakes: Callable[..., Fakes], capsys) -> None:
+    answer = json.dumps([{"Id": "sha256:" + "1" * 64, **attrs}])
+    engine = store_client({}) if "GraphDriver" in attrs else FakeClient(info(
+        Driver="overlayfs", DriverStatus=[["driver-type", "io.containerd.snapshotter.v1"]]))
+    fakes(host=FakeHost({("docker", "image", "inspect"): answer}), client=engine,
+          system=FakeMachine().system())
+    graphdriver.inspect_storage("image", "img:1")
+    out = capsys.readouterr().out
+    assert out.startswith("$ docker image inspect img:1\n")
+    assert json.loads(out.split("\n", 1)[1].rsplit("\nDocker ", 1)[0]) == attrs
+    assert said in out
+
+
+def test_inspect_storage_raises_where_a_graphdriver_engine_gives_no_data(
+        fakes: Callable[..., Fakes]) -> None:
+    fakes(host=FakeHost({("docker", "image", "inspect"): "[{}]"}),
+          client=store_client({}), system=FakeMachine().system())
+    with pytest.raises(LabkitError, match="no GraphDriver data on a graphdriver"):
+        graphdriver.inspect_storage("image", "img:1")
 
 
 @pytest.fixture
@@ -222,6 +270,13 @@ def test_a_running_containers_mount_is_read_through_the_host(
     c.attrs["GraphDriver"]["Data"] = {}
     gd = graphdriver.of_container(c)
     assert gd.upper_dir.endswith("/abc/diff") and gd.merged_dir == "/proc/4242/root"
+    assert gd.source == "mountinfo" and "its mountinfo" in gd.read_from()
+    # Engine 29 on the containerd store: only Storage names the snapshotter
+    del c.attrs["GraphDriver"]
+    c.attrs["Storage"] = {"RootFS": {"Snapshot": {"Name": "overlayfs"}}}
+    gd = graphdriver.of_container(c)
+    assert gd.upper_dir.endswith("/abc/diff") and gd.name == "overlayfs"
+    assert gd.name_field == "Storage.RootFS.Snapshot.Name"
 
 
 def test_option_budget_caps_at_overlay2s_max_depth(store, tmp_path: Path,

@@ -279,3 +279,81 @@ def test_lab_run_refuses_a_foreign_image_under_a_labkit_name(engine: FakeClient)
                                              ("12.4+deb12u15", "12.4+deb12u15")])
 def test_upstream_version(debian: str, upstream: str) -> None:
     assert images.upstream_version(debian) == upstream
+
+
+# -- unpacking course-made archives, with and without tarfile's extraction filters ----------
+def _tar(tmp_path: Path, members: dict[str, str | None], links: dict[str, str] | None = None
+         ) -> Path:
+    """A tar file with regular files {name: text} and symlinks {name: target}."""
+    import io
+    import tarfile
+
+    path = tmp_path / "a.tar"
+    with tarfile.open(path, "w") as tf:
+        for name, text in members.items():
+            data = (text or "").encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tf.addfile(info)
+    return path
+
+
+@pytest.fixture(params=[True, False], ids=["filters", "python-3.11.2"])
+def filters(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Both ways labkit unpacks: with tarfile's filters, and as on Debian 12's Python 3.11.2."""
+    if request.param and not images.has_tar_filters():
+        pytest.skip("this Python's tarfile has no extraction filters (before 3.11.4)")
+    if not request.param and images.has_tar_filters():
+        # Unpack as Pythons before 3.11.4 always did (3.14 applies the "data" filter by default).
+        import tarfile
+
+        monkeypatch.setattr(tarfile.TarFile, "extraction_filter",
+                            staticmethod(tarfile.fully_trusted_filter))
+    # The feature check is the one door: Python 3.11.2 cannot be faked any other way here.
+    monkeypatch.setattr(images, "has_tar_filters", lambda: request.param)
+    return bool(request.param)
+
+
+def test_extract_all_unpacks_on_every_python(tmp_path: Path, filters: bool) -> None:
+    import tarfile
+
+    archive = _tar(tmp_path, {"etc/motd": "hi\n"}, {"etc/issue": "motd", "bin/sh": "/bin/busybox"})
+    with tarfile.open(archive) as tf:
+        images.extract_all(tf, tmp_path / "tree", trust="fully_trusted")
+    assert (tmp_path / "tree/etc/issue").read_text() == "hi\n"
+    assert str((tmp_path / "tree/bin/sh").readlink()) == "/bin/busybox"
+
+
+@pytest.mark.parametrize("members,links", [({"../evil": "x"}, {}), ({"/abs": "x"}, {}),
+                                           ({}, {"etc/up": "../../outside"}),
+                                           ({}, {"etc/abs": "/etc/passwd"})])
+def test_extract_all_refuses_members_that_leave_the_folder(
+        tmp_path: Path, filters: bool, members: dict[str, str], links: dict[str, str]) -> None:
+    import tarfile
+
+    with tarfile.open(_tar(tmp_path, members, links)) as tf:
+        try:
+            images.extract_all(tf, tmp_path / "tree")
+        except (LabkitError, getattr(tarfile, "FilterError", LabkitError)):  # none before 3.11.4
+            pass
+        else:
+            assert filters, "without filters labkit must refuse such a member"
+    assert not (tmp_path / "evil").exists() and not Path("/abs").exists()
+    assert not (tmp_path / "tree/etc/up").is_symlink() and not (tmp_path / "tree/etc/abs").exists()
+
+
+def test_extract_all_passes_no_filter_where_python_has_none(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tarfile
+
+    monkeypatch.setattr(images, "has_tar_filters", lambda: False)
+    seen: list[dict[str, Any]] = []
+    monkeypatch.setattr(tarfile.TarFile, "extractall",
+                        lambda self, path, **kw: seen.append(kw))
+    with tarfile.open(_tar(tmp_path, {"a": "1"})) as tf:
+        images.extract_all(tf, tmp_path / "tree", numeric_owner=True)
+    assert seen == [{"numeric_owner": True}]

@@ -175,9 +175,15 @@ def test_layer_count_mismatch_is_an_error(tmp_path: Path) -> None:
 
 
 def test_where_things_are_covers_both_layouts() -> None:
-    table = imagesave.where_things_are()
+    table = imagesave.where_things_are(containerd_store=False)
     assert list(table.columns) == ["part", imagesave.DOCKER_LAYOUT, imagesave.OCI_LAYOUT]
     assert "layer.tar" in table.iloc[3][imagesave.DOCKER_LAYOUT]
+    assert "<diff_id>" in table.iloc[3][imagesave.OCI_LAYOUT]
+    assert table.iloc[4][imagesave.OCI_LAYOUT] == "the config blob"
+    # the containerd image store keeps compressed blobs and names an image by its manifest
+    table = imagesave.where_things_are(containerd_store=True)
+    assert "compressed" in table.iloc[3][imagesave.OCI_LAYOUT]
+    assert "manifest or index" in table.iloc[4][imagesave.OCI_LAYOUT]
 
 
 def test_hash_layer_and_sha256_file(tmp_path: Path) -> None:

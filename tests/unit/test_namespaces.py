@@ -13,7 +13,15 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.namespaces import procns as namespaces
 
-from .fakes import FakeClient, FakeContainer, FakeHost, Fakes, readlink_answer
+from .fakes import (
+    FakeClient,
+    FakeContainer,
+    FakeHost,
+    FakeMachine,
+    Fakes,
+    info,
+    readlink_answer,
+)
 
 matplotlib.use("Agg")
 
@@ -153,3 +161,84 @@ def test_heatmap_labels_the_cgroup_column(fake: FakeHost) -> None:
     setup = namespaces.CgroupSetup("cgroup2fs", "c1", "private")
     ax = namespaces.heatmap(m, cgroup=setup).axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()][0] == "cgroup\n(v2: own)"
+
+
+# -- the time namespace: Docker 29.5 and later give each container its own -------------------
+OWN_TIME = {**C1, "time": 4026532199}
+
+
+@pytest.mark.parametrize("daemon,off", [
+    (None, None), ({}, False), ({"features.time-namespaces": "false"}, True),
+    ({"features.time-namespaces": "true"}, False),
+    ({"feature": "containerd-snapshotter=true,time-namespaces=false"}, True),
+    ({"feature": "time-namespaces"}, False)])
+def test_time_feature_off_reads_daemon_json_and_the_flag(
+        daemon: dict[str, str] | None, off: bool | None) -> None:
+    assert namespaces.time_feature_off(daemon) is off
+
+
+def _time(version: str, private: bool, off: bool | None = False) -> namespaces.TimeSetup:
+    major, minor = (int(x) for x in version.split(".")[:2])
+    return namespaces.TimeSetup(version, major, minor, "c1", private, off)
+
+
+def test_docker_29_5_and_later_give_each_container_its_own_time_namespace() -> None:
+    t = _time("29.7.2", True)
+    assert t.by_default and t.expected is True and t.label == "time\n(29.7: own)"
+    text = str(t)
+    assert text.startswith("Docker 29.7.2 gives each container a time namespace of its own")
+    assert "Docker 29.5 and later" in text and "--feature time-namespaces=false" in text
+    assert _time("29.5.0", True).by_default and not _time("29.4.1", False).by_default
+
+
+def test_the_feature_off_keeps_containers_in_the_hosts_time_namespace() -> None:
+    t = _time("29.7.2", False, off=True)
+    assert t.expected is False and "shares the host's" in str(t)
+    assert "runs with the feature switched off" in str(t) and t.label == "time\n(29.7: host's)"
+    assert _time("29.7.2", False, off=None).expected is None  # settings unreadable: no claim
+
+
+def test_engines_before_29_5_share_the_hosts_time_namespace() -> None:
+    t = _time("28.5.2", False)
+    assert t.expected is False
+    assert str(t).startswith("Docker 28.5.2 leaves every container in the host's time namespace")
+    assert "before Docker 29.5" in str(t) and "--feature time-namespaces=false" in str(t)
+    assert "something else made it" in str(_time("20.10.24", True))
+
+
+@pytest.mark.parametrize("version,flags,table,private", [
+    ("29.7.2", "", OWN_TIME, True), ("29.7.2", "--feature\0time-namespaces=false\0", C1, False),
+    ("28.5.2", "", C1, False)])
+def test_time_setup_compares_the_containers_link_with_the_hosts(
+        machine: FakeMachine, fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str],
+        version: str, flags: str, table: dict[str, int], private: bool) -> None:
+    machine.with_tools()
+    # The running dockerd, as labkit.base.daemonconfig finds it: its pidfile and command line.
+    machine.files.update({"/var/run/docker.pid": "77\n",
+                          "/proc/77/cmdline": f"/usr/sbin/dockerd\0{flags}"})
+    machine.engine = FakeClient(info(), server_version=version)
+    fakes(host=FakeHost({("readlink",): readlink_answer({1: HOST, 10: table})},
+                        files={"/proc/1/comm": "init\n"}))
+    t = namespaces.time_setup(FakeContainer("c1", pid=10))
+    assert (t.private, t.version, t.expected) == (private, version, private)
+    out = capsys.readouterr().out
+    assert "$ readlink /proc/10/ns/time /proc/1/ns/time" in out
+    assert f"time:[{table['time']}]\ntime:[{HOST['time']}]" in out
+
+
+def test_heatmap_labels_the_time_column_with_the_engines_answer(fake: FakeHost) -> None:
+    m = namespaces.ns_matrix({"host": 2, "c1": 10})
+    fig = namespaces.heatmap(m, time=_time("28.5.2", False))
+    names = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert names[namespaces.TYPES.index("time")] == "time\n(28.5: host's)"
+
+
+def test_04_1_names_a_time_namespace_of_its_own_where_the_engine_gives_one() -> None:
+    from labkit.namespaces import checks
+
+    # Docker 29.5 and later: c1 and the learner's container each have their own time namespace.
+    c1, mine = {**OWN_TIME}, {**OWN_TIME, "time": 4026532299, "ipc": 1, "mnt": 2, "net": 3,
+                              "uts": 4}
+    result = checks.judge_joined(checks.JoinFacts("c1", mine, c1, HOST))
+    assert result.passed and "shares cgroup, pid, user with c1" in result.message
+    assert "its own ipc, mnt, net, time, uts" in result.message

@@ -11,7 +11,7 @@ import pytest
 
 from labkit.base.errors import LabkitError
 from labkit.lessons.outside import OutsideWorld
-from labkit.networking import chains, nat
+from labkit.networking import chains, firewall, nat, proxy
 
 from .fakes import FakeHost, Fakes
 
@@ -32,6 +32,19 @@ COMMIT
 COMMIT
 """
 
+@pytest.fixture
+def engine_on(machine: Any) -> Callable[[str], Any]:
+    """Give the fake machine a Docker 29 engine whose firewall backend is BACKEND."""
+    from .fakes import FakeClient, info
+
+    def on(backend: str) -> Any:
+        machine.engine = FakeClient(info(FirewallBackend={"Driver": backend}),
+                                    server_version="29.7.2", api_version="1.52")
+        machine.tools.update({"docker": "/usr/bin/docker", "iptables": "/usr/sbin/iptables"})
+        return machine
+    return on
+
+
 DNAT = ("-A DOCKER -d 127.0.0.1/32 ! -i docker0 -p tcp -m tcp --dport 18080 "
         "-j DNAT --to-destination 172.17.0.3:80")
 HAIRPIN = "-A POSTROUTING -s 172.17.0.3/32 -d 172.17.0.3/32 -p tcp -m tcp --dport 80 -j MASQUERADE"
@@ -40,10 +53,10 @@ OTHER = ("-A DOCKER -d 127.0.0.1/32 ! -i docker0 -p tcp -m tcp --dport 5000 "
 
 
 def test_parse_save_reads_one_table() -> None:
-    rules = nat.parse_save(SAVE, "nat")
+    rules = firewall.parse_save(SAVE, "nat")
     assert [r.chain for r in rules] == ["PREROUTING", "POSTROUTING", "POSTROUTING", "DOCKER"]
     assert all(r.table == "nat" for r in rules)
-    assert nat.parse_save(SAVE, "filter") == [
+    assert firewall.parse_save(SAVE, "filter") == [
         nat.Rule("filter", "FORWARD", "-A FORWARD -o docker0 -j DOCKER")]
 
 
@@ -55,7 +68,7 @@ def test_mentions_matches_whole_words_only(needle: str, hit: bool) -> None:
 
 
 def test_diff_keeps_only_rules_about_the_lesson() -> None:
-    base = nat.parse_save(SAVE, "nat")
+    base = firewall.parse_save(SAVE, "nat")
     gone = nat.Rule("filter", "DOCKER", "-A DOCKER -d 172.17.0.3/32 -p tcp --dport 80 -j ACCEPT")
     unrelated = nat.Rule("nat", "DOCKER", "-A DOCKER -i docker9 -j RETURN")
     before = [*base, gone, unrelated]
@@ -68,19 +81,21 @@ def test_diff_keeps_only_rules_about_the_lesson() -> None:
 
 
 def test_diff_of_unchanged_rules_is_empty_with_columns() -> None:
-    rules = nat.parse_save(SAVE, "nat")
+    rules = firewall.parse_save(SAVE, "nat")
     frame = nat.diff(rules, rules, mentions=["172.17.0.3"])
     assert frame.empty and list(frame.columns) == ["change", "table", "chain", "rule"]
 
 
 def test_masquerade_finds_the_rule_for_a_subnet() -> None:
-    rules = nat.parse_save(SAVE, "nat")
+    rules = firewall.parse_save(SAVE, "nat")
     assert [r.spec for r in nat.masquerade("172.17.0.0/16", rules)] == [
         "-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"]
     assert nat.masquerade("10.213.9.0/24", rules) == []
 
 
-def test_without_masquerade_inserts_then_releases_its_rule() -> None:
+def test_without_masquerade_inserts_then_releases_its_rule(
+        engine_on: Callable[[str], Any]) -> None:
+    engine_on("iptables")
     entries: list[dict[str, Any]] = []
     released: list[tuple[str, dict[str, Any]]] = []
     lab = SimpleNamespace(
@@ -101,10 +116,10 @@ PROXY = b"\x00".join([b"/usr/sbin/docker-proxy", b"-proto", b"tcp", b"-host-ip",
 
 
 def test_parse_proxy_reads_its_arguments() -> None:
-    p = nat.parse_proxy(42, PROXY)
+    p = proxy.parse_proxy(42, PROXY)
     assert p is not None and p.arg("-host-port") == "18080" and p.arg("-missing") == ""
-    assert nat.parse_proxy(43, b"/usr/bin/sleep\x001\x00") is None
-    assert nat.parse_proxy(44, b"") is None
+    assert proxy.parse_proxy(43, b"/usr/bin/sleep\x001\x00") is None
+    assert proxy.parse_proxy(44, b"") is None
 
 
 def test_proxies_scans_proc_and_filters_by_port(tmp_path: Path) -> None:
@@ -112,9 +127,9 @@ def test_proxies_scans_proc_and_filters_by_port(tmp_path: Path) -> None:
         (tmp_path / str(pid)).mkdir()
         (tmp_path / str(pid) / "cmdline").write_bytes(raw)
     (tmp_path / "self").mkdir()
-    assert [p.pid for p in nat.proxies(proc=tmp_path)] == [42, 99]
-    found = nat.proxies(18080, proc=tmp_path)
-    frame = nat.proxies_frame(found)
+    assert [p.pid for p in proxy.proxies(proc=tmp_path)] == [42, 99]
+    found = proxy.proxies(18080, proc=tmp_path)
+    frame = proxy.proxies_frame(found)
     assert frame.to_dict("records") == [{"program": "docker-proxy", "proto": "tcp",
                                          "listens on": "127.0.0.1:18080",
                                          "forwards to": "172.17.0.3:80"}]
@@ -136,7 +151,9 @@ COMMIT
 """
 
 
-def test_guards_are_engine_28_s_raw_rules_for_one_address(fakes: Callable[..., Fakes]) -> None:
+def test_guards_are_engine_28_s_raw_rules_for_one_address(
+        fakes: Callable[..., Fakes], engine_on: Callable[[str], Any]) -> None:
+    engine_on("iptables")
     host = fakes(host=FakeHost({("iptables-save", "-c", "-t", "raw"): RAW}, strict=True)).host
     found = nat.guards("172.17.0.2")
     assert [(r.spec, n) for r, n in found.items()] == [
@@ -145,7 +162,9 @@ def test_guards_are_engine_28_s_raw_rules_for_one_address(fakes: Callable[..., F
     assert host.calls == [("iptables-save", "-c", "-t", "raw")] * 2
 
 
-def test_an_exemption_is_explained_for_either_engine(capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_exemption_is_explained_for_either_engine(capsys: pytest.CaptureFixture[str],
+                                                     engine_on: Callable[[str], Any]) -> None:
+    engine_on("iptables")
     rule = nat.Rule("raw", "PREROUTING", "-A PREROUTING -d 172.17.0.2/32 ! -i docker0 -j DROP")
     nat.Exemption("172.17.0.2", "172.17.0.2", (), 5).explain()
     assert "the container's own address" in capsys.readouterr().out
@@ -285,8 +304,10 @@ def test_client_addresses_read_nginx_s_first_field() -> None:
     assert nat.client_addresses(log) == ["203.0.113.2", "172.17.0.1"]
 
 
-def test_loopback_guard_is_docker_s_where_it_exists(fakes: Callable[..., Fakes], machine: Any,
+def test_loopback_guard_is_docker_s_where_it_exists(fakes: Callable[..., Fakes],
+                                                    engine_on: Callable[[str], Any],
                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    engine_on("iptables")
     fakes(host=FakeHost({("iptables", "-t", "raw", "-S", "PREROUTING"): RAW_28}, strict=True))
     lab = SimpleNamespace(iptables=lambda *a: pytest.fail("Docker's rule is there already"))
     nat.guard_loopback(lab, 18080)  # type: ignore[arg-type]
@@ -394,3 +415,63 @@ def test_explain_clients_reads_the_last_two_log_lines(fakes: Callable[..., Fakes
     assert "nginx saw 203.0.113.2, the outside client itself" in capsys.readouterr().out
     with pytest.raises(LabkitError, match="not \\['172.17.0.1', '203.0.113.2'\\]"):
         nat.explain_clients("front", "172.17.0.1", "203.0.113.2")
+
+
+# -- isolation between bridges: the isolation chains before 29, the DOCKER chain's DROP after --
+# Engine 29.7.2's `iptables -t filter -S` with docker0 and one user-defined network, taken
+# from the docker29 matrix machine (`docker network create --subnet 10.213.251.0/24`; the
+# other sessions' bridges left out): no DOCKER-ISOLATION chains, DOCKER-INTERNAL added, and
+# FORWARD's policy left at ACCEPT (ip_forward was on before dockerd started).
+FILTER_29 = """\
+-P INPUT ACCEPT
+-P FORWARD ACCEPT
+-P OUTPUT ACCEPT
+-N DOCKER
+-N DOCKER-BRIDGE
+-N DOCKER-CT
+-N DOCKER-FORWARD
+-N DOCKER-INTERNAL
+-N DOCKER-USER
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-FORWARD
+-A DOCKER ! -i docker0 -o docker0 -j DROP
+-A DOCKER ! -i br-12f14ccee490 -o br-12f14ccee490 -j DROP
+-A DOCKER-BRIDGE -o docker0 -j DOCKER
+-A DOCKER-BRIDGE -o br-12f14ccee490 -j DOCKER
+-A DOCKER-CT -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A DOCKER-CT -o br-12f14ccee490 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A DOCKER-FORWARD -j DOCKER-CT
+-A DOCKER-FORWARD -j DOCKER-INTERNAL
+-A DOCKER-FORWARD -j DOCKER-BRIDGE
+-A DOCKER-FORWARD -i docker0 -j ACCEPT
+-A DOCKER-FORWARD -i br-12f14ccee490 -j ACCEPT
+"""
+ISOLATION_20 = FILTER_20 + """\
+-A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
+-A DOCKER-ISOLATION-STAGE-1 -i br-0123456789ab ! -o br-0123456789ab -j DOCKER-ISOLATION-STAGE-2
+-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
+-A DOCKER-ISOLATION-STAGE-2 -o br-0123456789ab -j DROP
+"""
+
+
+def test_engine_29_isolates_bridges_with_the_docker_chain_s_drop() -> None:
+    found = chains.isolation_rules(chains.parse_listing(FILTER_29, "filter"), "docker0")
+    assert found == {"isolation": [], "DOCKER": ["-A DOCKER ! -i docker0 -o docker0 -j DROP"]}
+    lines = chains.explain_isolation(found, 29)
+    assert "Docker 29 removed them (moby#49981)" in lines[-1]
+    made = chains.docker_chains({"filter": chains.parse_listing(FILTER_29, "filter")})
+    assert "DOCKER-ISOLATION-STAGE-1" not in set(made["chain"])
+    assert "DOCKER-INTERNAL" in set(made["chain"])
+
+
+def test_older_engines_isolate_with_the_stage_chains() -> None:
+    old = chains.isolation_rules(chains.parse_listing(ISOLATION_20, "filter"), "docker0")
+    assert old["DOCKER"] == [] and len(old["isolation"]) == 2
+    assert "STAGE-1 sends" in chains.explain_isolation(old, 20)[-1]
+    both = chains.isolation_rules(chains.parse_listing(FILTER_28, "filter"), "docker0")
+    assert both["DOCKER"] and both["isolation"]
+    assert "Both drop it" in chains.explain_isolation(both, 28)[-1]
+    with pytest.raises(LabkitError, match="Engine 29 removes"):
+        chains.explain_isolation(both, 29)
+    with pytest.raises(LabkitError, match="No rule"):
+        chains.explain_isolation({"isolation": [], "DOCKER": []}, 29)

@@ -41,3 +41,21 @@ def test_ipv6_link_local_addresses_are_folded_whole() -> None:
     a = "inet6 fe80::dc4e:73ff:fe93:f471/64 scope link"
     b = "inet6 fe80::fc6c:c6ff:fe20:2e5f/64 scope link"
     assert sanitize(a) == sanitize(b) == "inet6 fe80::<ll>/64 scope link"
+
+
+def test_containerd_snapshot_numbers_fold_wherever_a_table_shows_them() -> None:
+    """The counter grows with every snapshot the engine makes: a rerun shows other numbers,
+    with other digit counts and so other column widths."""
+    first = ("   role diff_id snapshot             folder\n"
+             "0  container       -     4004  snapshots/4004/fs\n"
+             "1  layer 1  e58b4a13d2f5    32    snapshots/32/fs\n")
+    again = ("   role diff_id snapshot           folder\n"
+             "0  container       -     415  snapshots/415/fs\n"
+             "1  layer 1  e58b4a13d2f5    7    snapshots/7/fs\n")
+    assert sanitize(first) == sanitize(again)
+    assert sanitize("0  LowerDir 1 of 5    4003/fs\n5  WorkDir  4004/work") == (
+        "0 LowerDir 1 of 5 <n>/fs\n5 WorkDir <n>/work")
+    assert sanitize("0   4003/fs   90  init\n1  90/fs  88  layer 3\n") == (
+        "0 <n>/fs <bytes> init\n1 <n>/fs <bytes> layer 3\n")
+    assert sanitize("$ ls snapshots\n1043\n12\n4004\n") == "$ ls snapshots\n<snapshot folders>\n"
+    assert sanitize("ls .../snapshots/86\nfs\nwork\n") == "ls .../snapshots/<n>\nfs\nwork\n"

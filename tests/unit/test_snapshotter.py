@@ -143,7 +143,15 @@ def test_the_table_marks_and_reads_the_containerd_store(store) -> None:
     mine = "containerd image store (this engine)"
     assert list(frame.columns) == ["overlay2 graphdriver", mine]
     assert frame.loc["a container's lowerdirs", mine] == f"{SNAPS}/14/fs"
-    assert frame.loc["docker inspect's GraphDriver", mine] == "Name overlayfs, no Data"
+    assert frame.loc["docker inspect's storage field", mine] == (
+        "GraphDriver: Name overlayfs, no Data")
+    # Engine 29 (API 1.52): no GraphDriver, the snapshotter named in Storage (moby#50857)
+    del box.attrs["GraphDriver"]
+    box.attrs["Storage"] = {"RootFS": {"Snapshot": {"Name": "overlayfs"}}}
+    frame = snapshotter.stores_frame(box)
+    assert frame.loc["docker inspect's storage field", mine] == (
+        "no GraphDriver; Storage: RootFS.Snapshot.Name overlayfs")
+    assert frame.loc["a container's lowerdirs", mine] == f"{SNAPS}/14/fs"
     assert names["index"][7:19] in frame.loc["the image ID is the digest of", mine]
     assert "driver-type io.containerd.snapshotter.v1" in frame.loc["docker info", mine]
 

@@ -1,4 +1,4 @@
-"""throwaway: its daemon.json, finding what it left mounted."""
+"""throwaway: its daemon.json, its bip, loading and leftovers (a LessonEngine)."""
 
 from __future__ import annotations
 
@@ -9,63 +9,30 @@ from types import SimpleNamespace
 import pytest
 
 from labkit.base.errors import LabkitError
+from labkit.lessons import dockerd
 from labkit.networking import throwaway
 
-from .fakes import FakeClient, FakeHost, Fakes
+from .fakes import FakeClient, FakeContainer, Fakes
 
 
-def test_config_sets_bip_and_a_quick_shutdown(tmp_path: Path) -> None:
-    assert throwaway.config("192.168.1.1/24", 20, True, tmp_path) == {
-        "bip": "192.168.1.1/24", "shutdown-timeout": 2}
+def test_daemon_json_puts_bip_first_then_a_quick_shutdown_then_the_backend(
+        tmp_path: Path) -> None:
+    # 03 prints the file: `bip` leads, as the lesson reads it.
+    conf = dockerd.daemon_config(tmp_path, 29, True, {"firewall-backend": "nftables"},
+                                 first={"bip": "192.168.1.1/24"})
+    assert list(conf.items()) == [("bip", "192.168.1.1/24"), ("shutdown-timeout", 2),
+                                  ("firewall-backend", "nftables")]
 
 
-def test_old_dockerd_without_a_key_keeps_it_in_the_lesson_folder(tmp_path: Path) -> None:
-    conf = throwaway.config("192.168.1.1/24", 20, False, tmp_path)
-    assert conf["deprecated-key-path"] == str(tmp_path / "key.json")
-    # A newer dockerd neither writes the key nor knows the setting.
-    assert "deprecated-key-path" not in throwaway.config("192.168.1.1/24", 24, False, tmp_path)
-
-
-def test_bip_must_be_an_address_not_the_network(tmp_path: Path) -> None:
+def test_bip_must_be_an_address_not_the_network() -> None:
+    assert throwaway.check_bip("192.168.1.1/24") == "192.168.1.1/24"
     with pytest.raises(LabkitError) as err:
-        throwaway.config("192.168.1.0/24", 20, True, tmp_path)
+        throwaway.check_bip("192.168.1.0/24")
     assert "192.168.1.1/24" in err.value.hint
 
 
-@pytest.mark.parametrize(("out", "major"), [
-    ("Docker version 20.10.24+dfsg1, build 5d6db84\n", 20),
-    ("Docker version 27.3.1, build 41ca978\n", 27), ("", 0), ("weird", 0)])
-def test_dockerd_major(fakes: Callable[..., Fakes], out: str, major: int) -> None:
-    host = fakes(host=FakeHost({("dockerd", "--version"): out}, strict=True)).host
-    assert throwaway.dockerd_major() == major
-    assert host.calls == [("dockerd", "--version")]
-
-
-MOUNTINFO = """\
-22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
-90 22 254:0 /t/data /lab/t/data rw - ext4 /dev/vda rw
-91 22 0:4 net:[4026532] /lab/t/exec/netns/0123456789ab rw - nsfs nsfs rw
-92 22 0:50 / /lab/t2 rw - tmpfs tmpfs rw
-"""
-
-
-def test_mounts_below_lists_deepest_first_and_nothing_next_door() -> None:
-    assert throwaway.mounts_below(Path("/lab/t"), MOUNTINFO) == [
-        "/lab/t/exec/netns/0123456789ab", "/lab/t/data"]
-    assert throwaway.mounts_below(Path("/lab/none"), MOUNTINFO) == []
-
-
-def test_leftovers_of_a_stopped_engine_are_empty(tmp_path: Path) -> None:
-    engine = throwaway.Throwaway(lab=None, netns="no-such-netns-xyz",  # type: ignore[arg-type]
-                                 root=tmp_path / "gone", config_file=tmp_path / "d.json",
-                                 argv=[], pids={"dockerd": 2 ** 22 + 1}, started={"dockerd": "1"})
-    assert engine.leftovers() == {"processes": [], "mounts": [], "netns": False,
-                                  "folder": False}
-    (tmp_path / "gone").mkdir()
-    assert engine.leftovers()["folder"] is True
-
-
-def test_load_names_an_untagged_image_latest(fakes: Callable[..., Fakes]) -> None:
+def test_load_names_an_untagged_image_latest(fakes: Callable[..., Fakes],
+                                             capsys: pytest.CaptureFixture[str]) -> None:
     refs = ["labkit/busybox:latest", "127.0.0.1:5000/app:latest", "labkit/redis:7.0"]
     learner, inner = FakeClient(), FakeClient()  # the learner's engine, the throwaway one
     for ref in refs:
@@ -74,9 +41,25 @@ def test_load_names_an_untagged_image_latest(fakes: Callable[..., Fakes]) -> Non
         inner.images.put(ref)
     fakes(client=learner)
     engine = throwaway.Throwaway(SimpleNamespace(), "ns", Path("/x"), Path("/x/d.json"), [],
-                                 _client=inner)  # type: ignore[arg-type]
+                                 show=False, _client=inner)  # type: ignore[arg-type]
     assert engine.load("labkit/busybox") == "labkit/busybox:latest"
     assert engine.load("127.0.0.1:5000/app") == "127.0.0.1:5000/app:latest"
     assert engine.load("labkit/redis:7.0") == "labkit/redis:7.0"
     assert inner.images.loaded == [b"t" + ref.encode() for ref in refs]
     assert learner.images.loaded == []
+    assert capsys.readouterr().out == ""  # 03 starts it with show=False: loads are silent
+    with pytest.raises(LabkitError, match="The throwaway engine has no image 'labkit/x'"):
+        engine.run("labkit/x", ["true"])  # never a pull
+
+
+def test_the_nftables_backend_is_asked_for_only_where_dockerd_has_it() -> None:
+    assert throwaway.backend_for(29) == "nftables"
+    assert throwaway.backend_for(28) == ""
+
+
+def test_a_container_address_comes_from_its_network_entry() -> None:
+    box = FakeContainer("t1", networks={"bridge": {"IPAddress": "192.168.1.2",
+                                                   "IPPrefixLen": 24}})
+    box.attrs["NetworkSettings"].pop("IPAddress", None)  # API 1.52 has no top-level one
+    assert throwaway.address(box) == "192.168.1.2"
+    assert throwaway.address(box, "wp-net") == ""

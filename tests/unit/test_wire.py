@@ -14,7 +14,7 @@ from labkit.base.errors import LabkitError
 from labkit.lessons.registry import LocalRegistry
 from labkit.storage import wire
 
-from .fakes import FakeLab
+from .fakes import FakeClient, FakeImage, FakeLab, FakeMachine, info
 from .http_servers import QuietHandler, serving
 
 PUSH = [
@@ -193,3 +193,59 @@ def test_layer_hashes_keep_both_names_and_sizes(registry) -> None:
     assert h.digest != h.diff_id and h.tar_bytes > h.blob_bytes
     frame = wire.hashes_frame([h])
     assert frame.iloc[0]["digest"] == h.digest[7:19]
+
+
+def _engine(fakes, image_attrs: dict, containerd_store: bool, ref: str = REG.ref("lab:a")) -> None:
+    status = [["driver-type", "io.containerd.snapshotter.v1"]] if containerd_store else []
+    engine = FakeClient(info(Driver="overlayfs" if containerd_store else "overlay2",
+                             DriverStatus=status),
+                        images={ref: FakeImage(image_attrs["Id"], image_attrs)})
+    fakes(client=engine, system=FakeMachine().system())
+
+
+def _config_digest(reg: LocalRegistry) -> str:
+    return str(wire.manifest(reg, reg.ref("lab:a"))["config"]["digest"])
+
+
+def test_the_image_id_names_the_config_on_a_graphdriver(registry, fakes, capsys) -> None:
+    reg, _ = registry
+    ref = reg.ref("lab:a")
+    _engine(fakes, {"Id": _config_digest(reg)}, containerd_store=False, ref=ref)
+    wire.what_names_the_image(reg, ref)
+    assert "does not depend on how its layers were compressed" in capsys.readouterr().out
+    _engine(fakes, {"Id": "sha256:" + "1" * 64}, containerd_store=False, ref=ref)
+    with pytest.raises(LabkitError, match="not the digest of its config"):
+        wire.what_names_the_image(reg, ref)
+
+
+def test_the_image_id_names_the_index_on_the_containerd_store(registry, fakes, capsys) -> None:
+    reg, _ = registry
+    ref = reg.ref("lab:a")
+    index = "sha256:" + "2" * 64
+    _engine(fakes, {"Id": index, "Descriptor": {
+        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": index}},
+        containerd_store=True, ref=ref)
+    wire.what_names_the_image(reg, ref)
+    out = capsys.readouterr().out
+    assert "digest of the index the name points at" in out
+    assert "another image ID" in out
+    # an ID that is the config's digest is not this store's
+    _engine(fakes, {"Id": _config_digest(reg)}, containerd_store=True, ref=ref)
+    with pytest.raises(LabkitError, match="is not the digest of the manifest"):
+        wire.what_names_the_image(reg, ref)
+
+
+@pytest.mark.parametrize("containerd_store", [False, True])
+def test_same_id_after_pull_says_why_per_store(fakes, capsys, containerd_store: bool) -> None:
+    same = "sha256:" + "3" * 64
+    _engine(fakes, {"Id": same}, containerd_store)
+    wire.same_id_after_pull(REG.ref("lab:a"), same)
+    out = capsys.readouterr().out
+    assert out.startswith("same image ID as before the removal: True\n")
+    assert ("the config's digest" in out) != containerd_store
+    if containerd_store:
+        wire.same_id_after_pull(REG.ref("lab:a"), "sha256:" + "4" * 64)
+        assert "not the one the engine had" in capsys.readouterr().out
+    else:
+        with pytest.raises(LabkitError, match="came back as"):
+            wire.same_id_after_pull(REG.ref("lab:a"), "sha256:" + "4" * 64)

@@ -1,0 +1,67 @@
+"""docker-proxy: the userland forwarder Docker starts for every published address.
+
+Taught in: 03-networking (section 3). Found in /proc/PID/cmdline, as `ps -C docker-proxy`
+would list them; engines started with `--userland-proxy=false` have none.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from labkit.base.procfs import parse_cmdline
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """A docker-proxy process: the userland forwarder behind one published port.
+
+    Attributes:
+        pid: its host PID.
+        argv: its command line.
+    """
+
+    pid: int
+    argv: tuple[str, ...]
+
+    def arg(self, flag: str) -> str:
+        """The value after a flag such as "-host-port" ('' when absent)."""
+        args = list(self.argv)
+        return args[args.index(flag) + 1] if flag in args[:-1] else ""
+
+
+def parse_proxy(pid: int, raw: bytes) -> Proxy | None:
+    """A Proxy from a /proc/PID/cmdline, or None when it is not docker-proxy."""
+    argv = tuple(parse_cmdline(raw))
+    if not argv or os.path.basename(argv[0]) != "docker-proxy":
+        return None
+    return Proxy(pid, argv)
+
+
+def proxies(host_port: int | None = None, proc: Path = Path("/proc")) -> list[Proxy]:
+    """The docker-proxy processes on this machine (only those for HOST_PORT if given)."""
+    found = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        p = parse_proxy(int(entry.name), raw)
+        if p and (host_port is None or p.arg("-host-port") == str(host_port)):
+            found.append(p)
+    return sorted(found, key=lambda p: p.pid)
+
+
+def proxies_frame(found: Sequence[Proxy]) -> pd.DataFrame:
+    """docker-proxy processes as a table of what each forwards where."""
+    return pd.DataFrame([{
+        "program": os.path.basename(p.argv[0]), "proto": p.arg("-proto"),
+        "listens on": f"{p.arg('-host-ip')}:{p.arg('-host-port')}",
+        "forwards to": f"{p.arg('-container-ip')}:{p.arg('-container-port')}",
+    } for p in found])

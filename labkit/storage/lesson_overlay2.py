@@ -1,0 +1,177 @@
+"""The overlay2 graphdriver, live on every engine: the learner's own, or one of the lesson's.
+
+Taught in: 02-overlayfs-and-image-storage (section 3.6). Section 3 reads the learner's store:
+overlay2's folders where the engine keeps images in the graphdriver, containerd's snapshots on
+the containerd image store (Docker 29's default). The seed's overlay2 walk-through
+(`GraphDriver`'s LowerDir/UpperDir/MergedDir, the data root's overlay2/ folder, the `-init`
+layer, a file written into UpperDir from the host) needs an overlay2 engine. On the containerd
+store the lesson starts a dockerd of its own on the overlay2 graphdriver
+(`labkit.lessons.dockerd`: its own data root, exec root, pid file, socket, containerd and netns,
+`--storage-driver overlay2` and `features: {containerd-snapshotter: false}`), copies the image
+into it (`docker save | docker load`) and runs a container there with no network. It is the
+mirror of section 4.1, which starts a containerd of the lesson's own on graphdriver engines.
+Nothing of the learner's is written: the image stays in their engine as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from docker.models.containers import Container
+
+from labkit.base.errors import LabkitError, friendly
+from labkit.base.facts import facts
+from labkit.base.show import show_command
+from labkit.lab.session import Lab
+from labkit.lessons import dockerd
+from labkit.lessons.dockerd import LessonEngine
+from labkit.storage.graphdriver import GraphDriver, folder_label, inspect_storage, walk
+from labkit.storage.overlay import kind
+
+# dockerd picks the graphdriver when a registered one is named (moby 29.7.2,
+# daemon/image_store_choice.go); the feature says so again for engines that read it (24+).
+OVERLAY2_ARGS = ("--storage-driver", "overlay2", *dockerd.QUIET_NETWORK)
+OVERLAY2_CONFIG = {"features": {"containerd-snapshotter": False}}
+CONTAINER = "redis7-overlay2"
+
+
+@dataclass
+class Overlay2Stack:
+    """A running container on an engine with the overlay2 graphdriver.
+
+    Attributes:
+        container: the container (on the learner's engine, or on the lesson's).
+        data_root: that engine's data root (its overlay2/ folder is below it).
+        engine: the lesson's own engine, or None where the learner's engine is on overlay2.
+    """
+
+    container: Container
+    data_root: Path
+    engine: LessonEngine | None = None
+
+    @property
+    def whose(self) -> str:
+        """"your engine" or "the lesson's engine", for the sentences the cells print."""
+        return "your engine" if self.engine is None else "the lesson's engine"
+
+    def cli(self, *args: str) -> list[str]:
+        """The docker command for this container's engine."""
+        return ["docker", *args] if self.engine is None else self.engine.cli(*args)
+
+    def graphdriver(self) -> GraphDriver:
+        """The container's `GraphDriver` data, read fresh.
+
+        Raises:
+            LabkitError: the engine gave no folders (it is not on overlay2).
+        """
+        with friendly():
+            self.container.reload()
+        gd = GraphDriver.from_attrs(self.container.attrs)
+        if not gd.upper_dir:
+            raise LabkitError(f"{self.whose.capitalize()} gave no GraphDriver data for "
+                              f"{self.container.name}.",
+                              "run the section again from its first cell")
+        return gd
+
+    def inspect(self) -> None:
+        """`docker [--host ...] container inspect NAME`: its storage fields, as in section 3."""
+        inspect_storage("container", str(self.container.name), cli=self.cli(),
+                        engine=f"{self.whose} (overlay2 graphdriver)", graphdriver=True)
+
+    def folders(self) -> pd.DataFrame:
+        """The overlay2 folders the container uses, top first: role, folder, entries in diff/.
+
+        The top LowerDir is the `-init` layer; UpperDir, MergedDir and WorkDir are in the
+        container's own folder; the other LowerDirs are the image's layers.
+        """
+        gd = self.graphdriver()
+        rows = [("container (UpperDir)", gd.upper_dir)]
+        for n, path in enumerate(gd.lower_dirs):
+            label = Path(path).parent.name
+            role = "init" if label.endswith("-init") else \
+                f"image layer {len(gd.lower_dirs) - n}"
+            rows.append((role, path))
+        # The container's own layer changes while it runs; the others are fixed.
+        return pd.DataFrame([(role, folder_label(Path(p).parent.name), Path(p).name,
+                              "-" if role.startswith("container") else len(walk(Path(p))))
+                             for role, p in rows],
+                            columns=["role", f"{self.data_root.name}/overlay2 folder",
+                                     "sub-folder", "entries"])
+
+    def init_files(self) -> list[str]:
+        """What the `-init` layer's diff/ holds: the placeholders Docker mounts over."""
+        init = next((p for p in self.graphdriver().lower_dirs
+                     if Path(p).parent.name.endswith("-init")), "")
+        if not init:
+            raise LabkitError(f"{self.container.name} has no -init layer.",
+                              "run the section again from its first cell")
+        return ["/" + str(p.relative_to(init)) for p in walk(Path(init))
+                if kind(p) != "dir" or not any(p.iterdir())]
+
+    def write_upper(self, name: str, text: str) -> str:
+        """Write NAME into the container's UpperDir from the host; return what `cat /NAME`
+        prints inside the container (`docker exec`)."""
+        upper = Path(self.graphdriver().upper_dir)
+        (upper / name).write_text(text)
+        print(f"wrote {len(text)} bytes to <UpperDir>/{name} from the host")
+        show_command(self.cli("exec", str(self.container.name), "cat", f"/{name}"))
+        with friendly():
+            _, output = self.container.exec_run(["cat", f"/{name}"])
+        out = (output or b"").decode(errors="replace")
+        print(out, end="" if out.endswith("\n") else "\n")
+        return out
+
+    def stop(self) -> None:
+        """Stop the lesson's engine and check nothing of it is left (no-op on your engine).
+
+        Raises:
+            LabkitError: a process, mount, its netns or its folder is still there.
+        """
+        if self.engine is None:
+            print("Nothing to stop: the container is section 1's, on your engine.")
+            return
+        self.engine.stop_and_check()
+        print("The lesson's engine is stopped; its processes, netns and folder are gone.")
+
+
+def start(lab: Lab, ref: str, learner_container: Container,
+          command: list[str] | None = None) -> Overlay2Stack:
+    """An overlay2 container of REF: the learner's own, or one on a lesson engine (02, 3.6).
+
+    On an engine with the overlay2 graphdriver, LEARNER_CONTAINER itself (nothing is started).
+    Otherwise (the containerd image store) a dockerd of the lesson's own on overlay2, with
+    REF copied in and a container of it running with no network (its own command, or
+    COMMAND). Each command is shown.
+
+    Raises:
+        LabkitError, HostToolMissing, EngineUnavailable: the lesson's engine cannot start.
+    """
+    f = facts()
+    if not f.containerd_store and f.storage_driver == "overlay2":
+        print(f"Your engine keeps images in the overlay2 graphdriver: the cells below read "
+              f"{learner_container.name}'s folders under {f.data_root}/overlay2.")
+        return Overlay2Stack(learner_container, Path(f.data_root))
+    store = "containerd's image store" if f.containerd_store else f.storage_driver
+    print(f"Your engine keeps images in {store}, so the lesson starts a dockerd of its own on "
+          "the overlay2 graphdriver (data root, exec root, socket, containerd and netns in the "
+          "lesson folder; no bridge, no firewall rules):")
+    engine = dockerd.start(lab, "overlay2-engine", "ovl2", config=OVERLAY2_CONFIG,
+                           extra=OVERLAY2_ARGS)
+    driver = str(engine.client.info().get("Driver", "?"))
+    if driver != "overlay2":
+        engine.stop()
+        raise LabkitError(f"The lesson's engine chose the {driver!r} storage driver, not overlay2.",
+                          "its data root must be on a filesystem overlay2 supports (ext4, xfs); "
+                          "set LABKIT_STATE_DIR to a folder there")
+    engine.load(ref)
+    show_command(engine.cli("run", "-d", "--network", "none", "--name", CONTAINER, ref,
+                            *(command or [])))
+    with friendly():
+        box = engine.client.containers.run(ref, command, detach=True, network_mode="none",
+                                           name=CONTAINER)
+        box.reload()
+    print(f"{box.name} {box.status} on the lesson's engine (storage driver: {driver})")
+    return Overlay2Stack(box, engine.data_root, engine)
+

@@ -1,0 +1,125 @@
+"""labkit.lessons.dockerd and labkit.storage.lesson_overlay2 without an engine (02, 3.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from labkit.base.errors import LabkitError
+from labkit.lessons import dockerd
+from labkit.storage import lesson_overlay2
+from labkit.storage.lesson_overlay2 import Overlay2Stack
+
+from .fakes import FakeClient, FakeContainer, FakeHost, FakeMachine, Fakes, info
+
+
+def test_the_lesson_engine_keeps_every_folder_and_socket_of_its_own(tmp_path: Path) -> None:
+    argv = dockerd.dockerd_argv(tmp_path, tmp_path / "daemon.json", tmp_path / "c.sock",
+                                lesson_overlay2.OVERLAY2_ARGS)
+    paths = [a for a in argv if "/" in a]
+    assert all(str(tmp_path) in a for a in paths)
+    assert argv[argv.index("--data-root") + 1] == str(tmp_path / "data")
+    assert argv[argv.index("--storage-driver") + 1] == "overlay2"
+    assert {"--bridge", "none", "--iptables=false"} <= set(argv)
+    assert lesson_overlay2.OVERLAY2_CONFIG == {"features": {"containerd-snapshotter": False}}
+
+
+def test_an_old_dockerd_keeps_its_key_in_the_lesson_folder(tmp_path: Path) -> None:
+    assert dockerd.daemon_config(tmp_path, 20, key_exists=False) == {
+        "shutdown-timeout": 2, "deprecated-key-path": str(tmp_path / "key.json")}
+    assert dockerd.daemon_config(tmp_path, 20, key_exists=True) == {"shutdown-timeout": 2}
+    # A newer dockerd neither writes the key nor knows the setting.
+    assert dockerd.daemon_config(tmp_path, 29, key_exists=False) == {"shutdown-timeout": 2}
+
+
+@pytest.mark.parametrize(("out", "major"), [
+    ("Docker version 20.10.24+dfsg1, build 5d6db84\n", 20),
+    ("Docker version 27.3.1, build 41ca978\n", 27), ("", 0), ("weird", 0)])
+def test_dockerd_major(fakes: Callable[..., Fakes], out: str, major: int) -> None:
+    host = fakes(host=FakeHost({("dockerd", "--version"): out}, strict=True)).host
+    assert dockerd.dockerd_major() == major
+    assert host.calls == [("dockerd", "--version")]
+
+
+def test_mounts_below_lists_only_the_engines_deepest_first(tmp_path: Path) -> None:
+    root = tmp_path / "e"
+    mountinfo = "".join(f"{n} 1 0:{n} / {p} rw - overlay overlay rw\n" for n, p in enumerate(
+        [f"{root}/data/overlay2/abc/merged", f"{root}", "/var/lib/docker/overlay2/x/merged",
+         f"{tmp_path}/elsewhere", f"{root}2"], start=30))
+    assert dockerd.mounts_below(root, mountinfo) == [f"{root}/data/overlay2/abc/merged",
+                                                      str(root)]
+    assert dockerd.mounts_below(tmp_path / "none", mountinfo) == []
+
+
+def test_leftovers_of_a_stopped_engine_are_empty(tmp_path: Path) -> None:
+    engine = dockerd.LessonEngine(lab=None, netns="no-such-netns-xyz",  # type: ignore[arg-type]
+                                  root=tmp_path / "gone", config_file=tmp_path / "d.json",
+                                  argv=[], pids={"dockerd": 2 ** 22 + 1},
+                                  started={"dockerd": "1"})
+    assert engine.leftovers() == {"processes": [], "mounts": [], "netns": False,
+                                  "folder": False}
+    (tmp_path / "gone").mkdir()
+    assert engine.leftovers()["folder"] is True
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Overlay2Stack:
+    """A container on an overlay2 engine whose data root is TMP_PATH: image layer, -init, own."""
+    ov = tmp_path / "overlay2"
+    a, b, c = "a" * 64, "b" * 64 + "-init", "c" * 64
+    for folder, files in {a: ["etc/passwd", "bin/sh"],
+                          b: [".dockerenv", "etc/hosts", "etc/resolv.conf"],
+                          c: []}.items():
+        (ov / folder / "diff").mkdir(parents=True)
+        for name in files:
+            (ov / folder / "diff" / name).parent.mkdir(parents=True, exist_ok=True)
+            (ov / folder / "diff" / name).write_text("")
+    box = FakeContainer("redis7-overlay2", exec_answer=lambda argv: (
+        0, (ov / c / "diff" / argv[1].lstrip("/")).read_text()))
+    box.attrs["GraphDriver"] = {"Name": "overlay2", "Data": {
+        "LowerDir": f"{ov}/{b}/diff:{ov}/{a}/diff", "UpperDir": f"{ov}/{c}/diff",
+        "MergedDir": f"{ov}/{c}/merged", "WorkDir": f"{ov}/{c}/work"}}
+    return Overlay2Stack(box, tmp_path)
+
+
+def test_folders_name_each_role_top_first(stack: Overlay2Stack) -> None:
+    frame = stack.folders()
+    assert list(frame["role"]) == ["container (UpperDir)", "init", "image layer 1"]
+    assert list(frame[f"{stack.data_root.name}/overlay2 folder"]) == [
+        "c" * 12, "b" * 12 + "-init", "a" * 12]
+    assert list(frame["entries"]) == ["-", 4, 4]
+    assert stack.init_files() == ["/.dockerenv", "/etc/hosts", "/etc/resolv.conf"]
+
+
+def test_a_write_into_upperdir_is_read_inside(stack: Overlay2Stack, capsys) -> None:
+    assert stack.write_upper("from-host.txt", "hi\n") == "hi\n"
+    out = capsys.readouterr().out
+    assert "$ docker exec redis7-overlay2 cat /from-host.txt\nhi\n" in out
+    assert stack.whose == "your engine" and stack.cli("ps") == ["docker", "ps"]
+
+
+def test_a_container_with_no_graphdriver_data_is_a_labkit_error(stack: Overlay2Stack) -> None:
+    del stack.container.attrs["GraphDriver"]
+    stack.container.attrs["Storage"] = {"RootFS": {"Snapshot": {"Name": "overlayfs"}}}
+    with pytest.raises(LabkitError, match="gave no GraphDriver data"):
+        stack.folders()
+
+
+def test_stop_on_the_learners_engine_stops_nothing(stack: Overlay2Stack, capsys) -> None:
+    stack.stop()
+    assert capsys.readouterr().out.startswith("Nothing to stop")
+
+
+def test_an_overlay2_engine_reuses_the_learners_container(
+        fakes: Callable[..., Fakes], capsys) -> None:
+    # strict: starting anything on the host would fail the test
+    fakes(client=FakeClient(info(Driver="overlay2", DockerRootDir="/var/lib/docker")),
+          system=FakeMachine().system(), host=FakeHost(strict=True))
+    box = FakeContainer("redis7")
+    found = lesson_overlay2.start(None, "labkit/redis:7.0", box)  # type: ignore[arg-type]
+    assert found.container is box and found.engine is None
+    assert found.data_root == Path("/var/lib/docker")
+    assert "/var/lib/docker/overlay2" in capsys.readouterr().out
+
