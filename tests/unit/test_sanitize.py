@@ -59,3 +59,11 @@ def test_containerd_snapshot_numbers_fold_wherever_a_table_shows_them() -> None:
         "0 <n>/fs <bytes> init\n1 <n>/fs <bytes> layer 3\n")
     assert sanitize("$ ls snapshots\n1043\n12\n4004\n") == "$ ls snapshots\n<snapshot folders>\n"
     assert sanitize("ls .../snapshots/86\nfs\nwork\n") == "ls .../snapshots/<n>\nfs\nwork\n"
+
+
+def test_snapshot_numbers_fold_in_a_table_s_html_too() -> None:
+    html = ("<td>init</td>\n      <td>-</td>\n      <td>{n}</td>\n      "
+            "<td>snapshots/{n}/fs</td>\n      <td>{n}/fs</td>\n      <td>{b}</td>")
+    assert sanitize(html.format(n=4003, b=90)) == sanitize(html.format(n=5623, b=90))
+    assert sanitize(html.format(n=7, b=88)) == sanitize(html.format(n=5623, b=90))
+    assert "<td>init</td>" in sanitize(html.format(n=7, b=88))
