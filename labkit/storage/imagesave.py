@@ -166,11 +166,17 @@ class SavedImage:
         return pd.DataFrame(rows, columns=["created_by", "layer (diff_id)"])
 
     def layers_frame(self) -> pd.DataFrame:
-        """Each layer tar hashed: does sha256(tar) equal the config's diff_id?"""
-        rows = [(layer.index, layer.path, f"{layer.size:,}", short_digest(layer.sha256),
-                 short_digest(layer.diff_id), "yes" if layer.matches else "NO")
+        """Each layer tar hashed: does sha256(tar) equal the config's diff_id?
+
+        A gzip-compressed layer's size is rounded: the compressor's output moves by a few bytes
+        from one build of the same layer to the next (the containerd image store keeps the
+        compressed blobs); an uncompressed tar's size is exact."""
+        rows = [(layer.index, layer.path,
+                 human_size(layer.size, "coarse") if layer.compressed else f"{layer.size:,} B",
+                 short_digest(layer.sha256), short_digest(layer.diff_id),
+                 "yes" if layer.matches else "NO")
                 for layer in self.layers]
-        return pd.DataFrame(rows, columns=["layer", "tar in the archive", "bytes",
+        return pd.DataFrame(rows, columns=["layer", "tar in the archive", "size",
                                            "sha256(tar)", "diff_id in config", "equal"])
 
 

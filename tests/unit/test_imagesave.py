@@ -9,6 +9,7 @@ import json
 import os
 import tarfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -323,3 +324,13 @@ def test_layout_note_names_the_engine_and_what_it_wrote(tmp_path: Path) -> None:
     assert note == f"This engine, Docker 28, wrote the {imagesave.OCI_LAYOUT}."
     old = imagesave.layout_note(saved, SimpleNamespace(major=20))  # type: ignore[arg-type]
     assert "usually write the docker-archive" in old
+
+
+def test_a_tar_s_size_is_exact_and_a_compressed_blob_s_is_rounded() -> None:
+    layers = [imagesave.SavedLayer(1, "a/layer.tar", 5_605_618, "sha256:" + "a" * 64, False,
+                                   "sha256:" + "a" * 64),
+              imagesave.SavedLayer(2, "blobs/sha256/b", 50_670_056, "sha256:" + "b" * 64, True,
+                                   "sha256:" + "b" * 64)]
+    saved = SimpleNamespace(layers=layers)
+    frame = imagesave.SavedImage.layers_frame(saved)  # type: ignore[arg-type]
+    assert list(frame["size"]) == ["5,605,618 B", "51 MB"]

@@ -67,3 +67,21 @@ def test_snapshot_numbers_fold_in_a_table_s_html_too() -> None:
     assert sanitize(html.format(n=4003, b=90)) == sanitize(html.format(n=5623, b=90))
     assert sanitize(html.format(n=7, b=88)) == sanitize(html.format(n=5623, b=90))
     assert "<td>init</td>" in sanitize(html.format(n=7, b=88))
+
+
+def test_a_digest_cut_by_a_table_is_folded_too() -> None:
+    cut = "[1/3] FROM docker.io/labkit/nginx:1.22.1@sha256:{}..."
+    assert sanitize(cut.format("5f668d05f5d25e2b2d54b44da09e")) == sanitize(
+        cut.format("bdc9684594d9a0e6b600a4bad524"))
+    assert sanitize(cut.format("5f66")).endswith("@sha256:<digest>...")
+
+
+def test_whether_a_cleanup_unmounted_run_netns_is_folded() -> None:
+    assert sanitize("'removed 1 container, 1 mount, 1 netns'") == sanitize(
+        "'removed 1 container, 1 netns'")
+    assert sanitize("removed 1 container, 1 dir, 4 mounts, 2 netns") == sanitize(
+        "removed 1 container, 1 dir, 3 mounts, 2 netns")
+    ledger = ("[{'kind': 'mount', 'target': '/run/netns', 'only_if_empty': True},\n"
+              " {'kind': 'netns', 'name': 'preflight'}]")
+    assert sanitize(ledger) == sanitize("[{'kind': 'netns', 'name': 'preflight'}]")
+    assert "1 netns" in sanitize("removed 1 container, 1 mount, 1 netns")
