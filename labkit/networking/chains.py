@@ -119,9 +119,16 @@ def forward_path(bridge: str = "docker0") -> None:
         return
     tables = {t: listing(t) for t in ("filter", "nat", "raw")}
     print(backend())
+    made = docker_chains(tables)
+    stale = stale_chains(made, facts().major)
+    if facts().major >= 29:
+        # The isolation chains of an engine that ran here before (a host's 28, say) stay until
+        # the machine restarts; Docker 29 neither makes nor uses them, so they are not its
+        # chains (03's text says so once; the isolation cell shows the rule 29 uses instead).
+        made = made[~made["chain"].isin(stale)].reset_index(drop=True)
+        stale = []
     with pd.option_context("display.max_colwidth", None, "display.width", 250):
-        display(docker_chains(tables))
-    stale = stale_chains(docker_chains(tables), facts().major)
+        display(made)
     if stale:
         print(f"{', '.join(stale)}: Engine 28 writes these, and this engine is "
               f"{facts().major}.{facts().minor}. They are left over from a newer engine that "
@@ -135,8 +142,15 @@ def forward_path(bridge: str = "docker0") -> None:
 ENGINE_28_CHAINS = ("DOCKER-FORWARD", "DOCKER-CT", "DOCKER-BRIDGE", "DOCKER-INTERNAL")
 
 
+ISOLATION_CHAINS = ("DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2")
+
+
 def stale_chains(chains: pd.DataFrame, major: int) -> list[str]:
-    """Engine 28's chains present on an older engine (left by a newer one that ran before)."""
+    """Chains present that this engine's release does not make, left by another engine that
+    ran on this machine before (rules stay until it restarts): Engine 28's chains on an older
+    engine, and the isolation chains on Docker 29, which removed them (moby#49981)."""
+    if major >= 29:
+        return [c for c in chains["chain"] if c in ISOLATION_CHAINS]
     if major >= 28:
         return []
     return [c for c in chains["chain"] if c in ENGINE_28_CHAINS]

@@ -142,8 +142,10 @@ class SavedImage:
                          "fixed name"))
             for role, desc in _descriptors(self.folder, self.index):
                 path = str(_blob(self.folder, desc["digest"]).relative_to(self.folder))
-                rows.append((role, _shorten(path), _media(desc.get("mediaType", "")),
-                             _about(int(desc.get("size", 0))), "sha256 of its bytes"))
+                media = str(desc.get("mediaType", ""))
+                rows.append((role, _shorten(path), _media(media),
+                             _about(int(desc.get("size", 0)), compressed=media.endswith("gzip")),
+                             "sha256 of its bytes"))
         else:
             rows.append(("entry point", "manifest.json", "-",
                          _about(_size(self.folder, "manifest.json")), "fixed name"))
@@ -224,10 +226,14 @@ def _entries(saved: SavedImage) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _about(size: int) -> str:
+def _about(size: int, *, compressed: bool = False) -> str:
     """Small files exactly; larger ones to the kB (MB from 1 MB). A config's size moves by a
-    few bytes from build to build: its timestamps drop trailing zeros of their nanoseconds."""
-    return f"{size:,} bytes" if size < 1000 else f"about {human_size(size)}"
+    few bytes from build to build: its timestamps drop trailing zeros of their nanoseconds.
+    A gzip blob's size moves too, whatever its size (the same tar compresses to 94 bytes on
+    one machine and 96 on the next), so a small one is "under 1 kB"."""
+    if size < 1000:
+        return "under 1 kB" if compressed else f"{size:,} bytes"
+    return f"about {human_size(size)}"
 
 
 def where_things_are(containerd_store: bool | None = None) -> pd.DataFrame:

@@ -334,3 +334,9 @@ def test_a_tar_s_size_is_exact_and_a_compressed_blob_s_is_rounded() -> None:
     saved = SimpleNamespace(layers=layers)
     frame = imagesave.SavedImage.layers_frame(saved)  # type: ignore[arg-type]
     assert list(frame["size"]) == ["5,605,618 B", "51 MB"]
+
+
+def test_a_small_gzip_blob_is_under_1_kb_and_a_small_file_exact() -> None:
+    assert imagesave._about(96, compressed=True) == imagesave._about(94, compressed=True)
+    assert imagesave._about(354) == "354 bytes"
+    assert imagesave._about(50_670_056, compressed=True) == "about 51 MB"

@@ -352,6 +352,8 @@ def test_engine_28_chains_on_an_older_engine_are_called_left_over() -> None:
     made = chains.docker_chains({"filter": chains.parse_listing(FILTER_28, "filter")})
     assert chains.stale_chains(made, 28) == []
     assert chains.stale_chains(made, 20) == ["DOCKER-BRIDGE", "DOCKER-CT", "DOCKER-FORWARD"]
+    assert chains.stale_chains(made, 29) == ["DOCKER-ISOLATION-STAGE-1",
+                                             "DOCKER-ISOLATION-STAGE-2"]
 
 
 WORLD = OutsideWorld("outside", "out-host", "203.0.113.1", "203.0.113.2", "198.51.100.10", 8080)
