@@ -27,7 +27,7 @@ from labkit.base.wait import WaitTimeout, wait_for
 from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
 from labkit.lab.session import Lab
 from labkit.lessons.registry import free_port
-from labkit.networking import firewall, netinspect
+from labkit.networking import firewall, netinspect, nftables
 
 REACH = "03.1 reach by name"
 PUBLISH = "03.2 publish a port"
@@ -356,7 +356,7 @@ def check_dnat(target: DnatTarget, answer: Any) -> CheckResult:
     if net is None or not net.address:
         return failed(DNAT_EX, f"{c.name} has no address", "run the exercise's first cell again")
     return judge_dnat(DnatFacts(target.port, net.address, 80, net.gateway,
-                                firewall.uses_nftables()), answer)
+                                nftables.in_use()), answer)
 
 
 # -- 03.5 -------------------------------------------------------------------------------

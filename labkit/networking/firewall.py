@@ -96,14 +96,9 @@ def from_nft(table: nftables.NftTable) -> list[Rule]:
     return found
 
 
-def uses_nftables() -> bool:
-    """Whether the engine keeps its rules in nftables (Docker 29's `firewall-backend`)."""
-    return nftables.in_use()
-
-
 def command(table: str, *, counters: bool = False) -> list[str]:
     """The command that lists Docker's rules of TABLE on this engine's backend."""
-    if uses_nftables():
+    if nftables.in_use():
         return nftables.list_argv()
     return ["iptables-save", *(["-c"] if counters else []), "-t", table]
 
@@ -112,7 +107,7 @@ def read(tables: Sequence[str] = ("nat",), *, show: bool = False,
          counters: bool = False) -> list[Rule]:
     """Docker's rules of these tables, from the engine's backend (printing each command run
     when SHOW). On nftables one `nft list table` answers for every table."""
-    if uses_nftables():
+    if nftables.in_use():
         rules = from_nft(nftables.read(show=show))
         return [r for r in rules if r.table in tables]
     found: list[Rule] = []

@@ -25,7 +25,7 @@ from labkit.base.http import LOOPBACK
 from labkit.base.show import show_command
 from labkit.lab.session import Lab
 from labkit.lessons.outside import OutsideWorld
-from labkit.networking import firewall
+from labkit.networking import firewall, nftables
 from labkit.networking.chains import listing, parse_listing
 from labkit.networking.firewall import Rule
 from labkit.networking.netinspect import addresses
@@ -113,7 +113,7 @@ def without_masquerade(lab: Lab, source: str, destination: str) -> Iterator[None
     (`firewall.nft_exemption`). Either way packets from one lesson container to one lesson
     address leave with their own source address, and the commands are shown.
     """
-    if firewall.uses_nftables():
+    if nftables.in_use():
         with firewall.nft_exemption(lab, source, destination):
             yield
         return
@@ -303,7 +303,7 @@ def _as_iptables(rule: str, bridge: str) -> str:
 def port_rules(port: int, container_ip: str, *, show: bool = False) -> list[str]:
     """The nat rules a published PORT uses, read from the engine's firewall backend
     (`dnat_rules` on iptables, `nft_dnat_rules` on nftables), printing the command if SHOW."""
-    if firewall.uses_nftables():
+    if nftables.in_use():
         return nft_dnat_rules(port, container_ip, firewall.read(("nat",), show=show))
     return dnat_rules(port, container_ip, listing("nat", show=show))
 
@@ -346,7 +346,7 @@ def loopback_guards(port: int, *, show: bool = False) -> list[str]:
     """raw-table rules that drop packets for 127.0.0.1:PORT arriving on any interface but lo
     (Docker writes one per port published on 127.0.0.1 from Engine 28.0; on the nftables
     backend `iifname != "lo" ip daddr 127.0.0.1 ... drop comment "DROP REMOTE LOOPBACK"`)."""
-    if firewall.uses_nftables():
+    if nftables.in_use():
         return [f"{r.chain}: {r.spec}" for r in firewall.read(("raw",), show=show)
                 if "ip daddr 127.0.0.1 " in r.spec and " drop" in r.spec and r.mentions([port])]
     if show:
@@ -369,7 +369,7 @@ def guard_loopback(lab: Lab, port: int) -> None:
     found = loopback_guards(port, show=True)
     if found:
         print("Docker wrote this rule itself (engines from 28.0 do):")
-    elif firewall.uses_nftables():
+    elif nftables.in_use():
         raise LabkitError(f"No DROP REMOTE LOOPBACK rule for port {port} in Docker's table.",
                           f"read `{' '.join(firewall.command('raw'))}` and run the cell again")
     else:

@@ -57,7 +57,7 @@ def test_masquerade_and_the_exemption(lab: Lab) -> None:
     assert seen() == world.host_address
     rule = ["-s", f"{ip}/32", "-d", f"{world.server_address}/32", "-j", "RETURN"]
     exemption = nat.ask_without_masquerade(lab, c, world, timeout=3)
-    if firewall.uses_nftables():
+    if nftables.in_use():
         # Docker's nftables table drops it too: raw-PREROUTING's "DROP DIRECT ACCESS".
         assert exemption.seen == "" and exemption.dropped_by, exemption
         assert all(r.chain == "raw-PREROUTING" and "DROP DIRECT ACCESS" in r.spec
@@ -72,7 +72,7 @@ def test_masquerade_and_the_exemption(lab: Lab) -> None:
     else:
         assert exemption.seen == ip and not nat.guards(ip)
     exemption.explain()
-    if not firewall.uses_nftables():
+    if not nftables.in_use():
         assert not host().run(["iptables", "-t", "nat", "-C", "POSTROUTING", *rule],
                               check=False).ok
     assert not any(e.get("kind") == "iptables" for e in lab.ledger.entries)
