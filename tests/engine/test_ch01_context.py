@@ -22,7 +22,7 @@ def test_bulky_folder_is_sent_unless_ignored(lab: Lab) -> None:
     assert bulky.context_bytes > small.context_bytes + 20e6
     assert abs(ignored.context_bytes - small.context_bytes) <= 10_240
     assert small.context_bytes == buildctx.measure(cases["dist only"]).bytes
-    assert bulky.median > small.median
+    assert bulky.fastest > small.fastest
 
 
 def test_dockerfile_outside_the_context(lab: Lab) -> None:
