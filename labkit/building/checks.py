@@ -108,7 +108,7 @@ def check_spa_config(lab: Lab, folder: str | Path, block: object) -> CheckResult
                       'write the nginx lines as one string, e.g. """location ... { ... }"""')
     Path(folder, "nginx.conf").write_text(add_to_server(sample_conf(), block))
     try:
-        image = lab.build(folder, "front-app:exercise").tags[0]
+        image = lab.build(folder, "front-app:exercise").tag
     except LabkitError as exc:
         return failed(SPA, f"The project does not build: {exc.message}",
                       "read the build error; the Dockerfile should not need changes")
@@ -231,7 +231,7 @@ def platform_quiz(lab: Lab, registry: LocalRegistry, config: str | Path,
         (folder / "platform.txt").write_text(f"an image for {platform}\n")
         (folder / "Dockerfile").write_text(QUIZ_DOCKERFILE)
         ref = lab.build(folder, registry.ref(f"{QUIZ_NAME}:{arch}"), platform=platform,
-                        show=False).tags[0]
+                        show=False).tag
         push(ref)
         pushed.append(ref)
     multi = registry.ref(f"{QUIZ_NAME}:multi")

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker.errors
 import pandas as pd
 
 from labkit.base.engine import client
@@ -113,7 +112,7 @@ def build_variant(lab: Lab, registry: LocalRegistry, arch: str,
     (folder / "Dockerfile").write_text(VARIANT_DOCKERFILE)
     platform = f"linux/{arch}"
     result = lab.build(folder, registry.ref(f"{name}:{arch}"), platform=platform)
-    return Variant(platform, result.tags[0], result.image_id, elf_arch(folder / "busybox"))
+    return Variant(platform, result.tag, result.image_id, elf_arch(folder / "busybox"))
 
 
 def variants_frame(variants: Sequence[Variant]) -> pd.DataFrame:
@@ -126,14 +125,11 @@ def variants_frame(variants: Sequence[Variant]) -> pd.DataFrame:
 
 def try_run(lab: Lab, ref: str) -> str:
     """Run an image's default command once; its output, or the error that stopped it."""
-    try:
-        out = lab.run(ref, detach=False, remove=True, network_mode="none")
-        return bytes(out).decode(errors="replace").strip()
-    except docker.errors.ContainerError as exc:
-        text = (exc.stderr or b"").decode(errors="replace").strip()
-        return f"failed (exit {exc.exit_status}): {text.splitlines()[-1] if text else exc}"
-    except docker.errors.APIError as exc:
-        return f"failed to start: {exc.explanation}"
+    done = lab.run_once(ref, network_mode="none", quiet=True)
+    if done.ok:
+        return done.stdout.strip()
+    text = done.stderr.strip().splitlines()
+    return f"failed (exit {done.returncode}): {text[-1] if text else 'no message'}"
 
 
 PUSHED_DIGEST = re.compile(r"\bdigest: (sha256:[0-9a-f]{64})\b")
@@ -268,25 +264,34 @@ UNAME_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "3
 
 @dataclass(frozen=True)
 class Emulation:
-    """Whether the engine's host can run programs built for one architecture.
+    """Whether the engine's host can run programs built for one architecture in a container.
 
     Attributes:
         arch: the architecture asked about ("arm64").
-        runs: True when the kernel runs them (its own CPU, or an emulator registered).
+        runs: True when a container runs them (its own CPU, or an emulator registered with
+            the F flag), False when it cannot, None when labkit cannot tell (binfmt_misc is
+            not mounted where it looks).
         reason: one sentence saying why, read from /proc/sys/fs/binfmt_misc.
     """
 
     arch: str
-    runs: bool
+    runs: bool | None
     reason: str
+
+
+def _flags(lines: list[str]) -> str:
+    return next((x.split(":", 1)[1].strip() for x in lines if x.startswith("flags:")), "")
 
 
 def emulation(arch: str, native: str | None = None) -> Emulation:
     """Can an ARCH image run here? Reads /proc/sys/fs/binfmt_misc on the engine's host.
 
     The kernel runs machine code for its own CPU only, unless binfmt_misc hands a foreign ELF
-    binary to an interpreter registered for it (qemu-user: Debian's qemu-user-binfmt, Docker
-    Desktop). Taught in: 01-building-images.
+    binary to an interpreter registered for it (qemu-user, Docker Desktop). Registrations
+    belong to the kernel, not to the mount at /proc/sys/fs/binfmt_misc: where that is not
+    mounted, labkit cannot tell. A container can use an interpreter only when it was
+    registered with the F flag: the kernel opens the file at registration, so it need not be
+    in the container's filesystem. Taught in: 01-building-images.
 
     Args:
         arch: a Debian architecture name ("arm64").
@@ -300,24 +305,38 @@ def emulation(arch: str, native: str | None = None) -> Emulation:
     if arch == native:
         return Emulation(arch, True, f"{arch} is this machine's own CPU architecture.")
     name = QEMU_NAMES.get(arch, f"qemu-{arch}")
+    status = host().run(["cat", f"{BINFMT}/status"], check=False)
+    if not status.ok:
+        return Emulation(arch, None,
+                         f"binfmt_misc is not mounted here ({BINFMT}/status is missing), so "
+                         "labkit cannot read which emulators are registered (registrations "
+                         f"belong to the kernel, not to the mount): the run below shows whether "
+                         f"this kernel runs {arch} programs.")
+    if status.stdout.strip() != "enabled":
+        return Emulation(arch, False, f"binfmt_misc is disabled ({BINFMT}/status): the kernel "
+                         f"refuses {arch} programs on this {native} machine.")
     entry = host().run(["cat", f"{BINFMT}/{name}"], check=False)
     if not entry.ok:
-        mounted = host().run(["cat", f"{BINFMT}/status"], check=False).ok
-        where = (f"{BINFMT} has no {name} entry" if mounted
-                 else f"binfmt_misc is not mounted ({BINFMT}/status is missing)")
         return Emulation(arch, False,
-                         f"{where}: no emulator is registered, so the kernel refuses {arch} "
-                         f"programs on this {native} machine (exec format error). Debian's "
-                         "qemu-user-binfmt package would register one.")
+                         f"{BINFMT} has no {name} entry: no emulator is registered for {arch}, "
+                         f"so the kernel refuses its programs on this {native} machine (exec "
+                         "format error). A static qemu registered with the F flag (Debian's "
+                         "qemu-user-static) would run them.")
     lines = entry.stdout.splitlines()
-    enabled = bool(lines) and lines[0].strip() == "enabled"
     interpreter = next((x.split(None, 1)[1] for x in lines if x.startswith("interpreter ")), "?")
-    if not enabled:
+    if not (lines and lines[0].strip() == "enabled"):
         return Emulation(arch, False, f"{BINFMT}/{name} is registered but disabled: the "
                          f"kernel refuses {arch} programs on this {native} machine.")
-    return Emulation(arch, True, f"{BINFMT}/{name} is enabled: the kernel hands {arch} "
-                     f"programs to {interpreter}, which emulates the CPU, so they run here "
-                     "(slowly).")
+    if "F" not in _flags(lines):
+        return Emulation(arch, False,
+                         f"{BINFMT}/{name} is enabled without the F flag: the kernel looks "
+                         f"for {interpreter} in the container's own filesystem, where it is "
+                         f"missing, so {arch} programs run on the host but not in a container.")
+    return Emulation(arch, True,
+                     f"{BINFMT}/{name} is enabled with the F flag: the kernel opened "
+                     f"{interpreter} when it was registered and hands {arch} programs to it, "
+                     "even in a container, so they run here (slowly) if it is statically "
+                     "linked, as qemu-user-static is.")
 
 
 def imagetools_inspect(ref: str) -> None:

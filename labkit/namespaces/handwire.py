@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from docker.types import IPAMConfig, IPAMPool
 
 from labkit.base import containers, iproute
 from labkit.base.engine import client
@@ -84,10 +83,7 @@ def lesson_network(lab: Lab, name: str = "net0") -> LessonNetwork:
     subnet = str(free_subnet())
     ip_range = split_subnet(subnet)
     gateway = str(next(ipaddress.ip_network(subnet).hosts()))
-    show_command(["docker", "network", "create", "--subnet", subnet, "--ip-range", ip_range,
-                  "--gateway", gateway, name])
-    ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=subnet, iprange=ip_range, gateway=gateway)])
-    net = lab.network(name, ipam=ipam, show=False)  # the line above is the whole command
+    net = lab.network(name, subnet=subnet, ip_range=ip_range, gateway=gateway)
     cfg = net.attrs["IPAM"]["Config"][0]
     opts = net.attrs.get("Options") or {}
     bridge = opts.get("com.docker.network.bridge.name") or f"br-{net.id[:12]}"

@@ -1,9 +1,10 @@
 """What PID 1 of a container must do: take SIGTERM, and reap orphans. `--init`, shell and exec form.
 
-Taught in: 04-namespaces, section 7: `docker stop` sends SIGTERM to the container's PID 1 and
-waits (10 s by default) before SIGKILL; the kernel does not deliver a signal to a namespace's
-init for which it has no handler, so a PID 1 without one (`sleep`, a shell running a
-shell-form CMD) makes `docker stop` wait the whole grace period. `--init` puts docker-init
+Taught in: 04-namespaces, section 7: `docker stop` sends the container's PID 1 its stop signal
+(SIGTERM unless the image's STOPSIGNAL names another: labkit/nginx's is SIGQUIT) and waits
+(10 s by default) before SIGKILL; the kernel does not deliver a signal to a namespace's init
+for which it has no handler, so a PID 1 without one (`sleep`, a shell running a shell-form
+CMD) makes `docker stop` wait the whole grace period. `--init` puts docker-init
 (tini) at PID 1: it forwards signals to its child and reaps the orphans reparented to it.
 """
 
@@ -149,8 +150,9 @@ def procs(container: Any) -> list[Proc]:
     """Every process of a running container, zombies included, read from the host's /proc.
 
     The tree is walked from the main process through /proc/PID/task/*/children: `docker top`
-    reads the container's cgroup, which a process leaves when it ends, so it never lists a
-    zombie. A process that ends while it is read is left out.
+    reads the container's cgroup.procs, which a process leaves when it ends, so it never lists
+    a zombie (the cgroup's pids.current still counts one until it is reaped). A process that
+    ends while it is read is left out.
     """
     order = [containers.pid(container)]
     for hpid in order:

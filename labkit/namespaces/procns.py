@@ -61,36 +61,76 @@ def read_ns(pid: int, types: Sequence[str] = TYPES) -> dict[str, int]:
     return procfs.ns_inodes(pid, types)
 
 
+# The kernel gives its initial namespaces fixed inode numbers (include/linux/proc_ns.h:
+# PROC_IPC_INIT_INO = 0xEFFFFFFF down to PROC_TIME_INIT_INO = 0xEFFFFFFA); mnt and net have none.
+INITIAL_INODES: dict[str, int] = {"ipc": 0xEFFFFFFF, "uts": 0xEFFFFFFE, "user": 0xEFFFFFFD,
+                                  "pid": 0xEFFFFFFC, "cgroup": 0xEFFFFFFB, "time": 0xEFFFFFFA}
+
+
 @dataclass(frozen=True)
 class HostProcess:
     """The process that stands for "the host" in the lesson.
 
     Attributes:
-        pid: PID 1 where its /proc/1/ns can be read, else PID 2 (kthreadd): the kernel keeps
-            its own threads in the initial namespaces, the ones PID 1 starts in.
+        pid: PID 1 where its /proc/1/ns can be read, else PID 2 (kthreadd on a machine whose
+            PID namespace is the initial one).
         command: its name (/proc/PID/comm).
-        why: one sentence on the choice.
+        why: one sentence on the choice, and whether its namespaces are the kernel's
+            initial ones.
+        not_initial: the types (of those with a fixed initial inode) in which it is not in
+            the kernel's initial namespace; empty when it is in all of them.
     """
 
     pid: int
     command: str
     why: str
+    not_initial: tuple[str, ...] = ()
+
+    @property
+    def initial(self) -> bool:
+        """True when its namespaces are the kernel's initial ones (checked by inode)."""
+        return not self.not_initial
 
     def __str__(self) -> str:
         return f"the host is PID {self.pid} ({self.command}): {self.why}"
 
 
-def host_process() -> HostProcess:
-    """PID 1 when its namespaces are readable; otherwise kthreadd, also in the initial ones.
+def not_initial(inodes: Mapping[str, int]) -> tuple[str, ...]:
+    """The types in which INODES ({type: inode}) are not the kernel's initial namespaces.
 
-    Some sandboxes run a PID 1 that hides /proc/1/ns even from root. Taught in: 04-namespaces.
+    Only types with a fixed initial inode count (INITIAL_INODES). Taught in: 04-namespaces.
+    """
+    return tuple(t for t, ino in INITIAL_INODES.items() if t in inodes and inodes[t] != ino)
+
+
+def _initial_clause(types: tuple[str, ...]) -> str:
+    if not types:
+        return ("in the kernel's initial namespaces (its pid namespace is "
+                f"pid:[{INITIAL_INODES['pid']}], the number the kernel gives the initial one)")
+    return (f"but not in the kernel's initial namespaces ({', '.join(types)} differ from the "
+            "kernel's fixed numbers for them): this machine is itself a container or sandbox, "
+            "and \"the host\" below means its namespaces")
+
+
+def host_process() -> HostProcess:
+    """PID 1 when its namespaces are readable; otherwise PID 2 (kthreadd). Says whether it is
+    in the kernel's initial namespaces, read from the fixed inode numbers the kernel gives them.
+
+    Some sandboxes run a PID 1 that hides /proc/1/ns even from root; some machines are
+    themselves containers, whose PID 1 is not in the initial namespaces. Taught in:
+    04-namespaces.
     """
     try:
-        read_ns(1)
-        return HostProcess(1, _comm(1), "the first process, in the initial namespaces")
+        inodes = read_ns(1)
+        pid, first = 1, "the first process"
     except LabkitError:
-        return HostProcess(2, _comm(2), "PID 1 hides /proc/1/ns here, so we read kthreadd, "
-                           "the kernel's thread that stays in the initial namespaces")
+        pid, first = 2, "PID 1 hides /proc/1/ns here, so we read PID 2"
+        try:
+            inodes = read_ns(2)
+        except LabkitError:
+            return HostProcess(2, _comm(2), f"{first}, whose namespaces cannot be read either")
+    differ = not_initial(inodes)
+    return HostProcess(pid, _comm(pid), f"{first}, {_initial_clause(differ)}", differ)
 
 
 def _comm(pid: int) -> str:
@@ -192,18 +232,28 @@ class CgroupSetup:
 
     def __str__(self) -> str:
         default = "private" if self.version == "2" else "host"
+        why = (WHY_PRIVATE_ON_V2 if self.version == "2" else WHY_HOST_ON_V1)
         where = ("has a cgroup namespace of its own" if self.mode == "private"
                  else "stays in the host's cgroup namespace")
         return (f"cgroup v{self.version} (/sys/fs/cgroup is {self.fstype}): Docker's default "
-                f"here is --cgroupns {default}, and {self.container} runs with {self.mode}, "
-                f"so it {where}.")
+                f"here is --cgroupns {default} ({why}), and {self.container} runs with "
+                f"{self.mode}, so it {where}.")
+
+
+# Engine 20.10 added --cgroupns; moby's daemon/config/config_linux.go keeps "host" as the
+# default on cgroup v1 (DefaultCgroupV1NamespaceMode) and makes "private" the one on v2.
+WHY_HOST_ON_V1 = ("kept on cgroup v1 for compatibility: before Engine 20.10 every container "
+                  "shared the host's cgroup namespace")
+WHY_PRIVATE_ON_V2 = ("on cgroup v2 a container sees its own cgroup as the root of "
+                     "/sys/fs/cgroup")
 
 
 def cgroup_setup(container: Any) -> CgroupSetup:
     """Show `stat -f -c %T /sys/fs/cgroup` and the container's `--cgroupns` mode, read live.
 
     On cgroup v2 Docker gives each container a private cgroup namespace by default; on v1 it
-    leaves it in the host's. Taught in: 04-namespaces, section 2.
+    leaves it in the host's, for compatibility with engines before 20.10, which had no
+    `--cgroupns`. Taught in: 04-namespaces, section 2.
     """
     argv = ["stat", "-f", "-c", "%T", "/sys/fs/cgroup"]
     show_command(argv)

@@ -22,14 +22,13 @@ from labkit.base.errors import LabkitError
 from labkit.base.facts import facts
 from labkit.base.host import host
 from labkit.base.http import LOOPBACK
-from labkit.base.show import show_command
+from labkit.base.show import docker, show_command
 from labkit.lab.session import Lab
 from labkit.lessons.outside import OutsideWorld
 from labkit.networking import firewall, nftables
 from labkit.networking.chains import listing, parse_listing
 from labkit.networking.firewall import Rule
 from labkit.networking.netinspect import addresses
-from labkit.networking.probes import docker_cli
 
 
 def rules(tables: Sequence[str] = ("nat",), *, show: bool = False) -> list[Rule]:
@@ -183,8 +182,8 @@ def ask_without_masquerade(lab: Lab, container: Container | str, world: OutsideW
     before = guards(ip, show=True)
     with without_masquerade(lab, ip, world.server_address):
         # `timeout N wget`, not `wget -T N`: bookworm's busybox wget crashes with -T.
-        result = docker_cli(["exec", c.name, "timeout", str(timeout), "wget", "-qO-", world.url],
-                            check=False, quiet=True, timeout=timeout + 30)
+        result = docker(["exec", c.name, "timeout", str(timeout), "wget", "-qO-", world.url],
+                        check=False, quiet=True)
     after = guards(ip)
     seen = ""
     if result.ok:
@@ -398,8 +397,8 @@ def ask_outside(container: Container | str, world: OutsideWorld, *, timeout: int
             address on the world's link (SNAT did not happen).
     """
     c = containers.get(container)
-    result = docker_cli(["exec", c.name, "timeout", str(timeout), "wget", "-qO-", world.url],
-                        check=False, timeout=timeout + 30)
+    result = docker(["exec", c.name, "timeout", str(timeout), "wget", "-qO-", world.url],
+                    check=False)
     if not result.ok:
         raise LabkitError(f"No answer from {world.url} within {timeout} s.",
                           "check that the outside world still runs (`ip netns list`), or run "

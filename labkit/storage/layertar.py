@@ -21,8 +21,9 @@ from docker.models.containers import Container
 
 from labkit.base.errors import LabkitError
 from labkit.lab.session import Lab
+from labkit.storage.digests import GZIP_MAGIC
 from labkit.storage.graphdriver import overlay_mount
-from labkit.storage.imagesave import GZIP_MAGIC, SavedImage
+from labkit.storage.imagesave import SavedImage
 from labkit.storage.overlay import OPAQUE_XATTR, kind, xattrs
 
 WHITEOUT_PREFIX = ".wh."
@@ -51,8 +52,8 @@ def _build(lab: Lab, tag: str, dockerfile: str) -> str:
     context = lab.workdir("ctx-" + tag.replace("/", "_").replace(":", "_"))
     (context / "Dockerfile").write_text(dockerfile)
     result = lab.build(context, tag)
-    print(f"# {result.tags[0]}\n{dockerfile}", end="")
-    return result.tags[0]
+    print(f"# {result.tag}\n{dockerfile}", end="")
+    return result.tag
 
 
 def build_step(lab: Lab, step: str | None, tag: str = "my-deleter:v1",

@@ -27,8 +27,9 @@ from labkit.base.show import show_command
 from labkit.lab.session import Lab
 from labkit.lessons import dockerd
 from labkit.lessons.dockerd import LessonEngine
-from labkit.storage.graphdriver import GraphDriver, folder_label, inspect_storage, walk
+from labkit.storage.graphdriver import GraphDriver, inspect_storage
 from labkit.storage.overlay import kind
+from labkit.storage.overlay2_layers import folder_label, walk
 
 # dockerd picks the graphdriver when a registered one is named (moby 29.7.2,
 # daemon/image_store_choice.go); the feature says so again for engines that read it (24+).

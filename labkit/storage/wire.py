@@ -27,7 +27,7 @@ from labkit.base.show import show_command
 from labkit.lab.session import Lab
 from labkit.lessons.registry import LocalRegistry
 from labkit.storage import containerd_layers
-from labkit.storage.graphdriver import docker_root
+from labkit.storage.overlay2_layers import docker_root
 from labkit.storage.snapshotter import INDEX_TYPES
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
@@ -53,8 +53,8 @@ def build_app(lab: Lab, tag: str, greeting: str, base: str = "labkit/redis:7.0")
     (context / "Dockerfile").write_text(app_dockerfile(base))
     (context / "greeting.txt").write_text(greeting + "\n")
     result = lab.build(context, tag)
-    print(f"# {result.tags[0]}\n{app_dockerfile(base)}", end="")
-    return result.tags[0]
+    print(f"# {result.tag}\n{app_dockerfile(base)}", end="")
+    return result.tag
 
 
 # -- push and pull -------------------------------------------------------------------------------

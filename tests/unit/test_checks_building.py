@@ -20,7 +20,10 @@ from labkit.building.frontapp import Fetched
 from labkit.lab.exercises import reset_tries
 from labkit.lessons.registry import LocalRegistry
 
-from .fakes import FakeClient, FakeContainer, FakeHost, FakeLab, Fakes
+from .fakes.client import FakeClient, FakeContainer
+from .fakes.host import FakeHost
+from .fakes.lab import FakeLab
+from .fakes.seam import Fakes
 from .http_servers import QuietHandler, serving
 
 
@@ -161,7 +164,7 @@ class SpaLab(FakeLab):
 
     def build(self, folder: Path, tag: str, **_: Any) -> SimpleNamespace:
         self.handler.conf = Path(folder, "nginx.conf").read_text()
-        return SimpleNamespace(tags=[tag])
+        return SimpleNamespace(tag=tag)
 
     def run(self, image: str, **_: Any) -> FakeContainer:
         bound = {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(self.port)}]}
@@ -324,7 +327,7 @@ class QuizLab(FakeLab):
               **_: Any) -> SimpleNamespace:
         assert not show  # the quiz's builds would print the answer
         self.builds.append((tag, platform, Path(folder, "Dockerfile").read_text()))
-        return SimpleNamespace(tags=[tag])
+        return SimpleNamespace(tag=tag)
 
 
 def test_platform_quiz_pushes_one_image_per_platform_and_joins_them(
@@ -412,7 +415,7 @@ class LayerLab(FakeLab):
         image_id = "sha256:" + hashlib.sha256(config.encode()).hexdigest()
         self.client.images.put(tag, attrs={"Id": image_id,
                                            "RootFS": {"Layers": ["l"] * layers}})
-        return SimpleNamespace(tags=[tag], image_id=tag)
+        return SimpleNamespace(tag=tag, image_id=tag)
 
 
 @pytest.fixture

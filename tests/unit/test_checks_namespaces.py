@@ -13,7 +13,10 @@ from labkit.namespaces import pid1
 from labkit.namespaces.handwire import LessonNetwork
 from labkit.namespaces.procns import TYPES
 
-from .fakes import FakeClock, FakeContainer, FakeHost, Fakes
+from .fakes.client import FakeContainer
+from .fakes.clock import FakeClock
+from .fakes.host import FakeHost
+from .fakes.seam import Fakes
 
 NET = LessonNetwork("net0", "10.213.7.0/24", "10.213.7.0/25", "10.213.7.1", "br-0123456789ab")
 GOOD = chk.WiringFacts(NET, ("10.213.7.253/24",), True, "10.213.7.1", "br-0123456789ab", True)

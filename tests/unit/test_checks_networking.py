@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 
 from labkit.lab.exercises import reset_tries
-from labkit.networking import checks
+from labkit.networking import checks, judges
 
-from .fakes import FakeClient, FakeContainer, FakeHost, FakeMachine, Fakes, info, link_json
+from .fakes.client import FakeClient, FakeContainer, info
+from .fakes.host import FakeHost, link_json
+from .fakes.machine import FakeMachine
+from .fakes.seam import Fakes
 from .http_servers import serving
 
 MAC = "02:42:ac:11:00:02"
@@ -120,24 +123,24 @@ class StubLab:
     (18140, "is not text"),
 ])
 def test_a_wrong_publish_value_is_refused_before_anything_runs(value: Any, words: str) -> None:
-    verdict = checks.judge_publish(value, 18140)
+    verdict = judges.judge_publish(value, 18140)
     assert isinstance(verdict, checks.CheckResult) and not verdict.passed
     assert words in verdict.message and verdict.hint
 
 
 @pytest.mark.parametrize(("value", "parsed"), [
-    ("127.0.0.1:18140:80", checks.Publish("127.0.0.1", 18140, 80)),
-    ("8080:80/udp", checks.Publish("", 8080, 80, "udp")),
-    ("80", checks.Publish("", None, 80)),
-    ("127.0.0.1::80", checks.Publish("127.0.0.1", None, 80)),
-    ("[::1]:18140:80", checks.Publish("::1", 18140, 80)),
+    ("127.0.0.1:18140:80", judges.Publish("127.0.0.1", 18140, 80)),
+    ("8080:80/udp", judges.Publish("", 8080, 80, "udp")),
+    ("80", judges.Publish("", None, 80)),
+    ("127.0.0.1::80", judges.Publish("127.0.0.1", None, 80)),
+    ("[::1]:18140:80", judges.Publish("::1", 18140, 80)),
 ])
-def test_parse_publish_reads_docker_s_syntax(value: str, parsed: checks.Publish) -> None:
-    assert checks.parse_publish(value) == parsed
+def test_parse_publish_reads_docker_s_syntax(value: str, parsed: judges.Publish) -> None:
+    assert judges.parse_publish(value) == parsed
 
 
 def test_the_placeholder_is_not_answered_yet() -> None:
-    verdict = checks.judge_publish(..., 18140)
+    verdict = judges.judge_publish(..., 18140)
     assert isinstance(verdict, checks.CheckResult) and verdict.message == "not answered yet"
 
 
@@ -221,7 +224,7 @@ def test_reach_by_name_placeholders_and_one_container_twice(
 
 
 # -- 03.4 ----------------------------------------------------------------------------------
-FACTS = checks.DnatFacts(port=18180, address="172.17.0.7", container_port=80,
+FACTS = judges.DnatFacts(port=18180, address="172.17.0.7", container_port=80,
                          gateway="172.17.0.1")
 
 
@@ -232,14 +235,14 @@ FACTS = checks.DnatFacts(port=18180, address="172.17.0.7", container_port=80,
     (80, "not ADDRESS:PORT"),
 ])
 def test_wrong_dnat_destinations_say_what_they_are(answer: Any, words: str) -> None:
-    first = checks.judge_dnat(FACTS, answer)
+    first = judges.judge_dnat(FACTS, answer)
     assert not first.passed and words in first.message and "--dport 18180" in first.hint
-    assert "--to-destination" in checks.judge_dnat(FACTS, answer).more
+    assert "--to-destination" in judges.judge_dnat(FACTS, answer).more
 
 
 def test_the_dnat_destination_passes_and_the_placeholder_waits() -> None:
-    assert checks.judge_dnat(FACTS, " 172.17.0.7:80 ".strip()).passed
-    assert checks.judge_dnat(FACTS, ...).message == "not answered yet"
+    assert judges.judge_dnat(FACTS, " 172.17.0.7:80 ".strip()).passed
+    assert judges.judge_dnat(FACTS, ...).message == "not answered yet"
 
 
 @pytest.mark.parametrize(("backend", "words"), [("iptables", "iptables -t nat -S DOCKER"),
@@ -261,9 +264,9 @@ def test_check_dnat_reads_the_container_s_address(machine: FakeMachine, backend:
 
 
 def test_judge_dnat_says_the_nftables_words() -> None:
-    nft = checks.DnatFacts(18180, "172.17.0.7", 80, "172.17.0.1", nftables=True)
-    first = checks.judge_dnat(nft, "127.0.0.1:18180")
-    second = checks.judge_dnat(nft, "127.0.0.1:18180")
+    nft = judges.DnatFacts(18180, "172.17.0.7", 80, "172.17.0.1", nftables=True)
+    first = judges.judge_dnat(nft, "127.0.0.1:18180")
+    second = judges.judge_dnat(nft, "127.0.0.1:18180")
     assert "nat-prerouting-and-output" in first.hint and "dnat to" in second.more
 
 
@@ -273,7 +276,7 @@ TRUTH = {"lk-app finds db": True, "lk-app finds lk-db": True, "lk-db finds lk-ap
 
 
 def test_the_right_prediction_passes_with_the_reasons() -> None:
-    result = checks.judge_lookups(TRUTH, dict(TRUTH))
+    result = judges.judge_lookups(TRUTH, dict(TRUTH))
     assert result.passed and "one way" in result.message
 
 
@@ -284,12 +287,12 @@ def test_the_right_prediction_passes_with_the_reasons() -> None:
 ])
 def test_a_wrong_prediction_names_what_differs(change: dict[str, bool], words: str) -> None:
     guess = {**TRUTH, **change}
-    first = checks.judge_lookups(TRUTH, guess)
+    first = judges.judge_lookups(TRUTH, guess)
     assert not first.passed and words in first.message and "/etc/hosts" in first.hint
     assert first.more == ""
-    second = checks.judge_lookups(TRUTH, guess)
+    second = judges.judge_lookups(TRUTH, guess)
     for key in change:
-        why = next(q for q in checks.QUESTIONS if q.key == key)
+        why = next(q for q in judges.QUESTIONS if q.key == key)
         assert (why.why_yes if TRUTH[key] else why.why_no) in second.more
 
 
@@ -299,7 +302,7 @@ def test_a_wrong_prediction_names_what_differs(change: dict[str, bool], words: s
     ({**TRUTH, "dns-a finds dns-b": "yes"}, "not True or False"),
 ])
 def test_a_prediction_that_is_not_one_yet(prediction: Any, words: str) -> None:
-    assert words in checks.judge_lookups(TRUTH, prediction).message
+    assert words in judges.judge_lookups(TRUTH, prediction).message
 
 
 def test_check_lookups_asks_each_question_in_the_live_containers(

@@ -17,26 +17,20 @@ from typing import Any
 import pytest
 
 from labkit.base import procfs
-from labkit.images import catalog
+from labkit.images.untar import extract_all
 from labkit.lab import exercises
 from labkit.storage import checks as checks_storage
-from labkit.storage import graphdriver, imagesave, layertar
+from labkit.storage import layertar, overlay2_layers
 from labkit.storage.imagesave import SavedImage, SavedLayer
 from labkit.storage.overlay import OverlayDirs
 
-from .fakes import (
-    IS_ROOT,
-    FakeClient,
-    FakeHost,
-    FakeImage,
-    FakeLab,
-    FakeMachine,
-    Fakes,
-    image_attrs,
-    make_store,
-    store_client,
-    whiteout,
-)
+from .fakes.cli_engine import CliEngine
+from .fakes.client import FakeClient, FakeImage
+from .fakes.docker_root import IS_ROOT, image_attrs, make_store, store_client, whiteout
+from .fakes.host import FakeHost
+from .fakes.lab import FakeLab
+from .fakes.machine import FakeMachine
+from .fakes.seam import Fakes
 
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="whiteouts need root")
 RIGHT = {"merged": "missing", "upperdir": "whiteout", "lowerdir": "file"}
@@ -189,7 +183,7 @@ def test_a_layer_without_the_file_is_rejected(store) -> None:
 def test_a_folder_name_or_chain_id_is_rejected(store) -> None:
     rejected(checks_storage.check_layer_holding("redis", "/etc/passwd", store.cache_ids[1]),
              "diff_id")
-    chain = graphdriver.chain_ids(store.diff_ids)[1]
+    chain = overlay2_layers.chain_ids(store.diff_ids)[1]
     rejected(checks_storage.check_layer_holding("redis", "/etc/passwd", chain), "RootFS")
 
 
@@ -197,7 +191,7 @@ def test_layer_holding_contract(store) -> None:
     contract(lambda a: checks_storage.check_layer_holding("redis", "/etc/passwd", a),
              [..., "", None, "TODO"],
              [store.diff_ids[0], store.diff_ids[2], store.cache_ids[1], "layer 2", "0" * 64,
-              graphdriver.chain_ids(store.diff_ids)[1]],
+              overlay2_layers.chain_ids(store.diff_ids)[1]],
              store.diff_ids[1])
 
 
@@ -308,20 +302,19 @@ def docker_save_answer(top: Sequence[str]) -> Callable[[tuple[str, ...]], str]:
 def untar(argv: tuple[str, ...]) -> str:
     with tarfile.open(argv[argv.index("-xf") + 1]) as tf:
         # The same door as labkit's: filters where Python has them (3.11.4+), checks where not.
-        catalog.extract_all(tf, argv[argv.index("-C") + 1])
+        extract_all(tf, argv[argv.index("-C") + 1])
     return ""
 
 
 @pytest.fixture
 def save_gives(tmp_path: Path, fakes: Callable[..., Fakes], monkeypatch):
     """`docker save` of the learner's image gives a top layer with the given entries."""
-    # docker_cli asks shutil.which for the docker command itself (no door to fake it through).
-    monkeypatch.setattr(imagesave, "docker_cli", lambda: "docker")
     lab = FakeLab(tmp_path / "lab")
 
     def give(top: Sequence[str]) -> FakeLab:
-        fakes(host=FakeHost({("docker", "save"): docker_save_answer(top), ("tar", "-xf"): untar},
-                            strict=True))
+        cli = CliEngine(FakeClient())  # `docker save` is the docker CLI's, on this machine
+        cli.answers[("docker", "save")] = lambda argv: (0, docker_save_answer(top)(argv), "")
+        fakes(host=FakeHost({("tar", "-xf"): untar}, strict=True), system=cli.system())
         return lab
     return give
 

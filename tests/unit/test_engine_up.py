@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.base import engine, provision
+from labkit.base import engine
 from labkit.base.errors import EngineUnavailable, LabkitError
+from labkit.cli import provision
 
-from .fakes import FakeClient, FakeMachine, info
+from .fakes.client import FakeClient, info
+from .fakes.machine import FakeMachine
 
 UPDATE = ["apt-get", "update", "-q"]
 

@@ -12,7 +12,9 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.networking import firewall, nat, nftables
 
-from .fakes import FakeClient, FakeHost, Fakes, info
+from .fakes.client import FakeClient, info
+from .fakes.host import FakeHost
+from .fakes.seam import Fakes
 
 # `nft list table ip docker-bridges` on Docker 29.7.2's nftables backend (see test_nftables.py).
 NFT = (Path(__file__).parent / "samples" / "nft-list-table-ip-docker-bridges.txt").read_text()

@@ -10,24 +10,15 @@ from pathlib import Path
 import pytest
 
 from labkit.base.errors import LabkitError
-from labkit.storage import graphdriver
+from labkit.storage import graphdriver, overlay2_layers
 from labkit.storage import store as image_store
 from labkit.storage.graphdriver import GraphDriver
 
-from .fakes import (
-    IS_ROOT,
-    FakeClient,
-    FakeContainer,
-    FakeHost,
-    FakeImage,
-    FakeMachine,
-    Fakes,
-    image_attrs,
-    info,
-    make_store,
-    store_client,
-    whiteout,
-)
+from .fakes.client import FakeClient, FakeContainer, FakeImage, info
+from .fakes.docker_root import IS_ROOT, image_attrs, make_store, store_client, whiteout
+from .fakes.host import FakeHost
+from .fakes.machine import FakeMachine
+from .fakes.seam import Fakes
 
 # A container's own /proc/PID/mountinfo: its root is the overlay.
 MOUNTINFO = (
@@ -41,11 +32,11 @@ NOT_OVERLAY = "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard\n"
 
 def test_chain_ids_follow_the_image_spec() -> None:
     a, b, c = "sha256:" + "a" * 64, "sha256:" + "b" * 64, "sha256:" + "c" * 64
-    chains = graphdriver.chain_ids([a, b, c])
+    chains = overlay2_layers.chain_ids([a, b, c])
     assert chains[0] == a
     assert chains[1] == "sha256:" + hashlib.sha256(f"{a} {b}".encode()).hexdigest()
     assert chains[2] == "sha256:" + hashlib.sha256(f"{chains[1]} {c}".encode()).hexdigest()
-    assert graphdriver.chain_ids([]) == []
+    assert overlay2_layers.chain_ids([]) == []
 
 
 def test_graphdriver_from_attrs_keeps_docker_order() -> None:
@@ -118,21 +109,21 @@ def store(tmp_path: Path, fakes: Callable[..., Fakes]):
 
 
 def test_docker_root_checks_the_driver(store, fakes: Callable[..., Fakes]) -> None:
-    assert graphdriver.docker_root() == store.root
+    assert overlay2_layers.docker_root() == store.root
     fakes(client=store_client({}, driver="vfs"))
     with pytest.raises(LabkitError) as err:
-        graphdriver.docker_root()
+        overlay2_layers.docker_root()
     assert "vfs" in err.value.message and err.value.hint
 
 
 def test_image_layers_read_layerdb_and_links(store) -> None:
-    layers = graphdriver.image_layers("img")
+    layers = overlay2_layers.image_layers("img")
     assert [x.role for x in layers] == ["layer 1", "layer 2", "layer 3"]
     assert [x.dir_id for x in layers] == store.cache_ids
     assert layers[0].lower == () and layers[2].lower == (f"l/{store.links[1]}",
                                                          f"l/{store.links[0]}")
     assert layers[1].size == len("root\nredis\n") + len("port 6379\n")
-    table = graphdriver.layers_frame(layers)
+    table = overlay2_layers.layers_frame(layers)
     assert list(table["role"]) == ["layer 3", "layer 2", "layer 1"]
     assert table.iloc[0]["lower file names"] == "layer 2, layer 1"
     assert table.iloc[2]["lower file names"] == "-"
@@ -148,7 +139,7 @@ def test_shared_layers_count_a_layer_once(store) -> None:
     other = image_attrs(store, ["other:1"])
     other["RootFS"]["Layers"] = store.diff_ids[:2]
     graphdriver.client().images.store["other"] = FakeImage("sha256:" + "e" * 64, other)
-    table = graphdriver.shared_layers(["img", "other"])
+    table = overlay2_layers.shared_layers(["img", "other"])
     assert len(table) == 3
     assert list(table["other"]) == ["yes", "yes", ""]
     assert list(table["img"]) == ["yes", "yes", "yes"]
@@ -215,7 +206,7 @@ def test_walk_is_sorted_and_does_not_follow_links(tmp_path: Path) -> None:
     (tmp_path / "b" / "z").write_text("")
     (tmp_path / "a").write_text("")
     (tmp_path / "loop").symlink_to(tmp_path)
-    found = [str(p.relative_to(tmp_path)) for p in graphdriver.walk(tmp_path)]
+    found = [str(p.relative_to(tmp_path)) for p in overlay2_layers.walk(tmp_path)]
     assert found == ["a", "b", "b/z", "loop"]
 
 
@@ -246,13 +237,13 @@ def add_container_layers(store, container_id: str) -> tuple[str, str]:
 def test_container_stack_init_layer_and_short_names(store, tmp_path: Path) -> None:
     c = container_of(store, tmp_path / "u")
     mount_id, init_id = add_container_layers(store, c.id)
-    stack = graphdriver.container_layers(c)
+    stack = overlay2_layers.container_layers(c)
     assert [x.role for x in stack] == ["layer 1", "layer 2", "layer 3", "init", "container"]
     assert stack[-1].dir_id == mount_id and stack[-2].dir_id == init_id
     files = image_store.init_files(c).set_index("path")["kind"].to_dict()
     assert files == {"/dev/pts": "dir", "/etc/hosts": "file",
                      "/etc/mtab": "symlink -> /proc/mounts"}
-    names = graphdriver.short_names(c)
+    names = overlay2_layers.short_names(c)
     assert list(names["role"]) == ["init", "layer 3", "layer 2", "layer 1"]
     assert names.iloc[0]["symlink target"] == "../" + "7" * 12 + "-init/diff"
 
@@ -312,10 +303,10 @@ def test_the_image_id_is_the_digest_of_dockers_copy_of_the_config(
     attrs = image_attrs(store, ["cfg:1"])
     fakes(system=FakeMachine().system(),
           client=store_client({"cfg": FakeImage(image_id, attrs)}, root=str(tmp_path)))
-    frame = graphdriver.config_digest("cfg")
+    frame = overlay2_layers.config_digest("cfg")
     assert list(frame["= image ID?"]) == ["yes", "yes"]
     (content / image_id.split(":")[1]).write_bytes(config + b" ")
-    assert list(graphdriver.config_digest("cfg")["= image ID?"]) == ["yes", "no"]
+    assert list(overlay2_layers.config_digest("cfg")["= image ID?"]) == ["yes", "no"]
     (content / image_id.split(":")[1]).unlink()
     with pytest.raises(LabkitError, match="is not at"):
-        graphdriver.config_digest("cfg")
+        overlay2_layers.config_digest("cfg")

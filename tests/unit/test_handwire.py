@@ -11,7 +11,11 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.namespaces import handwire
 
-from .fakes import FakeClient, FakeClock, FakeContainer, FakeHost, FakeLab, Fakes
+from .fakes.client import FakeClient, FakeContainer
+from .fakes.clock import FakeClock
+from .fakes.host import FakeHost
+from .fakes.lab import FakeLab
+from .fakes.seam import Fakes
 
 # `ip -d -j addr` in a wired container's netns (recorded): lo, then eth0.
 NETNS_LINKS = json.loads((Path(__file__).parent / "samples" / "ip-d-j-addr.netns.json").read_text())

@@ -12,7 +12,10 @@ from labkit.lessons import dockerd
 from labkit.storage import lesson_overlay2
 from labkit.storage.lesson_overlay2 import Overlay2Stack
 
-from .fakes import FakeClient, FakeContainer, FakeHost, FakeMachine, Fakes, info
+from .fakes.client import FakeClient, FakeContainer, info
+from .fakes.host import FakeHost
+from .fakes.machine import FakeMachine
+from .fakes.seam import Fakes
 
 
 def test_the_lesson_engine_keeps_every_folder_and_socket_of_its_own(tmp_path: Path) -> None:

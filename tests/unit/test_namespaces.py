@@ -13,15 +13,10 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.namespaces import procns as namespaces
 
-from .fakes import (
-    FakeClient,
-    FakeContainer,
-    FakeHost,
-    FakeMachine,
-    Fakes,
-    info,
-    readlink_answer,
-)
+from .fakes.client import FakeClient, FakeContainer, info
+from .fakes.host import FakeHost, readlink_answer
+from .fakes.machine import FakeMachine
+from .fakes.seam import Fakes
 
 matplotlib.use("Agg")
 
@@ -62,6 +57,35 @@ def test_host_process_falls_back_to_kthreadd_when_pid_1_hides(fake: FakeHost) ->
 def test_host_process_is_pid_1_when_readable(fake: FakeHost) -> None:
     fake.answers[("readlink",)] = readlink_answer({1: HOST})
     assert namespaces.host_process().pid == 1
+
+
+# The kernel's fixed inode numbers for its initial namespaces (include/linux/proc_ns.h).
+INITIAL = {**HOST, "ipc": 4026531839, "uts": 4026531838, "user": 4026531837,
+           "pid": 4026531836, "cgroup": 4026531835, "time": 4026531834}
+
+
+def test_host_process_in_the_initial_namespaces_says_so(fake: FakeHost) -> None:
+    fake.answers[("readlink",)] = readlink_answer({1: INITIAL})
+    host = namespaces.host_process()
+    assert host.initial and host.not_initial == ()
+    assert "in the kernel's initial namespaces" in str(host) and "pid:[4026531836]" in str(host)
+
+
+def test_a_machine_that_is_itself_a_container_is_not_called_initial(fake: FakeHost) -> None:
+    # PID 1 of a container-like machine: a pid and cgroup namespace of its own.
+    fake.answers[("readlink",)] = readlink_answer(
+        {1: {**INITIAL, "pid": 4026532500, "cgroup": 4026532501}})
+    host = namespaces.host_process()
+    assert not host.initial and host.not_initial == ("pid", "cgroup")
+    assert "not in the kernel's initial namespaces" in str(host)
+    assert "itself a container" in str(host)
+
+
+def test_initial_inodes_are_the_kernel_constants() -> None:
+    assert namespaces.INITIAL_INODES["pid"] == 4026531836
+    assert namespaces.INITIAL_INODES["user"] == 4026531837
+    assert namespaces.not_initial(INITIAL) == ()
+    assert namespaces.not_initial({"pid": 4026531836, "net": 1}) == ()  # net has no constant
 
 
 def test_matrix_names_the_first_process_in_each_namespace(fake: FakeHost) -> None:
@@ -133,8 +157,12 @@ def test_lsns_picks_out_the_host_and_the_lessons_containers(
 
 
 @pytest.mark.parametrize("fstype,mode,version,label,says", [
-    ("tmpfs", "host", "1", "cgroup\n(v1: host's)", "--cgroupns host, and c1 runs with host"),
-    ("cgroup2fs", "private", "2", "cgroup\n(v2: own)", "has a cgroup namespace of its own"),
+    ("tmpfs", "host", "1", "cgroup\n(v1: host's)",
+     "--cgroupns host (kept on cgroup v1 for compatibility: before Engine 20.10 every container "
+     "shared the host's cgroup namespace), and c1 runs with host"),
+    ("cgroup2fs", "private", "2", "cgroup\n(v2: own)",
+     "--cgroupns private (on cgroup v2 a container sees its own cgroup as the root of "
+     "/sys/fs/cgroup), and c1 runs with private, so it has a cgroup namespace of its own"),
 ])
 def test_cgroup_setup_is_read_live(fake: FakeHost, capsys: pytest.CaptureFixture[str],
                                    fstype: str, mode: str, version: str, label: str,

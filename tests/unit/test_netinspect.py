@@ -12,7 +12,9 @@ from labkit.base import iproute
 from labkit.base.errors import LabkitError
 from labkit.networking import netinspect
 
-from .fakes import FakeClient, FakeContainer, FakeHost, Fakes, info, link_json, readlink_answer
+from .fakes.client import FakeClient, FakeContainer, info
+from .fakes.host import FakeHost, link_json, readlink_answer
+from .fakes.seam import Fakes
 
 HOST = [
     link_json(1, "lo", kind="", addrs=(("127.0.0.1", 8),), state="UNKNOWN"),
@@ -118,7 +120,7 @@ def test_explain_reuse_needs_the_freed_address_taken(capsys: pytest.CaptureFixtu
 
 def test_network_ls_shows_the_defaults_and_the_lesson_s_networks_only(
         fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
-    from .fakes import FakeObject
+    from .fakes.client import FakeObject
 
     listing = ("aaaaaaaaaaaa\tbridge\tbridge\tlocal\nbbbbbbbbbbbb\thost\thost\tlocal\n"
                "cccccccccccc\tnone\tnull\tlocal\ndddddddddddd\tsomeone-elses-long-name\tbridge\t"

@@ -12,7 +12,10 @@ import pytest
 from labkit.base.errors import NotRoot
 from labkit.namespaces import nsenter
 
-from .fakes import FakeClient, FakeClock, FakeContainer, FakeHost, Fakes, addr_json
+from .fakes.client import FakeClient, FakeContainer
+from .fakes.clock import FakeClock
+from .fakes.host import FakeHost, addr_json
+from .fakes.seam import Fakes
 
 # `ip -j addr` inside a container's netns, recorded: lo, and eth0 with 10.213.0.254/24.
 LINKS = json.loads((Path(__file__).parent / "samples" / "ip-j-addr.netns.json").read_text())

@@ -10,7 +10,8 @@ from labkit.base.errors import LabkitError, NameTaken
 from labkit.base.wait import WaitTimeout
 from labkit.lessons import outside
 
-from .fakes import FakeClock, Fakes
+from .fakes.clock import FakeClock
+from .fakes.seam import Fakes
 
 
 def net(text: str) -> ipaddress.IPv4Network:
@@ -60,7 +61,7 @@ FETCH = ("ip", "netns", "exec", "outside", "timeout", "5", "busybox", "wget", "-
 
 def test_fetch_asks_from_inside_the_world_with_a_timeout(
         fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
-    from .fakes import FakeHost
+    from .fakes.host import FakeHost
 
     host = fakes(host=FakeHost({FETCH: "<html>welcome</html>\n"})).host
     assert outside.fetch(WORLD, "http://203.0.113.1:18080/") == "<html>welcome</html>\n"
@@ -69,7 +70,7 @@ def test_fetch_asks_from_inside_the_world_with_a_timeout(
 
 
 def test_fetch_that_runs_out_of_time_says_so(fakes: Callable[..., Fakes]) -> None:
-    from .fakes import FakeHost
+    from .fakes.host import FakeHost
 
     fakes(host=FakeHost({FETCH: (124, "", "")}))
     with pytest.raises(LabkitError, match="No answer .* within 5 s") as err:
@@ -81,7 +82,7 @@ def test_fetch_that_runs_out_of_time_says_so(fakes: Callable[..., Fakes]) -> Non
 
 
 def test_fetch_asks_only_the_world_s_own_link(fakes: Callable[..., Fakes]) -> None:
-    from .fakes import FakeHost
+    from .fakes.host import FakeHost
 
     fakes(host=FakeHost(strict=True))
     with pytest.raises(LabkitError, match="not on the outside world's link"):

@@ -12,7 +12,9 @@ from labkit.base.errors import CommandFailed, LabkitError, NotRoot
 from labkit.storage import overlay
 from labkit.storage.overlay import OverlayDirs
 
-from .fakes import IS_ROOT, FakeLab, Fakes, whiteout
+from .fakes.docker_root import IS_ROOT, whiteout
+from .fakes.lab import FakeLab
+from .fakes.seam import Fakes
 
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="whiteouts and trusted xattrs need root")
 
@@ -164,7 +166,7 @@ def test_scratch_lists_kinds_and_links(tmp_path: Path) -> None:
 
 def test_metacopy_default_is_read_from_the_module_parameter(
         fakes: Callable[..., Fakes]) -> None:
-    from .fakes import FakeHost
+    from .fakes.host import FakeHost
 
     fakes(host=FakeHost(files={overlay.METACOPY_PARAM: "N\n"}))
     assert overlay.metacopy_default() == "N"

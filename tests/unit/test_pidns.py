@@ -9,7 +9,10 @@ import pytest
 from labkit.base.errors import LabkitError, NotRoot
 from labkit.namespaces import pid1, pidns
 
-from .fakes import FakeClock, FakeContainer, FakeHost, Fakes
+from .fakes.client import FakeContainer
+from .fakes.clock import FakeClock
+from .fakes.host import FakeHost
+from .fakes.seam import Fakes
 
 STATUS = "Name:\tsleep\nState:\tS (sleeping)\nPid:\t4242\nPPid:\t4200\nNSpid:\t4242\t1\n"
 

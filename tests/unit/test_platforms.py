@@ -12,7 +12,9 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.building import platforms
 
-from .fakes import FakeClient, FakeHost, FakeImage, Fakes
+from .fakes.client import FakeClient, FakeImage
+from .fakes.host import FakeHost
+from .fakes.seam import Fakes
 
 AMD = "sha256:" + "a" * 64
 ARM = "sha256:" + "b" * 64
@@ -156,21 +158,54 @@ def test_an_arm64_image_runs_only_with_qemu_registered(fakes: Any) -> None:
     fakes(host=FakeHost({("cat", f"{BINFMT}/status"): "enabled\n",
                          ("cat", f"{BINFMT}/qemu-aarch64"): (1, "", "No such file")}))
     none = emulation("arm64", native="amd64")
-    assert not none.runs and "has no qemu-aarch64 entry" in none.reason
+    assert none.runs is False and "has no qemu-aarch64 entry" in none.reason
     assert emulation("amd64", native="amd64").runs
-    fakes(host=FakeHost({("cat", f"{BINFMT}/qemu-aarch64"): (
+    fakes(host=FakeHost({("cat", f"{BINFMT}/status"): "enabled\n",
+                         ("cat", f"{BINFMT}/qemu-aarch64"): (
         "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\n")}))
     qemu = emulation("arm64", native="amd64")
-    assert qemu.runs and "/usr/libexec/qemu-binfmt/aarch64-binfmt-P" in qemu.reason
-    fakes(host=FakeHost({("cat", f"{BINFMT}/qemu-aarch64"): "disabled\n"}))
-    assert not emulation("arm64", native="amd64").runs
+    assert qemu.runs is True and "/usr/libexec/qemu-binfmt/aarch64-binfmt-P" in qemu.reason
+    assert "F flag" in qemu.reason
+    fakes(host=FakeHost({("cat", f"{BINFMT}/status"): "enabled\n",
+                         ("cat", f"{BINFMT}/qemu-aarch64"): "disabled\n"}))
+    assert emulation("arm64", native="amd64").runs is False
+
+
+def test_without_the_f_flag_a_container_cannot_use_the_emulator(fakes: Any) -> None:
+    from labkit.building.platforms import BINFMT, emulation
+
+    # The kernel looks the interpreter up when a program starts, in the container's own files.
+    fakes(host=FakeHost({("cat", f"{BINFMT}/status"): "enabled\n",
+                         ("cat", f"{BINFMT}/qemu-aarch64"): (
+        "enabled\ninterpreter /usr/bin/qemu-aarch64\nflags: OC\noffset 0\n")}))
+    got = emulation("arm64", native="amd64")
+    assert got.runs is False and "without the F flag" in got.reason
+    assert "not in a container" in got.reason
+
+
+def test_binfmt_misc_disabled_refuses_every_foreign_program(fakes: Any) -> None:
+    from labkit.building.platforms import BINFMT, emulation
+
+    fakes(host=FakeHost({("cat", f"{BINFMT}/status"): "disabled\n",
+                         ("cat", f"{BINFMT}/qemu-aarch64"): (
+        "enabled\ninterpreter /usr/bin/qemu-aarch64\nflags: F\n")}))
+    got = emulation("arm64", native="amd64")
+    assert got.runs is False and "disabled" in got.reason
+
+
+def test_binfmt_misc_not_mounted_says_it_cannot_tell(fakes: Any) -> None:
+    from labkit.building.platforms import emulation
+
+    # Registrations are the kernel's: a missing mount says nothing about them.
     fakes(host=FakeHost({("cat",): (1, "", "No such file")}))
-    assert "not mounted" in emulation("arm64", native="amd64").reason
+    got = emulation("arm64", native="amd64")
+    assert got.runs is None and "not mounted" in got.reason
+    assert "cannot read" in got.reason and "no emulator is registered" not in got.reason
 
 
 def test_imagetools_reads_only_the_lessons_registry(machine: Any, capsys: Any,
                                                     fakes: Callable[..., Fakes]) -> None:
-    from .fakes import info
+    from .fakes.client import info
 
     with pytest.raises(LabkitError, match="not in the lesson's registry"):
         platforms.imagetools_inspect("docker.io/library/nginx:1.22.1")

@@ -12,7 +12,9 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.storage import containerd_layers, snapshotter
 
-from .fakes import FakeClient, FakeContainer, FakeHost, FakeImage, FakeMachine, info
+from .fakes.client import FakeClient, FakeContainer, FakeImage, info
+from .fakes.host import FakeHost
+from .fakes.machine import FakeMachine
 
 ROOT = "/var/lib/containerd"
 SNAPS = f"{ROOT}/io.containerd.snapshotter.v1.overlayfs/snapshots"
@@ -192,7 +194,7 @@ def test_the_container_stack_as_layers_bottom_first(store, machine: FakeMachine)
 
 
 def test_image_layers_are_read_below_a_running_course_container(store, machine) -> None:
-    from .fakes import lesson_labels
+    from labkit.base.labels import lesson_labels
 
     box, _ = store
     with pytest.raises(LabkitError, match="No course container of img:1 is running"):

@@ -12,7 +12,8 @@ from labkit.base.errors import LabkitError
 from labkit.lessons import dockerd
 from labkit.networking import throwaway
 
-from .fakes import FakeClient, FakeContainer, Fakes
+from .fakes.client import FakeClient, FakeContainer
+from .fakes.seam import Fakes
 
 
 def test_daemon_json_puts_bip_first_then_a_quick_shutdown_then_the_backend(

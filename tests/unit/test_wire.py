@@ -14,7 +14,9 @@ from labkit.base.errors import LabkitError
 from labkit.lessons.registry import LocalRegistry
 from labkit.storage import wire
 
-from .fakes import FakeClient, FakeImage, FakeLab, FakeMachine, info
+from .fakes.client import FakeClient, FakeImage, info
+from .fakes.lab import FakeLab
+from .fakes.machine import FakeMachine
 from .http_servers import QuietHandler, serving
 
 PUSH = [
@@ -94,7 +96,7 @@ def test_remove_local_refuses_what_the_lesson_did_not_make(tmp_path: Path) -> No
 
 def test_build_app_writes_a_one_layer_dockerfile(tmp_path: Path, capsys) -> None:
     class Built:
-        tags = ("app:v1",)
+        tag = "app:v1"
 
     class BuildingLab(FakeLab):
         def build(self, context, tag):

@@ -12,7 +12,8 @@ from labkit.base.http import NotLoopback
 from labkit.base.wait import WaitTimeout
 from labkit.networking import wordpress as wp
 
-from .fakes import FakeClock, FakeContainer
+from .fakes.client import FakeContainer
+from .fakes.clock import FakeClock
 from .http_servers import QuietHandler, serving
 
 TABLE = """+--------------------+
