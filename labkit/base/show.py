@@ -27,13 +27,43 @@ class Shown(Result):
         """Show nothing more (the command and its output are printed)."""
 
 
+WIDTH = 100  # a printed command longer than this is folded with ` \` continuations
+
+
+def _groups(words: list[str]) -> list[str]:
+    """The words of a line, an option kept together with the value that follows it."""
+    groups: list[str] = []
+    for word in words:
+        if groups and groups[-1].startswith("-") and " " not in groups[-1] \
+                and not word.startswith("-"):
+            groups[-1] += " " + word
+        else:
+            groups.append(word)
+    return groups
+
+
 def command_line(argv: Sequence[str], env: Mapping[str, str] | None = None) -> str:
-    """The shell line for ARGV, ENV set in front (`DOCKER_BUILDKIT=0 docker build ...`)."""
-    return shlex.join([*(f"{k}={v}" for k, v in (env or {}).items()), *(str(a) for a in argv)])
+    """The shell line for ARGV, ENV set in front (`DOCKER_BUILDKIT=0 docker build ...`).
+
+    A line longer than WIDTH is folded before an option, ending each part with a backslash, as a
+    shell script would write it: pasted into a terminal, it is still the one command.
+    """
+    words = [shlex.quote(w) for w in
+             [*(f"{k}={v}" for k, v in (env or {}).items()), *(str(a) for a in argv)]]
+    line = " ".join(words)
+    if len(line) + 2 <= WIDTH:
+        return line
+    lines = [""]
+    for group in _groups(words):
+        if lines[-1] and len(lines[-1]) + 1 + len(group) + 4 > WIDTH:
+            lines.append("    " + group)
+        else:
+            lines[-1] = f"{lines[-1]} {group}" if lines[-1] else group
+    return " \\\n".join(lines)
 
 
 def show_command(argv: Sequence[str], env: Mapping[str, str] | None = None) -> None:
-    """Print a command the way you would type it in a shell."""
+    """Print a command the way you would type it in a shell (long ones folded)."""
     print("$ " + command_line(argv, env))
 
 

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from labkit.base.errors import LabkitError
-from labkit.base.host import host
+from labkit.base.show import docker
 from labkit.building import frontapp
 from labkit.building.buildctx import measure
 from labkit.building.buildhistory import layer_count
@@ -232,11 +232,12 @@ def platform_quiz(lab: Lab, registry: LocalRegistry, config: str | Path,
         (folder / "Dockerfile").write_text(QUIZ_DOCKERFILE)
         ref = lab.build(folder, registry.ref(f"{QUIZ_NAME}:{arch}"), platform=platform,
                         show=False).tag
-        push(ref)
+        push(ref, show=False)  # the lines would name the platforms: the answer
         pushed.append(ref)
     multi = registry.ref(f"{QUIZ_NAME}:multi")
-    host().run(manifest_argv(config, "create", "--insecure", "--amend", multi, *pushed))
-    host().run(manifest_argv(config, "push", "--insecure", "--purge", multi))
+    docker(manifest_argv(config, "create", "--insecure", "--amend", multi, *pushed)[1:],
+           show=False)
+    docker(manifest_argv(config, "push", "--insecure", "--purge", multi)[1:], show=False)
     print(f"{multi} is a fresh manifest list in the lesson's registry: which platforms?")
     return multi
 

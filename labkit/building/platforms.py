@@ -21,6 +21,7 @@ from labkit.base.errors import LabkitError, friendly
 from labkit.base.fmt import short_digest
 from labkit.base.host import host
 from labkit.base.refs import Ref
+from labkit.base.show import docker
 from labkit.images import catalog as images
 from labkit.images import rootfs
 from labkit.lab.session import Lab
@@ -135,27 +136,28 @@ def try_run(lab: Lab, ref: str) -> str:
 PUSHED_DIGEST = re.compile(r"\bdigest: (sha256:[0-9a-f]{64})\b")
 
 
-def push(ref: str) -> str:
-    """`docker push REF` to the lesson's registry; returns the pushed manifest's digest.
+def push(ref: str, *, show: bool = True) -> str:
+    """`docker push REF` to the lesson's registry, shown with what the CLI prints (unless not
+    SHOW: an exercise's pushes would give its answer away); returns the pushed manifest's digest
+    (the CLI's last line: `TAG: digest: sha256:... size: N`).
 
     Raises:
-        LabkitError: the registry refused the push.
+        LabkitError: the push did not go to 127.0.0.1, or the registry refused it.
     """
-    named = Ref.parse(ref).or_latest()
-    digest = ""
-    with friendly():
-        for event in client().api.push(named.name, tag=named.tag, stream=True, decode=True):
-            if "error" in event:
-                raise LabkitError(f"The push of {ref} failed: {event['error']}",
-                                  "check that the lesson's registry is running")
-            digest = (event.get("aux") or {}).get("Digest", digest)
-            # The containerd image store sends no aux event, only "TAG: digest: sha256:… size: N".
-            said = PUSHED_DIGEST.search(event.get("status", ""))
-            digest = digest or (said.group(1) if said else "")
-    if not digest:
+    _lesson_registry_only(ref)
+    done = docker(["push", ref], show=show)
+    said = PUSHED_DIGEST.search(done.stdout)
+    if not said:
         raise LabkitError(f"The push of {ref} reported no digest.",
                           "push it again; `docker push` prints the digest on its last line")
-    return digest
+    return said.group(1)
+
+
+def _lesson_registry_only(ref: str) -> None:
+    if not Ref.parse(ref).registry.startswith(("127.", "localhost")):
+        raise LabkitError(f"{ref} is not in the lesson's registry.",
+                          "use only the lesson's registry on 127.0.0.1 (the course never uses "
+                          "a public registry)")
 
 
 def manifest_argv(config_dir: str | Path, *args: str) -> list[str]:
@@ -168,9 +170,10 @@ def manifest_argv(config_dir: str | Path, *args: str) -> list[str]:
 
 
 def inspect_manifest(config_dir: str | Path, ref: str) -> dict[str, Any]:
-    """`docker manifest inspect --insecure REF`, parsed."""
-    out = host().run(manifest_argv(config_dir, "inspect", "--insecure", ref)).stdout
-    return json.loads(out)
+    """`docker manifest inspect --insecure REF`, shown as it runs; its JSON, parsed (the table
+    that follows is the view, so the JSON itself is not printed)."""
+    argv = manifest_argv(config_dir, "inspect", "--insecure", ref)
+    return json.loads(docker(argv[1:], quiet=True).stdout)
 
 
 def manifest_frame(doc: dict[str, Any], variants: Sequence[Variant] = (),
@@ -215,20 +218,18 @@ def platforms_of(doc: dict[str, Any]) -> list[str]:
 
 
 def pull(lab: Lab, ref: str, platform: str | None = None) -> dict[str, str]:
-    """`docker pull [--platform P] REF` from the lesson's registry, recorded for cleanup.
+    """`docker pull [--platform P] REF` from the lesson's registry, shown with what the CLI
+    prints, recorded for cleanup.
 
     Returns:
         What the pull asked for and what it got: platform asked, platform and ID of the image.
     """
-    named = Ref.parse(ref).or_latest()
-    if not named.registry.startswith(("127.", "localhost")):
-        raise LabkitError(f"{ref} is not in the lesson's registry.",
-                          "pull only from 127.0.0.1 (the course never uses a public registry)")
-    with friendly():
-        # The engine's pull takes a digest where it takes a tag.
-        image = client().images.pull(named.name, tag=named.digest or named.tag,
-                                     platform=platform)
+    _lesson_registry_only(ref)
+    docker(["pull", *(["--platform", platform] if platform else []), ref])
     lab.record_pulled(ref)
+    named = Ref.parse(ref).or_latest()
+    with friendly():
+        image = client().images.get(ref)
     digests = [d.partition("@")[2] for d in image.attrs.get("RepoDigests") or []
                if d.partition("@")[0] == named.name]
     return {"asked": platform or "(none: this machine's)", "image": ref,
@@ -346,16 +347,11 @@ def imagetools_inspect(ref: str) -> None:
     Where the docker CLI has no buildx plugin, says so instead of running it.
     """
     from labkit.base.facts import facts
-    from labkit.base.show import sh
 
-    named = Ref.parse(ref)
-    if not named.registry.startswith(("127.", "localhost")):
-        raise LabkitError(f"{ref} is not in the lesson's registry.",
-                          "inspect only names on 127.0.0.1 (the course never uses a public "
-                          "registry)")
+    _lesson_registry_only(ref)
     if not facts().buildx:
         print("docker buildx is not on this machine (Debian: docker-buildx), so "
               "`docker buildx imagetools inspect` is not shown; `docker manifest inspect` above "
               "reads the same list.")
         return
-    sh(["docker", "buildx", "imagetools", "inspect", ref])
+    docker(["buildx", "imagetools", "inspect", ref])

@@ -22,7 +22,7 @@ from labkit.base.errors import LabkitError
 from labkit.base.facts import facts
 from labkit.base.host import host
 from labkit.base.http import LOOPBACK
-from labkit.base.show import docker, show_command
+from labkit.base.show import docker, sh, show_command
 from labkit.lab.session import Lab
 from labkit.lessons.outside import OutsideWorld
 from labkit.networking import firewall, nftables
@@ -348,10 +348,11 @@ def loopback_guards(port: int, *, show: bool = False) -> list[str]:
     if nftables.in_use():
         return [f"{r.chain}: {r.spec}" for r in firewall.read(("raw",), show=show)
                 if "ip daddr 127.0.0.1 " in r.spec and " drop" in r.spec and r.mentions([port])]
-    if show:
-        show_command(["iptables", "-t", "raw", "-S", "PREROUTING"])
-    rules = parse_listing(host().run(["iptables", "-t", "raw", "-S", "PREROUTING"]).stdout,
-                          "raw").get("PREROUTING", [])
+    argv = ["iptables", "-t", "raw", "-S", "PREROUTING"]
+    # quiet: the chain holds a guard for every container on the machine; the rule for this
+    # port is printed next, from this output.
+    ran = sh(argv, quiet=True) if show else host().run(argv)
+    rules = parse_listing(ran.stdout, "raw").get("PREROUTING", [])
     return [r for r in rules if "-d 127.0.0.1/32" in r and "! -i lo" in r and "-j DROP" in r
             and Rule("raw", "PREROUTING", r).mentions([port])]
 

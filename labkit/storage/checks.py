@@ -19,7 +19,7 @@ from labkit.base.fmt import short_digest
 from labkit.base.procfs import mounted
 from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
 from labkit.lab.session import Lab
-from labkit.storage import imagesave, layertar, store
+from labkit.storage import imagesave, layertar, overlay, store
 from labkit.storage.imagesave import SavedImage
 from labkit.storage.overlay import OverlayDirs, kind
 
@@ -176,7 +176,7 @@ def check_diff_id(ref: str, answer: str, saved: SavedImage | None = None) -> Che
 def check_copy_up(dirs: OverlayDirs, name: str, predicted_bytes: int,
                   line: str = "x\n") -> CheckResult:
     """02.4: PREDICTED_BYTES is how many bytes upperdir holds for NAME after LINE is appended
-    to it through merged. The check appends LINE itself, once (shown as the Python it runs),
+    to it through merged. The check appends LINE itself, once (the shell command it runs is shown),
     then reads the size in upperdir; run again, it only reads."""
     if is_unanswered(predicted_bytes):
         return unanswered(COPY_UP, f"the number of bytes upperdir will hold for {name}")
@@ -191,9 +191,7 @@ def check_copy_up(dirs: OverlayDirs, name: str, predicted_bytes: int,
                       more=f"the size of {name} in upperdir, in bytes, once the line is added")
     upper, lower = dirs.upper / name, dirs.lowers[0] / name
     if kind(upper) == "missing" and kind(lower) == "file":
-        print(f"appending {line!r} through merged: open(ex.merged / {name!r}, 'a').write(...)")
-        with open(dirs.merged / name, "a") as fh:
-            fh.write(line)
+        overlay.echo(dirs.merged / name, line.rstrip("\n"), append=True)
     if kind(upper) != "file":
         return failed(COPY_UP, f"upperdir has no {name}",
                       "run overlay.make_exercise(lab) again for a fresh overlay")

@@ -24,8 +24,7 @@ from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import facts
 from labkit.base.fmt import human_size, short_digest
-from labkit.base.host import host
-from labkit.base.show import show_command
+from labkit.base.show import Shown, docker
 from labkit.storage.overlay import kind
 from labkit.storage.overlay2_layers import folder_label, walk
 
@@ -44,7 +43,6 @@ MAX_DEPTH = 128
 #   `Storage` {RootFS: {Snapshot: {Name: "overlayfs"}}} (daemon/inspect.go, moby#50857).
 #   Images get neither (daemon/containerd/image_inspect.go keeps the snapshotter's name only
 #   for API versions before 1.52).
-STORAGE_FIELDS = ("GraphDriver", "Storage")
 
 
 @dataclass(frozen=True)
@@ -139,18 +137,23 @@ def of_container(container: Container) -> GraphDriver:
                        gd.name_field)
 
 
-def storage_fields(attrs: dict[str, Any]) -> dict[str, Any]:
-    """The storage fields of an inspect answer, as the engine gave them (absent ones left out)."""
-    return {k: attrs[k] for k in STORAGE_FIELDS if k in attrs}
+def storage_field(kind: str, containerd_store: bool, api_version: str) -> str:
+    """The inspect field that names KIND's storage on such an engine (02, section 3).
+
+    `GraphDriver` everywhere, except a container on the containerd image store from API 1.52
+    (Engine 29), which has `Storage` instead (moby#50857).
+    """
+    modern = tuple(int(x) for x in api_version.split(".")[:2] if x.isdigit()) >= (1, 52)
+    return "Storage" if kind == "container" and containerd_store and modern else "GraphDriver"
 
 
 def inspect_storage(kind: str, name: str, *, cli: Sequence[str] = ("docker",),
                     engine: str | None = None, graphdriver: bool | None = None) -> None:
-    """`docker KIND inspect NAME`, showing only the fields that name its storage (02, 3).
+    """`docker KIND inspect -f '{{json .FIELD}}' NAME`: the field that names its storage (02, 3).
 
-    The command is the same on every engine; which fields come back is not, so the cell
-    prints them as given and says which one names the storage here. On a graphdriver engine
-    `GraphDriver.Data` must hold the folders.
+    FIELD is `GraphDriver` (`Storage` for a container on Engine 29's containerd store): the
+    command prints it as the engine gives it, and a sentence says what it names here. On a
+    graphdriver engine `GraphDriver.Data` must hold the folders.
 
     Args:
         kind: "image" or "container".
@@ -162,27 +165,30 @@ def inspect_storage(kind: str, name: str, *, cli: Sequence[str] = ("docker",),
     Raises:
         LabkitError: the inspect failed, or a graphdriver engine gave no GraphDriver data.
     """
-    argv = [*cli, kind, "inspect", name]
-    show_command(argv)
-    answer = host().json(argv)
-    attrs = answer[0] if isinstance(answer, list) and answer else {}
-    fields = storage_fields(attrs)
-    print(json.dumps(fields, indent=2, sort_keys=True))
     if engine is None or graphdriver is None:
         f = facts()
         store = "containerd image store" if f.containerd_store else f.storage_driver
         engine = engine or f"Docker {f.server_version} (API {f.api_version}, {store})"
         graphdriver = (not f.containerd_store) if graphdriver is None else graphdriver
-    gd = GraphDriver.from_attrs(attrs)
-    if fields:
-        said = ", ".join(f"`{k}`" for k in fields) + f": {gd.read_from()}"
+        field = storage_field(kind, not graphdriver, f.api_version)
     else:
-        said = ("no storage field: from API 1.52 (Engine 29) `GraphDriver` is left out on the "
-                "containerd image store (moby#50893), and nothing names the layers' folders")
+        field = "GraphDriver" if graphdriver else storage_field(kind, True, facts().api_version)
+    if not cli or cli[0] != "docker":
+        raise ValueError(f"cli must start with docker, not {list(cli)!r}")
+    shown = docker([*cli[1:], kind, "inspect", "-f", f"{{{{json .{field}}}}}", name])
+    out = shown.stdout.strip()
+    value = json.loads(out) if out and out not in {"null", "<no value>"} else None
+    attrs = {field: value} if value else {}
+    gd = GraphDriver.from_attrs(attrs)
+    if attrs:
+        said = f"`{field}`: {gd.read_from()}"
+    else:
+        said = (f"no `{field}` (null): from API 1.52 (Engine 29) `GraphDriver` is left out on "
+                "the containerd image store (moby#50893), and nothing names the layers' folders")
     print(f"{engine[:1].upper()}{engine[1:]} gives {said}.")
     if graphdriver and not gd.source:
-        raise LabkitError(f"`{' '.join(argv)}` gave no GraphDriver data on a graphdriver "
-                          "engine.", "run the cell again")
+        raise LabkitError(f"`docker {kind} inspect {name}` gave no GraphDriver data on a "
+                          "graphdriver engine.", "run the cell again")
 
 
 def image_config(ref: str) -> pd.DataFrame:
@@ -321,28 +327,18 @@ def lower_file(gd: GraphDriver, rel: str) -> Path | None:
 
 
 def exec_as_root(container: Container, argv: Sequence[str]) -> None:
-    """`docker exec -u root NAME ARGV...`, shown as typed; its output printed.
+    """`docker exec -u root NAME ARGV...`, run with the docker CLI; its output printed (02, 3.5).
 
     Raises:
         LabkitError: the command failed inside the container.
     """
-    show_command(["docker", "exec", "-u", "root", container.name, *argv])
-    with friendly():
-        code, output = container.exec_run(list(argv), user="root")
-    out = (output or b"").decode(errors="replace")
-    if out:
-        print(out, end="" if out.endswith("\n") else "\n")
-    if code != 0:
+    shown = docker(["exec", "-u", "root", str(container.name), *argv], check=False)
+    if not shown.ok:
         raise LabkitError(f"`{' '.join(argv)}` failed in {container.name} "
-                          f"(exit status {code}).",
+                          f"(exit status {shown.returncode}).",
                           "check the path: the lesson's files are in labkit/redis:7.0")
 
 
-def docker_diff(container: Container) -> None:
-    """`docker diff NAME`: A added, C changed, D deleted (read from the UpperDir), sorted."""
-    show_command(["docker", "diff", container.name])
-    letters = {0: "C", 1: "A", 2: "D"}
-    with friendly():
-        changes = container.diff() or []
-    for change in sorted(changes, key=lambda c: c["Path"]):
-        print(f"{letters.get(change['Kind'], '?')} {change['Path']}")
+def docker_diff(container: Container) -> Shown:
+    """`docker diff NAME`: A added, C changed, D deleted (read from the UpperDir) (02, 3.5)."""
+    return docker(["diff", str(container.name)])

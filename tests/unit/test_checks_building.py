@@ -21,7 +21,6 @@ from labkit.lab.exercises import reset_tries
 from labkit.lessons.registry import LocalRegistry
 
 from .fakes.client import FakeClient, FakeContainer
-from .fakes.host import FakeHost
 from .fakes.lab import FakeLab
 from .fakes.seam import Fakes
 from .http_servers import QuietHandler, serving
@@ -332,11 +331,18 @@ class QuizLab(FakeLab):
 
 def test_platform_quiz_pushes_one_image_per_platform_and_joins_them(
         tmp_path: Path, fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
+    from .fakes.cli_engine import CliEngine
+
     fake_client = FakeClient()
-    fake_client.api.push_answer = lambda repository, tag: [
-        {"aux": {"Digest": "sha256:" + hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()}}]
-    shell = FakeHost({("docker",): ""}, strict=True)
-    fakes(client=fake_client, host=shell)
+    cli = CliEngine(fake_client)
+
+    def pushed(argv: list[str]) -> tuple[int, str, str]:
+        digest = "sha256:" + hashlib.sha256(argv[-1].encode()).hexdigest()
+        return 0, f"{argv[-1].rsplit(':', 1)[1]}: digest: {digest} size: 528\n", ""
+
+    cli.answers[("docker", "push")] = pushed
+    cli.answers[("docker", "--config")] = (0, "", "")
+    fakes(client=fake_client, system=cli.system())
     lab = QuizLab(tmp_path)
     reg: Any = FakeRegistry({})
     multi = cb.platform_quiz(lab, reg, tmp_path / "cfg", chosen=TRUTH)  # type: ignore[arg-type]
@@ -346,12 +352,13 @@ def test_platform_quiz_pushes_one_image_per_platform_and_joins_them(
         ("127.0.0.1:5000/platform-quiz:arm64", "linux/arm64"),
         ("127.0.0.1:5000/platform-quiz:s390x", "linux/s390x")]
     assert all(d.startswith("FROM scratch") and "RUN" not in d for _, _, d in lab.builds)
-    assert fake_client.api.pushes == [("127.0.0.1:5000/platform-quiz", a)
-                                      for a in ("386", "arm64", "s390x")]
-    create, push = shell.calls
-    assert create[:5] == ("docker", "--config", str(tmp_path / "cfg"), "manifest", "create")
-    assert create[-3:] == tuple(t for t, _, _ in lab.builds) and multi in create
-    assert push[3:5] == ("manifest", "push") and push[-1] == multi
+    ran = [argv for argv, _ in cli.calls]
+    assert ran[:3] == [["docker", "push", f"127.0.0.1:5000/platform-quiz:{a}"]
+                       for a in ("386", "arm64", "s390x")]
+    create, push = ran[3:]
+    assert create[:5] == ["docker", "--config", str(tmp_path / "cfg"), "manifest", "create"]
+    assert create[-3:] == [t for t, _, _ in lab.builds] and multi in create
+    assert push[3:5] == ["manifest", "push"] and push[-1] == multi
     out = capsys.readouterr().out
     assert multi in out and "s390x" not in out  # the cell's output gives nothing away
 

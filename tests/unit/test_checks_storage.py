@@ -239,14 +239,22 @@ def test_diff_id_contract(app) -> None:
 
 
 # -- 02.4 ------------------------------------------------------------------------------------
-def test_copy_up_appends_once_through_merged(ex, capsys) -> None:
+def test_copy_up_appends_once_through_merged(ex, capsys, fakes: Callable[..., Fakes]) -> None:
+    def shell(argv: tuple[str, ...]) -> str:  # what `sh -c 'echo "x" >> FILE'` does
+        with open(ex.merged / "big.log", "a") as fh:
+            fh.write("x\n")
+        return ""
+    host = FakeHost({("sh", "-c"): shell}, strict=True)
+    fakes(host=host)
     (ex.lower / "big.log").write_bytes(b"x" * 1000)
     (ex.merged / "big.log").write_bytes(b"x" * 1000)  # a plain folder here, not an overlay
     assert checks_storage.check_copy_up(ex, "big.log", ...).message == "not answered yet"
     assert (ex.merged / "big.log").stat().st_size == 1000, "a placeholder must not append"
     # No kernel copies up here, so upperdir stays empty: the check says so, after appending.
     rejected(checks_storage.check_copy_up(ex, "big.log", 1002), "make_exercise")
-    assert "appending 'x\\n' through merged" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith("$ sh -c ") and 'echo "x" >>' in out
+    assert host.calls == [("sh", "-c", f'echo "x" >> {ex.merged / "big.log"}')]
     assert (ex.merged / "big.log").read_bytes() == b"x" * 1000 + b"x\n"
     (ex.upper / "big.log").write_bytes(b"x" * 1002)  # what copy-up would have left
     assert checks_storage.check_copy_up(ex, "big.log", 1002).passed

@@ -65,6 +65,21 @@ def test_an_installed_engine_that_is_stopped_is_started_not_reinstalled(
     assert said.startswith("Started docker.service.")
 
 
+@pytest.mark.parametrize("state", ["disabled", "masked"])
+def test_a_service_switched_off_is_never_started(machine: FakeMachine, state: str) -> None:
+    """Rootless Docker users switch the rootful docker.service off; `sudo labkit engine up`
+    must not start it (nor a dockerd of its own) behind their back."""
+    machine.with_tools()
+    machine.paths = {"/run/systemd/system"}
+    machine.installed = {"docker.io"}
+    machine.unit_state = state
+    machine.starts = FakeClient(info())
+    with pytest.raises(EngineUnavailable, match=f"docker.service is {state}"):
+        provision.up(progress=lambda m: None)
+    assert not any(c[:2] == ["systemctl", "start"] for c in machine.calls)
+    assert machine.spawned == []
+
+
 def test_a_bare_machine_gets_debian_s_engine_and_cli(machine: FakeMachine) -> None:
     machine.with_tools(missing=["dockerd", "docker"])
     machine.paths = {"/run/systemd/system"}

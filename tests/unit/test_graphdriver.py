@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from labkit.storage import graphdriver, overlay2_layers
 from labkit.storage import store as image_store
 from labkit.storage.graphdriver import GraphDriver
 
+from .fakes.cli_engine import CliEngine
 from .fakes.client import FakeClient, FakeContainer, FakeImage, info
 from .fakes.docker_root import IS_ROOT, image_attrs, make_store, store_client, whiteout
 from .fakes.host import FakeHost
@@ -68,33 +68,51 @@ def test_graphdriver_from_attrs_reads_engine_29s_storage_field() -> None:
         "`docker inspect` gives no storage field and no folders")
 
 
-@pytest.mark.parametrize(("attrs", "said"), [
-    ({"GraphDriver": {"Name": "overlay2", "Data": {"UpperDir": "/u", "LowerDir": "/l"}}},
-     "gives `GraphDriver`: folders from `GraphDriver.Data`"),
-    ({"Storage": {"RootFS": {"Snapshot": {"Name": "overlayfs"}}}},
-     "gives `Storage`: `docker inspect` gives `Storage.RootFS.Snapshot.Name` = overlayfs"),
-    ({}, "gives no storage field: from API 1.52 (Engine 29) `GraphDriver` is left out"),
+@pytest.mark.parametrize(("kind", "driver", "api", "field"), [
+    ("image", "overlay2", "1.55", "GraphDriver"),
+    ("container", "overlay2", "1.55", "GraphDriver"),
+    ("container", "overlayfs", "1.51", "GraphDriver"),
+    ("container", "overlayfs", "1.52", "Storage"),
+    ("image", "overlayfs", "1.55", "GraphDriver"),
 ])
-def test_inspect_storage_prints_the_fields_the_engine_gave(
-        attrs, said, fakes: Callable[..., Fakes], capsys) -> None:
-    answer = json.dumps([{"Id": "sha256:" + "1" * 64, **attrs}])
-    engine = store_client({}) if "GraphDriver" in attrs else FakeClient(info(
-        Driver="overlayfs", DriverStatus=[["driver-type", "io.containerd.snapshotter.v1"]]))
-    fakes(host=FakeHost({("docker", "image", "inspect"): answer}), client=engine,
-          system=FakeMachine().system())
-    graphdriver.inspect_storage("image", "img:1")
+def test_storage_field_per_store_and_api(kind, driver, api, field) -> None:
+    assert graphdriver.storage_field(kind, driver == "overlayfs", api) == field
+
+
+@pytest.mark.parametrize(("field", "printed", "said"), [
+    ("GraphDriver", '{"Data":{"LowerDir":"/l","UpperDir":"/u"},"Name":"overlay2"}',
+     "gives `GraphDriver`: folders from `GraphDriver.Data`"),
+    ("Storage", '{"RootFS":{"Snapshot":{"Name":"overlayfs"}}}',
+     "gives `Storage`: `docker inspect` gives `Storage.RootFS.Snapshot.Name` = overlayfs"),
+    ("GraphDriver", "null", "gives no `GraphDriver` (null): from API 1.52 (Engine 29)"),
+])
+def test_inspect_storage_runs_the_inspect_it_prints(
+        field, printed, said, fakes: Callable[..., Fakes], capsys) -> None:
+    graph = "overlay2" in printed
+    engine = store_client({}) if graph else FakeClient(info(
+        Driver="overlayfs", DriverStatus=[["driver-type", "io.containerd.snapshotter.v1"]]),
+        api_version="1.55" if field == "Storage" else "1.51")
+    cli = CliEngine(engine)
+    cli.answers[("docker", "container", "inspect")] = (0, printed + "\n", "")
+    fakes(client=engine, system=cli.system())
+    graphdriver.inspect_storage("container", "box", engine="the engine",
+                                graphdriver=graph)
+    argv = ["docker", "container", "inspect", "-f", "{{json .%s}}" % field, "box"]
+    assert [c[0] for c in cli.calls if "inspect" in c[0]] == [argv]
     out = capsys.readouterr().out
-    assert out.startswith("$ docker image inspect img:1\n")
-    assert json.loads(out.split("\n", 1)[1].rsplit("\nDocker ", 1)[0]) == attrs
+    assert out.splitlines()[:2] == ["$ docker container inspect -f '{{json .%s}}' box" % field,
+                                    printed]
     assert said in out
 
 
 def test_inspect_storage_raises_where_a_graphdriver_engine_gives_no_data(
         fakes: Callable[..., Fakes]) -> None:
-    fakes(host=FakeHost({("docker", "image", "inspect"): "[{}]"}),
-          client=store_client({}), system=FakeMachine().system())
+    cli = CliEngine(store_client({}))
+    cli.answers[("docker", "image", "inspect")] = (0, "null\n", "")
+    fakes(client=store_client({}), system=cli.system())
     with pytest.raises(LabkitError, match="no GraphDriver data on a graphdriver"):
         graphdriver.inspect_storage("image", "img:1")
+    assert cli.calls[-1][0][:4] == ["docker", "image", "inspect", "-f"]
 
 
 @pytest.fixture
@@ -283,14 +301,26 @@ def test_option_budget_caps_at_overlay2s_max_depth(store, tmp_path: Path,
     assert graphdriver.MAX_DEPTH == 128
 
 
-def test_exec_as_root_shows_the_command_and_raises_on_failure(capsys) -> None:
-    ok = FakeContainer("box", exec_answer=(0, "done\n"))
-    graphdriver.exec_as_root(ok, ["rm", "/etc/issue"])
+def test_exec_as_root_runs_the_docker_exec_it_prints(capsys,
+                                                     fakes: Callable[..., Fakes]) -> None:
+    cli = CliEngine(FakeClient())
+    cli.answers[("docker", "exec")] = (0, "done\n", "")
+    cli.answers[("docker", "exec", "-u", "root", "box", "rm", "/nothing")] = (
+        1, "", "rm: no such file\n")
+    cli.answers[("docker", "diff")] = (0, "C /etc\nD /etc/issue\n", "")
+    fakes(system=cli.system())
+    box = FakeContainer("box")
+    graphdriver.exec_as_root(box, ["rm", "/etc/issue"])
     assert capsys.readouterr().out.splitlines() == ["$ docker exec -u root box rm /etc/issue",
                                                     "done"]
-    bad = FakeContainer("box", exec_answer=(1, "rm: no such file\n"))
     with pytest.raises(LabkitError, match="failed in box"):
-        graphdriver.exec_as_root(bad, ["rm", "/nothing"])
+        graphdriver.exec_as_root(box, ["rm", "/nothing"])
+    assert graphdriver.docker_diff(box).stdout == "C /etc\nD /etc/issue\n"
+    assert [c[0] for c in cli.calls] == [
+        ["docker", "exec", "-u", "root", "box", "rm", "/etc/issue"],
+        ["docker", "exec", "-u", "root", "box", "rm", "/nothing"], ["docker", "diff", "box"]]
+    assert capsys.readouterr().out.splitlines()[-3:] == [
+        "$ docker diff box", "C /etc", "D /etc/issue"]
 
 
 def test_the_image_id_is_the_digest_of_dockers_copy_of_the_config(

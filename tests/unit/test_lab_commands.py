@@ -33,7 +33,9 @@ def cli(monkeypatch: pytest.MonkeyPatch, fakes: Callable[..., Fakes]) -> CliEngi
 
 
 def printed_lines(out: str) -> list[list[str]]:
-    return [shlex.split(line[2:]) for line in out.splitlines() if line.startswith("$ ")]
+    """The commands printed, each as the argv a shell would run (folded lines joined)."""
+    joined = out.replace(" \\\n", " ")
+    return [shlex.split(line[2:]) for line in joined.splitlines() if line.startswith("$ ")]
 
 
 def test_a_container_runs_the_line_it_prints_labels_and_dns_included(
@@ -143,3 +145,14 @@ def test_docker_says_when_there_is_no_docker_command(fakes: Callable[..., Fakes]
     fakes(system=engine.System(which=lambda name: None))
     with pytest.raises(HostToolMissing, match="no `docker` command"):
         show.docker(["ps"])
+
+
+def test_a_long_line_is_folded_and_still_pastes_as_the_same_command() -> None:
+    argv = ["docker", "run", "-d", "--name", "c1", *LABELS, "--dns", "127.0.0.1",
+            "labkit/busybox", "sh", "-c", "echo a b; sleep 3600"]
+    text = show.command_line(argv)
+    parts = text.split(" \\\n")
+    assert len(parts) == 3 and all(len(p) <= show.WIDTH for p in parts)
+    assert parts[1].startswith("    --label") and parts[2].startswith("    labkit/busybox")
+    assert shlex.split(text.replace("\\\n", " ")) == argv  # what a shell runs when pasted
+    assert show.command_line(["docker", "ps", "-a"]) == "docker ps -a"  # short: one line

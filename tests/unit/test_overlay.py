@@ -13,6 +13,7 @@ from labkit.storage import overlay
 from labkit.storage.overlay import OverlayDirs
 
 from .fakes.docker_root import IS_ROOT, whiteout
+from .fakes.host import FakeHost
 from .fakes.lab import FakeLab
 from .fakes.seam import Fakes
 
@@ -119,9 +120,38 @@ def test_make_layers_puts_whiteouts_in_layers(tmp_path: Path) -> None:
     assert overlay.kind(tmp_path / "layers" / "b" / "f") == "whiteout"
 
 
-def test_try_write_reports_the_errno(tmp_path: Path) -> None:
-    assert overlay.try_write(tmp_path / "ok.txt") == "written"
-    assert overlay.try_write(tmp_path / "no" / "such" / "x").startswith("ENOENT")
+def test_ls_lists_each_folder_or_a_name_in_each(tmp_path: Path, fakes: Callable[..., Fakes],
+                                               capsys) -> None:
+    host = FakeHost({("ls",): (2, "upper/x\n", "ls: cannot access 'lower/x'\n")}, strict=True)
+    fakes(host=host)
+    d = dirs_in(tmp_path)
+    overlay.ls(d)
+    shown = overlay.ls(d, "x")
+    assert host.calls == [
+        ("ls", "-l", "--time-style=+", str(d.lower), str(d.upper), str(d.merged)),
+        ("ls", "-l", "--time-style=+", str(d.lower / "x"), str(d.upper / "x"),
+         str(d.merged / "x")),
+    ]
+    assert not shown.ok, "a missing name is shown, not raised"
+    out = capsys.readouterr().out
+    assert out.count("$ ls -l --time-style=+") == 2 and "cannot access 'lower/x'" in out
+
+
+def test_echo_and_open_for_append_run_the_shell_line(tmp_path: Path,
+                                                      fakes: Callable[..., Fakes]) -> None:
+    host = FakeHost({("sh", "-c"): (2, "", "sh: 1: cannot create: Read-only file system")},
+                    strict=True)
+    fakes(host=host)
+    f = tmp_path / "merged" / "new_file"
+    assert not overlay.echo(f, "new file", check=False).ok
+    with pytest.raises(CommandFailed):
+        overlay.echo(f, "more", append=True)
+    with pytest.raises(CommandFailed):
+        overlay.open_for_append(f)
+    assert host.calls == [("sh", "-c", f'echo "new file" > {f}'),
+                          ("sh", "-c", f'echo "more" >> {f}'), ("sh", "-c", f": >> {f}")]
+    with pytest.raises(ValueError):
+        overlay.echo(f, "$(reboot)")
 
 
 def test_mount_refusal_becomes_a_hint(tmp_path: Path, fakes: Callable[..., Fakes],

@@ -103,29 +103,41 @@ def test_pull_refuses_anything_but_the_lesson_registry() -> None:
         platforms.pull(SimpleNamespace(), "docker.io/library/nginx:1.22.1", "linux/arm64")
 
 
-def test_push_and_pull_split_the_name_after_the_port(fakes: Callable[..., Fakes]) -> None:
-    engine = fakes(client=FakeClient()).client
-    engine.api.push_answer = lambda repository, tag: [
-        {"status": f"{tag}: digest: {AMD} size: 528"}]
+def test_push_and_pull_run_the_cli_lines_they_print(fakes: Callable[..., Fakes],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from .fakes.cli_engine import CliEngine
+
+    engine = FakeClient()
+    cli = CliEngine(engine)
+    cli.answers[("docker", "push")] = (
+        0, f"The push refers to repository [127.0.0.1:5000/tinybox]\n"
+           f"amd64: digest: {AMD} size: 528\n", "")
     amd64 = {"Os": "linux", "Architecture": "amd64"}
 
-    def pulled(repository: str, tag: str | None) -> FakeImage:
-        ref = f"{repository}@{tag}" if str(tag).startswith("sha256:") else f"{repository}:{tag}"
-        engine.images.store[ref] = FakeImage("sha256:1", amd64, [ref])
-        return engine.images.store[ref]
+    def pulled(argv: list[str]) -> tuple[int, str, str]:
+        engine.images.store[argv[-1]] = FakeImage("sha256:1", amd64, [argv[-1]])
+        return 0, f"Status: Downloaded newer image for {argv[-1]}\n", ""
 
-    engine.images.pull_answer = pulled
+    cli.answers[("docker", "pull")] = pulled
+    fakes(client=engine, system=cli.system())
     recorded: list[Any] = []
     lab = SimpleNamespace(record_pulled=recorded.append)
     assert platforms.push("127.0.0.1:5000/tinybox:amd64") == AMD
     got = platforms.pull(lab, "127.0.0.1:5000/tinybox:multi")  # type: ignore[arg-type]
-    platforms.pull(lab, f"127.0.0.1:5000/tinybox@{ARM}")  # type: ignore[arg-type]
-    assert engine.api.pushes == [("127.0.0.1:5000/tinybox", "amd64")]
-    assert engine.images.pulled == ["127.0.0.1:5000/tinybox:multi",
-                                    f"127.0.0.1:5000/tinybox:{ARM}"]
+    platforms.pull(lab, "127.0.0.1:5000/tinybox:multi", "linux/arm64")  # type: ignore[arg-type]
+    assert [argv for argv, _ in cli.calls] == [
+        ["docker", "push", "127.0.0.1:5000/tinybox:amd64"],
+        ["docker", "pull", "127.0.0.1:5000/tinybox:multi"],
+        ["docker", "pull", "--platform", "linux/arm64", "127.0.0.1:5000/tinybox:multi"]]
+    out = capsys.readouterr().out
+    assert "$ docker pull --platform linux/arm64 127.0.0.1:5000/tinybox:multi\n" in out
+    assert f"amd64: digest: {AMD} size: 528" in out  # the CLI's own output, shown
     assert got["got"] == "linux/amd64" and got["image ID"] == "sha256:1"
     assert got["list digest"] == ""  # the fake's image has no repo digest of that name
-    assert recorded == ["127.0.0.1:5000/tinybox:multi", f"127.0.0.1:5000/tinybox@{ARM}"]
+    assert recorded == ["127.0.0.1:5000/tinybox:multi"] * 2
+    with pytest.raises(LabkitError, match="not in the lesson's registry"):
+        platforms.push("docker.io/library/busybox:latest")
+    assert len(cli.calls) == 3  # refused before anything ran
 
 
 def test_pulls_are_matched_to_builds_by_id() -> None:
@@ -215,11 +227,11 @@ def test_imagetools_reads_only_the_lessons_registry(machine: Any, capsys: Any,
     platforms.imagetools_inspect("127.0.0.1:5000/tinybox:multi")
     assert "docker buildx is not on this machine" in capsys.readouterr().out
     machine.buildx = True
-    answer = (0, "Name: 127.0.0.1:5000/tinybox:multi\n", "")
-    fakes(host=FakeHost({("docker", "buildx", "imagetools", "inspect"): answer}))
     from labkit.base import engine
 
     engine.reset_client()  # the engine facts are read again: buildx is here now
+    machine.docker_says[("docker", "buildx", "imagetools", "inspect")] = (
+        0, "Name: 127.0.0.1:5000/tinybox:multi\n")
     platforms.imagetools_inspect("127.0.0.1:5000/tinybox:multi")
     out = capsys.readouterr().out
     assert out.startswith("$ docker buildx imagetools inspect 127.0.0.1:5000/tinybox:multi\n")

@@ -33,6 +33,9 @@ class FakeMachine:
         iptables: what `iptables --version` prints.
         root: whether we are root (`system().is_root()` and `settings.is_root()` both say so).
         files: path -> text that `read_text` gives (besides /etc/os-release).
+        unit_state: what `systemctl is-enabled docker.service` prints.
+        docker_says: argv prefix -> (exit code, output) of a `docker` command (with buildx
+            and the docker program present; every other `docker` command prints nothing).
     """
 
     tools: dict[str, str] = field(default_factory=dict)
@@ -49,6 +52,8 @@ class FakeMachine:
     os_release: str = DEBIAN
     calls: list[list[str]] = field(default_factory=list)
     spawned: list[list[str]] = field(default_factory=list)
+    docker_says: dict[tuple[str, ...], tuple[int, str]] = field(default_factory=dict)
+    unit_state: str = "enabled"
 
     @property
     def root(self) -> bool:
@@ -91,8 +96,13 @@ class FakeMachine:
                 self.tools[tool] = f"/usr/bin/{tool}"
         elif name == "docker":
             code = 0 if self.buildx and "docker" in self.tools else 127
+            said = [k for k in self.docker_says if tuple(argv[: len(k)]) == k]
+            if said and code == 0:
+                code, out = self.docker_says[max(said, key=len)]
         elif name == "iptables":
             out = self.iptables
+        elif name == "systemctl" and argv[1] == "is-enabled":
+            out = self.unit_state + "\n"
         elif name == "systemctl" and argv[1] == "start":
             code = 0 if self.starts is not None else 5  # 5: no such unit
             self.engine = self.engine or self.starts
