@@ -236,7 +236,7 @@ def compare_builds(lab: Lab, cases: dict[str, Path], tag: str = "front-app:ctx",
         for i, (case, folder) in enumerate(cases.items()):
             # The table is the lesson here; nine identical `docker build` lines would bury it.
             result = lab.build(folder, f"{tag}{i}", show=False)
-            sent.setdefault(case, result.context_bytes)
+            sent.setdefault(case, result.context_bytes or 0)  # None: the log did not say
             seconds[case].append(result.seconds)
     return Comparison(tuple(BuildRun(case, sent[case], tuple(seconds[case])) for case in cases))
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from labkit.base.errors import HostToolMissing, LabkitError, NameTaken
 from labkit.base.host import host, require_root
-from labkit.base.show import show_command
+from labkit.base.show import sh
 from labkit.base.wait import wait_for
 from labkit.lab.session import Lab
 from labkit.lab.subnets import used_networks
@@ -128,7 +128,8 @@ def _wait_for_port(ns: str, address: str, port: int, timeout: float = 10) -> Non
 
 def fetch(world: OutsideWorld, url: str, *, timeout: int = 5) -> str:
     """GET URL from inside the outside-world netns, as a machine on the Internet would
-    (03-networking): `ip netns exec NETNS timeout T busybox wget -qO- URL`, command printed.
+    (03-networking): `ip netns exec NETNS timeout T busybox wget -qO- URL`, run as printed
+    (its page is returned, not printed).
 
     Only the lesson's own addresses are asked (the host's end of the world's link).
 
@@ -146,8 +147,8 @@ def fetch(world: OutsideWorld, url: str, *, timeout: int = 5) -> str:
     # every build).
     argv = ["ip", "netns", "exec", world.netns, "timeout", str(timeout),
             "busybox", "wget", "-qO-", url]
-    show_command(argv)
-    result = host().run(argv, check=False, timeout=timeout + 10)
+    # quiet: the page is long; the caller prints the line it is about.
+    result = sh(argv, check=False, quiet=True)
     if result.returncode == 124:
         raise LabkitError(f"No answer from {url} within {timeout} s, asked from {world.netns}.",
                           "check that the container runs (`docker ps`) and that the port is "

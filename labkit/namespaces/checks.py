@@ -18,13 +18,12 @@ from docker.models.containers import Container
 
 from labkit.base import containers, iproute, labels
 from labkit.base.errors import LabkitError
-from labkit.base.host import host
-from labkit.base.show import show_command
+from labkit.base.show import sh
 from labkit.base.wait import wait_for
 from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
 from labkit.lab.session import Lab
 from labkit.namespaces import pid1
-from labkit.namespaces.handwire import LessonNetwork, reaches
+from labkit.namespaces.handwire import LessonNetwork, reaches, veth_pair
 from labkit.namespaces.pidns import pid_view
 from labkit.namespaces.procns import TYPES, container_pid, host_process, read_ns
 
@@ -208,8 +207,7 @@ def new_unwired(lab: Lab, net: LessonNetwork) -> Unwired:
     """04.2's start: a fresh `--network=none` container `wire-me` and a veth pair (both
     shown); prints what the learner needs. Running it again starts afresh."""
     box = lab.run("labkit/busybox", ["sleep", "86400"], name="wire-me", network_mode="none")
-    host_end, inner = lab.veth("vethc", "vethd")
-    show_command(["ip", "link", "add", host_end, "type", "veth", "peer", "name", inner])
+    host_end, inner = veth_pair(lab, "vethc", "vethd")
     u = Unwired(box, str(container_pid(box)), host_end, inner,
                 f"{net.spare_address(1)}/{net.prefixlen}", net.gateway, net.bridge)
     print(f"{box.name}: host PID {u.pid}; veth {u.host_end} (host end) and {u.inner}; "
@@ -232,7 +230,8 @@ def bad_steps(steps: Any) -> str:
 
 
 def check_wired(container: Any, net: LessonNetwork, steps: Any) -> CheckResult:
-    """04.2: run the learner's `ip`/`nsenter` steps (each shown), then judge the wiring."""
+    """04.2: run the learner's `ip`/`nsenter` steps (each shown, with its output), then judge
+    the wiring."""
     if is_unanswered(steps):
         return unanswered(WIRED, "a list of commands, each an argument list such as "
                           "[\"ip\", \"link\", \"set\", host_end, \"up\"]")
@@ -241,9 +240,7 @@ def check_wired(container: Any, net: LessonNetwork, steps: Any) -> CheckResult:
         return failed(WIRED, why, "each step is one ip or nsenter command as an argument list, "
                       "e.g. [\"ip\", \"link\", \"set\", host_end, \"up\"]")
     for n, step in enumerate(steps, start=1):
-        argv = [str(a) for a in step]
-        show_command(argv)
-        result = host().run(argv, check=False)
+        result = sh([str(a) for a in step], check=False)
         if not result.ok:
             error = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
             return failed(WIRED, f"step {n} failed: {error}",

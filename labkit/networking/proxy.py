@@ -1,7 +1,8 @@
 """docker-proxy: the userland forwarder Docker starts for every published address.
 
-Taught in: 03-networking (section 3). Found in /proc/PID/cmdline, as `ps -C docker-proxy`
-would list them; engines started with `--userland-proxy=false` have none.
+Taught in: 03-networking (section 3). The lesson lists them with `pgrep -a -f` (the PID and
+the whole command line of each process whose command line matches), the engine tests read
+/proc/PID/cmdline; engines started with `--userland-proxy=false` have none.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from labkit.base.procfs import parse_cmdline
+from labkit.base.show import sh
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,30 @@ def proxies(host_port: int | None = None, proc: Path = Path("/proc")) -> list[Pr
         if p and (host_port is None or p.arg("-host-port") == str(host_port)):
             found.append(p)
     return sorted(found, key=lambda p: p.pid)
+
+
+def pgrep_argv(host_port: int) -> list[str]:
+    """`pgrep -a -f PATTERN`: the docker-proxy processes that listen on HOST_PORT (the PID and
+    command line of each; other ports' proxies are not listed)."""
+    return ["pgrep", "-a", "-f", f"docker-proxy .*-host-port {host_port}( |$)"]
+
+
+def parse_pgrep(text: str) -> list[Proxy]:
+    """The docker-proxy processes in `pgrep -a` output (`PID ARGV...` a line)."""
+    found = []
+    for line in text.splitlines():
+        pid, _, args = line.strip().partition(" ")
+        argv = tuple(args.split())
+        if pid.isdigit() and argv and os.path.basename(argv[0]) == "docker-proxy":
+            found.append(Proxy(int(pid), argv))
+    return sorted(found, key=lambda p: p.pid)
+
+
+def show_proxies(host_port: int) -> list[Proxy]:
+    """Run `pgrep -a -f 'docker-proxy .*-host-port PORT( |$)'`, printed with its output
+    (03-networking), and return the proxies it listed (none where the userland proxy is off:
+    pgrep then exits 1, which is no error here)."""
+    return parse_pgrep(sh(pgrep_argv(host_port), check=False).stdout)
 
 
 def proxies_frame(found: Sequence[Proxy]) -> pd.DataFrame:

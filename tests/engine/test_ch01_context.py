@@ -21,7 +21,9 @@ def test_bulky_folder_is_sent_unless_ignored(lab: Lab) -> None:
     small, bulky, ignored = runs.runs
     assert bulky.context_bytes > small.context_bytes + 20e6
     assert abs(ignored.context_bytes - small.context_bytes) <= 10_240
-    assert small.context_bytes == buildctx.measure(cases["dist only"]).bytes
+    # The CLI reports its own tar's size, rounded ("20.48kB"); labkit's measure is the SDK's tar.
+    expected = buildctx.measure(cases["dist only"]).bytes
+    assert abs(small.context_bytes - expected) <= 0.05 * expected + 2048
     assert bulky.fastest > small.fastest
 
 
@@ -30,7 +32,7 @@ def test_dockerfile_outside_the_context(lab: Lab) -> None:
     outside = lab.workdir("dockerfiles") / "front.Dockerfile"
     outside.write_text((front / "Dockerfile").read_text())
     built = lab.build(front, "ctx-test:f", dockerfile=str(outside))
-    assert built.log[-1].startswith("Successfully tagged ctx-test:f")
+    assert built.log.lines[-1].startswith("Successfully tagged ctx-test:f")
     peek = outside.with_name("peek.Dockerfile")
     peek.write_text("FROM labkit/busybox\nCOPY ../secret.env /\n")
     with pytest.raises(LabkitError, match="forbidden path outside the build context"):

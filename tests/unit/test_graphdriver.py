@@ -97,10 +97,10 @@ def test_inspect_storage_runs_the_inspect_it_prints(
     fakes(client=engine, system=cli.system())
     graphdriver.inspect_storage("container", "box", engine="the engine",
                                 graphdriver=graph)
-    argv = ["docker", "container", "inspect", "-f", "{{json .%s}}" % field, "box"]
+    argv = ["docker", "container", "inspect", "-f", f"{{{{json .{field}}}}}", "box"]
     assert [c[0] for c in cli.calls if "inspect" in c[0]] == [argv]
     out = capsys.readouterr().out
-    assert out.splitlines()[:2] == ["$ docker container inspect -f '{{json .%s}}' box" % field,
+    assert out.splitlines()[:2] == [f"$ docker container inspect -f '{{{{json .{field}}}}}' box",
                                     printed]
     assert said in out
 
