@@ -24,7 +24,6 @@ from labkit.building.buildctx import measure
 from labkit.building.buildhistory import layer_count
 from labkit.building.dockerignore import write_tree
 from labkit.building.platforms import MANIFEST_LIST, OCI_INDEX, manifest_argv, platforms_of, push
-from labkit.images.build import read_dockerignore
 from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
 from labkit.lab.session import Lab
 from labkit.lessons.registry import LocalRegistry

@@ -248,8 +248,13 @@ class Lab:
         path.mkdir(parents=True)
         return path
 
-    def netns(self, name: str) -> str:
-        """`ip netns add NAME`: a network namespace, removed by cleanup. Returns its name."""
+    def netns(self, name: str, *, show: bool = False) -> str:
+        """`ip netns add NAME`: a network namespace, removed by cleanup. Returns its name.
+
+        Args:
+            name: the namespace's name (made unique if one of that name is not ours).
+            show: print the command line (where the cell is about the namespace itself).
+        """
         require_root()
         final = self.name(name, "netns")
         if not procfs.mounted(NETNS_DIR):
@@ -257,6 +262,8 @@ class Lab:
             # unmounts it again once no namespace is left there.
             self.ledger.add("mount", target=NETNS_DIR, only_if_empty=True)
         self.ledger.add("netns", name=final)
+        if show:
+            show_command(["ip", "netns", "add", final])
         host().run(["ip", "netns", "add", final])
         return final
 

@@ -33,15 +33,8 @@ def enter_argv(pid: int, argv: Sequence[str]) -> list[str]:
     return ["nsenter", "-t", str(pid), "-n", *argv]
 
 
-def interfaces(pid: int | None = None) -> dict[str, list[str]]:
-    """{interface: ["addr/prefix", ...]} (IPv4, then IPv6) from `ip -j addr`, here or in PID's
-    net namespace."""
-    return {link.ifname: [*link.addresses, *link.inet6] for link in iproute.links(pid=pid or None)}
-
-
-# `docker inspect`'s template for a container's addresses: one "NETWORK ADDRESS/PREFIX" a line.
-ADDRESSES = ("{{range $name, $net := .NetworkSettings.Networks}}"
-             "{{$name}} {{$net.IPAddress}}/{{$net.IPPrefixLen}}{{println}}{{end}}")
+# `docker inspect`'s template for a container's IPv4 addresses, one a line (one per network).
+ADDRESSES = "{{range .NetworkSettings.Networks}}{{println .IPAddress}}{{end}}"
 
 
 def parse_brief(text: str) -> dict[str, list[str]]:
@@ -64,15 +57,10 @@ def inspect_vs_nsenter(container: Any) -> pd.DataFrame:
     seen = parse_brief(sh(enter_argv(containers.pid(container),
                                      ["ip", "-4", "-br", "addr"])).stdout)
     rows = []
-    for line in said.splitlines():
-        if not line.strip():
-            continue
-        name, _, cidr = line.partition(" ")
-        address = cidr.split("/")[0]
+    for address in said.split():
         in_ns = [a for addrs in seen.values() for a in addrs if a.split("/")[0] == address]
-        rows.append((name, cidr.strip(), ", ".join(in_ns) or "(not found)", bool(in_ns)))
-    return pd.DataFrame(rows, columns=["network", "docker inspect", "nsenter ... ip addr",
-                                       "same"])
+        rows.append((address, ", ".join(in_ns) or "(not found)", bool(in_ns)))
+    return pd.DataFrame(rows, columns=["docker inspect", "nsenter ... ip addr", "same"])
 
 
 def host_view(pid: int, tries: int = 5) -> pd.DataFrame:
@@ -89,6 +77,7 @@ def host_view(pid: int, tries: int = 5) -> pd.DataFrame:
     first = [sh(argv, quiet=True).stdout for argv in argvs]
 
     def read(argv: list[str]) -> dict[str, list[str]]:
+        """{interface: ["addr/prefix", ...]} (IPv4, then IPv6) from `ip -j addr`'s JSON."""
         text = first.pop(0) if first else host().run(argv).stdout
         return {x.ifname: [*x.addresses, *x.inet6]
                 for x in iproute.parse_links(json.loads(text) if text.strip() else [])}

@@ -15,8 +15,8 @@ import pandas as pd
 from docker.models.containers import Container
 
 from labkit.base import containers as ctr
-from labkit.base import labels as lesson_labels
 from labkit.base import iproute, procfs
+from labkit.base import labels as lesson_labels
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.host import host
@@ -262,40 +262,6 @@ def netns_id(pid: int | str) -> str:
     PID "self" is the host command itself, which runs in the host's own netns.
     """
     return f"net:[{procfs.ns_inodes(pid, ['net'])['net']}]"
-
-
-@dataclass(frozen=True)
-class Socket:
-    """A TCP socket in LISTEN state on the host.
-
-    Attributes:
-        local: address:port it listens on.
-        process: the program that owns it.
-    """
-
-    local: str
-    process: str
-
-
-_USERS = re.compile(r'users:\(\("([^"]+)"')
-
-
-def parse_ss(text: str) -> list[Socket]:
-    """Parse `ss -H -ltnp` output into Sockets."""
-    found = []
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) < 4:
-            continue
-        m = _USERS.search(line)
-        found.append(Socket(parts[3], m.group(1) if m else ""))
-    return found
-
-
-def listening(port: int) -> list[Socket]:
-    """The host's TCP sockets listening on PORT (`ss -H -ltnp sport = :PORT`)."""
-    out = host().run(["ss", "-H", "-ltnp", "sport", "=", f":{port}"]).stdout
-    return parse_ss(out)
 
 
 def modes_frame(containers: Iterable[Container | str]) -> pd.DataFrame:

@@ -1,8 +1,8 @@
 """docker-proxy: the userland forwarder Docker starts for every published address.
 
-Taught in: 03-networking (section 3). The lesson lists them with `pgrep -a -f` (the PID and
-the whole command line of each process whose command line matches), the engine tests read
-/proc/PID/cmdline; engines started with `--userland-proxy=false` have none.
+Taught in: 03-networking (section 3). Listed with `pgrep -a -f` (the PID and the whole command
+line of each process whose command line matches); engines started with
+`--userland-proxy=false` have none.
 """
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
-from labkit.base.procfs import parse_cmdline
 from labkit.base.show import sh
 
 
@@ -34,30 +32,6 @@ class Proxy:
         """The value after a flag such as "-host-port" ('' when absent)."""
         args = list(self.argv)
         return args[args.index(flag) + 1] if flag in args[:-1] else ""
-
-
-def parse_proxy(pid: int, raw: bytes) -> Proxy | None:
-    """A Proxy from a /proc/PID/cmdline, or None when it is not docker-proxy."""
-    argv = tuple(parse_cmdline(raw))
-    if not argv or os.path.basename(argv[0]) != "docker-proxy":
-        return None
-    return Proxy(pid, argv)
-
-
-def proxies(host_port: int | None = None, proc: Path = Path("/proc")) -> list[Proxy]:
-    """The docker-proxy processes on this machine (only those for HOST_PORT if given)."""
-    found = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        p = parse_proxy(int(entry.name), raw)
-        if p and (host_port is None or p.arg("-host-port") == str(host_port)):
-            found.append(p)
-    return sorted(found, key=lambda p: p.pid)
 
 
 def pgrep_argv(host_port: int) -> list[str]:

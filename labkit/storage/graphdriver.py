@@ -192,9 +192,18 @@ def inspect_storage(kind: str, name: str, *, cli: Sequence[str] = ("docker",),
 
 
 def image_config(ref: str) -> pd.DataFrame:
-    """What `docker image inspect` says an image is: its config, and how many layers."""
-    with friendly():
-        attrs = client().images.get(ref).attrs
+    """`docker image inspect REF`, run with the docker CLI, as a table: its config, and how
+    many layers (02, section 1). Only the command is shown: its JSON is long, and the table
+    lists the fields the lesson reads.
+
+    Raises:
+        LabkitError: there is no such image.
+    """
+    shown = docker(["image", "inspect", ref], quiet=True, check=False)
+    if not shown.ok:
+        raise LabkitError(f"`docker image inspect {ref}` failed: {shown.stderr.strip()}",
+                          "run the chapter's first cell: it makes the course images")
+    attrs = json.loads(shown.stdout)[0]
     cfg = attrs.get("Config") or {}
     layers = (attrs.get("RootFS") or {}).get("Layers") or []
     rows = [

@@ -32,6 +32,9 @@ from labkit.storage.snapshotter import Snapshot, SnapshotStack, parse_snapshot_p
 # makes it call mount(2), as containerd and Docker do (one page for all the options); older
 # util-linux ignores it.
 FORCE_MOUNT2 = ("env", "LIBMOUNT_FORCE_MOUNT2=always")
+INDEX_OFF_WHY = ("(`index=off`: containerd turns off overlay's inode index, which would let an "
+                 "upperdir be mounted again only over the lowerdirs it was first mounted with, "
+                 "and snapshots are shared and restacked by many mounts.)")
 
 
 def mount_argv(ctr_output: str) -> list[str]:
@@ -134,6 +137,8 @@ def snapshot_stack(lab: Lab, ref: str, key: str) -> SnapshotStack:
     merged.mkdir()
     said = sh(ctrd.ctr("snapshots", "mounts", str(merged), key), quiet=True).stdout
     argv = [*FORCE_MOUNT2, *mount_argv(said)]  # the mount command ctr printed, run by hand
+    if any("index=off" in a for a in argv):
+        print(INDEX_OFF_WHY)
     show_command(argv)
     lab.mount(argv, merged)
     return stack_from_options(key, mounted_options(merged), diff_ids)

@@ -180,9 +180,7 @@ def mount(lab: Lab, dirs: OverlayDirs) -> None:
 
 def unmount(dirs: OverlayDirs) -> None:
     """`umount MERGED`: the union disappears, the folders below keep every change."""
-    argv = ["umount", str(dirs.merged)]
-    show_command(argv)
-    host().run(argv)
+    sh(["umount", str(dirs.merged)])
 
 
 # -- reading the folders -----------------------------------------------------------------------

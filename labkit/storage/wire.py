@@ -204,7 +204,9 @@ def manifest_frame(registry: LocalRegistry, ref: str) -> pd.DataFrame:
     config = doc["config"]
     rows = [("config", config["mediaType"].rsplit(".", 2)[-2], short_digest(config["digest"]),
              config["size"])]
-    rows += [(f"layer {n}", d["mediaType"].split("rootfs.")[-1], short_digest(d["digest"]),
+    # the end that differs: Docker's "...rootfs.diff.tar.gzip", OCI's "...layer.v1.tar+gzip"
+    rows += [(f"layer {n}", d["mediaType"].split("rootfs.")[-1].split("layer.v1.")[-1],
+              short_digest(d["digest"]),
               d["size"]) for n, d in enumerate(doc["layers"], start=1)]
     frame = pd.DataFrame(rows, columns=["part", "mediaType (end)", "digest", "bytes"])
     # Compressed sizes move by a few bytes from build to build: "coarse" hides them.

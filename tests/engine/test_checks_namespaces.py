@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.base.host import host
+from labkit.base.show import docker
 from labkit.lab.exercises import reset_tries
 from labkit.lab.session import Lab
 from labkit.namespaces import checks as chk
@@ -33,7 +33,7 @@ def test_check_joined(lab: Lab) -> None:
 def test_check_child_pid(lab: Lab) -> None:
     box = chk.new_mystery(lab)
     child = next(p for p in pid1.procs(box) if p.program == "sleep")
-    top = host().run(["docker", "top", box.name, "-o", "pid,comm"]).stdout
+    top = docker(["top", box.name, "-o", "pid,comm"]).stdout  # the model answer's command
     answer = int(next(line.split()[0] for line in top.splitlines() if line.endswith("sleep")))
     assert child.host_pid == answer and chk.check_child_pid(box, answer).passed
     inside = chk.check_child_pid(box, child.pid)

@@ -11,9 +11,15 @@ from labkit.namespaces import procns as namespaces
 pytestmark = pytest.mark.engine
 
 
-def test_pid_1_is_an_ordinary_host_process(lab: Lab) -> None:
+def test_pid_1_is_an_ordinary_host_process(lab: Lab,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
     box = lab.run("labkit/busybox", ["sleep", "300"], name="t-pid1")
-    view = pidns.pid_view(box)
+    capsys.readouterr()
+    view = pidns.pid_view(box, show=True)
+    out = capsys.readouterr().out
+    assert f"$ grep -E '^(Name|PPid|NSpid):' /proc/{view.host_pid}/status\n" in out
+    assert f"\nNSpid:\t{view.host_pid}\t1\n" in out
+    assert f"\n$ cat /proc/{view.parent_pid}/comm\ncontainerd-shim" in out
     assert view.inner_pid == 1 and view.host_pid == namespaces.container_pid(box) > 1
     assert view.ns_pids == (view.host_pid, 1)
     assert view.parent.startswith("containerd-shim")
@@ -33,7 +39,8 @@ def test_term_is_ignored_by_pid_1_but_kill_stops_it(
     assert "running after 1 s" in out and out.rstrip().endswith("exited (exit code 137)")
 
 
-def test_docker_stop_waits_for_a_pid_1_without_a_handler_only(lab: Lab) -> None:
+def test_docker_stop_waits_for_a_pid_1_without_a_handler_only(
+        lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     from labkit.namespaces import pid1
 
     plain = lab.run("labkit/busybox", ["sleep", "300"], name="t-stop-plain")
@@ -41,11 +48,14 @@ def test_docker_stop_waits_for_a_pid_1_without_a_handler_only(lab: Lab) -> None:
     init = lab.run("labkit/busybox", ["sleep", "300"], name="t-stop-init", init=True)
     trap = lab.run("labkit/busybox", ["sh", "-c", 'trap "exit 0" TERM; sleep 300 & wait'],
                    name="t-stop-trap")
-    table = pid1.stop_all([plain, shell, init, trap])
+    capsys.readouterr()
+    table = pid1.stop_all([plain, shell, init, trap], timeout=3)
+    names = [c.name for c in (plain, shell, init, trap)]
+    assert capsys.readouterr().out.splitlines() == [f"$ docker stop -t 3 {' '.join(names)}",
+                                                    *names]
     assert list(table["PID 1"]) == ["sleep", "sh", "docker-init", "sh"]
     assert list(table["exit code"]) == [137, 137, 143, 0]
-    assert list(table["docker stop took"]) == ["about 10 s", "about 10 s", "under 2 s",
-                                               "under 2 s"]
+    assert list(table["ended after"]) == ["about 3 s", "about 3 s", "under 2 s", "under 2 s"]
 
 
 def test_an_orphan_is_a_zombie_without_init_and_reaped_with_it(lab: Lab) -> None:

@@ -13,7 +13,8 @@ from labkit.namespaces import pid1
 from labkit.namespaces.handwire import LessonNetwork
 from labkit.namespaces.procns import TYPES
 
-from .fakes.client import FakeContainer
+from .fakes.cli_engine import CliEngine
+from .fakes.client import FakeClient, FakeContainer
 from .fakes.clock import FakeClock
 from .fakes.host import FakeHost
 from .fakes.seam import Fakes
@@ -185,15 +186,17 @@ def test_quick_stop_times_docker_stop(fakes: Callable[..., Fakes],
                                       capsys: pytest.CaptureFixture[str]) -> None:
     clock = FakeClock()
     box = FakeContainer("quick", lesson=True, pid=4242)
+    cli = CliEngine(FakeClient(containers=[box]))
 
-    def stop(argv: tuple[str, ...]) -> str:
+    def stop(argv: list[str]) -> tuple[int, str, str]:
         clock.now += 10.2
         box.attrs["State"].update(Running=False, Status="exited", ExitCode=137, Pid=0)
-        return "quick\n"
+        return 0, "quick\n", ""
 
-    host = fakes(host=FakeHost({("docker", "stop"): stop}, files={"/proc/4242/comm": "sleep\n"}),
-                 clock=clock).host
+    cli.answers[("docker", "stop")] = stop
+    fakes(host=FakeHost(files={"/proc/4242/comm": "sleep\n"}, strict=True), clock=clock,
+          client=cli.client, system=cli.system())
     result = chk.check_quick_stop(box)
-    assert host.calls == [("docker", "stop", "-t", "10", "quick")]
+    assert [argv for argv, _ in cli.calls] == [["docker", "stop", "-t", "10", "quick"]]
     assert not result and "about 10 s" in result.message and "sleep" in result.message
-    assert "$ docker stop -t 10 quick" in capsys.readouterr().out
+    assert capsys.readouterr().out.splitlines()[:2] == ["$ docker stop -t 10 quick", "quick"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -164,10 +165,21 @@ def test_shared_layers_count_a_layer_once(store) -> None:
     assert table.iloc[0]["stored in"] == store.cache_ids[0][:12]
 
 
-def test_image_config_summarises_the_inspect_answer(store) -> None:
-    table = graphdriver.image_config("img").set_index("field")["value"]
+def test_image_config_runs_docker_image_inspect(tmp_path: Path, fakes: Callable[..., Fakes],
+                                               capsys) -> None:
+    s = make_store(tmp_path, [{"a": ""}, {"b": ""}, {"c": ""}])
+    cli = CliEngine(FakeClient())
+    cli.answers[("docker", "image", "inspect")] = (
+        0, json.dumps([image_attrs(s, ["img:1"])]), "")
+    fakes(system=cli.system())
+    table = graphdriver.image_config("img:1").set_index("field")["value"]
+    assert cli.calls[-1][0] == ["docker", "image", "inspect", "img:1"]
+    assert capsys.readouterr().out == "$ docker image inspect img:1\n", "the table follows"
     assert table["layers (RootFS.Layers)"] == "3"
     assert table["User"] == "root" and table["Cmd"] == "run"
+    cli.answers[("docker", "image", "inspect")] = (1, "[]", "Error: No such image: nope")
+    with pytest.raises(LabkitError, match="No such image"):
+        graphdriver.image_config("nope")
 
 
 def container_of(store, upper: Path, name: str = "c") -> FakeContainer:

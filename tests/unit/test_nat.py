@@ -111,29 +111,26 @@ def test_without_masquerade_inserts_then_releases_its_rule(
     assert released == [("iptables", {"table": "nat", "chain": "POSTROUTING", "rule": rule})]
 
 
-PROXY = b"\x00".join([b"/usr/sbin/docker-proxy", b"-proto", b"tcp", b"-host-ip", b"127.0.0.1",
-                      b"-host-port", b"18080", b"-container-ip", b"172.17.0.3",
-                      b"-container-port", b"80"]) + b"\x00"
+PGREP = ("4242 /usr/bin/docker-proxy -proto tcp -host-ip 127.0.0.1 -host-port 18080 "
+         "-container-ip 172.17.0.3 -container-port 80 -use-listen-fd\n"
+         "4243 /usr/bin/docker-proxy -proto tcp -host-ip 203.0.113.1 -host-port 18080 "
+         "-container-ip 172.17.0.3 -container-port 80 -use-listen-fd\n")
 
 
-def test_parse_proxy_reads_its_arguments() -> None:
-    p = proxy.parse_proxy(42, PROXY)
-    assert p is not None and p.arg("-host-port") == "18080" and p.arg("-missing") == ""
-    assert proxy.parse_proxy(43, b"/usr/bin/sleep\x001\x00") is None
-    assert proxy.parse_proxy(44, b"") is None
-
-
-def test_proxies_scans_proc_and_filters_by_port(tmp_path: Path) -> None:
-    for pid, raw in [(42, PROXY), (7, b"sleep\x00"), (99, PROXY.replace(b"18080", b"18081"))]:
-        (tmp_path / str(pid)).mkdir()
-        (tmp_path / str(pid) / "cmdline").write_bytes(raw)
-    (tmp_path / "self").mkdir()
-    assert [p.pid for p in proxy.proxies(proc=tmp_path)] == [42, 99]
-    found = proxy.proxies(18080, proc=tmp_path)
-    frame = proxy.proxies_frame(found)
-    assert frame.to_dict("records") == [{"program": "docker-proxy", "proto": "tcp",
-                                         "listens on": "127.0.0.1:18080",
-                                         "forwards to": "172.17.0.3:80"}]
+def test_show_proxies_runs_pgrep_as_printed_and_tables_its_output(
+        fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
+    host = fakes(host=FakeHost({("pgrep",): PGREP}, strict=True)).host
+    found = proxy.show_proxies(18080)
+    assert host.calls == [("pgrep", "-a", "-f", "docker-proxy .*-host-port 18080( |$)")]
+    assert capsys.readouterr().out == ("$ pgrep -a -f 'docker-proxy .*-host-port 18080( |$)'\n"
+                                       + PGREP)
+    assert [p.pid for p in found] == [4242, 4243] and found[0].arg("-missing") == ""
+    assert proxy.proxies_frame(found).to_dict("records")[0] == {
+        "program": "docker-proxy", "proto": "tcp", "listens on": "127.0.0.1:18080",
+        "forwards to": "172.17.0.3:80"}
+    fakes(host=FakeHost({("pgrep",): (1, "", "")}, strict=True))  # userland-proxy off
+    assert proxy.show_proxies(18080) == []
+    assert proxy.parse_pgrep("77 /usr/bin/sleep 1\n") == []  # only docker-proxy
 
 
 def test_show_prints_long_rules_in_full(capsys: pytest.CaptureFixture[str]) -> None:

@@ -137,6 +137,18 @@ def test_ls_lists_each_folder_or_a_name_in_each(tmp_path: Path, fakes: Callable[
     assert out.count("$ ls -l --time-style=+") == 2 and "cannot access 'lower/x'" in out
 
 
+def test_unmount_runs_umount(tmp_path: Path, fakes: Callable[..., Fakes], capsys) -> None:
+    host = FakeHost({("umount",): ""}, strict=True)
+    fakes(host=host)
+    d = dirs_in(tmp_path)
+    overlay.unmount(d)
+    assert host.calls == [("umount", str(d.merged))]
+    assert capsys.readouterr().out == f"$ umount {d.merged}\n"
+    host.answers[("umount",)] = (32, "", "umount: not mounted.")
+    with pytest.raises(CommandFailed):
+        overlay.unmount(d)
+
+
 def test_echo_and_open_for_append_run_the_shell_line(tmp_path: Path,
                                                       fakes: Callable[..., Fakes]) -> None:
     host = FakeHost({("sh", "-c"): (2, "", "sh: 1: cannot create: Read-only file system")},

@@ -314,6 +314,13 @@ def test_manifest_frame_runs_busybox_wget(registry, fakes, capsys) -> None:
     assert list(frame["part"]) == ["config", "layer 1"]
     assert list(frame["mediaType (end)"]) == ["image", "diff.tar.gzip"]
     assert list(frame["bytes"]) == ["under 1 kB", "under 1 kB"]
+    oci = {"config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                      "digest": "sha256:" + "1" * 64, "size": 10},
+           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                       "digest": "sha256:" + "2" * 64, "size": 20}]}
+    host.answers[("busybox", "wget")] = json.dumps(oci)
+    frame = wire.manifest_frame(reg, reg.ref("lab:a"))
+    assert list(frame["mediaType (end)"]) == ["config", "tar+gzip"]
     host.answers[("busybox", "wget")] = (1, "", "wget: server returned error: HTTP/1.1 404\n")
     with pytest.raises(LabkitError, match="no manifest"):
         wire.manifest_frame(reg, reg.ref("lab:a"))
