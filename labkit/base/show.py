@@ -30,12 +30,19 @@ class Shown(Result):
 WIDTH = 100  # a printed command longer than this is folded with ` \` continuations
 
 
+SHELLS = {"sh", "bash"}
+
+
 def _groups(words: list[str]) -> list[str]:
-    """The words of a line, an option kept together with the value that follows it."""
+    """The words of a line, an option kept together with the value that follows it, and a
+    shell kept together with its `-c SCRIPT`."""
     groups: list[str] = []
     for word in words:
-        if groups and groups[-1].startswith("-") and " " not in groups[-1] \
-                and not word.startswith("-"):
+        last = groups[-1] if groups else ""
+        if last in SHELLS and word == "-c":
+            groups[-1] += " -c"
+        elif (last.startswith("-") and " " not in last and not word.startswith("-")) or (
+                last.split(" ")[0] in SHELLS and last.endswith(" -c")):
             groups[-1] += " " + word
         else:
             groups.append(word)

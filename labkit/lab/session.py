@@ -24,7 +24,7 @@ from labkit.base.errors import LabkitError, NameTaken, UnknownImage, friendly
 from labkit.base.host import host, require_root
 from labkit.base.http import LOOPBACK
 from labkit.base.refs import Ref
-from labkit.base.show import Shown
+from labkit.base.show import Shown, show_command
 from labkit.base.show import docker as docker_line
 from labkit.lab import cleanup, commands, imagebuild, names
 from labkit.lab.ledger import Ledger

@@ -1,6 +1,9 @@
 """Entering namespaces from the host (`nsenter -t PID -n`) and naming them (`ip netns`).
 
-Taught in: 04-namespaces (sections 3 and 4). Every command is shown as it runs, with its output.
+Taught in: 04-namespaces (sections 3 and 4). Every command runs as it is shown; its output is
+printed too, except where it is long and differs from machine to machine (`ip -j addr` of the
+host, other programs' namespaces in `ip netns list`): there the table or lines after it say
+what matters.
 """
 
 from __future__ import annotations

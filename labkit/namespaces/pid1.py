@@ -21,7 +21,7 @@ import pandas as pd
 
 from labkit.base import containers, procfs, wait
 from labkit.base.errors import LabkitError
-from labkit.base.show import docker
+from labkit.base.show import docker, sh
 from labkit.base.wait import WaitTimeout, wait_for
 from labkit.namespaces.procns import child_pids
 
@@ -46,7 +46,8 @@ class Stopped:
     Attributes:
         container: the container's name.
         pid1: the program that was its PID 1 (/proc/HOSTPID/comm before the stop).
-        seconds: how long `docker stop` took.
+        seconds: how long after the stop began it was over (`timed_stop`: the whole
+            `docker stop`; `stop_all`: until the container's State.FinishedAt).
         exit_code: the container's exit code after it (137 = 128 + 9: ended by SIGKILL).
     """
 
@@ -98,10 +99,11 @@ def stop_all(boxes: Sequence[Any], timeout: int | None = LESSON_GRACE) -> pd.Dat
     """Run one `docker stop -t TIMEOUT NAME...` (shown, with its output) for running
     containers, and tell how long each took to end.
 
-    The docker CLI stops the containers side by side (and prints each name in the order
-    given), so the cell waits one grace period, not one per container; `-t 3` makes that
-    grace period 3 s instead of the default 10. Each container's time is from the moment the
-    command started to its `State.FinishedAt`. Taught in: 04-namespaces, section 7.
+    The docker CLI stops the containers side by side and prints each name in the order given
+    (docker/cli's cli/command/container/stop.go, through parallelOperation), so the cell
+    waits one grace period, not one per container; `-t 3` makes that grace period 3 s
+    instead of the default 10. Each container's time runs from the moment the command
+    started to its `State.FinishedAt`. Taught in: 04-namespaces, section 7.
 
     Returns:
         A table: container, its PID 1, how long it took to end, the exit code, why.
@@ -170,18 +172,25 @@ def procs(container: Any) -> list[Proc]:
     return sorted(found, key=lambda p: p.pid)
 
 
-def ps(container: Any) -> pd.DataFrame:
+def ps(container: Any, *, show: bool = False) -> pd.DataFrame:
     """A container's processes, read from the host's /proc (zombies included, see `procs`):
     each one's place in the container's process tree, its program and its state.
 
     The PIDs of processes other than PID 1 depend on how many the runtime used first, so the
-    table names each by its relation to PID 1 instead.
+    table names each by its relation to PID 1 instead. Taught in: 04-namespaces, section 7.
+
+    Args:
+        show: first run `ps -o pid,ppid,stat,comm -p HOSTPID --ppid HOSTPID` on the host
+            (shown, with its output): the container's PID 1 and its children, in host numbers.
     """
     def place(p: Proc) -> str:
         if p.pid == 1:
             return "PID 1"
         return "child of PID 1" if p.ppid == 1 else f"child of PID {p.ppid or '?'}"
 
+    if show:
+        pid = str(containers.pid(container))
+        sh(["ps", "-o", "pid,ppid,stat,comm", "-p", pid, "--ppid", pid])
     rows = [(place(p), p.program, p.state) for p in procs(container)]
     return pd.DataFrame(rows, columns=["process", "program", "state"]).set_index("process")
 

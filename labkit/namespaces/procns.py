@@ -113,8 +113,10 @@ def _initial_clause(types: tuple[str, ...]) -> str:
     if not types:
         return ("in the kernel's initial namespaces (its pid namespace is "
                 f"pid:[{INITIAL_INODES['pid']}], the number the kernel gives the initial one)")
-    return (f"but not in the kernel's initial namespaces ({', '.join(types)} differ from the "
-            "kernel's fixed numbers for them): this machine is itself a container or sandbox, "
+    listed = " and ".join([", ".join(types[:-1]), types[-1]] if len(types) > 1 else types)
+    names = listed + (" namespaces are" if len(types) > 1 else " namespace is")
+    return (f"but not in the kernel's initial namespaces (its {names} not the kernel's own, "
+            "whose inode numbers are fixed): this machine is itself a container or sandbox, "
             "and \"the host\" below means its namespaces")
 
 

@@ -324,17 +324,19 @@ def client_addresses(log: str) -> list[str]:
 
 
 def explain_clients(container: Container | str, outside_client: str, bridge_address: str) -> None:
-    """Say whom nginx saw for the last two requests: OUTSIDE_CLIENT (through DNAT, which
-    rewrites only the destination), then BRIDGE_ADDRESS (docker-proxy's own connection).
+    """`docker logs --tail 2 NAME` (run and printed), then say whom nginx saw for the last two
+    requests: OUTSIDE_CLIENT (through DNAT, which rewrites only the destination), then
+    BRIDGE_ADDRESS (docker-proxy's own connection) (03-networking).
 
     Raises:
         LabkitError: its access log says otherwise.
     """
-    c = containers.get(container)
+    name = containers.get(container).name
+    shown = docker(["logs", "--tail", "2", name])
     expected = [outside_client, bridge_address]
-    seen = client_addresses(c.logs(tail=10).decode(errors="replace"))[-2:]
+    seen = client_addresses(shown.stdout + shown.stderr)[-2:]
     if seen != expected:
-        raise LabkitError(f"nginx in {c.name} logged clients {seen}, not {expected}.",
+        raise LabkitError(f"nginx in {name} logged clients {seen}, not {expected}.",
                           "run the two requests again, in this order, then this cell")
     print(f"nginx saw {outside_client}, the outside client itself (DNAT rewrote only the "
           f"destination), then {bridge_address}: docker-proxy, connecting from the bridge.")
@@ -414,15 +416,18 @@ def ask_outside(container: Container | str, world: OutsideWorld, *, timeout: int
 
 
 def published_url(container: Container | str, container_port: str = "80/tcp") -> str:
-    """The http://127.0.0.1:PORT/ URL where Docker published CONTAINER_PORT (`docker port`).
+    """The http://127.0.0.1:PORT/ URL where Docker published CONTAINER_PORT, read with
+    `docker port NAME CONTAINER_PORT` (run and printed; 03-networking).
 
     Raises:
         LabkitError: it is not published, or not on 127.0.0.1 / a port above 1023.
     """
-    c = containers.get(container)
-    c.reload()
-    bound = (c.ports.get(container_port) or [{}])[0]
-    if bound.get("HostIp") != LOOPBACK or int(bound.get("HostPort") or 0) < 1024:
-        raise LabkitError(f"{c.name}'s {container_port} is published as {bound or 'nothing'}.",
+    name = containers.get(container).name
+    shown = docker(["port", name, container_port], check=False)
+    bound = [line.strip() for line in shown.stdout.splitlines() if line.strip()]
+    first = bound[0] if bound else ""
+    address, _, port = first.rpartition(":")
+    if address != LOOPBACK or not port.isdigit() or int(port) < 1024:
+        raise LabkitError(f"{name}'s {container_port} is published as {first or 'nothing'}.",
                           "publish it on 127.0.0.1 (a lesson network with host_binding)")
-    return f"http://{LOOPBACK}:{bound['HostPort']}/"
+    return f"http://{LOOPBACK}:{port}/"

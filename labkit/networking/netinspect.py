@@ -15,7 +15,7 @@ import pandas as pd
 from docker.models.containers import Container
 
 from labkit.base import containers as ctr
-from labkit.base import iproute, procfs
+from labkit.base import iproute
 from labkit.base import labels as lesson_labels
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
@@ -256,23 +256,24 @@ def addresses(container: Container | str) -> dict[str, str]:
 
 
 # -- namespaces and sockets ----------------------------------------------------------------
-def netns_id(pid: int | str) -> str:
-    """The netns a process is in, e.g. 'net:[4026531840]' (equal ids: the same netns).
-
-    PID "self" is the host command itself, which runs in the host's own netns.
-    """
-    return f"net:[{procfs.ns_inodes(pid, ['net'])['net']}]"
-
-
-def modes_frame(containers: Iterable[Container | str]) -> pd.DataFrame:
+def modes_frame(containers: Iterable[Container | str], *, show: bool = False) -> pd.DataFrame:
     """Each container's network mode, its addresses and whose netns it is in.
 
-    The netns column compares /proc/PID/ns/net: "host" when it is the host's own (PID 1),
-    "own" when no other listed container shares it, else the container it shares with.
+    The netns column compares the links /proc/PID/ns/net point to, read with one `readlink`
+    of every container's main process and of `/proc/self` (the readlink itself, in the host's
+    netns): "host" when a container's is the host's, "own" when no other listed container
+    shares it, else the container it shares with. SHOW: print the readlink and its output
+    (03-networking).
     """
     items = [ctr.get(c) for c in containers]
-    ids = {c.name: netns_id(ctr.pid(c)) for c in items}
-    host_ns = netns_id("self")
+    paths = [f"/proc/{ctr.pid(c)}/ns/net" for c in items] + ["/proc/self/ns/net"]
+    argv = ["readlink", *paths]
+    links = (sh(argv) if show else host().run(argv)).stdout.split()
+    if len(links) != len(paths):
+        raise LabkitError("Could not read every container's /proc/PID/ns/net.",
+                          "are they all running? Reading /proc/PID/ns needs root")
+    ids = {c.name: link for c, link in zip(items, links, strict=False)}
+    host_ns = links[-1]
     rows = []
     for c in items:
         ns = ids[c.name]
@@ -355,16 +356,20 @@ def resolver_sockets(container: Container | str) -> None:
 
 # -- what a lesson reads, said in a sentence (checked, not asserted in a cell) -------------
 def explain_pairs(pairs: Sequence[VethPair], bridge_name: str = "docker0") -> None:
-    """Say that each pair's ends match, the host ends are ports of BRIDGE_NAME, and the
-    bridge is every container's gateway (03-networking).
+    """Show each host end as the bridge sees it (`bridge link show dev VETH`, run and printed:
+    a port of the bridge, `master BRIDGE`, and its forwarding state), then say that each pair's
+    ends match, the host ends are ports of BRIDGE_NAME, and the bridge is every container's
+    gateway (03-networking).
 
     Raises:
         LabkitError: one of these does not hold.
     """
+    ours = list(dict.fromkeys(p.outside.ifname for p in pairs))  # in the pairs' order
+    ports = [name for name in ours
+             if f" master {bridge_name} " in sh(["bridge", "link", "show", "dev", name]).stdout]
     br = bridge(bridge_name)
-    ours = {p.outside.ifname for p in pairs}
     gateway = br.address.split("/")[0]
-    if not all(p.matched for p in pairs) or not ours <= set(br.ports):
+    if not all(p.matched for p in pairs) or ports != ours:
         raise LabkitError(f"The veth ends do not all match, or some are not ports of {br.name}.",
                           "a container may have restarted: run the cell that starts them again")
     print(f"{len(ours)} host veths, all ports of {br.name}; {br.name} is the gateway:",

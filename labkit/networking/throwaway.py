@@ -34,7 +34,7 @@ from labkit.base.show import docker, sh, show_command
 from labkit.lab.session import Lab
 from labkit.lessons import dockerd
 from labkit.lessons.dockerd import LessonEngine
-from labkit.networking import netinspect, nftables
+from labkit.networking import nftables
 
 
 @dataclass
@@ -123,13 +123,15 @@ class Throwaway(LessonEngine):
 
     def explain_bip(self, container: Any, bip: str, host_docker0: str) -> None:
         """Say that CONTAINER got an address from BIP and the learner's docker0 kept
-        HOST_DOCKER0 (03-networking).
+        HOST_DOCKER0 (03-networking), read with `ip -4 -br addr show dev docker0` (printed).
 
         Raises:
             LabkitError: either is not so.
         """
         ip = ipaddress.ip_address(address(container))
-        mine = netinspect.bridge("docker0").address
+        # your docker0, read again as you would: `ip -4 -br addr show dev docker0`
+        words = sh(["ip", "-4", "-br", "addr", "show", "dev", "docker0"]).stdout.split()
+        mine = words[2] if len(words) > 2 else ""
         if ip not in ipaddress.ip_network(bip, strict=False) or mine != host_docker0:
             raise LabkitError(f"The container got {ip} (bip {bip}); your docker0 is {mine}.",
                               "stop the throwaway engine (engine.stop()) and start it again")

@@ -349,5 +349,12 @@ def exec_as_root(container: Container, argv: Sequence[str]) -> None:
 
 
 def docker_diff(container: Container) -> Shown:
-    """`docker diff NAME`: A added, C changed, D deleted (read from the UpperDir) (02, 3.5)."""
-    return docker(["diff", str(container.name)])
+    """`docker diff NAME`: A added, C changed, D deleted (read from the UpperDir) (02, 3.5).
+
+    Its lines are printed sorted by path, under a note that says so: the containerd image
+    store lists them in no fixed order from one run to the next.
+    """
+    shown = docker(["diff", str(container.name)], quiet=True)
+    print("(its lines, sorted by path: the engine lists them in no fixed order)")
+    print("\n".join(sorted(shown.stdout.splitlines(), key=lambda line: line[2:])))
+    return shown

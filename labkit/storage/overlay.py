@@ -268,16 +268,19 @@ LS = ("ls", "-l", "--time-style=+")
 
 
 def ls(dirs: OverlayDirs, *names: str) -> Shown:
-    """`ls -l` of every folder (lowerdir, upperdir, merged), or of NAME in each (02, section 2).
+    """`cd ROOT && ls -l lower upper merged` (or NAME in each), as the lecture lists them (02, 2).
 
-    A name missing from a folder makes ls say so (and exit 1): that is part of the lesson.
+    Run in the lesson folder, so the listing names `lower/...`, `upper/...`, `merged/...` as the
+    lecture's does. A name missing from a folder makes ls say so (and exit 1): that is part of
+    the lesson.
 
     Returns:
         The command's result (its output is already printed).
     """
-    folders = list(dirs.columns().values())
-    paths = [folder / n for n in names for folder in folders] if names else folders
-    return sh([*LS, *paths], check=False)
+    folders = [str(p.relative_to(dirs.root)) for p in dirs.columns().values()]
+    paths = [f"{folder}/{n}" for n in names for folder in folders] if names else folders
+    listing = shlex.join([*LS, *paths])
+    return sh(["sh", "-c", f"cd {shlex.quote(str(dirs.root))} && {listing}"], check=False)
 
 
 def echo(path: Path, text: str, *, append: bool = False, check: bool = True) -> Shown:
@@ -298,16 +301,6 @@ def echo(path: Path, text: str, *, append: bool = False, check: bool = True) -> 
 def open_for_append(path: Path) -> Shown:
     """`sh -c ': >> PATH'`: open a file for appending and write nothing (02, section 2.4)."""
     return sh(["sh", "-c", f": >> {shlex.quote(str(path))}"])
-
-
-def scratch(dirs: OverlayDirs) -> pd.DataFrame:
-    """What the kernel keeps in workdir/work: kind and link count of each entry."""
-    if dirs.work is None:
-        return pd.DataFrame(columns=["kind", "links"])
-    inner = dirs.work / "work"
-    entries = sorted(inner.iterdir()) if inner.is_dir() else []
-    return pd.DataFrame({"kind": [kind(p) for p in entries],
-                         "links": [os.lstat(p).st_nlink for p in entries]})
 
 
 # -- what triggers a copy-up ------------------------------------------------------------------

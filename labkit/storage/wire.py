@@ -22,7 +22,7 @@ from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import facts
 from labkit.base.fmt import human_size, short_digest
-from labkit.base.http import BadStatus, NoAnswer
+from labkit.base.http import LOOPBACK, BadStatus, NoAnswer
 from labkit.base.refs import Ref
 from labkit.base.show import Shown, docker, sh
 from labkit.lab.session import Lab
@@ -102,10 +102,13 @@ def push(ref: str) -> pd.DataFrame:
     diff_id (what it has on disk); the containerd image store by the start of its compressed
     blob's digest (what it sends). The column "named by" says which.
     """
+    parsed = Ref.parse(ref).or_latest()
+    if not (parsed.registry or "").startswith(f"{LOOPBACK}:"):
+        raise LabkitError(f"{ref} is not in a registry on {LOOPBACK}: the lesson pushes only "
+                          "to its own.", "tag the image with reg.ref(NAME) first")
     with friendly():
         diff_ids = client().images.get(ref).attrs["RootFS"]["Layers"]
     done = dict(outcomes(_ran(docker(["push", ref], check=False, quiet=True), f"push {ref}")))
-    parsed = Ref.parse(ref).or_latest()
     sent = [d["digest"] for d in manifest(LocalRegistry("", parsed.registry), ref)["layers"]]
     rows = []
     for n, (diff_id, digest) in enumerate(zip(diff_ids, sent, strict=True), start=1):

@@ -319,7 +319,7 @@ def test_exec_as_root_runs_the_docker_exec_it_prints(capsys,
     cli.answers[("docker", "exec")] = (0, "done\n", "")
     cli.answers[("docker", "exec", "-u", "root", "box", "rm", "/nothing")] = (
         1, "", "rm: no such file\n")
-    cli.answers[("docker", "diff")] = (0, "C /etc\nD /etc/issue\n", "")
+    cli.answers[("docker", "diff")] = (0, "D /etc/issue\nA /a\nC /etc\n", "")
     fakes(system=cli.system())
     box = FakeContainer("box")
     graphdriver.exec_as_root(box, ["rm", "/etc/issue"])
@@ -327,12 +327,13 @@ def test_exec_as_root_runs_the_docker_exec_it_prints(capsys,
                                                     "done"]
     with pytest.raises(LabkitError, match="failed in box"):
         graphdriver.exec_as_root(box, ["rm", "/nothing"])
-    assert graphdriver.docker_diff(box).stdout == "C /etc\nD /etc/issue\n"
+    assert graphdriver.docker_diff(box).stdout == "D /etc/issue\nA /a\nC /etc\n"
     assert [c[0] for c in cli.calls] == [
         ["docker", "exec", "-u", "root", "box", "rm", "/etc/issue"],
         ["docker", "exec", "-u", "root", "box", "rm", "/nothing"], ["docker", "diff", "box"]]
-    assert capsys.readouterr().out.splitlines()[-3:] == [
-        "$ docker diff box", "C /etc", "D /etc/issue"]
+    assert capsys.readouterr().out.splitlines()[-5:] == [
+        "$ docker diff box", "(its lines, sorted by path: the engine lists them in no fixed order)",
+        "A /a", "C /etc", "D /etc/issue"]
 
 
 def test_the_image_id_is_the_digest_of_dockers_copy_of_the_config(

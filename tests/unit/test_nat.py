@@ -392,13 +392,20 @@ def test_ask_outside_refuses_what_is_not_snat(fakes: Callable[..., Fakes], tmp_p
         nat.ask_outside("c1", WORLD)
 
 
-def test_published_url_is_loopback_only(fakes: Callable[..., Fakes]) -> None:
+def test_published_url_reads_docker_port_and_takes_loopback_only(
+        fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
+    from .fakes.cli_engine import CliEngine
     from .fakes.client import FakeClient, FakeContainer
 
-    good = FakeContainer("auto", ports={"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "32774"}]})
-    wide = FakeContainer("wide", ports={"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "32775"}]})
-    fakes(client=FakeClient(containers=[good, wide, FakeContainer("none")]))
+    cli = CliEngine(FakeClient(containers=[FakeContainer(n) for n in ("auto", "wide", "none")]))
+    fakes(client=cli.client, system=cli.system())
+    cli.answers[("docker", "port", "auto")] = (0, "127.0.0.1:32774\n", "")
+    cli.answers[("docker", "port", "wide")] = (0, "0.0.0.0:32775\n[::]:32775\n", "")
+    cli.answers[("docker", "port", "none")] = (1, "", "Error: No public port '80/tcp' "
+                                                  "published for none\n")
     assert nat.published_url("auto") == "http://127.0.0.1:32774/"
+    assert cli.calls[0][0] == ["docker", "port", "auto", "80/tcp"]
+    assert capsys.readouterr().out == "$ docker port auto 80/tcp\n127.0.0.1:32774\n"
     for name in ("wide", "none"):
         with pytest.raises(LabkitError, match="publish it on 127.0.0.1"):
             nat.published_url(name)
@@ -406,17 +413,18 @@ def test_published_url_is_loopback_only(fakes: Callable[..., Fakes]) -> None:
 
 def test_explain_clients_reads_the_last_two_log_lines(fakes: Callable[..., Fakes],
                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from .fakes.cli_engine import CliEngine
     from .fakes.client import FakeClient, FakeContainer
 
-    class Logged(FakeContainer):
-        def logs(self, **_: Any) -> bytes:
-            return (b'172.17.0.1 - - [x] "GET / HTTP/1.1" 200\n'
-                    b'203.0.113.2 - - [x] "GET / HTTP/1.1" 200\n'
-                    b'172.17.0.1 - - [x] "GET / HTTP/1.1" 200\n')
-
-    fakes(client=FakeClient(containers=[Logged("front")]))
+    cli = CliEngine(FakeClient(containers=[FakeContainer("front")]))
+    fakes(client=cli.client, system=cli.system())
+    log = ('203.0.113.2 - - [x] "GET / HTTP/1.1" 200\n'
+           '172.17.0.1 - - [x] "GET / HTTP/1.1" 200\n')
+    cli.answers[("docker", "logs", "--tail", "2", "front")] = (0, log, "")
     nat.explain_clients("front", "203.0.113.2", "172.17.0.1")
-    assert "nginx saw 203.0.113.2, the outside client itself" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith("$ docker logs --tail 2 front\n" + log)
+    assert "nginx saw 203.0.113.2, the outside client itself" in out
     with pytest.raises(LabkitError, match="not \\['172.17.0.1', '203.0.113.2'\\]"):
         nat.explain_clients("front", "172.17.0.1", "203.0.113.2")
 

@@ -14,7 +14,7 @@ from labkit.networking import netinspect
 
 from .fakes.cli_engine import CliEngine
 from .fakes.client import FakeClient, FakeContainer, info
-from .fakes.host import FakeHost, link_json, readlink_answer
+from .fakes.host import FakeHost, link_json
 from .fakes.seam import Fakes
 
 HOST = [
@@ -116,6 +116,28 @@ def test_show_pairs_prints_the_commands_and_reads_the_table_from_them(
     assert not netinspect.show_pairs(["c1"])[0].matched
 
 
+def test_explain_pairs_shows_the_bridge_s_view_of_each_port(
+        fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
+    inside = netinspect.parse_ip_link(IP_LINK_INSIDE)[0]
+    outside = netinspect.parse_ip_link(IP_LINK_HOST)[0]
+    pair = netinspect.VethPair("c1", "bridge", "172.17.0.2/16", "172.17.0.1", inside, outside,
+                               "docker0")
+    port = ("11: veth1111111@if10: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master docker0 "
+            "state forwarding priority 32 cost 2\n")
+    host = fakes(host=FakeHost({("bridge", "link", "show", "dev", "veth1111111"): port,
+                                ("ip", "-d", "-j", "addr", "show"): json.dumps(HOST)},
+                               strict=True)).host
+    netinspect.explain_pairs([pair])
+    assert host.calls[0] == ("bridge", "link", "show", "dev", "veth1111111")
+    assert capsys.readouterr().out == ("$ bridge link show dev veth1111111\n" + port
+                                       + "1 host veths, all ports of docker0; docker0 is the "
+                                       "gateway: True\n")
+    host.answers[("bridge", "link", "show", "dev", "veth1111111")] = port.replace(
+        "master docker0", "master br-0123456789ab")  # plugged into another bridge
+    with pytest.raises(LabkitError, match="not ports of docker0"):
+        netinspect.explain_pairs([pair])
+
+
 def test_a_pair_whose_ends_disagree_is_not_matched() -> None:
     inside = iproute.parse_links([link_json(10, "eth0", peer=15)])[0]
     outside = iproute.parse_links([HOST[2]])[0]  # veth1111111: ifindex 11, peer 10
@@ -128,7 +150,8 @@ def test_a_stopped_container_has_no_veth_pair_to_find() -> None:
         netinspect.veth_pairs([fake_container("c9", 0, {})], [])
 
 
-def test_addresses_and_modes_by_name(fakes: Callable[..., Fakes]) -> None:
+def test_addresses_and_modes_by_name(fakes: Callable[..., Fakes],
+                                     capsys: pytest.CaptureFixture[str]) -> None:
     web = fake_container("web", 100, {"bridge": {"IPAddress": "172.17.0.2"},
                                       "ex-net": {"IPAddress": "10.213.0.2"}})
     side = fake_container("side", 200, {}, mode=f"container:{web.id}")
@@ -138,13 +161,17 @@ def test_addresses_and_modes_by_name(fakes: Callable[..., Fakes]) -> None:
     assert netinspect.network_mode("side") == "container:web"  # the ID shown as a name
     gone = fake_container("orphan", 400, {}, mode="container:id-gone")
     assert netinspect.network_mode(gone) == "container:id-gone"
-    fake = FakeHost({("readlink",): readlink_answer({
-        100: {"net": 11}, 200: {"net": 11}, 300: {"net": 1}})})
-    fakes(host=fake)
-    fake.answers[("readlink", "/proc/self/ns/net")] = "net:[1]\n"
-    assert netinspect.netns_id(100) == "net:[11]"
-    table = netinspect.modes_frame(["web", "side", "hostnet"]).set_index("container")
+    readlink = ("readlink", "/proc/100/ns/net", "/proc/200/ns/net", "/proc/300/ns/net",
+                "/proc/self/ns/net")
+    fake = fakes(host=FakeHost({readlink: "net:[11]\nnet:[11]\nnet:[1]\nnet:[1]\n"},
+                               strict=True)).host
+    table = netinspect.modes_frame(["web", "side", "hostnet"], show=True).set_index("container")
+    assert fake.calls == [readlink]  # one readlink, the host's own netns last
+    assert capsys.readouterr().out == ("$ " + " ".join(readlink) + "\n"
+                                       "net:[11]\nnet:[11]\nnet:[1]\nnet:[1]\n")
     assert list(table["netns"]) == ["shared with side", "shared with web", "host"]
+    fake.answers[readlink] = "net:[11]\nnet:[12]\nnet:[13]\nnet:[1]\n"  # nothing shared
+    assert list(netinspect.modes_frame(["web", "side", "hostnet"])["netns"]) == ["own"] * 3
     assert table.loc["hostnet", "address in inspect"] == "(none)"
     assert table.loc["web", "address in inspect"] == "172.17.0.2, 10.213.0.2"
 

@@ -177,6 +177,19 @@ def test_ps_numbers_processes_as_the_container_sees_them(
         (1, 0), (3, 1)]
 
 
+def test_ps_can_show_the_hosts_ps_first(orphan_host: FakeHost,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ("ps", "-o", "pid,ppid,stat,comm", "-p", "5000", "--ppid", "5000")
+    orphan_host.answers[argv] = ("    PID    PPID STAT COMMAND\n   5000    4900 Ss   sleep\n"
+                                 "   5002    5000 Z    sleep <defunct>\n")
+    table = pid1.ps(FakeContainer("no-reaper", pid=5000), show=True)
+    assert orphan_host.calls[0] == argv
+    out = capsys.readouterr().out
+    assert out.startswith("$ ps -o pid,ppid,stat,comm -p 5000 --ppid 5000\n    PID    PPID")
+    assert "sleep <defunct>" in out
+    assert table.loc["child of PID 1", "state"] == "Z (zombie)"
+
+
 def test_settle_orphans_waits_for_the_orphan_to_end(orphan_host: FakeHost) -> None:
     pid1.settle_orphans([FakeContainer("no-reaper", pid=5000)])  # a live sleep, a zombie
     orphan_host.files["/proc/5002/status"] = status("sleep", "S (sleeping)", 5000, 5002, 3)

@@ -85,3 +85,10 @@ def test_whether_a_cleanup_unmounted_run_netns_is_folded() -> None:
               " {'kind': 'netns', 'name': 'preflight'}]")
     assert sanitize(ledger) == sanitize("[{'kind': 'netns', 'name': 'preflight'}]")
     assert "1 netns" in sanitize("removed 1 container, 1 mount, 1 netns")
+
+
+def test_the_workdir_whiteout_name_is_folded_but_not_its_kind() -> None:
+    line = "c--------- 2 root root 0, 0  #43b15"
+    assert sanitize(line) == sanitize("c--------- 2 root root 0, 0  #7")
+    assert sanitize(line).endswith("0, 0 #<n>")
+    assert sanitize("-rw-r--r-- 1 root root 15  #notes") == "-rw-r--r-- 1 root root 15 #notes"

@@ -260,6 +260,10 @@ def test_push_runs_docker_push_and_tabulates_its_lines(registry, fakes, capsys) 
     assert cli.calls[-1][0] == ["docker", "push", ref]
     assert capsys.readouterr().out == f"$ docker push {ref}\n", "the table follows, not the lines"
     assert frame.iloc[0].tolist() == [1, short, "digest", "Pushed"]
+    for elsewhere in ("docker.io/library/app:a", "app:a", "10.0.0.1:5000/app:a"):
+        with pytest.raises(LabkitError, match="not in a registry on 127.0.0.1"):
+            wire.push(elsewhere)
+    assert [c[0][:2] for c in cli.calls].count(["docker", "push"]) == 1, "nothing else pushed"
     cli.answers[("docker", "push")] = (1, "", "connection refused\n")
     with pytest.raises(LabkitError, match="connection refused") as err:
         wire.push(ref)
