@@ -16,9 +16,8 @@ import pandas as pd
 
 from labkit.base import containers, iproute, procfs
 from labkit.base.engine import client
-from labkit.base.errors import LabkitError
 from labkit.base.host import host, require_root
-from labkit.base.show import docker, sh, show_command
+from labkit.base.show import docker, sh
 from labkit.base.wait import WaitTimeout, wait_for
 
 
@@ -112,17 +111,11 @@ def same_netns_as_here(pid: int) -> bool:
 
 
 def netns_add(lab: Any, name: str) -> str:
-    """`ip netns add NAME` (shown), run by the lab, which records it for cleanup.
+    """`ip netns add NAME` through the lab (which records it for cleanup), the line shown.
 
     Returns the name given (made unique if the host already has one of that name).
     """
-    final = lab.name(name, "netns")
-    show_command(["ip", "netns", "add", final])
-    made = lab.netns(final)  # runs exactly the line above
-    if made != final:
-        raise LabkitError(f"`ip netns add` made {made}, not {final}: the name was taken "
-                          "meanwhile.", "run the cell again")
-    return final
+    return str(lab.netns(name, show=True))
 
 
 def netns_list(names: Sequence[str]) -> None:

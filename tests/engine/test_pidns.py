@@ -58,7 +58,8 @@ def test_docker_stop_waits_for_a_pid_1_without_a_handler_only(
     assert list(table["ended after"]) == ["about 3 s", "about 3 s", "under 2 s", "under 2 s"]
 
 
-def test_an_orphan_is_a_zombie_without_init_and_reaped_with_it(lab: Lab) -> None:
+def test_an_orphan_is_a_zombie_without_init_and_reaped_with_it(
+        lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     from labkit.namespaces import pid1
 
     bare = lab.run("labkit/busybox", pid1.ORPHAN, name="t-orphan-bare")
@@ -67,6 +68,12 @@ def test_an_orphan_is_a_zombie_without_init_and_reaped_with_it(lab: Lab) -> None
     bare_procs = pid1.procs(bare)
     assert [(p.program, p.state[0]) for p in bare_procs] == [("sleep", "S"), ("sleep", "Z")]
     assert bare_procs[0].pid == 1 and bare_procs[1].ppid == 1
+    capsys.readouterr()
+    table = pid1.ps(bare, show=True)
+    out = capsys.readouterr().out
+    host_pid = bare_procs[0].host_pid
+    assert out.startswith(f"$ ps -o pid,ppid,stat,comm -p {host_pid} --ppid {host_pid}\n")
+    assert "<defunct>" in out and list(table["state"].str[0]) == ["S", "Z"]
     init_procs = pid1.procs(init)
     assert [p.program for p in init_procs] == ["docker-init", "sleep"]
     assert all(not p.state.startswith("Z") for p in init_procs)

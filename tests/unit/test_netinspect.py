@@ -122,7 +122,7 @@ def test_explain_pairs_shows_the_bridge_s_view_of_each_port(
     outside = netinspect.parse_ip_link(IP_LINK_HOST)[0]
     pair = netinspect.VethPair("c1", "bridge", "172.17.0.2/16", "172.17.0.1", inside, outside,
                                "docker0")
-    port = ("11: veth1111111@if10: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master docker0 "
+    port = ("11: veth1111111@docker0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master docker0 "
             "state forwarding priority 32 cost 2\n")
     host = fakes(host=FakeHost({("bridge", "link", "show", "dev", "veth1111111"): port,
                                 ("ip", "-d", "-j", "addr", "show"): json.dumps(HOST)},
