@@ -83,7 +83,8 @@ def run_argv(image: str, command: str | Sequence[str] | None, *, name: str | Non
         image, command, name: as given to `docker run`.
         ports: the published ports, already bound to 127.0.0.1 (`Lab.run` does that).
         detach: `-d`.
-        options: the other keywords (labels and dns among them).
+        options: the other keywords (labels and dns among them; `flags`: words typed as they
+            are, a learner's answer checked by `labkit.lab.flags.learner_flags`).
 
     Returns:
         The argument list, `docker` first.
@@ -94,6 +95,7 @@ def run_argv(image: str, command: str | Sequence[str] | None, *, name: str | Non
     options = dict(options)
     labels = options.pop("labels", None) or {}
     dns = options.pop("dns", None) or []
+    argv += list(options.pop("flags", None) or [])  # a learner's own, checked (lab.flags)
     for key, value in options.items():
         if value is None or value is False:
             continue

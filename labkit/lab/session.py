@@ -27,6 +27,7 @@ from labkit.base.refs import Ref
 from labkit.base.show import Shown, show_command
 from labkit.base.show import docker as docker_line
 from labkit.lab import cleanup, commands, imagebuild, names
+from labkit.lab.flags import learner_flags
 from labkit.lab.ledger import Ledger
 
 if TYPE_CHECKING:
@@ -119,7 +120,8 @@ class Lab:
             ports: {"80/tcp": port or (LOOPBACK, port) or None for a random port}.
             show: print the command line and what the CLI printed.
             **options: `docker run` options by name (`labkit.lab.commands.RUN_VALUE_FLAGS`,
-                `RUN_SWITCHES`; environment, links, cap_add, sysctls, dns, labels).
+                `RUN_SWITCHES`; environment, links, cap_add, sysctls, dns, labels), and
+                `flags`: a learner's `docker run` flags as typed (checked: `lab.flags`).
 
         Returns:
             The running container (its attrs current).
@@ -153,13 +155,17 @@ class Lab:
                 "-P publishes on every interface of the machine.",
                 "use a lesson network created with host_binding=LOOPBACK, or ports={...}",
             )
+        if "flags" in options:
+            options["flags"] = learner_flags(options["flags"])
         options["labels"] = {**(options.get("labels") or {}), **self.labels}
         # A name lookup must never leave the machine: unless a lesson says otherwise, the
         # container's resolver (or the embedded DNS's upstream) is its own loopback.
         # A container that joins another's network namespace uses that one's resolver, and
         # Docker refuses `--dns` beside `--network container:NAME`.
-        joins = str(options.get("network_mode") or options.get("network") or "").startswith(
-            "container:")
+        typed = options.get("flags") or []
+        network = [typed[i + 1] for i, w in enumerate(typed[:-1]) if w in {"--network", "--net"}]
+        joins = str(options.get("network_mode") or options.get("network")
+                    or (network[-1] if network else "")).startswith("container:")
         if not joins:
             options.setdefault("dns", [LOOPBACK])
         final = self.name(name) if name else None
