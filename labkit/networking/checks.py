@@ -1,5 +1,6 @@
-"""Exercise checks of 03-networking: reach by name, publish a port, find a host veth, read a
-DNAT rule, predict what `--link` and a user-defined network resolve.
+"""Exercise checks of 03-networking: reach by name (docker run flags), publish a port (a `-p`
+value), find a host veth, read a DNAT rule, predict what `--link` and a user-defined network
+resolve.
 
 Taught in: 03-networking (exercises). Each `check_*` reads the live system (the learner's own
 containers, or ones the check starts fresh so that no earlier output answers it) and hands what
@@ -11,10 +12,12 @@ and to 127.0.0.1, and asks a container to look a name up only where Docker itsel
 
 from __future__ import annotations
 
+import random
+import socket
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from docker.models.containers import Container
 
@@ -24,6 +27,7 @@ from labkit.base.http import LOOPBACK
 from labkit.base.show import docker
 from labkit.base.wait import WaitTimeout, wait_for
 from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
+from labkit.lab.flags import learner_flags
 from labkit.lab.session import Lab
 from labkit.lessons.registry import free_port
 from labkit.networking import firewall, netinspect, nftables
@@ -43,6 +47,9 @@ from labkit.networking.judges import (
 
 REACH = "03.1 reach by name"
 DEFAULT_NETWORKS = {"bridge", "host", "none"}
+ALIAS = "store"  # 03.1: the second name ex-b must find ex-a by (no earlier cell gives one)
+INSIDE = 8081  # 03.2: the port ex-web's HTTP server listens on inside its container
+PUBLISH_PORTS = (18140, 18159)  # 03.2: the host ports the check picks from, on 127.0.0.1
 
 
 def _container(answer: Any) -> Container | None:
@@ -72,26 +79,42 @@ def _ping(c: Container, name: str) -> bool:
     return code == 0
 
 
-def check_reach_by_name(first: Any, second: Any) -> CheckResult:
-    """Exercise 03.1: FIRST and SECOND (containers or their names) reach each other by
-    container name, both ways."""
-    if is_unanswered(first) or is_unanswered(second):
-        return unanswered(REACH, "two containers started with lab.run(...)")
-    pair = [(x, _container(x)) for x in (first, second)]
-    for given, c in pair:
-        if c is None:
-            what = given.name if isinstance(given, Container) else repr(given)
-            return failed(REACH, f"there is no container {what}",
-                          "assign what lab.run(\"labkit/busybox\", [\"sleep\", \"3600\"], "
-                          "name=...) returns")
-    a, b = pair[0][1], pair[1][1]
-    assert a is not None and b is not None
-    if a.name == b.name:
-        return failed(REACH, "that is the same container twice", "start a second one")
+def _as_typed(flags: Any, renamed: Mapping[str, str]) -> list[str]:
+    """A learner's flags, checked (`learner_flags`), a `--link` to a container the Lab renamed
+    (a learner's own `ex-a` took the name) pointed at the real one."""
+    out = learner_flags(flags)
+    for i, word in enumerate(out[:-1]):
+        if word == "--link":
+            target, sep, alias = out[i + 1].partition(":")
+            out[i + 1] = renamed.get(target, target) + sep + alias
+    return out
+
+
+def check_reach_by_name(lab: Lab, flags_a: Any, flags_b: Any) -> CheckResult:
+    """Exercise 03.1: start `ex-a`, then `ex-b` (labkit/busybox, `sleep 3600`) with the learner's
+    `docker run` flags; both must reach each other by container name, and ex-b must also
+    reach ex-a by the name ALIAS.
+
+    Args:
+        lab: the chapter's Lab (it starts, labels and later removes both).
+        flags_a, flags_b: lists of strings, as typed after `docker run` (`--name` and `-d` are
+            the check's).
+    """
+    if is_unanswered(flags_a) or is_unanswered(flags_b):
+        return unanswered(REACH, 'two lists of docker run flags, e.g. ["--flag", "value"]')
+    sleep = ["sleep", "3600"]
+    try:
+        a = lab.run("labkit/busybox", sleep, name="ex-a", flags=_as_typed(flags_a, {}))
+        b = lab.run("labkit/busybox", sleep, name="ex-b",
+                    flags=_as_typed(flags_b, {"ex-a": a.name}))
+    except LabkitError as exc:
+        return failed(REACH, exc.message, exc.hint)
+    a.reload()
+    b.reload()
     not_running = [c.name for c in (a, b) if c.status != "running"]
     if not_running:
         return failed(REACH, f"{not_running[0]} is not running",
-                      'give it a command that keeps running, e.g. ["sleep", "3600"]')
+                      "keep its command: the check starts it with `sleep 3600`")
     shared = _user_networks(a) & _user_networks(b)
     for src, dst in ((a, b), (b, a)):
         if not shared and not _linked(src, dst):
@@ -99,14 +122,20 @@ def check_reach_by_name(first: Any, second: Any) -> CheckResult:
             return failed(REACH, f"{src.name} has no way to resolve the name {dst.name}{one_way}:"
                           " they share no user-defined network, and the default bridge has no "
                           "DNS", "which kind of network has Docker's embedded DNS server?",
-                          "create one with lab.network(\"ex-net\", subnet=\"auto\") and start "
-                          "both containers with network=that_network.name")
+                          "the default bridge has none; Docker runs one for every network you "
+                          "create, and a container joins a network with a docker run flag")
         if not _ping(src, dst.name):
             return failed(REACH, f"{src.name} cannot reach {dst.name} by name",
-                          "use labkit/busybox containers (they have ping), both running on one "
-                          "user-defined network")
+                          "both must be running on one user-defined network")
+    if not _ping(b, ALIAS):
+        return failed(REACH, f"{a.name} and {b.name} reach each other by name, but {b.name} "
+                      f"finds no {ALIAS}", "on a user-defined network a container can answer "
+                      "to a name besides its own",
+                      "such a second name is an alias: `docker run --help` lists the flags "
+                      "that give one")
     via = f"network {sorted(shared)[0]}" if shared else "--link"
-    return passed(REACH, f"{a.name} and {b.name} reach each other by name (via {via})")
+    return passed(REACH, f"{a.name} and {b.name} reach each other by name (via {via}), and "
+                  f"{b.name} finds {a.name} as {ALIAS}")
 
 
 # -- 03.2 -------------------------------------------------------------------------------
@@ -120,38 +149,67 @@ def _get_status(port: int, wait: float) -> tuple[int | None, str]:
         return None, exc.last.reason if isinstance(exc.last, http.NoAnswer) else "no answer"
 
 
-def check_publish(lab: Lab, value: Any, port: int, wait: float = 5) -> CheckResult:
-    """Exercise 03.2: judge the `-p` VALUE; if it is safe, start nginx (`ex-web`) with it and
-    ask 127.0.0.1:PORT for its front page.
+def publish_ports(first: int = PUBLISH_PORTS[0], last: int = PUBLISH_PORTS[1]) -> tuple[int, int]:
+    """03.2's start: a free host port on 127.0.0.1, picked at random, and the port ex-web's
+    server listens on inside (INSIDE), both printed. Returns (host port, port inside)."""
+    free = [p for p in range(first, last + 1) if _free(p)]
+    if not free:
+        raise LabkitError(f"No free port between {first} and {last} on 127.0.0.1.",
+                          "stop something that listens there, then run the cell again")
+    port = random.choice(free)  # noqa: S311 -- a port to practise on, not a secret
+    print(f"ex-web's HTTP server will listen on port {INSIDE} inside its container.\n"
+          f"Make it answer on 127.0.0.1:{port} of this machine, and nowhere else.")
+    return port, INSIDE
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
+def check_publish(lab: Lab, value: Any, port: int, inside: int = INSIDE,
+                  wait: float = 5) -> CheckResult:
+    """Exercise 03.2: judge the `-p` VALUE; if it is safe, start `ex-web` (busybox's httpd on
+    port INSIDE) with `docker run -p VALUE` and ask 127.0.0.1:PORT for its front page.
 
     Args:
         lab: the chapter's Lab (the container is labelled and cleaned up with it).
-        value: the learner's `-p` value, e.g. "127.0.0.1:18140:80".
-        port: the host port the exercise asks for.
-        wait: seconds to keep trying while nginx starts.
+        value: the learner's `-p` value, e.g. "127.0.0.1:18147:8081".
+        port: the host port the exercise asks for (`publish_ports`).
+        inside: the port the server listens on inside the container.
+        wait: seconds to keep trying while the server starts.
     """
-    verdict = judge_publish(value, port)
+    verdict = judge_publish(value, port, inside)
     if isinstance(verdict, CheckResult):
         return verdict
-    web = lab.run("labkit/nginx:1.22.1", name="ex-web",
-                  ports={verdict.key: (verdict.host_ip, verdict.host_port)})
+    serve = f"echo ex-web > /tmp/index.html && exec httpd -f -p {inside} -h /tmp"
+    try:
+        web = lab.run("labkit/busybox", ["sh", "-c", serve], name="ex-web",
+                      flags=["-p", str(value).strip()])
+    except LabkitError as exc:
+        return failed(PUBLISH, exc.message, exc.hint)
     status, error = _get_status(port, wait)
     if status is None:
         return failed(PUBLISH, f"127.0.0.1:{port} leads to port {verdict.container_port} in "
                       f"{web.name}, and nothing answered there ({error})",
-                      "which port does nginx listen on inside its container? `docker image "
-                      "inspect` lists the ports an image EXPOSEs",
-                      "the image EXPOSEs 80/tcp: that is the value's last part")
-    return passed(PUBLISH, f"-p {value}: a request to 127.0.0.1:{port} reached nginx in "
+                      "which port does the server listen on inside its container? The cell "
+                      "printed it", "-p's last part is a port inside the container, the part "
+                      "before it a port of this machine")
+    return passed(PUBLISH, f"-p {value}: a request to 127.0.0.1:{port} reached the server in "
                   f"{web.name} on port {verdict.container_port} (HTTP {status}), and no other "
                   "address of this machine publishes it")
 
 
 # -- 03.3 -------------------------------------------------------------------------------
-def new_stranger(lab: Lab) -> Container:
-    """03.3's start: a fresh container `stranger` on the default bridge. Its veth pair is new
-    each time the cell runs, so no earlier output names it."""
-    return lab.run("labkit/busybox", ["sleep", "3600"], name="stranger")
+def new_stranger(lab: Lab) -> str:
+    """03.3's start: a fresh container `stranger` on the default bridge; its name (as its
+    `docker run` line shows it). Its veth pair is new each time the cell runs, so no earlier
+    output names it."""
+    return lab.run("labkit/busybox", ["sleep", "3600"], name="stranger").name
 
 
 def check_host_veth(container: Any, answer: Any) -> CheckResult:
@@ -171,41 +229,44 @@ def check_host_veth(container: Any, answer: Any) -> CheckResult:
 
 
 # -- 03.4 -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DnatTarget:
-    """03.4's container: nginx published on 127.0.0.1:port, fresh each time.
+class DnatTarget(NamedTuple):
+    """03.4's container: nginx published on 127.0.0.1:port, fresh each time. A tuple, so the
+    cell unpacks plain values: `name, port, listing = checks.new_dnat_target(lab)`.
 
     Attributes:
-        container: the container (ex-dnat).
+        name: the container's name (ex-dnat).
         port: its host port on 127.0.0.1.
+        listing: the command that lists Docker's nat rules on this engine's firewall backend.
     """
 
-    container: Container
+    name: str
     port: int
+    listing: list[str]
 
 
 def new_dnat_target(lab: Lab) -> DnatTarget:
     """03.4's start: a fresh nginx `ex-dnat` published on 127.0.0.1 on a free port (shown),
-    and the command that lists the nat rules on this engine's firewall backend.
+    and the command that lists the nat rules on this engine's firewall backend (printed).
 
     Its address is new each time the cell runs; the check reads it from the engine."""
     port = free_port(18180, 18199)
     box = lab.run("labkit/nginx:1.22.1", name="ex-dnat", ports={"80/tcp": port})
-    print("Docker's nat rules are listed by: " + " ".join(firewall.command("nat")))
-    return DnatTarget(box, port)
+    listing = firewall.command("nat")
+    print("Docker's nat rules are listed by: " + " ".join(listing))
+    return DnatTarget(box.name, port, listing)
 
 
-def check_dnat(target: DnatTarget, answer: Any) -> CheckResult:
-    """Exercise 03.4: ANSWER is where the DNAT rule for TARGET's port sends packets."""
-    c = containers.find(target.container.name)
+def check_dnat(name: str, port: int, answer: Any) -> CheckResult:
+    """Exercise 03.4: ANSWER is where the DNAT rule for container NAME's host PORT sends
+    packets."""
+    c = containers.find(name)
     if c is None:
-        return failed(DNAT_EX, f"{target.container.name} is gone",
-                      "run the exercise's first cell again (it starts ex-dnat afresh)")
+        return failed(DNAT_EX, f"{name} is gone",
+                      "run the exercise's cell again (it starts ex-dnat afresh)")
     net = next(iter(containers.endpoints(c).values()), None)
     if net is None or not net.address:
-        return failed(DNAT_EX, f"{c.name} has no address", "run the exercise's first cell again")
-    return judge_dnat(DnatFacts(target.port, net.address, 80, net.gateway,
-                                nftables.in_use()), answer)
+        return failed(DNAT_EX, f"{c.name} has no address", "run the exercise's cell again")
+    return judge_dnat(DnatFacts(port, net.address, 80, net.gateway, nftables.in_use()), answer)
 
 
 # -- 03.5 -------------------------------------------------------------------------------

@@ -65,12 +65,13 @@ def parse_publish(text: str) -> Publish | None:
                    int(port), proto or "tcp")
 
 
-def judge_publish(value: Any, port: int) -> CheckResult | Publish:
+def judge_publish(value: Any, port: int, inside: int) -> CheckResult | Publish:
     """Judge a `-p` value before anything runs: a verdict, or the Publish that is safe to run.
 
     Args:
-        value: the learner's answer, e.g. "127.0.0.1:18140:80".
-        port: the host port the exercise asks for.
+        value: the learner's answer, e.g. "127.0.0.1:18147:8081".
+        port: the host port the exercise asks for (on 127.0.0.1).
+        inside: the port the server listens on inside the container.
     """
     if is_unanswered(value):
         return unanswered(PUBLISH, "the value of docker run's -p option, as text")
@@ -86,10 +87,10 @@ def judge_publish(value: Any, port: int) -> CheckResult | Publish:
         return failed(PUBLISH, f"docker run would refuse -p {value}", syntax)
     if p.host_ip in {"", "0.0.0.0", "::"}:
         return failed(PUBLISH, f"-p {value} publishes on every address of this machine "
-                      "(0.0.0.0), so anyone on your network could reach nginx; the check does "
-                      "not run it", "name the host address to listen on: the first part of "
-                      "the value", "the loopback address, 127.0.0.1, is reachable from this "
-                      "machine only")
+                      "(0.0.0.0), so anyone on your network could reach the server; the check "
+                      "does not run it", "name the host address to listen on: the first part "
+                      "of the value", "the loopback address is reachable from this machine "
+                      "only")
     if p.host_ip != LOOPBACK:
         return failed(PUBLISH, f"-p {value} would listen on {p.host_ip}, an address the course "
                       "does not publish on; the check does not run it",
@@ -97,14 +98,14 @@ def judge_publish(value: Any, port: int) -> CheckResult | Publish:
     if p.host_port is None:
         return failed(PUBLISH, f"with no host port, Docker picks a free one at random, not "
                       f"{port}", syntax)
-    if p.host_port != port and p.container_port == port:
+    if p.host_port == inside and p.container_port == port:
         return failed(PUBLISH, f"-p {value} publishes host port {p.host_port} and sends it to "
                       f"port {p.container_port} in the container: the two are swapped", syntax)
     if p.host_port != port:
         return failed(PUBLISH, f"-p {value} publishes host port {p.host_port}, not {port}", syntax)
     if p.proto != "tcp":
         return failed(PUBLISH, f"-p {value} forwards {p.proto}, and HTTP runs over tcp",
-                      "leave the protocol out (tcp is the default) or write /tcp")
+                      "which protocol does -p forward when the value names none?")
     return p
 
 
@@ -119,9 +120,9 @@ def judge_host_veth(name: str, right: str, answer: Any) -> CheckResult:
     if not isinstance(answer, str):
         return failed(VETH_EX, f"{answer!r} is not an interface name", "give it as text")
     answer = answer.strip()
-    iflink = ("the N in the container's eth0@ifN is the ifindex of the other end, on the host",
-              "read /sys/class/net/eth0/iflink inside the container, then find that ifindex "
-              "in the host's `ip -j link`")
+    iflink = ("the two ends of a veth pair know each other's ifindex, and the container's "
+              "eth0 names its peer's",
+              "the number after eth0@if is an ifindex on the host: which host interface has it?")
     if answer.split("@")[0] == right:
         return passed(VETH_EX, f"{answer} is the host end of {name}'s eth0")
     if answer.startswith("eth0"):
@@ -159,15 +160,15 @@ def judge_dnat(f: DnatFacts, answer: Any) -> CheckResult:
     if is_unanswered(answer):
         return unanswered(DNAT_EX, f"the rule's {target}, as text: \"ADDRESS:PORT\"")
     right = f"{f.address}:{f.container_port}"
+    rule = (f"Docker writes one DNAT rule per published port, and the one for port {f.port} "
+            "says where a packet goes after it: list the rules with the command the cell "
+            "printed")
     if f.nftables:
-        rule = ("Docker's nftables table holds one DNAT rule per published port in chain "
-                "nat-prerouting-and-output; `nft list table ip docker-bridges` lists them, and "
-                f"the one with `dport {f.port}` is yours")
+        more = (f"the rule is in chain nat-prerouting-and-output of table ip docker-bridges "
+                f"and matches dport {f.port}; read what follows {target}")
     else:
-        rule = (f"the nat table's DOCKER chain holds one DNAT rule per published port; "
-                f"`iptables -t nat -S DOCKER` lists them, and the one with --dport {f.port} "
-                "is yours")
-    more = f"the answer is the text after {target} in that rule"
+        more = (f"the rule is in the nat table's DOCKER chain and matches --dport {f.port}; "
+                f"read what follows {target}")
     if not isinstance(answer, str) or ":" not in answer:
         return failed(DNAT_EX, f"{answer!r} is not ADDRESS:PORT", rule, more)
     address, _, port = answer.strip().rpartition(":")
@@ -194,35 +195,19 @@ class Lookup:
     Attributes:
         key: the question as the learner's prediction names it, e.g. "lk-app finds db".
         who, name: the base names (made unique by the Lab where a learner owns them).
-        why_yes, why_no: what explains each outcome.
     """
 
     key: str
     who: str
     name: str
-    why_yes: str
-    why_no: str
 
 
 QUESTIONS = (
-    Lookup("lk-app finds db", "lk-app", "db",
-           "--link lk-db:db wrote the alias db into lk-app's /etc/hosts",
-           "--link lk-db:db did not take"),
-    Lookup("lk-app finds lk-db", "lk-app", "lk-db",
-           "the line --link writes holds the linked container's name too, beside the alias",
-           "--link writes the alias only"),
-    Lookup("lk-db finds lk-app", "lk-db", "lk-app",
-           "a link goes both ways",
-           "a link goes one way: only lk-app's /etc/hosts got a line; the default bridge has "
-           "no DNS for lk-db to ask"),
-    Lookup("dns-a finds dns-b", "dns-a", "dns-b",
-           "dns-net is a user-defined network: Docker's DNS at 127.0.0.11 answers with the "
-           "address of every container on it",
-           "dns-net's embedded DNS is not answering"),
-    Lookup("dns-a finds lk-db", "dns-a", "lk-db",
-           "a network's DNS knows every container",
-           "a network's DNS answers only for containers on that network, and lk-db is on the "
-           "default bridge"),
+    Lookup("lk-app finds db", "lk-app", "db"),
+    Lookup("lk-app finds lk-db", "lk-app", "lk-db"),
+    Lookup("lk-db finds lk-app", "lk-db", "lk-app"),
+    Lookup("dns-a finds dns-b", "dns-a", "dns-b"),
+    Lookup("dns-a finds lk-db", "dns-a", "lk-db"),
 )
 
 
@@ -247,7 +232,11 @@ def bad_prediction(prediction: Any) -> CheckResult | None:
 
 
 def judge_lookups(found: Mapping[str, bool], prediction: Any) -> CheckResult:
-    """Compare the learner's PREDICTION ({question: True/False}) with what FOUND says."""
+    """Compare the learner's PREDICTION ({question: True/False}) with what FOUND says.
+
+    A wrong prediction is told how many answers differ, and (second hint) how many of them are
+    about --link and how many about dns-net, never which: each answer is True or False, so
+    naming one would give it away."""
     bad = bad_prediction(prediction)
     if bad is not None:
         return bad
@@ -256,9 +245,16 @@ def judge_lookups(found: Mapping[str, bool], prediction: Any) -> CheckResult:
         return passed(LOOKUPS, f"all {len(QUESTIONS)} predictions match what ping found in "
                       "the containers. A link is a line in the /etc/hosts of the container that "
                       "asked for it; a network's DNS answers only for the containers on it.")
-    said = ", ".join(f"{q.key!r} is {found[q.key]}" for q in wrong)
-    more = "; ".join(q.why_yes if found[q.key] else q.why_no for q in wrong)
+    links = sum(q.who.startswith("lk-") for q in wrong)
+    parts = []
+    if links:
+        parts.append(f"{links} of the --link questions (lk-app, lk-db): whose /etc/hosts does "
+                     "a link write, and which names are on its line?")
+    if len(wrong) - links:
+        parts.append(f"{len(wrong) - links} of the dns-net questions (dns-a): which containers "
+                     "does a network's DNS answer for?")
     return failed(LOOKUPS, f"{len(wrong)} of {len(QUESTIONS)} predictions differ from what the "
-                  f"containers found: {said}",
+                  "containers found",
                   "a --link writes lines into the /etc/hosts of the container that asked for "
-                  "it; a user-defined network's DNS answers for the containers on it", more)
+                  "it; a user-defined network's DNS answers for the containers on it",
+                  "the ones that differ: " + "; ".join(parts))
