@@ -63,10 +63,11 @@ def judge_joined(f: JoinFacts) -> CheckResult:
         return passed(JOINED, f"it is in {f.target}'s pid namespace, so ps in it lists "
                       f"{f.target}'s processes; it shares {', '.join(with_target)} with "
                       f"{f.target} and has its own {', '.join(own) or 'nothing else'}")
-    general = ("docker run chooses each namespace on its own, one flag per type; the pid "
-               "namespace's flag can name the host's, or another container's")
-    more = ("the flag is --pid: `docker run --help` says which values it takes besides host, "
-            "and how a value names a container")
+    general = ("docker run chooses each namespace on its own, one flag per type (as "
+               "--network host does for the network); the pid namespace's flag can name the "
+               "host's, or another container's")
+    more = ("the flag is --pid; besides host, its value can name a container: the docker run "
+            "reference, under PID settings, gives the form")
     if f.mine.get("pid") == f.host.get("pid"):
         return failed(JOINED, f"it is in the host's pid namespace (--pid host): it sees every "
                       f"process of the machine, not just {f.target}'s", general, more)
@@ -74,8 +75,8 @@ def judge_joined(f: JoinFacts) -> CheckResult:
                   f"processes, none of {f.target}'s", general, more)
 
 
-def start_with(lab: Lab, exercise: str, flags: Any, command: Sequence[str],
-               name: str) -> tuple[Any, CheckResult | None]:
+def _start_with(lab: Lab, exercise: str, flags: Any, command: Sequence[str],
+                name: str) -> tuple[Any, CheckResult | None]:
     """Run `docker run` (shown) with the learner's FLAGS: the container, or the verdict that
     says why it did not start."""
     try:
@@ -97,7 +98,7 @@ def check_joined(lab: Lab, flags: Any, target: Any) -> CheckResult:
     if is_unanswered(flags):
         return unanswered(JOINED, "the docker run flags, as a list of strings such as "
                           '["--flag", "value"]')
-    peek, verdict = start_with(lab, JOINED, flags, ["sleep", "86400"], "peek")
+    peek, verdict = _start_with(lab, JOINED, flags, ["sleep", "86400"], "peek")
     if verdict is not None:
         return verdict
     return judge_joined(JoinFacts(target.name, read_ns(container_pid(peek)),
@@ -349,11 +350,13 @@ class StopFacts:
         name: the container's name.
         stop_signal: its configured stop signal ("" for the default, SIGTERM).
         stopped: what the timed `docker stop` did.
+        stop_timeout: its configured grace period (`--stop-timeout`), None if not set.
     """
 
     name: str
     stop_signal: str
     stopped: pid1.Stopped
+    stop_timeout: int | None = None
 
 
 def kill_signal(stop_signal: str) -> bool:
@@ -377,9 +380,11 @@ def judge_stop(f: StopFacts) -> CheckResult:
                       f"process can handle it, so the server never ran its shutdown (exit code "
                       f"{s.exit_code})", general, more)
     if s.killed:
+        waited = (" (--stop-timeout only sets how long docker stop waits before SIGKILL when "
+                  "no -t is given)" if f.stop_timeout is not None else "")
         return failed(QUICK, f"PID 1 ({s.pid1}) ignored {sent}, so after the 3 s of -t 3 the "
                       f"engine sent SIGKILL (exit code {s.exit_code}): the server never ran its "
-                      "shutdown", general, more)
+                      f"shutdown{waited}", general, more)
     if s.exit_code == 128 + 15:
         return failed(QUICK, f"{sent} killed the shell (exit code 143 = 128 + 15) before its "
                       f"shutdown ran: with --init the shell is not PID 1, so SIGTERM's default "
@@ -399,9 +404,10 @@ def check_clean_stop(lab: Lab, flags: Any) -> CheckResult:
             str(f).split("=", 1)[0] == "--entrypoint" for f in flags):
         return failed(QUICK, "--entrypoint replaces the server's program",
                       "keep the server as it is: change how docker stop treats it")
-    box, verdict = start_with(lab, QUICK, flags, SERVER, "graceful")
+    box, verdict = _start_with(lab, QUICK, flags, SERVER, "graceful")
     if verdict is not None:
         return verdict
-    signal_name = str(box.attrs.get("Config", {}).get("StopSignal") or "")
+    config = box.attrs.get("Config", {})
+    signal_name = str(config.get("StopSignal") or "")
     stopped = pid1.timed_stop(box, pid1.LESSON_GRACE)
-    return judge_stop(StopFacts(box.name, signal_name, stopped))
+    return judge_stop(StopFacts(box.name, signal_name, stopped, config.get("StopTimeout")))

@@ -1,7 +1,7 @@
 """The digests that name a layer: the sha256 of a file as stored (a blob, a config), and the
 sha256 of a layer's uncompressed tar (its diff_id), gzip or not.
 
-Taught in: 02b-image-anatomy-and-the-wire (section 5, exercise 02.3: `docker save`'s layers
+Taught in: 02b-image-anatomy-and-the-wire (section 5, exercise 02b.1: `docker save`'s layers
 hashed against the config's diff_ids) and 02-overlayfs-and-image-storage (a layer's diff_id on
 the containerd image store). Files are read in chunks, so a large layer never sits in memory.
 """

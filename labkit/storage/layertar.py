@@ -1,6 +1,6 @@
 """Deletions inside a layer: `.wh.` entries in the layer tar, whiteouts and opaque folders on disk.
 
-Taught in: 02b-image-anatomy-and-the-wire (section 5.4, exercise 02.5). A layer tar cannot hold
+Taught in: 02b-image-anatomy-and-the-wire (section 5.4, exercise 02b.2). A layer tar cannot hold
 "nothing": a deleted file travels as an empty entry `.wh.<name>` beside where it was, and a
 folder that was removed and made again as the marker `.wh..wh..opq` inside it (the OCI image
 spec's names, taken from AUFS). When the engine unpacks the tar for overlayfs it turns them back
@@ -58,7 +58,7 @@ def _build(lab: Lab, tag: str, dockerfile: str) -> str:
 
 def build_step(lab: Lab, step: str | None, tag: str = "my-deleter:v1",
                base: str = "labkit/debian:bookworm") -> str | None:
-    """Exercise 02.5: build `FROM BASE` plus `RUN STEP`, the learner's own step (one line).
+    """Exercise 02b.2: build `FROM BASE` plus `RUN STEP`, the learner's own step (one line).
 
     Prints the `docker build` line and the Dockerfile. Returns the image's name, or None (with
     a note) while STEP is still the placeholder `...`.

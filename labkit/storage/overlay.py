@@ -1,6 +1,6 @@
 """OverlayFS by hand: lowerdir, upperdir, workdir and merged, mounted under a lesson folder.
 
-Taught in: 02-overlayfs-and-image-storage (section 2 and exercises 02.1, 02.4). Every mount
+Taught in: 02-overlayfs-and-image-storage (section 2 and exercises 02.1, 02.3). Every mount
 goes through `lab.mount` and every folder through `lab.workdir`, so `lab.cleanup()` unmounts
 and removes them.
 """

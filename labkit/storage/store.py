@@ -1,6 +1,6 @@
 """An image's and a container's layers on whichever image store the engine uses.
 
-Taught in: 02-overlayfs-and-image-storage (section 3, exercise 02.2) and
+Taught in: 02-overlayfs-and-image-storage (section 3) and
 02b-image-anatomy-and-the-wire (section 5.5). The same lesson reads the
 overlay2 graphdriver's folders on an engine that keeps images there, and containerd's
 snapshots on the containerd image store (`facts().containerd_store`): one call, the engine's

@@ -46,6 +46,7 @@ def test_check_child_pid(lab: Lab) -> None:
 def test_check_clean_stop(lab: Lab) -> None:
     slow = chk.check_clean_stop(lab, ["--stop-timeout", "1"])
     assert not slow.passed and "ignored SIGTERM" in slow.message, str(slow)
+    assert "--stop-timeout only" in slow.message
     init = chk.check_clean_stop(lab, ["--init"])
     assert not init.passed and "143" in init.message, str(init)
     killed = chk.check_clean_stop(lab, ["--stop-signal", "KILL"])

@@ -92,3 +92,14 @@ def test_the_workdir_whiteout_name_is_folded_but_not_its_kind() -> None:
     assert sanitize(line) == sanitize("c--------- 2 root root 0, 0  #7")
     assert sanitize(line).endswith("0, 0 #<n>")
     assert sanitize("-rw-r--r-- 1 root root 15  #notes") == "-rw-r--r-- 1 root root 15 #notes"
+
+
+def test_the_random_size_of_the_copy_up_exercise_is_folded_but_not_other_sizes() -> None:
+    for a, b in (("-rw-r--r-- 1 root root 482913  lower/data.bin",
+                  "-rw-r--r-- 1 root root 100245  lower/data.bin"),
+                 ("482913 /var/lib/labkit/lessons/s1a2b3c/cu/upper/data.bin",
+                  "900001 /var/lib/labkit/lessons/s1a2b3c/cu/upper/data.bin"),
+                 ("copied up: 482,913 bytes of upper/data.bin", "copied up: 100,245 bytes of "
+                  "upper/data.bin")):
+        assert sanitize(a) == sanitize(b) and "<size>" in sanitize(a)
+    assert "1048576" in sanitize("-rw-r--r-- 1 root root 1048576  merged/big.log")
