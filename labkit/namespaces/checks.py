@@ -195,6 +195,8 @@ class Unwired(NamedTuple):
     """What 04.2's cell prints and the learner's steps use, all plain text (`new_unwired`).
 
     Attributes:
+        container: the container's name (`wire-me`, or `wire-me-<session>` where you have a
+            container of that name: labkit never touches yours).
         host_end: the veth end that stays on the host.
         inner: the end to move into the container.
         address: the address to give eth0, with prefix (outside Docker's range).
@@ -202,6 +204,7 @@ class Unwired(NamedTuple):
         bridge: the bridge to attach host_end to.
     """
 
+    container: str
     host_end: str
     inner: str
     address: str
@@ -221,8 +224,8 @@ def new_unwired(lab: Lab, net: LessonNetwork) -> Unwired:
     box = lab.run("labkit/busybox", ["sleep", "86400"], name="wire-me", network_mode="none")
     host_end, inner = veth_pair(lab, "vethc", "vethd")
     _unwired["box"] = box
-    u = Unwired(host_end, inner, f"{net.spare_address(1)}/{net.prefixlen}", net.gateway,
-                net.bridge)
+    u = Unwired(box.name, host_end, inner, f"{net.spare_address(1)}/{net.prefixlen}",
+                net.gateway, net.bridge)
     print("\n".join(f"{field:<9}{value}" for field, value in u._asdict().items()))
     return u
 

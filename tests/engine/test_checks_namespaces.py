@@ -58,8 +58,8 @@ def test_check_clean_stop(lab: Lab) -> None:
 
 def test_check_wired_runs_the_steps_and_names_what_is_missing(lab: Lab) -> None:
     net = handwire.lesson_network(lab, "t-chk-net")
-    host_end, inner, address, gateway, bridge = chk.new_unwired(lab, net)
-    pid = docker(["inspect", "-f", "{{.State.Pid}}", "wire-me"]).stdout.strip()
+    container, host_end, inner, address, gateway, bridge = chk.new_unwired(lab, net)
+    pid = docker(["inspect", "-f", "{{.State.Pid}}", container]).stdout.strip()
     inside = ["nsenter", "-t", pid, "-n", "ip"]
     partial = [["ip", "link", "set", host_end, "up"],
                ["ip", "link", "set", inner, "netns", pid],
@@ -70,8 +70,8 @@ def test_check_wired_runs_the_steps_and_names_what_is_missing(lab: Lab) -> None:
     assert not result.passed and "on no bridge" in result.message
 
     # afresh, as a learner reruns the cell: the model answer
-    host_end, inner, address, gateway, bridge = chk.new_unwired(lab, net)
-    pid = docker(["inspect", "-f", "{{.State.Pid}}", "wire-me"]).stdout.strip()
+    container, host_end, inner, address, gateway, bridge = chk.new_unwired(lab, net)
+    pid = docker(["inspect", "-f", "{{.State.Pid}}", container]).stdout.strip()
     inside = ["nsenter", "-t", pid, "-n", "ip"]
     steps = [["ip", "link", "set", host_end, "master", bridge],
              ["ip", "link", "set", host_end, "up"],

@@ -194,12 +194,13 @@ def test_new_unwired_prints_and_hands_out_plain_strings(
 
     monkeypatch.setattr(chk, "veth_pair", lambda lab, a, b: (a, b))
     monkeypatch.setattr(chk, "_unwired", {})
-    host_end, inner, address, gateway, bridge = chk.new_unwired(Runs(), NET)  # type: ignore[arg-type]
+    container, host_end, inner, address, gateway, bridge = chk.new_unwired(
+        Runs(), NET)  # type: ignore[arg-type]
     assert made == [("labkit/busybox", ["sleep", "86400"],
                      {"name": "wire-me", "network_mode": "none"})]
-    assert (host_end, inner, address, gateway, bridge) == (
-        "vethc", "vethd", f"{NET.spare_address(1)}/24", "10.213.7.1", NET.bridge)
-    assert all(type(v) is str for v in (host_end, inner, address, gateway, bridge))
+    assert (container, host_end, inner, address, gateway, bridge) == (
+        "wire-me", "vethc", "vethd", f"{NET.spare_address(1)}/24", "10.213.7.1", NET.bridge)
+    assert all(type(v) is str for v in (container, host_end, inner, address, gateway, bridge))
     out = capsys.readouterr().out
     assert "host_end vethc" in out and f"bridge   {NET.bridge}" in out
     assert chk._unwired["box"] is box

@@ -103,3 +103,18 @@ def test_the_random_size_of_the_copy_up_exercise_is_folded_but_not_other_sizes()
                   "upper/data.bin")):
         assert sanitize(a) == sanitize(b) and "<size>" in sanitize(a)
     assert "1048576" in sanitize("-rw-r--r-- 1 root root 1048576  merged/big.log")
+
+
+def test_a_folded_command_compares_equal_wherever_it_folds() -> None:
+    one = ("$ docker run -d --name front -p 127.0.0.1::80 \\\n"
+           "    --label a=b --dns 127.0.0.1 x\nID\n")
+    other = ("$ docker run -d --name front \\\n    -p 127.0.0.1::80 --label a=b \\\n"
+             "    --dns 127.0.0.1 x\nID\n")
+    assert sanitize(one) == sanitize(other)
+    assert sanitize(one).startswith("$ docker run -d --name front -p 127.0.0.1::80 --label a=b")
+    assert sanitize("a\\\nb") == "a\\\nb"  # a backslash that ends a line of output stays
+
+
+def test_trailing_spaces_of_column_output_are_dropped() -> None:
+    assert sanitize("users:((\"dockerd\",pid=1,fd=2)) \nnext") == sanitize(
+        "users:((\"dockerd\",pid=9,fd=8))\nnext")
