@@ -55,3 +55,12 @@ def test_commands_run_as_shown_fold_their_pids_and_netns_ids_only() -> None:
     assert sanitize("4242 sleep 3600") == "4242 sleep 3600"  # only docker-proxy lines
     assert sanitize("udp sport 45678 snat ip to :53") == sanitize("udp sport 39001 snat ip to :53")
     assert sanitize("udp dport 53") == "udp dport 53"
+
+
+def test_a_veths_peer_as_bridge_link_names_it_is_folded() -> None:
+    held = ("7: veth0a1b2c3@ifb0: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu 1500 master docker0"
+            " state forwarding")
+    host = ("7: veth9f8e7d6@docker0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master docker0"
+            " state forwarding")
+    assert sanitize(held) == sanitize(host)
+    assert "master docker0" in sanitize(host)  # the bridge it is a port of stays
