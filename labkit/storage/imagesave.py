@@ -230,7 +230,7 @@ def _about(size: int, *, compressed: bool = False) -> str:
     A gzip blob's size moves too, whatever its size (the same tar compresses to 94 bytes on
     one machine and 96 on the next), so a small one is "under 1 kB"."""
     if size < 1000:
-        return "under 1 kB" if compressed else f"{size:,} bytes"
+        return human_size(size, "coarse") if compressed else f"{size:,} bytes"
     return f"about {human_size(size)}"
 
 
