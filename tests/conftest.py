@@ -14,7 +14,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
     if not reachable():
         return ["labkit engine: none answers (engine and notebook tests are skipped)"]
-    from tests.notebooks import strictness
+    from labkit.recording import strictness
 
     live = strictness.live_profile()
     lines = ["labkit engine: " + " ".join(f"{k}={v}" for k, v in live.items())]

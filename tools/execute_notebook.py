@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import nbformat
 from nbclient import NotebookClient
 
-from tests.notebooks.strictness import describe, live_profile
+from labkit.recording.strictness import describe, live_profile
 
 
 def execute(path: Path, run: str, timeout: int = 900) -> dict[str, str]:
@@ -48,6 +48,9 @@ def execute(path: Path, run: str, timeout: int = 900) -> dict[str, str]:
 
 
 if __name__ == "__main__":
+    if not sys.argv[1:] or sys.argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        sys.exit(0 if sys.argv[1:] else 2)
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for arg in sys.argv[1:]:
         profile = execute(Path(arg), started)

@@ -1,6 +1,6 @@
 """Reach the Docker Engine: the SDK client, and the machine labkit acts on (the unit tests' seam).
 
-Taught in: 00-preflight. Installing, starting and stopping an engine is labkit.base.provision's.
+Taught in: 00-preflight. Installing, starting and stopping an engine is labkit.cli.provision's.
 """
 
 from __future__ import annotations

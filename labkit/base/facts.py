@@ -186,11 +186,14 @@ def major_minor(version: str) -> tuple[int, int]:
 
 
 def builder_of(builder_version: str, buildx: bool, env: str | None = None) -> str:
-    """Which builder `docker build` uses: "buildkit" or "classic" (00-preflight).
+    """Which builder a plain `docker build` uses: "buildkit" or "classic" (00-preflight).
 
-    BuildKit needs both sides: the daemon offering it (`Builder-Version: 2`) and the CLI's
-    buildx plugin; without buildx, CLIs from 23 on fall back to the classic builder.
-    DOCKER_BUILDKIT=0 asks the CLI for the classic builder.
+    Every engine the course supports has BuildKit built in; what differs is the default.
+    From Engine 23 the daemon names it (`Builder-Version: 2`) and the CLI runs it through its
+    buildx plugin; without buildx, the CLI falls back to the classic builder. Engine 20.10
+    sends no Builder-Version by default, and its CLI then builds classic unless
+    DOCKER_BUILDKIT=1 (that CLI has a BuildKit client of its own, no buildx needed; labkit
+    does not use it). DOCKER_BUILDKIT=0 asks any CLI for the classic builder.
     """
     if env is not None and env.strip().lower() in {"0", "false", "no", "off"}:
         return "classic"

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from labkit.base.errors import LabkitError
-from labkit.building import clibuild
-from labkit.building.buildlog import rounded_size
 from labkit.images.build import context_tar
+from labkit.images.buildlog import rounded_size
+from labkit.lab import imagebuild
 from labkit.lab.session import Lab
 
 if TYPE_CHECKING:
@@ -236,7 +236,7 @@ def compare_builds(lab: Lab, cases: dict[str, Path], tag: str = "front-app:ctx",
         for i, (case, folder) in enumerate(cases.items()):
             # The table is the lesson here; nine identical `docker build` lines would bury it.
             result = lab.build(folder, f"{tag}{i}", show=False)
-            sent.setdefault(case, result.context_bytes)
+            sent.setdefault(case, result.context_bytes or 0)  # None: the log did not say
             seconds[case].append(result.seconds)
     return Comparison(tuple(BuildRun(case, sent[case], tuple(seconds[case])) for case in cases))
 
@@ -251,17 +251,18 @@ def builders_frame(lab: Lab, cases: dict[str, Path], tag: str = "front-app:ctx"
     Taught in: 01-building-images.
 
     Returns:
-        Columns case, classic builder, BuildKit ("not on this engine" where it is missing).
+        Columns case, classic builder, BuildKit ("not what `docker build` runs here" where
+        labkit builds with the classic builder only).
     """
-    buildkit = clibuild.builder_for("buildkit") == "buildkit"
+    buildkit = imagebuild.builder_for("buildkit") == "buildkit"
     rows = []
     for i, (case, folder) in enumerate(cases.items()):
         row = {"case": case}
         for title, builder in (("classic builder", "classic"), ("BuildKit", "buildkit")):
             if builder == "buildkit" and not buildkit:
-                row[title] = "not on this engine"
+                row[title] = "not what `docker build` runs here"
                 continue
-            done = clibuild.build(lab, folder, f"{tag}{i}", builder=builder)
+            done = lab.build(folder, f"{tag}{i}", builder=builder)
             sent = done.context_bytes
             row[title] = "?" if sent is None else rounded_size(sent)
         rows.append(row)

@@ -18,13 +18,12 @@ from importlib import resources
 from pathlib import Path
 
 from labkit.base.errors import LabkitError
-from labkit.base.host import host
+from labkit.base.show import docker
 from labkit.building import frontapp
 from labkit.building.buildctx import measure
 from labkit.building.buildhistory import layer_count
 from labkit.building.dockerignore import write_tree
 from labkit.building.platforms import MANIFEST_LIST, OCI_INDEX, manifest_argv, platforms_of, push
-from labkit.images.build import read_dockerignore
 from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
 from labkit.lab.session import Lab
 from labkit.lessons.registry import LocalRegistry
@@ -108,7 +107,7 @@ def check_spa_config(lab: Lab, folder: str | Path, block: object) -> CheckResult
                       'write the nginx lines as one string, e.g. """location ... { ... }"""')
     Path(folder, "nginx.conf").write_text(add_to_server(sample_conf(), block))
     try:
-        image = lab.build(folder, "front-app:exercise").tags[0]
+        image = lab.build(folder, "front-app:exercise").tag
     except LabkitError as exc:
         return failed(SPA, f"The project does not build: {exc.message}",
                       "read the build error; the Dockerfile should not need changes")
@@ -131,18 +130,24 @@ def check_spa_config(lab: Lab, folder: str | Path, block: object) -> CheckResult
 # -- 01.2 a .dockerignore --------------------------------------------------------------------
 
 IGNORE = "01.2 .dockerignore"
-KEEP_LOG = "logs/audit.log"
+KEEP = ".env.example"
+SECRETS = (".env", ".env.local", ".env.production")
+INTERNAL = "docs/internal/"
 IGNORE_FILES = {
     "Dockerfile": "FROM labkit/busybox\nCOPY . /app/\n",
     "README.md": "# service\n",
+    ".env": "DB_PASSWORD=real-and-secret\n",
+    ".env.local": "DB_PASSWORD=mine\n",
+    ".env.production": "DB_PASSWORD=production\n",
+    KEEP: "DB_PASSWORD=\n",
     "src/app.py": "print('hi')\n",
-    "src/util.py": "X = 1\n",
-    "src/worker.log": "worker output\n",
-    "tests/test_app.py": "def test(): pass\n",
-    "tests/data/sample.log": "fixture\n",
-    "app.log": "app output\n",
-    "logs/debug.log": "debug output\n",
-    KEEP_LOG: "who did what: the one log the image must keep\n",
+    "src/__pycache__/app.cpython-311.pyc": "bytecode\n",
+    "src/jobs/worker.py": "X = 1\n",
+    "src/jobs/__pycache__/worker.cpython-311.pyc": "bytecode\n",
+    "__pycache__/setup.cpython-311.pyc": "bytecode\n",
+    "docs/guide.md": "how to use it\n",
+    "docs/internal/oncall.md": "who to call at night\n",
+    "config/.env.defaults": "LOG_LEVEL=info\n",
 }
 
 
@@ -151,34 +156,35 @@ def dockerignore_exercise(lab: Lab) -> Path:
     return write_tree(lab.workdir("exercise-01-2"), IGNORE_FILES)
 
 
-def judge_dockerignore(sent: set[str], rules: Sequence[str] = (),
-                       files: Sequence[str] = tuple(IGNORE_FILES)) -> CheckResult:
-    """The verdict on the files a .dockerignore lets through (relative paths), given its rules."""
-    tests = sorted(f for f in sent if f.startswith("tests/"))
-    logs = sorted(f for f in sent if f.endswith(".log") and f != KEEP_LOG)
-    if tests:
-        return failed(IGNORE, f"tests/ is still sent: {', '.join(tests)}.",
-                      "a rule that names a folder leaves out the folder and everything in it",
-                      "one line `tests/` (or `tests`) is enough for the whole folder")
-    if logs:
-        shallow = any(r.lstrip("/").endswith("*.log") and "**" not in r for r in rules)
-        hint = ("`*` never crosses a `/`: `*.log` matches only at the top of the context"
-                if shallow else "one rule with a wildcard can match the .log files of every "
-                "folder, instead of one rule per file")
-        return failed(IGNORE, f"these logs are still sent: {', '.join(logs)}.", hint,
-                      "`**` stands for any number of folders (none included): `**/*.log`")
-    if KEEP_LOG not in sent:
-        return failed(IGNORE, f"{KEEP_LOG} is left out, but the image needs it.",
-                      "a rule starting with `!` is an exception: it sends a path again",
-                      f"the LAST matching line wins: put `!{KEEP_LOG}` after the line that "
-                      "excludes it")
-    lost = sorted(f for f in files if not f.endswith(".log") and not f.startswith("tests/")
-                  and f not in sent)
+def judge_dockerignore(sent: set[str], files: Sequence[str] = tuple(IGNORE_FILES)
+                       ) -> CheckResult:
+    """The verdict on the files a .dockerignore lets through (relative paths)."""
+    secrets = sorted(f for f in SECRETS if f in sent)
+    if secrets:
+        return failed(IGNORE, f"still sent: {', '.join(secrets)}.",
+                      "a `*` in a rule stands for any characters of one name (never a `/`)",
+                      "one rule can match every one of these names at the top; then look at "
+                      f"what it did to {KEEP}")
+    if KEEP not in sent:
+        return failed(IGNORE, f"{KEEP} is left out, but the image needs it.",
+                      "a rule that starts with `!` sends a path again",
+                      "of all the lines that match a path, the last one decides")
+    cached = sorted(f for f in sent if "__pycache__/" in f)
+    if cached:
+        return failed(IGNORE, f"still sent: {', '.join(cached)}.",
+                      "a rule is matched against the whole path from the root of the context, "
+                      "and `*` never crosses a `/`",
+                      "section 3's table has a pattern for 'in every folder, the top included'")
+    internal = sorted(f for f in sent if f.startswith(INTERNAL))
+    if internal:
+        return failed(IGNORE, f"still sent: {', '.join(internal)}.",
+                      "a rule that names a folder leaves out everything in it")
+    lost = sorted(f for f in files if f not in sent and f not in SECRETS
+                  and "__pycache__/" not in f and not f.startswith(INTERNAL))
     if lost:
         return failed(IGNORE, f"your rules also leave out {', '.join(lost)}.",
-                      "make each rule as narrow as the task: tests/, the logs, nothing else",
-                      "read each of your rules against the path it should not match: "
-                      f"{lost[0]}")
+                      "make each rule as narrow as the task",
+                      f"read each of your rules against {lost[0]}: which one matches it?")
     return passed(IGNORE, f"sent {len(sent)} files: {', '.join(sorted(sent))}.")
 
 
@@ -191,7 +197,7 @@ def check_dockerignore(folder: str | Path, rules: object) -> CheckResult:
                       'write the rules as one string, one rule per line: "rule1\\nrule2\\n"')
     Path(folder, ".dockerignore").write_text(rules if rules.endswith("\n") else rules + "\n")
     sent = set(measure(folder).members) - {".dockerignore"}
-    return judge_dockerignore(sent, read_dockerignore(folder))
+    return judge_dockerignore(sent)
 
 
 # -- 01.3 the platforms of a manifest list ------------------------------------------------------
@@ -231,12 +237,13 @@ def platform_quiz(lab: Lab, registry: LocalRegistry, config: str | Path,
         (folder / "platform.txt").write_text(f"an image for {platform}\n")
         (folder / "Dockerfile").write_text(QUIZ_DOCKERFILE)
         ref = lab.build(folder, registry.ref(f"{QUIZ_NAME}:{arch}"), platform=platform,
-                        show=False).tags[0]
-        push(ref)
+                        show=False).tag
+        push(ref, show=False)  # the lines would name the platforms: the answer
         pushed.append(ref)
     multi = registry.ref(f"{QUIZ_NAME}:multi")
-    host().run(manifest_argv(config, "create", "--insecure", "--amend", multi, *pushed))
-    host().run(manifest_argv(config, "push", "--insecure", "--purge", multi))
+    docker(manifest_argv(config, "create", "--insecure", "--amend", multi, *pushed)[1:],
+           show=False)
+    docker(manifest_argv(config, "push", "--insecure", "--purge", multi)[1:], show=False)
     print(f"{multi} is a fresh manifest list in the lesson's registry: which platforms?")
     return multi
 

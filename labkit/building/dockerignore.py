@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import docker.errors
 import pandas as pd
 from docker.utils.build import Pattern, PatternMatcher
 
@@ -131,14 +130,12 @@ def files_in_image(lab: Lab, image: str, path: str = "/ctx") -> list[str]:
     Raises:
         LabkitError: the image has no `find` or no such folder.
     """
-    try:
-        out = lab.run(image, ["find", path, "-type", "f"], detach=False, remove=True,
-                      network_mode="none")
-    except docker.errors.ContainerError as exc:
-        raise LabkitError(f"Could not list {path} in {image}.",
-                          "the image needs busybox's find (build it FROM labkit/busybox)") from exc
+    done = lab.run_once(image, ["find", path, "-type", "f"], network_mode="none", quiet=True)
+    if not done.ok:
+        raise LabkitError(f"Could not list {path} in {image}: {done.stderr.strip()}",
+                          "the image needs busybox's find (build it FROM labkit/busybox)")
     prefix = path.rstrip("/") + "/"
-    return sorted(line.removeprefix(prefix) for line in bytes(out).decode().splitlines()
+    return sorted(line.removeprefix(prefix) for line in done.stdout.splitlines()
                   if line.startswith(prefix))
 
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker.errors
 import pandas as pd
 
 from labkit.base.engine import client
@@ -22,6 +21,7 @@ from labkit.base.errors import LabkitError, friendly
 from labkit.base.fmt import short_digest
 from labkit.base.host import host
 from labkit.base.refs import Ref
+from labkit.base.show import docker
 from labkit.images import catalog as images
 from labkit.images import rootfs
 from labkit.lab.session import Lab
@@ -113,7 +113,7 @@ def build_variant(lab: Lab, registry: LocalRegistry, arch: str,
     (folder / "Dockerfile").write_text(VARIANT_DOCKERFILE)
     platform = f"linux/{arch}"
     result = lab.build(folder, registry.ref(f"{name}:{arch}"), platform=platform)
-    return Variant(platform, result.tags[0], result.image_id, elf_arch(folder / "busybox"))
+    return Variant(platform, result.tag, result.image_id, elf_arch(folder / "busybox"))
 
 
 def variants_frame(variants: Sequence[Variant]) -> pd.DataFrame:
@@ -126,40 +126,38 @@ def variants_frame(variants: Sequence[Variant]) -> pd.DataFrame:
 
 def try_run(lab: Lab, ref: str) -> str:
     """Run an image's default command once; its output, or the error that stopped it."""
-    try:
-        out = lab.run(ref, detach=False, remove=True, network_mode="none")
-        return bytes(out).decode(errors="replace").strip()
-    except docker.errors.ContainerError as exc:
-        text = (exc.stderr or b"").decode(errors="replace").strip()
-        return f"failed (exit {exc.exit_status}): {text.splitlines()[-1] if text else exc}"
-    except docker.errors.APIError as exc:
-        return f"failed to start: {exc.explanation}"
+    done = lab.run_once(ref, network_mode="none", quiet=True)
+    if done.ok:
+        return done.stdout.strip()
+    text = done.stderr.strip().splitlines()
+    return f"failed (exit {done.returncode}): {text[-1] if text else 'no message'}"
 
 
 PUSHED_DIGEST = re.compile(r"\bdigest: (sha256:[0-9a-f]{64})\b")
 
 
-def push(ref: str) -> str:
-    """`docker push REF` to the lesson's registry; returns the pushed manifest's digest.
+def push(ref: str, *, show: bool = True) -> str:
+    """`docker push REF` to the lesson's registry, shown with what the CLI prints (unless not
+    SHOW: an exercise's pushes would give its answer away); returns the pushed manifest's digest
+    (the CLI's last line: `TAG: digest: sha256:... size: N`).
 
     Raises:
-        LabkitError: the registry refused the push.
+        LabkitError: the push did not go to 127.0.0.1, or the registry refused it.
     """
-    named = Ref.parse(ref).or_latest()
-    digest = ""
-    with friendly():
-        for event in client().api.push(named.name, tag=named.tag, stream=True, decode=True):
-            if "error" in event:
-                raise LabkitError(f"The push of {ref} failed: {event['error']}",
-                                  "check that the lesson's registry is running")
-            digest = (event.get("aux") or {}).get("Digest", digest)
-            # The containerd image store sends no aux event, only "TAG: digest: sha256:… size: N".
-            said = PUSHED_DIGEST.search(event.get("status", ""))
-            digest = digest or (said.group(1) if said else "")
-    if not digest:
+    _lesson_registry_only(ref)
+    done = docker(["push", ref], show=show)
+    said = PUSHED_DIGEST.search(done.stdout)
+    if not said:
         raise LabkitError(f"The push of {ref} reported no digest.",
                           "push it again; `docker push` prints the digest on its last line")
-    return digest
+    return said.group(1)
+
+
+def _lesson_registry_only(ref: str) -> None:
+    if not Ref.parse(ref).registry.startswith(("127.", "localhost")):
+        raise LabkitError(f"{ref} is not in the lesson's registry.",
+                          "use only the lesson's registry on 127.0.0.1 (the course never uses "
+                          "a public registry)")
 
 
 def manifest_argv(config_dir: str | Path, *args: str) -> list[str]:
@@ -172,9 +170,10 @@ def manifest_argv(config_dir: str | Path, *args: str) -> list[str]:
 
 
 def inspect_manifest(config_dir: str | Path, ref: str) -> dict[str, Any]:
-    """`docker manifest inspect --insecure REF`, parsed."""
-    out = host().run(manifest_argv(config_dir, "inspect", "--insecure", ref)).stdout
-    return json.loads(out)
+    """`docker manifest inspect --insecure REF`, shown as it runs; its JSON, parsed (the table
+    that follows is the view, so the JSON itself is not printed)."""
+    argv = manifest_argv(config_dir, "inspect", "--insecure", ref)
+    return json.loads(docker(argv[1:], quiet=True).stdout)
 
 
 def manifest_frame(doc: dict[str, Any], variants: Sequence[Variant] = (),
@@ -219,20 +218,18 @@ def platforms_of(doc: dict[str, Any]) -> list[str]:
 
 
 def pull(lab: Lab, ref: str, platform: str | None = None) -> dict[str, str]:
-    """`docker pull [--platform P] REF` from the lesson's registry, recorded for cleanup.
+    """`docker pull [--platform P] REF` from the lesson's registry, shown with what the CLI
+    prints, recorded for cleanup.
 
     Returns:
         What the pull asked for and what it got: platform asked, platform and ID of the image.
     """
-    named = Ref.parse(ref).or_latest()
-    if not named.registry.startswith(("127.", "localhost")):
-        raise LabkitError(f"{ref} is not in the lesson's registry.",
-                          "pull only from 127.0.0.1 (the course never uses a public registry)")
-    with friendly():
-        # The engine's pull takes a digest where it takes a tag.
-        image = client().images.pull(named.name, tag=named.digest or named.tag,
-                                     platform=platform)
+    _lesson_registry_only(ref)
+    docker(["pull", *(["--platform", platform] if platform else []), ref])
     lab.record_pulled(ref)
+    named = Ref.parse(ref).or_latest()
+    with friendly():
+        image = client().images.get(ref)
     digests = [d.partition("@")[2] for d in image.attrs.get("RepoDigests") or []
                if d.partition("@")[0] == named.name]
     return {"asked": platform or "(none: this machine's)", "image": ref,
@@ -268,25 +265,34 @@ UNAME_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "3
 
 @dataclass(frozen=True)
 class Emulation:
-    """Whether the engine's host can run programs built for one architecture.
+    """Whether the engine's host can run programs built for one architecture in a container.
 
     Attributes:
         arch: the architecture asked about ("arm64").
-        runs: True when the kernel runs them (its own CPU, or an emulator registered).
+        runs: True when a container runs them (its own CPU, or an emulator registered with
+            the F flag), False when it cannot, None when labkit cannot tell (binfmt_misc is
+            not mounted where it looks).
         reason: one sentence saying why, read from /proc/sys/fs/binfmt_misc.
     """
 
     arch: str
-    runs: bool
+    runs: bool | None
     reason: str
+
+
+def _flags(lines: list[str]) -> str:
+    return next((x.split(":", 1)[1].strip() for x in lines if x.startswith("flags:")), "")
 
 
 def emulation(arch: str, native: str | None = None) -> Emulation:
     """Can an ARCH image run here? Reads /proc/sys/fs/binfmt_misc on the engine's host.
 
     The kernel runs machine code for its own CPU only, unless binfmt_misc hands a foreign ELF
-    binary to an interpreter registered for it (qemu-user: Debian's qemu-user-binfmt, Docker
-    Desktop). Taught in: 01-building-images.
+    binary to an interpreter registered for it (qemu-user, Docker Desktop). Registrations
+    belong to the kernel, not to the mount at /proc/sys/fs/binfmt_misc: where that is not
+    mounted, labkit cannot tell. A container can use an interpreter only when it was
+    registered with the F flag: the kernel opens the file at registration, so it need not be
+    in the container's filesystem. Taught in: 01-building-images.
 
     Args:
         arch: a Debian architecture name ("arm64").
@@ -300,24 +306,38 @@ def emulation(arch: str, native: str | None = None) -> Emulation:
     if arch == native:
         return Emulation(arch, True, f"{arch} is this machine's own CPU architecture.")
     name = QEMU_NAMES.get(arch, f"qemu-{arch}")
+    status = host().run(["cat", f"{BINFMT}/status"], check=False)
+    if not status.ok:
+        return Emulation(arch, None,
+                         f"binfmt_misc is not mounted here ({BINFMT}/status is missing), so "
+                         "labkit cannot read which emulators are registered (registrations "
+                         f"belong to the kernel, not to the mount): the run below shows whether "
+                         f"this kernel runs {arch} programs.")
+    if status.stdout.strip() != "enabled":
+        return Emulation(arch, False, f"binfmt_misc is disabled ({BINFMT}/status): the kernel "
+                         f"refuses {arch} programs on this {native} machine.")
     entry = host().run(["cat", f"{BINFMT}/{name}"], check=False)
     if not entry.ok:
-        mounted = host().run(["cat", f"{BINFMT}/status"], check=False).ok
-        where = (f"{BINFMT} has no {name} entry" if mounted
-                 else f"binfmt_misc is not mounted ({BINFMT}/status is missing)")
         return Emulation(arch, False,
-                         f"{where}: no emulator is registered, so the kernel refuses {arch} "
-                         f"programs on this {native} machine (exec format error). Debian's "
-                         "qemu-user-binfmt package would register one.")
+                         f"{BINFMT} has no {name} entry: no emulator is registered for {arch}, "
+                         f"so the kernel refuses its programs on this {native} machine (exec "
+                         "format error). A static qemu registered with the F flag (Debian's "
+                         "qemu-user-static) would run them.")
     lines = entry.stdout.splitlines()
-    enabled = bool(lines) and lines[0].strip() == "enabled"
     interpreter = next((x.split(None, 1)[1] for x in lines if x.startswith("interpreter ")), "?")
-    if not enabled:
+    if not (lines and lines[0].strip() == "enabled"):
         return Emulation(arch, False, f"{BINFMT}/{name} is registered but disabled: the "
                          f"kernel refuses {arch} programs on this {native} machine.")
-    return Emulation(arch, True, f"{BINFMT}/{name} is enabled: the kernel hands {arch} "
-                     f"programs to {interpreter}, which emulates the CPU, so they run here "
-                     "(slowly).")
+    if "F" not in _flags(lines):
+        return Emulation(arch, False,
+                         f"{BINFMT}/{name} is enabled without the F flag: the kernel looks "
+                         f"for {interpreter} in the container's own filesystem, where it is "
+                         f"missing, so {arch} programs run on the host but not in a container.")
+    return Emulation(arch, True,
+                     f"{BINFMT}/{name} is enabled with the F flag: the kernel opened "
+                     f"{interpreter} when it was registered and hands {arch} programs to it, "
+                     "even in a container, so they run here (slowly) if it is statically "
+                     "linked, as qemu-user-static is.")
 
 
 def imagetools_inspect(ref: str) -> None:
@@ -327,16 +347,11 @@ def imagetools_inspect(ref: str) -> None:
     Where the docker CLI has no buildx plugin, says so instead of running it.
     """
     from labkit.base.facts import facts
-    from labkit.base.show import sh
 
-    named = Ref.parse(ref)
-    if not named.registry.startswith(("127.", "localhost")):
-        raise LabkitError(f"{ref} is not in the lesson's registry.",
-                          "inspect only names on 127.0.0.1 (the course never uses a public "
-                          "registry)")
+    _lesson_registry_only(ref)
     if not facts().buildx:
         print("docker buildx is not on this machine (Debian: docker-buildx), so "
               "`docker buildx imagetools inspect` is not shown; `docker manifest inspect` above "
               "reads the same list.")
         return
-    sh(["docker", "buildx", "imagetools", "inspect", ref])
+    docker(["buildx", "imagetools", "inspect", ref])

@@ -29,8 +29,9 @@ def text_table(frame: pd.DataFrame) -> str:
 
 
 def _cmd_engine(args: argparse.Namespace) -> int:
-    from labkit.base import engine, provision
+    from labkit.base import engine
     from labkit.base.facts import facts
+    from labkit.cli import provision
 
     if args.action == "up":
         print(provision.up())

@@ -9,12 +9,13 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from labkit.base import engine, provision, settings
+from labkit.base import engine, settings
 from labkit.base.facts import EngineFacts, choose_mode, facts_or_none, iptables_variant
+from labkit.cli import provision
 from labkit.images import catalog as images
 from labkit.images import rootfs
 
-TOOLS = provision.TOOLS  # tool -> Debian packages: one table, owned by labkit.base.provision
+TOOLS = provision.TOOLS  # tool -> Debian packages: one table, owned by labkit.cli.provision
 REQUIRED_TOOLS = {"ip", "iptables", "iptables-save", "nsenter", "lsns"}
 FIX_TOOLS = "run `sudo labkit engine up` (installs the course's missing host tools with apt)"
 FIX_BUILDER = ("optional: BuildKit needs the docker-buildx plugin (Debian 13 and later: "

@@ -1,11 +1,10 @@
-"""The `docker` command line each `Lab` call stands for, so a cell shows Docker, not labkit.
+"""The `docker` command line each `Lab` call runs: the line a cell prints is the line that runs.
 
 Taught in: 00-preflight (the first `lab.run`), shown by every chapter's `lab.*` calls.
 
-Two options every lesson container gets are left out of the line, because they are the
-course's bookkeeping and its safety net, not the lesson: `--label io.labkit.*` (how cleanup
-finds what a lesson made) and `--dns 127.0.0.1` (a name Docker cannot answer itself goes
-nowhere). A lesson that sets `dns=` itself sees it in the line.
+Two options every lesson object gets are in the line too, after the lesson's own: the
+`--label io.labkit.*` flags (how cleanup finds what a lesson made) and, on a container,
+`--dns 127.0.0.1` (a name Docker cannot answer itself goes nowhere). 00-preflight explains them.
 """
 
 from __future__ import annotations
@@ -39,8 +38,6 @@ RUN_SWITCHES = {
     "stdin_open": "-i",
     "tty": "-t",
 }
-# Keywords the line leaves out on purpose (see the module docstring).
-NOT_SHOWN = {"labels"}
 
 
 def _command(command: str | Sequence[str] | None) -> list[str]:
@@ -72,17 +69,22 @@ def _links(value: Mapping[str, Any] | Sequence[str]) -> list[str]:
     return [str(k) if str(k) == str(v) else f"{k}:{v}" for k, v in value.items()]
 
 
+def label_flags(labels: Mapping[str, str]) -> list[str]:
+    """`--label KEY=VALUE` for each label."""
+    return [x for k, v in labels.items() for x in ("--label", f"{k}={v}")]
+
+
 def run_argv(image: str, command: str | Sequence[str] | None, *, name: str | None,
-             ports: Mapping[str, Any] | None, detach: bool, dns_default: bool,
+             ports: Mapping[str, Any] | None, detach: bool,
              options: Mapping[str, Any]) -> list[str]:
-    """`docker run ...` for a `Lab.run` call.
+    """`docker run ...` for a `Lab.run` call, exactly as it runs.
 
     Args:
         image, command, name: as given to `docker run`.
         ports: the published ports, already bound to 127.0.0.1 (`Lab.run` does that).
         detach: `-d`.
-        dns_default: True when `--dns 127.0.0.1` is the course's default (not shown).
-        options: the other SDK keywords.
+        options: the other keywords (labels and dns among them; `flags`: words typed as they
+            are, a learner's answer checked by `labkit.lab.flags.learner_flags`).
 
     Returns:
         The argument list, `docker` first.
@@ -90,13 +92,14 @@ def run_argv(image: str, command: str | Sequence[str] | None, *, name: str | Non
     argv = ["docker", "run"] + (["-d"] if detach else [])
     if name:
         argv += ["--name", name]
+    options = dict(options)
+    labels = options.pop("labels", None) or {}
+    dns = options.pop("dns", None) or []
+    argv += list(options.pop("flags", None) or [])  # a learner's own, checked (lab.flags)
     for key, value in options.items():
-        if key in NOT_SHOWN or value is None or value is False:
+        if value is None or value is False:
             continue
-        if key == "dns":
-            if not dns_default:
-                argv += [x for server in value for x in ("--dns", str(server))]
-        elif key in RUN_VALUE_FLAGS:
+        if key in RUN_VALUE_FLAGS:
             argv += [RUN_VALUE_FLAGS[key], str(value)]
         elif key in RUN_SWITCHES:
             argv.append(RUN_SWITCHES[key])
@@ -114,44 +117,48 @@ def run_argv(image: str, command: str | Sequence[str] | None, *, name: str | Non
     for container_port, binding in (ports or {}).items():
         for each in binding if isinstance(binding, list) else [binding]:
             argv += ["-p", _port(container_port, each)]
+    argv += label_flags(labels)
+    argv += [x for server in dns for x in ("--dns", str(server))]
     return argv + [image] + _command(command)
 
 
-def network_argv(name: str, *, subnet: str | None, host_binding: str | None,
-                 driver: str) -> list[str]:
-    """`docker network create ...` for a `Lab.network` call."""
+def network_argv(name: str, *, subnet: str | None = None, ip_range: str | None = None,
+                 gateway: str | None = None, host_binding: str | None = None,
+                 driver: str = "bridge", labels: Mapping[str, str] | None = None) -> list[str]:
+    """`docker network create ...` for a `Lab.network` call, exactly as it runs."""
     argv = ["docker", "network", "create"]
     if driver != "bridge":
         argv += ["--driver", driver]
-    if subnet:
-        argv += ["--subnet", subnet]
+    for flag, value in (("--subnet", subnet), ("--ip-range", ip_range), ("--gateway", gateway)):
+        if value:
+            argv += [flag, value]
     if host_binding:
         argv += ["-o", f"com.docker.network.bridge.host_binding_ipv4={host_binding}"]
-    return argv + [name]
+    return argv + label_flags(labels or {}) + [name]
 
 
-def volume_argv(name: str) -> list[str]:
-    """`docker volume create NAME` for a `Lab.volume` call."""
-    return ["docker", "volume", "create", name]
+def volume_argv(name: str, labels: Mapping[str, str] | None = None) -> list[str]:
+    """`docker volume create ... NAME` for a `Lab.volume` call, exactly as it runs."""
+    return ["docker", "volume", "create", *label_flags(labels or {}), name]
 
 
 def build_argv(context: str | Path, tag: str, *, dockerfile: str | None = None,
                platform: str | None = None,
                buildargs: Mapping[str, str] | None = None, builder: str | None = None,
-               no_cache: bool = False, env: Mapping[str, str] | None = None) -> list[str]:
-    """`docker build -t TAG [-f FILE] [--platform P] CONTEXT` for a `Lab.build` call.
+               no_cache: bool = False, extra: Sequence[str] = ()) -> list[str]:
+    """`docker build -t TAG [-f FILE] [--platform P] [EXTRA] CONTEXT`, exactly as it runs.
 
     Args:
         builder: "buildkit" for `docker buildx build --progress=plain` (01-building-images);
-            None or "classic" for `docker build`.
+            None or "classic" for `docker build` (with DOCKER_BUILDKIT=0 in its environment
+            where that is BuildKit: `clibuild.CLASSIC_ENV`).
         no_cache: `--no-cache`.
-        env: variables the shell line sets first, e.g. {"DOCKER_BUILDKIT": "0"}.
+        extra: the course's own options, last before the context (`clibuild.course_options`).
     """
-    prefix = [f"{k}={v}" for k, v in (env or {}).items()]
     if builder == "buildkit":
-        argv = [*prefix, "docker", "buildx", "build", "--progress=plain"]
+        argv = ["docker", "buildx", "build", "--progress=plain"]
     else:
-        argv = [*prefix, "docker", "build"]
+        argv = ["docker", "build"]
     if no_cache:
         argv.append("--no-cache")
     argv += ["-t", tag]
@@ -160,20 +167,7 @@ def build_argv(context: str | Path, tag: str, *, dockerfile: str | None = None,
     argv += [x for pair in _pairs(buildargs or {}) for x in ("--build-arg", pair)]
     if platform:
         argv += ["--platform", platform]
-    return argv + [str(context)]
-
-
-def classic_env(builder: str) -> dict[str, str]:
-    """What the shell line sets so `docker build` is the classic builder, as the SDK's is.
-
-    Args:
-        builder: what `docker build` uses on this engine (`facts().builder`).
-
-    Returns:
-        {"DOCKER_BUILDKIT": "0"} where `docker build` would be BuildKit (Engine 23 and later,
-        or docker-buildx installed); nothing where it is the classic builder already.
-    """
-    return {"DOCKER_BUILDKIT": "0"} if builder == "buildkit" else {}
+    return argv + list(extra) + [str(context)]
 
 
 def tag_argv(image: str, ref: str) -> list[str]:

@@ -7,53 +7,33 @@ Taught in: 00-preflight. Every chapter starts with `lab = labkit.start("NN")` an
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import ipaddress
-import secrets
 import subprocess
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import docker.errors
 from docker.models.containers import Container
 from docker.models.networks import Network
 from docker.models.volumes import Volume
 
-from labkit.base import containers, labels, procfs
+from labkit.base import labels, procfs
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, NameTaken, UnknownImage, friendly
-from labkit.base.facts import facts
 from labkit.base.host import host, require_root
 from labkit.base.http import LOOPBACK
 from labkit.base.refs import Ref
-from labkit.base.show import show_command
-from labkit.images import build as build_mod
-from labkit.lab import cleanup, commands
+from labkit.base.show import Shown, show_command
+from labkit.base.show import docker as docker_line
+from labkit.lab import cleanup, commands, imagebuild, names
+from labkit.lab.flags import learner_flags
 from labkit.lab.ledger import Ledger
 
+if TYPE_CHECKING:
+    from labkit.lab.imagebuild import CliBuild
+
 NETNS_DIR = "/run/netns"  # where `ip netns` keeps its namespaces (/var/run/netns)
-
-IFNAMSIZ = 15
-
-
-def short_name(base: str, session: str) -> str:
-    """`base-<session>` cut to an interface name's 15 characters, still unique per base.
-
-    A long base is cut and given three hex digits of its hash, so two names that differ only
-    at the end (a veth pair's two ends) never become the same name.
-    """
-    name = f"{base}-{session}"
-    if len(name) <= IFNAMSIZ:
-        return name
-    digest = hashlib.sha256(base.encode()).hexdigest()[:3]
-    return f"{base[: IFNAMSIZ - len(session) - 1 - len(digest)]}{digest}-{session}"
-
-
-def new_session() -> str:
-    """A fresh session token: 's' and six hex digits (the sanitize file knows the shape)."""
-    return "s" + secrets.token_hex(3)
-
 
 # The documentation networks a lesson's "outside world" uses (RFC 5737): never routed anywhere.
 LESSON_NETS = ("203.0.113.0/24", "198.51.100.0/24")
@@ -68,7 +48,7 @@ class Lab:
 
     def __init__(self, chapter: str, session: str | None = None) -> None:
         self.chapter = chapter
-        self.session = session or new_session()
+        self.session = session or names.new_session()
         self.ledger = Ledger(self.session, chapter)
         self.labels = labels.lesson_labels(chapter, self.session)
         # Where ports may be published besides 127.0.0.1: only a host address of a link the
@@ -101,7 +81,7 @@ class Lab:
             self._release(base, kind)
             return base
         if kind == "link" or kind == "netns":
-            return short_name(base, self.session)
+            return names.short_name(base, self.session)
         if kind == "image":
             return f"{base}-{self.session}" if Ref.parse(base).tag else (
                 f"{base}:latest-{self.session}")
@@ -113,58 +93,20 @@ class Lab:
         return fallback
 
     def _owner(self, name: str, kind: str) -> str | None:
-        c = client()
-        found: Any = None
-        if kind == "container":
-            found = next((x for x in c.containers.list(all=True, filters={"name": name},
-                                                     ignore_removed=True)
-                          if x.name == name), None)
-        elif kind == "network":
-            found = next((x for x in c.networks.list(names=[name]) if x.name == name), None)
-        elif kind == "volume":
-            found = next((x for x in c.volumes.list(filters={"name": name})
-                          if x.name == name), None)
-        elif kind == "image":
-            try:
-                found = c.images.get(name)
-            except docker.errors.ImageNotFound:
-                found = None
-            if found is not None:
-                mine = any(e.get("kind") in {"image", "tag"} and
-                           name in (e.get("tags", []) + [e.get("ref")])
-                           for e in self.ledger.entries)
-                return "ours" if mine else "other"
-        elif kind in {"netns", "link"}:
-            where = "/var/run/netns" if kind == "netns" else "/sys/class/net"
-            if not Path(where, name).exists():
-                return None
-            mine = any(e.get("kind") == kind and e.get("name") == name
-                       for e in self.ledger.entries)
-            return "ours" if mine else "other"
-        else:
-            raise ValueError(f"unknown kind {kind!r}")
-        if found is None:
-            return None
-        got = containers.labels(found)
-        return "ours" if got.get(labels.SESSION) == self.session else "other"
+        return names.owner(name, kind, self.session, self.ledger.entries)
 
     def _release(self, name: str, kind: str) -> None:
-        c = client()
-        with contextlib.suppress(docker.errors.NotFound):
-            if kind == "container":
-                c.containers.get(name).remove(force=True, v=True)
-            elif kind == "network":
-                c.networks.get(name).remove()
-            elif kind == "volume":
-                c.volumes.get(name).remove(force=True)
-            elif kind in {"netns", "link"}:
-                self.release(kind, name=name)
+        if kind in {"netns", "link"}:
+            self.release(kind, name=name)
+        else:
+            names.remove_docker_object(name, kind)
 
     # -- Docker objects ----------------------------------------------------------------------
     def run(self, image: str, command: str | Sequence[str] | None = None, *,
             name: str | None = None, ports: Mapping[str, Any] | None = None,
-            detach: bool = True, show: bool = True, **kwargs: Any) -> Container:
-        """`docker run -d`: start a labelled container, showing the `docker run` line.
+            show: bool = True, **options: Any) -> Container:
+        """`docker run -d`: start a labelled container with the docker CLI, printing the line
+        that runs (and the ID it prints).
 
         Published ports always bind to 127.0.0.1; a bare host port becomes 127.0.0.1:port.
         Unless `dns=` is given, the container's DNS server is 127.0.0.1 (nothing listens), so
@@ -176,40 +118,61 @@ class Lab:
             command: the command to run instead of the image's CMD.
             name: the container's name (made unique if a learner's container has it).
             ports: {"80/tcp": port or (LOOPBACK, port) or None for a random port}.
-            show: print the `docker run` command line this call stands for.
-            **kwargs: passed to the SDK's `containers.run`.
+            show: print the command line and what the CLI printed.
+            **options: `docker run` options by name (`labkit.lab.commands.RUN_VALUE_FLAGS`,
+                `RUN_SWITCHES`; environment, links, cap_add, sysctls, dns, labels), and
+                `flags`: a learner's `docker run` flags as typed (checked: `lab.flags`).
 
         Returns:
-            The running container (reloaded, so its attrs are current).
+            The running container (its attrs current).
         """
-        if kwargs.get("publish_all_ports") and not self._loopback_network(kwargs.get("network")):
+        argv = self._run_line(image, command, name, ports, True, options)
+        done = docker_line(argv[1:], show=show)
+        return client().containers.get(done.stdout.strip().splitlines()[-1])
+
+    def run_once(self, image: str, command: str | Sequence[str] | None = None, *,
+                 show: bool = True, quiet: bool = False, **options: Any) -> Shown:
+        """`docker run --rm`: run a labelled container to its end; what it printed.
+
+        Args:
+            image, command, **options: as for `run`.
+            show: print the command line (and its output unless QUIET).
+            quiet: print the command line only.
+
+        Returns:
+            Its exit code and output (a container that exits non-zero does not raise).
+        """
+        argv = self._run_line(image, command, None, None, False, {"remove": True, **options})
+        return docker_line(argv[1:], check=False, quiet=quiet, show=show)
+
+    def _run_line(self, image: str, command: str | Sequence[str] | None, name: str | None,
+                  ports: Mapping[str, Any] | None, detach: bool,
+                  options: dict[str, Any]) -> list[str]:
+        """The `docker run` argv for a lesson container: our labels and DNS, names and ports
+        made safe, the image made sure of."""
+        if options.get("publish_all_ports") and not self._loopback_network(options.get("network")):
             raise LabkitError(
                 "-P publishes on every interface of the machine.",
                 "use a lesson network created with host_binding=LOOPBACK, or ports={...}",
             )
-        kwargs.setdefault("labels", {}).update(self.labels)
+        if "flags" in options:
+            options["flags"] = learner_flags(options["flags"])
+        options["labels"] = {**(options.get("labels") or {}), **self.labels}
         # A name lookup must never leave the machine: unless a lesson says otherwise, the
         # container's resolver (or the embedded DNS's upstream) is its own loopback.
         # A container that joins another's network namespace uses that one's resolver, and
         # Docker refuses `--dns` beside `--network container:NAME`.
-        joins = str(kwargs.get("network_mode") or kwargs.get("network") or "").startswith(
-            "container:")
-        dns_default = "dns" not in kwargs
+        typed = options.get("flags") or []
+        network = [typed[i + 1] for i, w in enumerate(typed[:-1]) if w in {"--network", "--net"}]
+        joins = str(options.get("network_mode") or options.get("network")
+                    or (network[-1] if network else "")).startswith("container:")
         if not joins:
-            kwargs.setdefault("dns", [LOOPBACK])
+            options.setdefault("dns", [LOOPBACK])
         final = self.name(name) if name else None
         require_local_image(image)
         bound = loopback_ports(ports, self.publish_addresses)
-        if show:
-            show_command(commands.run_argv(image, command, name=final, ports=bound,
-                                           detach=detach, dns_default=dns_default,
-                                           options=kwargs))
-        with friendly():
-            container = client().containers.run(
-                image, command, name=final, ports=bound, detach=detach, **kwargs)
-        if detach:
-            container.reload()
-        return container
+        return commands.run_argv(image, command, name=final, ports=bound, detach=detach,
+                                 options=options)
 
     def _loopback_network(self, network: str | None) -> bool:
         if not network:
@@ -217,92 +180,62 @@ class Lab:
         opts = client().networks.get(network).attrs.get("Options") or {}
         return opts.get("com.docker.network.bridge.host_binding_ipv4") == LOOPBACK
 
-    def network(self, name: str, *, subnet: str | None = None,
-                host_binding: str | None = None, show: bool = True, **kwargs: Any) -> Network:
-        """`docker network create`: a labelled bridge network, showing the command line.
+    def network(self, name: str, *, subnet: str | None = None, ip_range: str | None = None,
+                gateway: str | None = None, host_binding: str | None = None,
+                driver: str = "bridge", show: bool = True) -> Network:
+        """`docker network create`: a labelled network, with the docker CLI line that runs.
 
         Args:
             name: the network's name (made unique if a learner's network has it).
             subnet: a CIDR, "auto" for a free subnet of the course pool, or None for Docker's.
+            ip_range, gateway: `--ip-range`, `--gateway` (with a subnet).
             host_binding: default host address for published ports (LOOPBACK for `-P`).
-            show: print the `docker network create` line this call stands for.
+            driver: `--driver` (bridge unless given).
+            show: print the command line and the network's ID.
         """
-        from docker.types import IPAMConfig, IPAMPool
-
         from labkit.lab.subnets import free_subnet
 
         if subnet == "auto":
             subnet = str(free_subnet())
-        if subnet:
-            kwargs["ipam"] = IPAMConfig(pool_configs=[IPAMPool(subnet=subnet)])
-        elif kwargs.get("ipam"):
-            subnet = next((pool.get("Subnet") for pool in kwargs["ipam"].get("Config", [])), None)
-        if host_binding:
-            kwargs.setdefault("options", {})[
-                "com.docker.network.bridge.host_binding_ipv4"] = host_binding
-        kwargs.setdefault("labels", {}).update(self.labels)
-        kwargs.setdefault("driver", "bridge")
         final = self.name(name, "network")
-        if show:
-            show_command(commands.network_argv(final, subnet=subnet, host_binding=host_binding,
-                                               driver=kwargs["driver"]))
-        with friendly():
-            net = client().networks.create(final, check_duplicate=True, **kwargs)
-        net.reload()
-        return net
+        argv = commands.network_argv(final, subnet=subnet, ip_range=ip_range, gateway=gateway,
+                                     host_binding=host_binding, driver=driver,
+                                     labels=self.labels)
+        done = docker_line(argv[1:], show=show)
+        return client().networks.get(done.stdout.strip().splitlines()[-1])
 
-    def volume(self, name: str, *, show: bool = True, **kwargs: Any) -> Volume:
-        """`docker volume create`: a labelled volume, showing the command line."""
-        kwargs.setdefault("labels", {}).update(self.labels)
+    def volume(self, name: str, *, show: bool = True) -> Volume:
+        """`docker volume create`: a labelled volume, with the docker CLI line that runs."""
         final = self.name(name, "volume")
-        if show:
-            show_command(commands.volume_argv(final))
-        with friendly():
-            return client().volumes.create(final, **kwargs)
+        docker_line(commands.volume_argv(final, self.labels)[1:], show=show)
+        return client().volumes.get(final)
 
-    def build(self, context: str | Path, tag: str, *, show: bool = True,
-              **kwargs: Any) -> build_mod.BuildResult:
-        """`docker build -t TAG CONTEXT`: a labelled image, recorded for cleanup.
-
-        The SDK builds with the classic builder, so the line shown sets `DOCKER_BUILDKIT=0`
-        where the engine's `docker build` would be BuildKit.
+    def build(self, context: str | Path, tag: str, *, builder: str = "classic",
+              show: bool = True, **options: Any) -> CliBuild:
+        """`docker build -t TAG CONTEXT` through the docker CLI, the image recorded for cleanup.
 
         Args:
             context: the build context folder.
             tag: the image name (made unique if a learner's image has it).
-            show: print the `docker build` line this call stands for.
-            **kwargs: see `labkit.images.build.build_image` (dockerfile, buildargs, platform).
+            builder: "classic" (the default: it sends the whole context and logs each step's
+                ID, which chapters 01 and 02 teach from) or "buildkit" (where `docker build`
+                is BuildKit; the classic builder elsewhere).
+            show: print the command line that runs.
+            **options: dockerfile, platform, buildargs, no_cache (`labkit.lab.imagebuild`).
         """
-        final = self.name(tag, "image")
-        if show:
-            show_command(commands.build_argv(context, final, dockerfile=kwargs.get("dockerfile"),
-                                             platform=kwargs.get("platform"),
-                                             buildargs=kwargs.get("buildargs"),
-                                             env=commands.classic_env(facts().builder)))
-        # Lesson images carry no session label: containers inherit image labels, and a
-        # learner's own container from this image must never look like ours. The ledger
-        # holds the name before the build starts and the ID once it exists.
-        entry = self.ledger.add("image", id=None, tags=[final], session=self.session)
-        result = build_mod.build_image(context, final, **kwargs)
-        self.ledger.drop(entry)
-        self.ledger.add("image", id=result.image_id, tags=list(result.tags),
-                        session=self.session)
-        return result
+        return imagebuild.build(self, context, tag, builder=builder, show=show, **options)
 
     def tag(self, image: str, ref: str, *, show: bool = True) -> str:
-        """`docker tag IMAGE REF`, recorded so cleanup removes the new name (the line is shown).
+        """`docker tag IMAGE REF`, recorded so cleanup removes the new name.
 
         Returns:
             The name actually given (made unique if a learner's image has it).
         """
         final = self.name(ref, "image")
-        if show:
-            show_command(commands.tag_argv(image, final))
         with friendly():
             img = client().images.get(image)
-            parsed = Ref.parse(final).or_latest()
-            self.ledger.add("tag", ref=str(parsed), image_id=img.id)
-            img.tag(parsed.name, parsed.tag)
+        self.ledger.add("tag", ref=str(Ref.parse(final).or_latest()), image_id=img.id)
+        docker_line(commands.tag_argv(image, final)[1:], show=show)
         return final
 
     def record_pulled(self, ref: str) -> None:
@@ -321,8 +254,13 @@ class Lab:
         path.mkdir(parents=True)
         return path
 
-    def netns(self, name: str) -> str:
-        """`ip netns add NAME`: a network namespace, removed by cleanup. Returns its name."""
+    def netns(self, name: str, *, show: bool = False) -> str:
+        """`ip netns add NAME`: a network namespace, removed by cleanup. Returns its name.
+
+        Args:
+            name: the namespace's name (made unique if one of that name is not ours).
+            show: print the command line (where the cell is about the namespace itself).
+        """
         require_root()
         final = self.name(name, "netns")
         if not procfs.mounted(NETNS_DIR):
@@ -330,6 +268,8 @@ class Lab:
             # unmounts it again once no namespace is left there.
             self.ledger.add("mount", target=NETNS_DIR, only_if_empty=True)
         self.ledger.add("netns", name=final)
+        if show:
+            show_command(["ip", "netns", "add", final])
         host().run(["ip", "netns", "add", final])
         return final
 

@@ -12,7 +12,7 @@ from labkit.base.engine import client
 from labkit.base.errors import friendly, install_notebook_handler
 from labkit.base.facts import facts
 from labkit.images import catalog as images
-from labkit.lab import cleanup
+from labkit.lab import cleanup, engine_notes
 from labkit.lab.session import Lab
 
 
@@ -56,4 +56,6 @@ def start(chapter: str, *, images_needed: Sequence[str] = ()) -> Lab:
     names = ", ".join(images.recipe_for(n).name for n in images_needed)
     print(f"Chapter {chapter} is ready on {facts().line}"
           + (f"; images ready: {names}." if names else "."))
+    for note in engine_notes.notes(facts()):
+        print(note)
     return lab

@@ -30,7 +30,8 @@ from labkit.base.errors import LabkitError, friendly
 from labkit.base.host import host
 from labkit.base.http import LOOPBACK
 from labkit.base.refs import Ref
-from labkit.base.show import show_command
+from labkit.base.show import docker as docker_cli
+from labkit.base.show import sh, show_command
 from labkit.lab.session import Lab
 from labkit.lessons import containerd
 
@@ -99,9 +100,7 @@ class LessonEngine:
         ctrd = containerd.start(lab, root / "containerd", netns=ns, log=root / "containerd.log",
                                 timeout=timeout)
         for key, value in (sysctls or {}).items():
-            setting = ["ip", "netns", "exec", ns, "sysctl", "-w", f"{key}={value}"]
-            show_command(setting)
-            host().run(setting)
+            sh(["ip", "netns", "exec", ns, "sysctl", "-w", f"{key}={value}"])
         conf_file = root / "daemon.json"
         conf = daemon_config(root, dockerd_major() if major is None else major,
                              Path("/etc/docker/key.json").exists(), config, first=first)
@@ -140,24 +139,29 @@ class LessonEngine:
         return ["docker", "--host", f"unix://{self.socket}", *args]
 
     def load(self, image: str) -> str:
-        """Copy an image from the learner's engine into this one (`docker save | docker load`).
-
-        The command is shown as typed (where the engine shows its commands); the image is
-        exported under the name asked for (an image may carry several names).
+        """Copy an image from the learner's engine into this one, as typed: `docker save -o
+        FILE IMAGE`, then `docker --host unix://SOCKET load -i FILE` (02, 3.6), each shown
+        with its output where the engine shows its commands; the file, in the engine's
+        folder, is removed after. The image is saved under the name asked for (an image may
+        carry several names).
 
         Returns:
             The name it has on this engine, e.g. "labkit/redis:7.0".
+
+        Raises:
+            LabkitError: the learner's engine has no such image, or the load failed.
         """
         ref = str(Ref.parse(image).or_latest())
-        if self.show:
-            print(f"$ docker save {ref} | {' '.join(self.cli('load'))}")
         with friendly():
             client().images.get(ref)
-            data = b"".join(client().api.get_image(ref))
-            self.client.images.load(data)
+        archive = self.root / "image.tar"
+        try:
+            docker_cli(["save", "-o", str(archive), ref], show=self.show)
+            docker_cli(self.cli("load", "-i", str(archive))[1:], show=self.show)
+        finally:
+            archive.unlink(missing_ok=True)
+        with friendly():
             self.client.images.get(ref)
-        if self.show:
-            print(f"Loaded image: {ref}")
         return ref
 
     def run(self, image: str, command: list[str], **kwargs: Any) -> Any:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from labkit.base.errors import HostToolMissing, LabkitError, NameTaken
 from labkit.base.host import host, require_root
-from labkit.base.show import show_command
+from labkit.base.show import command_line, sh
 from labkit.base.wait import wait_for
 from labkit.lab.session import Lab
 from labkit.lab.subnets import used_networks
@@ -73,8 +73,13 @@ class OutsideWorld:
         return pd.DataFrame(list(asdict(self).items()), columns=["what", "value"])
 
 
-def outside_world(lab: Lab, *, name: str = "outside", port: int = 8080) -> OutsideWorld:
+def outside_world(lab: Lab, *, name: str = "outside", port: int = 8080,
+                  show: bool = False) -> OutsideWorld:
     """Create the outside world: netns, veth pair, addresses, routes, and an echo server.
+
+    With SHOW (03-networking), each `ip` command that wires it is printed as it runs, and so
+    is the command that starts the echo server in the background; the netns and the veth pair
+    come from `lab.netns` and `lab.veth`, which the first printed line names.
 
     The host routes one address (198.51.100.10) into the namespace over a /30 link, so
     containers reach it the way they would reach the Internet: through their gateway, the
@@ -94,7 +99,10 @@ def outside_world(lab: Lab, *, name: str = "outside", port: int = 8080) -> Outsi
     server = str(server_ip)
     ns = lab.netns(name)
     host_if, ns_if = lab.veth("out-host", "out-ns")
-    run = host().run
+    if show:
+        print(f"(the lab made the netns {ns} and the veth pair {host_if} / {ns_if}; "
+              "the rest is wired by these commands)")
+    run = sh if show else host().run
     run(["ip", "link", "set", ns_if, "netns", ns])
     run(["ip", "addr", "add", f"{host_addr}/{link_net.prefixlen}", "dev", host_if])
     run(["ip", "link", "set", host_if, "up"])
@@ -107,8 +115,10 @@ def outside_world(lab: Lab, *, name: str = "outside", port: int = 8080) -> Outsi
     run([*inside, "ip", "route", "add", "default", "via", host_addr])
     # Deleted with host_if: a route through a link goes when the link goes.
     run(["ip", "route", "add", f"{server}/32", "via", link_addr, "dev", host_if])
-    lab.spawn([sys.executable, echo_server.__file__, "--address", server, "--port", str(port)],
-              netns=ns)
+    serve = [sys.executable, echo_server.__file__, "--address", server, "--port", str(port)]
+    if show:  # Lab.spawn runs `ip netns exec NS ARGV...` in the background
+        print("$ " + command_line(["ip", "netns", "exec", ns, *serve]) + " &")
+    lab.spawn(serve, netns=ns)
     _wait_for_port(ns, server, port)
     return OutsideWorld(ns, host_if, host_addr, link_addr, server, port)
 
@@ -128,7 +138,8 @@ def _wait_for_port(ns: str, address: str, port: int, timeout: float = 10) -> Non
 
 def fetch(world: OutsideWorld, url: str, *, timeout: int = 5) -> str:
     """GET URL from inside the outside-world netns, as a machine on the Internet would
-    (03-networking): `ip netns exec NETNS timeout T busybox wget -qO- URL`, command printed.
+    (03-networking): `ip netns exec NETNS timeout T busybox wget -qO- URL`, run as printed
+    (its page is returned, not printed).
 
     Only the lesson's own addresses are asked (the host's end of the world's link).
 
@@ -146,8 +157,8 @@ def fetch(world: OutsideWorld, url: str, *, timeout: int = 5) -> str:
     # every build).
     argv = ["ip", "netns", "exec", world.netns, "timeout", str(timeout),
             "busybox", "wget", "-qO-", url]
-    show_command(argv)
-    result = host().run(argv, check=False, timeout=timeout + 10)
+    # quiet: the page is long; the caller prints the line it is about.
+    result = sh(argv, check=False, quiet=True)
     if result.returncode == 124:
         raise LabkitError(f"No answer from {url} within {timeout} s, asked from {world.netns}.",
                           "check that the container runs (`docker ps`) and that the port is "

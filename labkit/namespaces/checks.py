@@ -1,51 +1,37 @@
 """Exercise checks of 04-namespaces: see another container's processes, wire a container by hand,
-find a fresh container's child on the host, make `docker stop` return at once.
+find a fresh container's child on the host, let a server's PID 1 stop cleanly.
 
-Each `check_*` gathers facts from the live system (the learner's own container, or one the
-check makes fresh, so no earlier output answers it) and hands them to a `judge_*` function
-that needs no engine (the unit tests call the judges with made-up facts). A placeholder left
-as `...` is "not answered yet".
+A learner answers as a Docker user would: `docker run` flags as typed (04.1, 04.4), `ip` and
+`nsenter` command lines (04.2), a PID read from the live system (04.3). Each `check_*` runs
+the answer or gathers facts from the live system (a container the check starts fresh, so no
+earlier output answers it) and hands them to a `judge_*` function that needs no engine (the
+unit tests call the judges with made-up facts). A placeholder left as `...` is "not answered
+yet".
 """
 
 from __future__ import annotations
 
 import ipaddress
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from docker.models.containers import Container
-
-from labkit.base import containers, iproute, labels
-from labkit.base.errors import LabkitError
-from labkit.base.host import host
-from labkit.base.show import show_command
+from labkit.base import containers, iproute
+from labkit.base.errors import CommandFailed, LabkitError
+from labkit.base.show import sh
 from labkit.base.wait import wait_for
 from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
 from labkit.lab.session import Lab
 from labkit.namespaces import pid1
-from labkit.namespaces.handwire import LessonNetwork, reaches
+from labkit.namespaces.handwire import LessonNetwork, reaches, veth_pair
 from labkit.namespaces.pidns import pid_view
 from labkit.namespaces.procns import TYPES, container_pid, host_process, read_ns
 
 JOINED = "04.1 see another container's processes"
 WIRED = "04.2 wire a container by hand"
 HOST_PID = "04.3 a container's child on the host"
-QUICK = "04.4 make docker stop return at once"
-
-
-def _running(exercise: str, answer: Any, what: str) -> CheckResult | None:
-    """None when `answer` is a running container; else the verdict that says what it is."""
-    if is_unanswered(answer):
-        return unanswered(exercise, what)
-    if not isinstance(answer, Container):
-        return failed(exercise, f"{answer!r} is not a container",
-                      "lab.run(...) returns the container it started: assign that")
-    if not containers.state(answer).running:
-        return failed(exercise, f"{answer.name} is not running",
-                      "give it a command that keeps running, such as sleep 86400, and run "
-                      "the whole cell again (it starts a fresh container)")
-    return None
+QUICK = "04.4 let a server stop cleanly"
 
 
 # -- 04.1 -------------------------------------------------------------------------------
@@ -77,9 +63,11 @@ def judge_joined(f: JoinFacts) -> CheckResult:
         return passed(JOINED, f"it is in {f.target}'s pid namespace, so ps in it lists "
                       f"{f.target}'s processes; it shares {', '.join(with_target)} with "
                       f"{f.target} and has its own {', '.join(own) or 'nothing else'}")
-    general = ("docker run chooses each namespace on its own: --pid takes host, or "
-               "container:NAME to join another container's pid namespace")
-    more = f"lab.run(\"labkit/busybox\", [\"sleep\", \"86400\"], pid_mode=\"container:{f.target}\")"
+    general = ("docker run chooses each namespace on its own, one flag per type (as "
+               "--network host does for the network); the pid namespace's flag can name the "
+               "host's, or another container's")
+    more = ("the flag is --pid; besides host, its value can name a container: the docker run "
+            "reference, under PID settings, gives the form")
     if f.mine.get("pid") == f.host.get("pid"):
         return failed(JOINED, f"it is in the host's pid namespace (--pid host): it sees every "
                       f"process of the machine, not just {f.target}'s", general, more)
@@ -87,15 +75,33 @@ def judge_joined(f: JoinFacts) -> CheckResult:
                   f"processes, none of {f.target}'s", general, more)
 
 
-def check_joined(answer: Any, target: Any) -> CheckResult:
-    """04.1: is the learner's running container in `target`'s pid namespace?"""
-    verdict = _running(JOINED, answer, "a container started with lab.run(...)")
+def _start_with(lab: Lab, exercise: str, flags: Any, command: Sequence[str],
+                name: str) -> tuple[Any, CheckResult | None]:
+    """Run `docker run` (shown) with the learner's FLAGS: the container, or the verdict that
+    says why it did not start."""
+    try:
+        box = lab.run("labkit/busybox", list(command), name=name, flags=flags)
+    except CommandFailed:  # docker run itself refused them: its error is printed above
+        return None, failed(exercise, f"docker run refused {shlex.join(flags)}",
+                            "read docker's error above the verdict, then fix the flags")
+    except LabkitError as err:  # labkit refused them before anything ran
+        return None, failed(exercise, err.message, err.hint)
+    if not containers.state(box).running:
+        return box, failed(exercise, f"{box.name} ended as soon as it started",
+                           "the flags must leave the container's command as it is")
+    return box, None
+
+
+def check_joined(lab: Lab, flags: Any, target: Any) -> CheckResult:
+    """04.1: start `peek` (`labkit/busybox sleep 86400`) with the learner's `docker run`
+    flags; is it in `target`'s pid namespace?"""
+    if is_unanswered(flags):
+        return unanswered(JOINED, "the docker run flags, as a list of strings such as "
+                          '["--flag", "value"]')
+    peek, verdict = _start_with(lab, JOINED, flags, ["sleep", "86400"], "peek")
     if verdict is not None:
         return verdict
-    if answer.name == target.name:
-        return failed(JOINED, f"that is {target.name} itself",
-                      f"start a second container that joins {target.name}")
-    return judge_joined(JoinFacts(target.name, read_ns(container_pid(answer)),
+    return judge_joined(JoinFacts(target.name, read_ns(container_pid(peek)),
                                   read_ns(container_pid(target)), read_ns(host_process().pid)))
 
 
@@ -127,24 +133,26 @@ def judge_wiring(f: WiringFacts) -> CheckResult:
     if not f.eth0_addresses and not f.eth0_up and not f.peer_master:
         return failed(WIRED, "the container has no eth0 with an address",
                       "one end of the veth pair must move into the container's net namespace "
-                      "and be renamed eth0",
-                      "ip link set END netns PID, then nsenter -t PID -n ip link set END "
-                      "name eth0")
+                      "and be called eth0 there",
+                      "`ip link set` can move a device into the net namespace of a PID, and "
+                      "rename it; once moved, it is no longer among the host's devices")
     if f.peer_master != net.bridge:
         where = f"on {f.peer_master}" if f.peer_master else "on no bridge"
         return failed(WIRED, f"the host end of eth0's veth pair is {where}",
                       "the end that stays on the host is a port of the network's bridge",
-                      f"ip link set HOST_END master {net.bridge}, then ip link set HOST_END up")
+                      f"a port's bridge is its master, here {net.bridge}; that end must be up "
+                      "too")
     if not f.eth0_up:
         return failed(WIRED, "eth0 is down", "an interface carries nothing until it is up",
-                      "nsenter -t PID -n ip link set eth0 up")
+                      "moving a device into another namespace sets it down: it is up only if "
+                      "a step inside the container's namespace sets it up afterwards")
     inside = [a for a in f.eth0_addresses
               if ipaddress.ip_interface(a).ip in ipaddress.ip_network(net.subnet)]
     if not inside:
         return failed(WIRED, f"eth0 has no address in {net.subnet}",
                       "the container needs an address on the bridge's subnet",
-                      f"nsenter -t PID -n ip addr add {net.spare_address(1)}/{net.prefixlen} "
-                      "dev eth0")
+                      "the address printed above the cell, prefix included, given to eth0 "
+                      "inside the container's net namespace")
     ip = ipaddress.ip_interface(inside[0])
     if ip.ip in ipaddress.ip_network(net.ip_range) or str(ip.ip) == net.gateway:
         return failed(WIRED, f"{ip.ip} is in {net.ip_range}, which Docker hands out",
@@ -159,11 +167,13 @@ def judge_wiring(f: WiringFacts) -> CheckResult:
         return failed(WIRED, "there is no default route via the bridge" if not f.default_via
                       else f"the default route goes via {f.default_via}",
                       "packets for other networks go to the bridge's own address",
-                      f"nsenter -t PID -n ip route add default via {net.gateway}")
+                      "the route belongs to the container, so it is added inside its net "
+                      f"namespace; its next hop is the gateway, {net.gateway}")
     if not f.reaches_gateway:
         return failed(WIRED, f"a ping from inside does not reach {net.gateway}",
                       "both ends of a veth pair must be up",
-                      "ip link show HOST_END, and nsenter -t PID -n ip link show eth0")
+                      "`ip -br link` shows each end's state: the host end on the host, eth0 "
+                      "inside the container's net namespace")
     return passed(WIRED, f"eth0 has {ip} on {net.bridge}, default route via {net.gateway}, "
                   "and the gateway answers")
 
@@ -181,13 +191,12 @@ def wiring_facts(container: Any, net: LessonNetwork) -> WiringFacts:
                        reaches(container, net.gateway))
 
 
-@dataclass(frozen=True)
-class Unwired:
-    """A fresh `--network=none` container and a veth pair for it, made by `new_unwired()`.
+class Unwired(NamedTuple):
+    """What 04.2's cell prints and the learner's steps use, all plain text (`new_unwired`).
 
     Attributes:
-        container: the container (wire-me).
-        pid: its host PID, as text (for `ip link set END netns PID`, `nsenter -t PID`).
+        container: the container's name (`wire-me`, or `wire-me-<session>` where you have a
+            container of that name: labkit never touches yours).
         host_end: the veth end that stays on the host.
         inner: the end to move into the container.
         address: the address to give eth0, with prefix (outside Docker's range).
@@ -195,8 +204,7 @@ class Unwired:
         bridge: the bridge to attach host_end to.
     """
 
-    container: Any
-    pid: str
+    container: str
     host_end: str
     inner: str
     address: str
@@ -204,16 +212,21 @@ class Unwired:
     bridge: str
 
 
+# The container new_unwired made last, for check_wired to inspect.
+_unwired: dict[str, Any] = {}
+
+
 def new_unwired(lab: Lab, net: LessonNetwork) -> Unwired:
     """04.2's start: a fresh `--network=none` container `wire-me` and a veth pair (both
-    shown); prints what the learner needs. Running it again starts afresh."""
+    shown); prints, and returns as plain strings, what the learner's commands need besides
+    wire-me's PID (which the cell reads with `docker inspect`). Running it again starts
+    afresh."""
     box = lab.run("labkit/busybox", ["sleep", "86400"], name="wire-me", network_mode="none")
-    host_end, inner = lab.veth("vethc", "vethd")
-    show_command(["ip", "link", "add", host_end, "type", "veth", "peer", "name", inner])
-    u = Unwired(box, str(container_pid(box)), host_end, inner,
-                f"{net.spare_address(1)}/{net.prefixlen}", net.gateway, net.bridge)
-    print(f"{box.name}: host PID {u.pid}; veth {u.host_end} (host end) and {u.inner}; "
-          f"address {u.address}, gateway {u.gateway}, bridge {u.bridge}")
+    host_end, inner = veth_pair(lab, "vethc", "vethd")
+    _unwired["box"] = box
+    u = Unwired(box.name, host_end, inner, f"{net.spare_address(1)}/{net.prefixlen}",
+                net.gateway, net.bridge)
+    print("\n".join(f"{field:<9}{value}" for field, value in u._asdict().items()))
     return u
 
 
@@ -231,8 +244,9 @@ def bad_steps(steps: Any) -> str:
     return ""
 
 
-def check_wired(container: Any, net: LessonNetwork, steps: Any) -> CheckResult:
-    """04.2: run the learner's `ip`/`nsenter` steps (each shown), then judge the wiring."""
+def check_wired(net: LessonNetwork, steps: Any) -> CheckResult:
+    """04.2: run the learner's `ip`/`nsenter` steps (each shown, with its output), then judge
+    the wiring of the container `new_unwired` made last."""
     if is_unanswered(steps):
         return unanswered(WIRED, "a list of commands, each an argument list such as "
                           "[\"ip\", \"link\", \"set\", host_end, \"up\"]")
@@ -240,18 +254,20 @@ def check_wired(container: Any, net: LessonNetwork, steps: Any) -> CheckResult:
     if why:
         return failed(WIRED, why, "each step is one ip or nsenter command as an argument list, "
                       "e.g. [\"ip\", \"link\", \"set\", host_end, \"up\"]")
+    if "box" not in _unwired:
+        raise LabkitError("There is no wire-me container yet.",
+                          "run the whole cell: its first line starts one")
     for n, step in enumerate(steps, start=1):
-        argv = [str(a) for a in step]
-        show_command(argv)
-        result = host().run(argv, check=False)
+        result = sh([str(a) for a in step], check=False)
         if not result.ok:
             error = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
             return failed(WIRED, f"step {n} failed: {error}",
                           "run the whole cell again (it starts afresh), after fixing that step;"
                           " `ip help` and `nsenter --help` list what they take",
                           "the order matters: a veth end moved into the container is no "
-                          "longer on the host, so later steps reach it with nsenter -t PID -n")
-    return judge_wiring(wiring_facts(container, net))
+                          "longer on the host, so later steps reach it only from inside the "
+                          "container's net namespace")
+    return judge_wiring(wiring_facts(_unwired["box"], net))
 
 
 # -- 04.3 -------------------------------------------------------------------------------
@@ -291,20 +307,23 @@ def judge_child_pid(f: ChildFacts, answer: Any) -> CheckResult:
     if given == f.child_host:
         return passed(HOST_PID, f"host PID {given} is {f.name}'s sleep: one process, two "
                       f"numbers (NSpid in /proc/{given}/status lists both)")
-    general = ("the host numbers every process of a container in its own way; docker top "
-               "NAME lists a container's processes with their host PIDs")
+    general = ("one process, two numbers: its pid namespace's and the host's; ask Docker "
+               "for the container's processes, which it lists as the host numbers them")
     if given == f.child_inner:
         return failed(HOST_PID, f"{given} is the sleep's PID inside {f.name}", general,
-                      "docker top NAME -o pid,comm, or NSpid in /proc/HOSTPID/status")
+                      "that is the number ps inside the container shows; docker top shows "
+                      "the other one")
     if given == f.main_host:
         return failed(HOST_PID, f"{given} is {f.name}'s PID 1, the shell; the sleep is its child",
-                      general, f"the children of {given}: /proc/{given}/task/{given}/children")
+                      general, f"which of {f.name}'s processes has {given} as its parent?")
     if given == f.shim:
         return failed(HOST_PID, f"{given} is the containerd shim, outside the container", general,
-                      "docker top NAME -o pid,comm and take the sleep's line")
+                      "the shim's child is the container's PID 1; the sleep is one level "
+                      "further down")
     return failed(HOST_PID, f"{given} is not {f.name}'s sleep (the container is new each time "
                   "the cell runs: read it afresh, do not type a number)", general,
-                  "docker top NAME -o pid,comm and take the sleep's line")
+                  "docker top lists a container's processes with their host PIDs; the sleep "
+                  "is not its PID 1")
 
 
 def check_child_pid(container: Any, answer: Any) -> CheckResult:
@@ -321,58 +340,77 @@ def check_child_pid(container: Any, answer: Any) -> CheckResult:
 
 
 # -- 04.4 -------------------------------------------------------------------------------
-# How long `docker stop` may take and still count as "at once".
-AT_ONCE = 3.0
+# The server of 04.4: a shell PID 1 that shuts down cleanly (exit 0) on SIGUSR1 only, so it
+# ignores SIGTERM (section 6: the kernel drops a signal PID 1 has no handler for).
+SERVER = ["sh", "-c", 'trap "echo shutting down; exit 0" USR1; sleep 86400 & wait']
 
 
 @dataclass(frozen=True)
 class StopFacts:
-    """What the check saw of the learner's container and its `docker stop -t 10`.
+    """What the check saw of the learner's container and its `docker stop -t 3`.
 
     Attributes:
         name: the container's name.
         stop_signal: its configured stop signal ("" for the default, SIGTERM).
         stopped: what the timed `docker stop` did.
+        stop_timeout: its configured grace period (`--stop-timeout`), None if not set.
     """
 
     name: str
     stop_signal: str
     stopped: pid1.Stopped
+    stop_timeout: int | None = None
 
 
 def kill_signal(stop_signal: str) -> bool:
-    """Whether a configured stop signal is SIGKILL (which skips the lesson)."""
+    """Whether a configured stop signal is SIGKILL (which no process can act on)."""
     return stop_signal.upper().removeprefix("SIG") in {"KILL", "9"}
 
 
 def judge_stop(f: StopFacts) -> CheckResult:
-    """Did `docker stop` return at once, because PID 1 ended on the stop signal?"""
+    """Did `docker stop` end the server through its own shutdown (exit code 0)?"""
     s = f.stopped
-    if s.seconds < AT_ONCE:
-        return passed(QUICK, f"docker stop returned in {s.took}: PID 1 was {s.pid1}, exit code "
-                      f"{s.exit_code}")
-    return failed(QUICK, f"docker stop took {s.took}: PID 1 was {s.pid1}, which ignored SIGTERM, "
-                  f"so the engine sent SIGKILL after {pid1.GRACE} s (exit code {s.exit_code})",
-                  "the kernel gives a namespace's PID 1 only the signals it has a handler for: "
-                  "make PID 1 a program that acts on SIGTERM, or one that passes it on",
-                  "three ways: init=True (--init: docker-init, i.e. tini, is PID 1 and forwards "
-                  "the signal); a shell PID 1 that traps TERM: [\"sh\", \"-c\", "
-                  "'trap \"exit 0\" TERM; sleep 86400 & wait']; or, in a Dockerfile, the exec "
-                  "form CMD [\"prog\"] of a program that handles SIGTERM")
+    sent = f.stop_signal or "SIGTERM"
+    if s.exit_code == 0:
+        return passed(QUICK, f"docker stop sent {sent}, the server's trap ran its shutdown and "
+                      f"exited 0, {s.took} after the stop began")
+    general = ("docker stop sends the container's stop signal, SIGTERM unless the container "
+               "names another; this PID 1 has a handler for one signal only")
+    more = ("`docker run --help` lists the flag that names the stop signal; the trap in the "
+            "server's command names the signal it shuts down on")
+    if kill_signal(f.stop_signal):
+        return failed(QUICK, f"the stop signal was {f.stop_signal}: quick ({s.took}), but no "
+                      f"process can handle it, so the server never ran its shutdown (exit code "
+                      f"{s.exit_code})", general, more)
+    if s.killed:
+        waited = (" (--stop-timeout only sets how long docker stop waits before SIGKILL when "
+                  "no -t is given)" if f.stop_timeout is not None else "")
+        return failed(QUICK, f"PID 1 ({s.pid1}) ignored {sent}, so after the 3 s of -t 3 the "
+                      f"engine sent SIGKILL (exit code {s.exit_code}): the server never ran its "
+                      f"shutdown{waited}", general, more)
+    if s.exit_code == 128 + 15:
+        return failed(QUICK, f"{sent} killed the shell (exit code 143 = 128 + 15) before its "
+                      f"shutdown ran: with --init the shell is not PID 1, so SIGTERM's default "
+                      "action applies", general, more)
+    return failed(QUICK, f"the server ended with exit code {s.exit_code}, not 0: its shutdown "
+                  "did not run", general, more)
 
 
-def check_quick_stop(answer: Any) -> CheckResult:
-    """04.4: stop the learner's own lesson container with `docker stop -t 10` (shown), timed."""
-    verdict = _running(QUICK, answer, "a container started with lab.run(...) that keeps running")
+def check_clean_stop(lab: Lab, flags: Any) -> CheckResult:
+    """04.4: start `graceful` (`labkit/busybox`, SERVER) with the learner's `docker run`
+    flags, then run `docker stop -t 3` on it (shown), timed: did the server shut down
+    cleanly?"""
+    if is_unanswered(flags):
+        return unanswered(QUICK, "the docker run flags, as a list of strings such as "
+                          '["--flag", "value"]')
+    if isinstance(flags, list | tuple) and any(
+            str(f).split("=", 1)[0] == "--entrypoint" for f in flags):
+        return failed(QUICK, "--entrypoint replaces the server's program",
+                      "keep the server as it is: change how docker stop treats it")
+    box, verdict = _start_with(lab, QUICK, flags, SERVER, "graceful")
     if verdict is not None:
         return verdict
-    if containers.labels(answer).get(labels.COURSE) != labels.COURSE_VALUE:
-        return failed(QUICK, f"{answer.name} was not started by this lesson",
-                      "start it with lab.run(...): the check stops only the lesson's containers")
-    signal_name = str(answer.attrs.get("Config", {}).get("StopSignal") or "")
-    if kill_signal(signal_name):
-        return failed(QUICK, f"{answer.name} is stopped with {signal_name}: that is docker kill, "
-                      "with no chance to clean up", "keep SIGTERM and make PID 1 act on it")
-    # -t 10: the default grace period, whatever --stop-timeout the container asks for.
-    stopped = pid1.timed_stop(answer, pid1.GRACE)
-    return judge_stop(StopFacts(answer.name, signal_name, stopped))
+    config = box.attrs.get("Config", {})
+    signal_name = str(config.get("StopSignal") or "")
+    stopped = pid1.timed_stop(box, pid1.LESSON_GRACE)
+    return judge_stop(StopFacts(box.name, signal_name, stopped, config.get("StopTimeout")))

@@ -2,7 +2,7 @@
 
 Taught in: 04-namespaces, section 5: link the container's net namespace into /var/run/netns,
 make a veth pair, put one end on the bridge, move the other in, rename it eth0, give it an
-address and a default route. Every step is shown as the command it is.
+address and a default route. Every step runs as the command it shows.
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from docker.types import IPAMConfig, IPAMPool
 
 from labkit.base import containers, iproute
-from labkit.base.engine import client
 from labkit.base.errors import LabkitError
-from labkit.base.host import host, require_root
-from labkit.base.show import show_command
+from labkit.base.host import require_root
+from labkit.base.show import docker, sh
 from labkit.base.wait import WaitTimeout, wait_for
 from labkit.lab.session import Lab
 from labkit.lab.subnets import free_subnet
@@ -84,10 +82,7 @@ def lesson_network(lab: Lab, name: str = "net0") -> LessonNetwork:
     subnet = str(free_subnet())
     ip_range = split_subnet(subnet)
     gateway = str(next(ipaddress.ip_network(subnet).hosts()))
-    show_command(["docker", "network", "create", "--subnet", subnet, "--ip-range", ip_range,
-                  "--gateway", gateway, name])
-    ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=subnet, iprange=ip_range, gateway=gateway)])
-    net = lab.network(name, ipam=ipam, show=False)  # the line above is the whole command
+    net = lab.network(name, subnet=subnet, ip_range=ip_range, gateway=gateway)
     cfg = net.attrs["IPAM"]["Config"][0]
     opts = net.attrs.get("Options") or {}
     bridge = opts.get("com.docker.network.bridge.name") or f"br-{net.id[:12]}"
@@ -116,9 +111,17 @@ class Wiring:
     gateway: str
 
 
-def _step(argv: list[str]) -> None:
-    show_command(argv)
-    host().run(argv)
+def veth_pair(lab: Lab, name: str, peer: str) -> tuple[str, str]:
+    """Run `ip link add NAME type veth peer name PEER` (shown), recorded for cleanup first.
+
+    Returns the two names (made unique when the host has interfaces of those names).
+    Taught in: 04-namespaces, section 5 and exercise 04.2.
+    """
+    require_root()
+    a, b = lab.name(name, "link"), lab.name(peer, "link")
+    lab.record("link", name=a)  # deleting one end deletes the pair
+    sh(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
+    return a, b
 
 
 def wire(lab: Lab, container: Any, net: LessonNetwork, address: str | None = None, *,
@@ -140,25 +143,24 @@ def wire(lab: Lab, container: Any, net: LessonNetwork, address: str | None = Non
     address = address or net.spare_address()
     check_address(net, address)
     pid = containers.pid(container)
-    name = lab.name(netns, "netns")
-    proc_net = f"/proc/{pid}/ns/net"
-    show_command(["mkdir", "-p", NETNS_DIR])
-    show_command(["ln", "-s", proc_net, f"{NETNS_DIR}/{name}"])
-    lab.symlink(f"{NETNS_DIR}/{name}", proc_net)
-    inside = ["ip", "netns", "exec", name]
-    if any(link.ifname == "eth0" for link in iproute.links(netns=name)):
+    if any(link.ifname == "eth0" for link in iproute.links(pid=pid)):
         raise LabkitError(f"{container.name} already has an eth0.",
                           "wire a container started with network_mode=\"none\"")
-    host_end, peer = lab.veth(*ends)
-    show_command(["ip", "link", "add", host_end, "type", "veth", "peer", "name", peer])
-    _step(["ip", "link", "set", host_end, "master", net.bridge])
-    _step(["ip", "link", "set", host_end, "up"])
-    _step(["ip", "link", "set", peer, "netns", name])
-    _step([*inside, "ip", "link", "set", "dev", peer, "name", "eth0"])
-    _step([*inside, "ip", "link", "set", "eth0", "up"])
+    name = lab.name(netns, "netns")
+    link = f"{NETNS_DIR}/{name}"
+    sh(["mkdir", "-p", NETNS_DIR])
+    lab.record("symlink", path=link)
+    sh(["ln", "-s", f"/proc/{pid}/ns/net", link])
+    inside = ["ip", "netns", "exec", name]
+    host_end, peer = veth_pair(lab, *ends)
+    sh(["ip", "link", "set", host_end, "master", net.bridge])
+    sh(["ip", "link", "set", host_end, "up"])
+    sh(["ip", "link", "set", peer, "netns", name])
+    sh([*inside, "ip", "link", "set", "dev", peer, "name", "eth0"])
+    sh([*inside, "ip", "link", "set", "eth0", "up"])
     cidr = f"{address}/{net.prefixlen}"
-    _step([*inside, "ip", "addr", "add", cidr, "dev", "eth0"])
-    _step([*inside, "ip", "route", "add", "default", "via", net.gateway])
+    sh([*inside, "ip", "addr", "add", cidr, "dev", "eth0"])
+    sh([*inside, "ip", "route", "add", "default", "via", net.gateway])
     return Wiring(container.name, pid, name, host_end, cidr, net.gateway)
 
 
@@ -181,10 +183,8 @@ def check_address(net: LessonNetwork, address: str) -> None:
 def unwire(wiring: Wiring) -> None:
     """Undo `wire()`: delete the veth pair (both ends go) and the /var/run/netns link."""
     require_root()
-    _step(["ip", "link", "delete", wiring.host_end])
-    link = f"{NETNS_DIR}/{wiring.netns}"
-    show_command(["rm", link])
-    host().run(["rm", link])
+    sh(["ip", "link", "delete", wiring.host_end])
+    sh(["rm", f"{NETNS_DIR}/{wiring.netns}"])
 
 
 def reaches(container: Any, address: str, *, within: float = 4) -> bool:
@@ -207,22 +207,26 @@ def reaches(container: Any, address: str, *, within: float = 4) -> bool:
 HTTP_GET = 'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 5 "$0" "$1"'
 
 
-def http_get(container: Any, address: str, port: int) -> tuple[str, str]:
-    """`GET /` from inside the container (busybox nc): (status line, body); ("", "") if none."""
-    code, out = run_in(container, ["sh", "-c", HTTP_GET, address, str(port)])
+def parse_http(code: int, out: str) -> tuple[str, str]:
+    """(status line, body) of an HTTP/1.0 answer as nc printed it; ("", "") when there is none
+    (a non-zero exit CODE, or no status line)."""
     head, _, body = out.replace("\r\n", "\n").partition("\n\n")
     status = head.splitlines()[0] if code == 0 and head.startswith("HTTP/") else ""
     return status, body.strip() if status else ""
 
 
-def fetch(container: Any, address: str, port: int) -> None:
-    """Show the `docker exec NAME sh -c '... | nc ...'` request; print status line and body.
+def fetch(container: Any, address: str, port: int) -> tuple[str, str]:
+    """Run the `docker exec NAME sh -c '... | nc ...'` request (shown, with the whole answer:
+    status line, headers, body). Returns (status line, body); ("", "") when nothing answered.
 
-    The headers are left out: they include a date.
+    Taught in: 04-namespaces, section 5.
     """
-    show_command(["docker", "exec", container.name, "sh", "-c", HTTP_GET, address, str(port)])
-    status, body = http_get(container, address, port)
-    print(f"{status}\n{body}" if status else "(no answer)")
+    answer = docker(["exec", container.name, "sh", "-c", HTTP_GET, address, str(port)],
+                    check=False)
+    status, body = parse_http(answer.returncode, answer.stdout)
+    if not status:
+        print("(no answer)")
+    return status, body
 
 
 def container_address(container: Any, net: LessonNetwork) -> str:
@@ -234,8 +238,12 @@ def container_address(container: Any, net: LessonNetwork) -> str:
     return found.address
 
 
+# `docker network inspect`'s template for the containers on a network: one name a line.
+CONTAINER_NAMES = "{{range .Containers}}{{println .Name}}{{end}}"
+
+
 def docker_knows(net: LessonNetwork) -> list[str]:
-    """The containers Docker lists on the network (`docker network inspect`), by name."""
-    found = client().networks.get(net.id or net.name)
-    found.reload()
-    return sorted(c["Name"] for c in (found.attrs.get("Containers") or {}).values())
+    """Run `docker network inspect -f ... NET` (shown, with its output): the containers Docker
+    lists on the network, by name, sorted."""
+    listed = docker(["network", "inspect", "-f", CONTAINER_NAMES, net.name]).stdout
+    return sorted(line.strip() for line in listed.splitlines() if line.strip())

@@ -1,37 +1,41 @@
 """What PID 1 of a container must do: take SIGTERM, and reap orphans. `--init`, shell and exec form.
 
-Taught in: 04-namespaces, section 7: `docker stop` sends SIGTERM to the container's PID 1 and
-waits (10 s by default) before SIGKILL; the kernel does not deliver a signal to a namespace's
-init for which it has no handler, so a PID 1 without one (`sleep`, a shell running a
-shell-form CMD) makes `docker stop` wait the whole grace period. `--init` puts docker-init
+Taught in: 04-namespaces, section 7: `docker stop` sends the container's PID 1 its stop signal
+(SIGTERM unless the image's STOPSIGNAL names another: labkit/nginx's is SIGQUIT) and waits
+(10 s by default) before SIGKILL; the kernel does not deliver a signal to a namespace's init
+for which it has no handler, so a PID 1 without one (`sleep`, a shell running a shell-form
+CMD) makes `docker stop` wait the whole grace period. `--init` puts docker-init
 (tini) at PID 1: it forwards signals to its child and reaps the orphans reparented to it.
 """
 
 from __future__ import annotations
 
-import threading
+import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
 from labkit.base import containers, procfs, wait
 from labkit.base.errors import LabkitError
-from labkit.base.host import host
-from labkit.base.show import show_command
+from labkit.base.show import docker, sh
 from labkit.base.wait import WaitTimeout, wait_for
 from labkit.namespaces.procns import child_pids
 
 # The grace period `docker stop` gives a container before SIGKILL, unless told otherwise.
 GRACE = 10
+# The lesson's shorter one (`docker stop -t 3`): the wait is the lesson, 3 s of it show it.
+LESSON_GRACE = 3
 
 
 def took(seconds: float) -> str:
     """A duration rounded for a learner (and for nbval): "under 2 s" or "about N s"."""
     # Whole seconds, rounded down: what a stop costs beyond its wait is always a little more.
-    # Under 2 s is "at once" next to the 10 s grace: a busy machine takes a second to stop
-    # even a container whose PID 1 ends on SIGTERM (seen on Docker 29 under load).
+    # Under 2 s is "at once" next to a grace of 3 s or more: a busy machine takes a second to
+    # stop even a container whose PID 1 ends on SIGTERM (seen on Docker 29 under load).
     return "under 2 s" if seconds < 2 else f"about {int(seconds)} s"
 
 
@@ -42,7 +46,8 @@ class Stopped:
     Attributes:
         container: the container's name.
         pid1: the program that was its PID 1 (/proc/HOSTPID/comm before the stop).
-        seconds: how long `docker stop` took.
+        seconds: how long after the stop began it was over (`timed_stop`: the whole
+            `docker stop`; `stop_all`: until the container's State.FinishedAt).
         exit_code: the container's exit code after it (137 = 128 + 9: ended by SIGKILL).
     """
 
@@ -62,62 +67,56 @@ class Stopped:
         return self.exit_code == 137
 
 
-def stop_argv(name: str, timeout: int | None = None) -> list[str]:
-    """`docker stop [-t N] NAME`."""
-    return ["docker", "stop", *([] if timeout is None else ["-t", str(timeout)]), name]
-
-
-def _stop(container: Any, argv: list[str], pid1: str) -> Stopped:
-    start = wait.clock()
-    host().run(argv)
-    seconds = wait.clock() - start
-    return Stopped(container.name, pid1, seconds, containers.state(container).exit_code)
+def stop_argv(names: str | Sequence[str], timeout: int | None = None) -> list[str]:
+    """`docker stop [-t N] NAME...`."""
+    listed = [names] if isinstance(names, str) else list(names)
+    return ["docker", "stop", *([] if timeout is None else ["-t", str(timeout)]), *listed]
 
 
 def timed_stop(container: Any, timeout: int | None = None, *, show: bool = True) -> Stopped:
-    """Run `docker stop [-t N] NAME` (shown) on a running container and time it.
+    """Run `docker stop [-t N] NAME` (shown, with its output) on a running container, timed.
 
     Raises:
         LabkitError: the container is not running (a stop would prove nothing).
     """
     pid1 = procfs.comm(containers.pid(container))
-    argv = stop_argv(container.name, timeout)
-    if show:
-        show_command(argv)
-    return _stop(container, argv, pid1)
+    start = wait.clock()
+    docker(stop_argv(container.name, timeout)[1:], show=show)
+    seconds = wait.clock() - start
+    return Stopped(container.name, pid1, seconds, containers.state(container).exit_code)
 
 
-def stop_all(boxes: Sequence[Any]) -> pd.DataFrame:
-    """`docker stop NAME` for each running container, all at once; how long each took.
+def finished_at(container: Any) -> float:
+    """When the container's process ended (`docker inspect -f '{{.State.FinishedAt}}'`), in
+    seconds since the epoch."""
+    stamp = str(containers.get(container).attrs["State"]["FinishedAt"])
+    # RFC 3339 with nanoseconds: datetime takes at most microseconds.
+    stamp = re.sub(r"(\.\d{6})\d+", r"\1", stamp).replace("Z", "+00:00")
+    return datetime.fromisoformat(stamp).timestamp()
 
-    The stops run side by side, so the cell waits one grace period, not one per container.
-    Returns a table: container, its PID 1, how long `docker stop` took, the exit code.
+
+def stop_all(boxes: Sequence[Any], timeout: int | None = LESSON_GRACE) -> pd.DataFrame:
+    """Run one `docker stop -t TIMEOUT NAME...` (shown, with its output) for running
+    containers, and tell how long each took to end.
+
+    The docker CLI stops the containers side by side and prints each name in the order given
+    (docker/cli's cli/command/container/stop.go, through parallelOperation), so the cell
+    waits one grace period, not one per container; `-t 3` makes that grace period 3 s
+    instead of the default 10. Each container's time runs from the moment the command
+    started to its `State.FinishedAt`. Taught in: 04-namespaces, section 7.
+
+    Returns:
+        A table: container, its PID 1, how long it took to end, the exit code, why.
     """
     pid1 = {c.name: procfs.comm(containers.pid(c)) for c in boxes}
-    found: dict[str, Stopped] = {}
-    errors: list[BaseException] = []
-
-    def one(c: Any, argv: list[str]) -> None:
-        try:
-            found[c.name] = _stop(c, argv, pid1[c.name])
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-            errors.append(exc)
-
-    threads = []
-    for c in boxes:
-        argv = stop_argv(c.name)
-        show_command(argv)
-        threads.append(threading.Thread(target=one, args=(c, argv)))
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
+    start = time.time()
+    docker(stop_argv([c.name for c in boxes], timeout)[1:])
+    found = [Stopped(c.name, pid1[c.name], finished_at(c) - start,
+                     containers.state(c).exit_code) for c in boxes]
     rows = [(s.container, s.pid1, s.took, s.exit_code,
              "SIGKILL after the grace period" if s.killed else "its PID 1 ended on SIGTERM")
-            for s in (found[c.name] for c in boxes)]
-    return pd.DataFrame(rows, columns=["container", "PID 1", "docker stop took", "exit code",
+            for s in found]
+    return pd.DataFrame(rows, columns=["container", "PID 1", "ended after", "exit code",
                                        "why"]).set_index("container")
 
 
@@ -149,8 +148,9 @@ def procs(container: Any) -> list[Proc]:
     """Every process of a running container, zombies included, read from the host's /proc.
 
     The tree is walked from the main process through /proc/PID/task/*/children: `docker top`
-    reads the container's cgroup, which a process leaves when it ends, so it never lists a
-    zombie. A process that ends while it is read is left out.
+    reads the container's cgroup.procs, which a process leaves when it ends, so it never lists
+    a zombie (the cgroup's pids.current still counts one until it is reaped). A process that
+    ends while it is read is left out.
     """
     order = [containers.pid(container)]
     for hpid in order:
@@ -172,18 +172,25 @@ def procs(container: Any) -> list[Proc]:
     return sorted(found, key=lambda p: p.pid)
 
 
-def ps(container: Any) -> pd.DataFrame:
+def ps(container: Any, *, show: bool = False) -> pd.DataFrame:
     """A container's processes, read from the host's /proc (zombies included, see `procs`):
     each one's place in the container's process tree, its program and its state.
 
     The PIDs of processes other than PID 1 depend on how many the runtime used first, so the
-    table names each by its relation to PID 1 instead.
+    table names each by its relation to PID 1 instead. Taught in: 04-namespaces, section 7.
+
+    Args:
+        show: first run `ps -o pid,ppid,stat,comm -p HOSTPID --ppid HOSTPID` on the host
+            (shown, with its output): the container's PID 1 and its children, in host numbers.
     """
     def place(p: Proc) -> str:
         if p.pid == 1:
             return "PID 1"
         return "child of PID 1" if p.ppid == 1 else f"child of PID {p.ppid or '?'}"
 
+    if show:
+        pid = str(containers.pid(container))
+        sh(["ps", "-o", "pid,ppid,stat,comm", "-p", pid, "--ppid", pid])
     rows = [(place(p), p.program, p.state) for p in procs(container)]
     return pd.DataFrame(rows, columns=["process", "program", "state"]).set_index("process")
 

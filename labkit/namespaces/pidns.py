@@ -14,8 +14,8 @@ import pandas as pd
 
 from labkit.base import containers, labels, procfs
 from labkit.base.errors import LabkitError
-from labkit.base.host import host, require_root
-from labkit.base.show import show_command
+from labkit.base.host import require_root
+from labkit.base.show import sh
 from labkit.base.wait import WaitTimeout, wait_for
 
 
@@ -53,13 +53,32 @@ class PidView:
         ], columns=["seen from", "number", "program", "parent"]).set_index("seen from")
 
 
-def pid_view(container: Any) -> PidView:
-    """Read /proc/PID/status of a container's main process. Taught in: 04-namespaces."""
+# The lines of /proc/PID/status that pid_view reads.
+STATUS_LINES = "^(Name|PPid|NSpid):"
+
+
+def pid_view(container: Any, *, show: bool = False) -> PidView:
+    """A container's main process, from the host's /proc/PID/status and its parent's
+    /proc/PPID/comm. Taught in: 04-namespaces, section 6.
+
+    Args:
+        show: run `grep -E '^(Name|PPid|NSpid):' /proc/PID/status` and `cat /proc/PPID/comm`
+            as shown commands, with their output; else read the files quietly.
+    """
     pid = containers.pid(container)
-    status = procfs.status(pid)
+    if show:
+        status = procfs.parse_status(sh(["grep", "-E", STATUS_LINES,
+                                         f"/proc/{pid}/status"]).stdout)
+    else:
+        status = procfs.status(pid)
     ns_pids = tuple(int(x) for x in status.get("NSpid", str(pid)).split())
     ppid = int(status.get("PPid", "0"))
-    parent = procfs.comm(ppid) if ppid else "-"
+    if not ppid:
+        parent = "-"
+    elif show:
+        parent = sh(["cat", f"/proc/{ppid}/comm"]).stdout.strip()
+    else:
+        parent = procfs.comm(ppid)
     return PidView(container.name, pid, ns_pids, status.get("Name", "?"), parent, ppid)
 
 
@@ -72,7 +91,8 @@ def container_state(container: Any) -> str:
 
 
 def kill_from_host(container: Any, sig: str, wait: float = 10.0) -> None:
-    """Show `kill -SIG HOSTPID` for a container the lesson started; report its state after.
+    """Run `kill -SIG HOSTPID` (shown) for a container the lesson started; report its state
+    after.
 
     Waits up to `wait` seconds for the container to stop, and prints what it found.
     Taught in: 04-namespaces, section 6 (PID 1 ignores signals it has no handler for, except
@@ -92,8 +112,7 @@ def kill_from_host(container: Any, sig: str, wait: float = 10.0) -> None:
         raise LabkitError(f"{sig!r} is not a signal name.", "use TERM, INT or KILL") from exc
     pid = containers.pid(container)
     argv = ["kill", f"-{signum.name.removeprefix('SIG')}", str(pid)]
-    show_command(argv)
-    host().run(argv)
+    sh(argv)
     state = "running"
 
     def stopped() -> bool:

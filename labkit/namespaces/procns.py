@@ -1,23 +1,27 @@
 """Linux namespaces as the kernel shows them: /proc/PID/ns, lsns, and who shares what.
 
 Taught in: 04-namespaces (the namespace types, a process's namespaces, the sharing matrix
-and its heatmap, `lsns` with the lesson's containers picked out).
+and its heatmap, `lsns` with the lesson's containers picked out). Which cgroup and time
+namespaces Docker gives a container on this host and engine is `nsdefaults`'s concern.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from labkit.base import containers, labels, procfs
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError
-from labkit.base.facts import facts
 from labkit.base.host import host
-from labkit.base.show import show_command
+from labkit.base.show import sh
+
+if TYPE_CHECKING:
+    from labkit.namespaces.nsdefaults import CgroupSetup, TimeSetup
 
 # The eight kinds a process belongs to (what /proc/PID/ns lists, without *_for_children).
 TYPES = ("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")
@@ -40,11 +44,13 @@ ABOUT: dict[str, tuple[str, str, str]] = {
 }
 
 def ns_types() -> pd.DataFrame:
-    """The namespace types this kernel offers (the entries of /proc/self/ns), explained.
+    """Run `ls -C /proc/self/ns` (shown, with its output): the namespace types this kernel
+    offers; then the same names explained, as a table.
 
-    Taught in: 04-namespaces, section 1.
+    `-C` lays the names out in columns, as `ls` does in a terminal. Taught in: 04-namespaces,
+    section 1.
     """
-    names = host().run(["ls", "/proc/self/ns"]).stdout.split()
+    names = sh(["ls", "-C", "/proc/self/ns"]).stdout.split()
     rows = [(n, *ABOUT.get(n, ("(not described by labkit)", "", ""))) for n in sorted(names)]
     return pd.DataFrame(rows, columns=["type", "isolates", "flag", "since Linux"])
 
@@ -61,36 +67,93 @@ def read_ns(pid: int, types: Sequence[str] = TYPES) -> dict[str, int]:
     return procfs.ns_inodes(pid, types)
 
 
+# The kernel gives its initial namespaces fixed inode numbers (include/linux/proc_ns.h:
+# PROC_IPC_INIT_INO = 0xEFFFFFFF down to PROC_TIME_INIT_INO = 0xEFFFFFFA); mnt and net have none.
+INITIAL_INODES: dict[str, int] = {"ipc": 0xEFFFFFFF, "uts": 0xEFFFFFFE, "user": 0xEFFFFFFD,
+                                  "pid": 0xEFFFFFFC, "cgroup": 0xEFFFFFFB, "time": 0xEFFFFFFA}
+
+
 @dataclass(frozen=True)
 class HostProcess:
     """The process that stands for "the host" in the lesson.
 
     Attributes:
-        pid: PID 1 where its /proc/1/ns can be read, else PID 2 (kthreadd): the kernel keeps
-            its own threads in the initial namespaces, the ones PID 1 starts in.
+        pid: PID 1 where its /proc/1/ns can be read, else PID 2 (kthreadd on a machine whose
+            PID namespace is the initial one).
         command: its name (/proc/PID/comm).
-        why: one sentence on the choice.
+        why: one sentence on the choice, and whether its namespaces are the kernel's
+            initial ones.
+        not_initial: the types (of those with a fixed initial inode) in which it is not in
+            the kernel's initial namespace; empty when it is in all of them.
     """
 
     pid: int
     command: str
     why: str
+    not_initial: tuple[str, ...] = ()
+
+    @property
+    def initial(self) -> bool:
+        """True when its namespaces are the kernel's initial ones (checked by inode)."""
+        return not self.not_initial
 
     def __str__(self) -> str:
         return f"the host is PID {self.pid} ({self.command}): {self.why}"
 
 
-def host_process() -> HostProcess:
-    """PID 1 when its namespaces are readable; otherwise kthreadd, also in the initial ones.
+def not_initial(inodes: Mapping[str, int]) -> tuple[str, ...]:
+    """The types in which INODES ({type: inode}) are not the kernel's initial namespaces.
 
-    Some sandboxes run a PID 1 that hides /proc/1/ns even from root. Taught in: 04-namespaces.
+    Only types with a fixed initial inode count (INITIAL_INODES). Taught in: 04-namespaces.
+    """
+    return tuple(t for t, ino in INITIAL_INODES.items() if t in inodes and inodes[t] != ino)
+
+
+def _initial_clause(types: tuple[str, ...]) -> str:
+    if not types:
+        return ("in the kernel's initial namespaces (its pid namespace is "
+                f"pid:[{INITIAL_INODES['pid']}], the number the kernel gives the initial one)")
+    listed = " and ".join([", ".join(types[:-1]), types[-1]] if len(types) > 1 else types)
+    names = listed + (" namespaces are" if len(types) > 1 else " namespace is")
+    return (f"but not in the kernel's initial namespaces (its {names} not the kernel's own, "
+            "whose inode numbers are fixed): this machine is itself a container or sandbox, "
+            "and \"the host\" below means its namespaces")
+
+
+def host_process(*, show: bool = False) -> HostProcess:
+    """PID 1 when its namespaces are readable; otherwise PID 2 (kthreadd). Says whether it is
+    in the kernel's initial namespaces, read from the fixed inode numbers the kernel gives them.
+
+    Some sandboxes run a PID 1 that hides /proc/1/ns even from root; some machines are
+    themselves containers, whose PID 1 is not in the initial namespaces. Taught in:
+    04-namespaces, section 2.
+
+    Args:
+        show: run the `readlink /proc/PID/ns/...` it compares as a shown command, with its
+            output (the types the kernel numbers in a fixed way); else read them quietly.
     """
     try:
-        read_ns(1)
-        return HostProcess(1, _comm(1), "the first process, in the initial namespaces")
+        inodes = _initial_links(1, show)
+        pid, first = 1, "the first process"
     except LabkitError:
-        return HostProcess(2, _comm(2), "PID 1 hides /proc/1/ns here, so we read kthreadd, "
-                           "the kernel's thread that stays in the initial namespaces")
+        pid, first = 2, "PID 1 hides /proc/1/ns here, so we read PID 2"
+        try:
+            inodes = _initial_links(2, show)
+        except LabkitError:
+            return HostProcess(2, _comm(2), f"{first}, whose namespaces cannot be read either")
+    differ = not_initial(inodes)
+    return HostProcess(pid, _comm(pid), f"{first}, {_initial_clause(differ)}", differ)
+
+
+def _initial_links(pid: int, show: bool) -> dict[str, int]:
+    """{type: inode} of PID's namespaces of the types with a fixed initial inode."""
+    if not show:
+        return read_ns(pid, list(INITIAL_INODES))
+    ran = sh(["readlink", *(f"/proc/{pid}/ns/{t}" for t in INITIAL_INODES)], check=False)
+    found = procfs.parse_ns_links(ran.stdout)
+    if "pid" not in found:
+        raise LabkitError(f"Cannot read the namespaces of PID {pid}.")
+    return found
 
 
 def _comm(pid: int) -> str:
@@ -165,166 +228,6 @@ def ns_matrix(processes: Mapping[str, int], types: Sequence[str] = TYPES) -> NsM
     return NsMatrix(frame, dict(processes))
 
 
-@dataclass(frozen=True)
-class CgroupSetup:
-    """Which cgroup version this host runs, and the cgroup namespace a container got.
-
-    Attributes:
-        fstype: what is mounted on /sys/fs/cgroup ("cgroup2fs" on v2, "tmpfs" on v1).
-        container: the container asked about.
-        mode: its `HostConfig.CgroupnsMode`: "host" or "private".
-    """
-
-    fstype: str
-    container: str
-    mode: str
-
-    @property
-    def version(self) -> str:
-        """ "2" when /sys/fs/cgroup is the unified cgroup2 file system, else "1"."""
-        return "2" if self.fstype == "cgroup2fs" else "1"
-
-    @property
-    def label(self) -> str:
-        """The heatmap's cgroup column label, e.g. "cgroup (v1: host's)"."""
-        whose = "own" if self.mode == "private" else "host's"
-        return f"cgroup\n(v{self.version}: {whose})"
-
-    def __str__(self) -> str:
-        default = "private" if self.version == "2" else "host"
-        where = ("has a cgroup namespace of its own" if self.mode == "private"
-                 else "stays in the host's cgroup namespace")
-        return (f"cgroup v{self.version} (/sys/fs/cgroup is {self.fstype}): Docker's default "
-                f"here is --cgroupns {default}, and {self.container} runs with {self.mode}, "
-                f"so it {where}.")
-
-
-def cgroup_setup(container: Any) -> CgroupSetup:
-    """Show `stat -f -c %T /sys/fs/cgroup` and the container's `--cgroupns` mode, read live.
-
-    On cgroup v2 Docker gives each container a private cgroup namespace by default; on v1 it
-    leaves it in the host's. Taught in: 04-namespaces, section 2.
-    """
-    argv = ["stat", "-f", "-c", "%T", "/sys/fs/cgroup"]
-    show_command(argv)
-    fstype = host().run(argv).stdout.strip()
-    print(fstype)
-    show_command(["docker", "inspect", "-f", "{{.HostConfig.CgroupnsMode}}", container.name])
-    mode = str((containers.get(container).attrs.get("HostConfig") or {}).get("CgroupnsMode")
-               or "")
-    if mode not in {"host", "private"}:
-        same = read_ns(container_pid(container), ["cgroup"]) == read_ns(host_process().pid,
-                                                                          ["cgroup"])
-        mode = "host" if same else "private"
-    print(mode)
-    return CgroupSetup(fstype, container.name, mode)
-
-
-# Docker 29.5 gives every container a time namespace of its own (moby#52326, the "time"
-# namespace in daemon/pkg/oci/defaults.go); the daemon's feature "time-namespaces" set to false
-# takes it away again (moby#52577, daemon/daemon_unix.go getSysInfo).
-OWN_TIME_SINCE = (29, 5)
-TIME_FEATURE = "time-namespaces"
-
-
-def time_feature_off(daemon: Mapping[str, str] | None) -> bool | None:
-    """Whether dockerd runs with `--feature time-namespaces=false` (or that in daemon.json).
-
-    Args:
-        daemon: the daemon's own settings (`facts().daemon`), None when they cannot be read.
-
-    Returns:
-        True or False, or None when the settings cannot be read here.
-    """
-    if daemon is None:
-        return None
-    flags = [daemon.get(f"features.{TIME_FEATURE}", "")]
-    for item in daemon.get("feature", "").split(","):
-        name, _, value = item.partition("=")
-        if name.strip() == TIME_FEATURE:
-            flags.append(value.strip() or "true")
-    return any(v.lower() == "false" for v in flags)
-
-
-@dataclass(frozen=True)
-class TimeSetup:
-    """Whether a container got a time namespace of its own, read from /proc, and why.
-
-    Attributes:
-        version: the engine's version (`docker version`), major and minor as ints.
-        container: the container asked about.
-        private: whether its PID 1's /proc/PID/ns/time differs from the host's.
-        feature_off: whether dockerd runs with the feature `time-namespaces` off (None: its
-            settings cannot be read here).
-    """
-
-    version: str
-    major: int
-    minor: int
-    container: str
-    private: bool
-    feature_off: bool | None = None
-
-    @property
-    def by_default(self) -> bool:
-        """Whether this engine gives containers their own time namespace by default (29.5+)."""
-        return (self.major, self.minor) >= OWN_TIME_SINCE
-
-    @property
-    def expected(self) -> bool | None:
-        """Whether the container should have its own, from the engine's version and settings
-        (None: Docker 29.5 or later whose settings cannot be read)."""
-        if not self.by_default:
-            return False
-        return None if self.feature_off is None else not self.feature_off
-
-    @property
-    def label(self) -> str:
-        """The heatmap's time column label, e.g. "time\n(29.7: own)"."""
-        whose = "own" if self.private else "host's"
-        return f"time\n({self.major}.{self.minor}: {whose})"
-
-    def __str__(self) -> str:
-        engine = f"Docker {self.version}"
-        off = "`dockerd --feature time-namespaces=false` turns it off"
-        if self.by_default and self.private:
-            return (f"{engine} gives each container a time namespace of its own, as Docker 29.5 "
-                    f"and later do ({off}): {self.container}'s /proc/PID/ns/time is not the "
-                    f"host's.")
-        if self.by_default:
-            why = {True: "this dockerd runs with the feature switched off",
-                   None: "this dockerd must run with the feature switched off",
-                   False: "yet this dockerd does not switch the feature off"}
-            return (f"{engine} would give each container a time namespace of its own, as Docker "
-                    f"29.5 and later do, but {self.container} shares the host's: "
-                    f"{why[self.feature_off]} (`--feature time-namespaces=false`, or \"features\": "
-                    f"{{\"time-namespaces\": false}} in daemon.json).")
-        if not self.private:
-            return (f"{engine} leaves every container in the host's time namespace, as every "
-                    f"engine before Docker 29.5 does ({self.container}'s /proc/PID/ns/time is "
-                    f"the host's); from 29.5 each container gets its own, unless {off}.")
-        return (f"{self.container} has a time namespace of its own, although {engine}, like "
-                f"every engine before Docker 29.5, gives containers none: something else made it.")
-
-
-def time_setup(container: Any) -> TimeSetup:
-    """Show `readlink` of the container's /proc/PID/ns/time and the host's, and say why they
-    are equal or not (04-namespaces, section 2).
-
-    Docker 29.5 and later give each container a private time namespace (unless dockerd runs
-    with `--feature time-namespaces=false`); older engines leave it in the host's.
-    """
-    f = facts()
-    pid, host_pid = container_pid(container), host_process().pid
-    argv = ["readlink", f"/proc/{pid}/ns/time", f"/proc/{host_pid}/ns/time"]
-    show_command(argv)
-    out = host().run(argv).stdout
-    print(out.rstrip())
-    mine, hosts = (out.split() + ["?", "?"])[:2]
-    return TimeSetup(f.server_version, f.major, f.minor, container.name, mine != hosts,
-                     time_feature_off(getattr(f, "daemon", None)))
-
-
 def heatmap(matrix: NsMatrix, title: str = "Which namespace each process is in",
             cgroup: CgroupSetup | None = None, time: TimeSetup | None = None) -> Any:
     """The matrix as a picture: one colour per namespace owner, grey for the host's.
@@ -373,13 +276,15 @@ def _cells(words: pd.DataFrame) -> Iterable[tuple[tuple[int, int], str]]:
 
 
 def lsns(lab: Any | None = None) -> pd.DataFrame:
-    """`lsns` as a table, with an `owner` column: "host" for the initial namespaces, the
-    container's name for the namespaces of the lab's running containers, "" for the rest.
+    """Run `lsns -J` (the line shown, its long JSON not) and give it as a table, with an
+    `owner` column: "host" for the host's namespaces, the container's name for the
+    namespaces of the lab's running containers, "" for the rest.
 
     Taught in: 04-namespaces, section 1.
     """
-    show_command(["lsns", "-J"])
-    raw = host().json(["lsns", "-J"]).get("namespaces", [])
+    # The whole list is long and other programs change it: the table below is its second view.
+    listed = sh(["lsns", "-J"], quiet=True).stdout
+    raw = (json.loads(listed) if listed.strip() else {}).get("namespaces", [])
     frame = pd.DataFrame(raw, columns=["ns", "type", "nprocs", "pid", "user", "command"])
     owners = {inode: "host" for inode in read_ns(host_process().pid).values()}
     if lab is not None:

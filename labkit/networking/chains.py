@@ -21,7 +21,7 @@ import pandas as pd
 from labkit.base.errors import LabkitError
 from labkit.base.facts import facts
 from labkit.base.host import host
-from labkit.base.show import show_command
+from labkit.base.show import sh
 from labkit.networking import nftables
 
 # What each chain Docker may create does; a row is shown only when the live ruleset has it.
@@ -53,11 +53,12 @@ def parse_listing(text: str, table: str) -> dict[str, list[str]]:
 
 
 def listing(table: str, *, show: bool = True) -> dict[str, list[str]]:
-    """Run `iptables -t TABLE -S` (printing the command) and parse it."""
+    """Run `iptables -t TABLE -S` and parse it (SHOW: print the command line; the listing
+    itself is long and holds every container's rules, so the caller prints what concerns the
+    lesson, read from this output)."""
     argv = ["iptables", "-t", table, "-S"]
-    if show:
-        show_command(argv)
-    return parse_listing(host().run(argv).stdout, table)
+    ran = sh(argv, quiet=True) if show else host().run(argv)
+    return parse_listing(ran.stdout, table)
 
 
 def docker_chains(tables: dict[str, dict[str, list[str]]]) -> pd.DataFrame:

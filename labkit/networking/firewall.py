@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from labkit.base.errors import LabkitError
 from labkit.base.host import host
-from labkit.base.show import show_command
+from labkit.base.show import command_line, sh
 from labkit.base.wait import WaitTimeout, wait_for
 from labkit.lab.session import Lab
 from labkit.networking import nftables
@@ -113,9 +113,10 @@ def read(tables: Sequence[str] = ("nat",), *, show: bool = False,
     found: list[Rule] = []
     for table in tables:
         argv = command(table, counters=counters)
-        if show:
-            show_command(argv)
-        found += parse_save(host().run(argv).stdout, table)
+        # The whole table is long and holds every container's rules: the lines that concern
+        # the lesson are printed next, from this output.
+        ran = sh(argv, quiet=True) if show else host().run(argv)
+        found += parse_save(ran.stdout, table)
     return found
 
 
@@ -154,7 +155,9 @@ def nft_exemption(lab: Lab, source: str, destination: str) -> Iterator[None]:
     `nft -i` (interactive) reads the commands from a pipe and keeps its netlink socket open;
     the table is created with `flags owner`, so it exists exactly as long as that process.
     The process is recorded (`lab.spawn`), ended when the block ends, and by cleanup at the
-    latest; a crashed kernel closes the pipe, which ends it too.
+    latest; a crashed kernel closes the pipe, which ends it too. What is printed is what runs:
+    the shell line that starts `nft -i` in the background, then each command written into its
+    pipe after nft's own prompt, `nft> `.
     """
     if not host().has_tool("nft"):
         raise LabkitError("The nftables backend is in use, but there is no `nft` here.",
@@ -162,10 +165,12 @@ def nft_exemption(lab: Lab, source: str, destination: str) -> Iterator[None]:
     fifo = lab.workdir("nft-exemption") / "commands"
     fifo.unlink(missing_ok=True)
     os.mkfifo(fifo)
-    proc = lab.spawn(["sh", "-c", f'exec nft -i < "{fifo}"'])
+    script = f"exec nft -i < {command_line([str(fifo)])}"
+    print("$ " + command_line(["sh", "-c", script]) + " &")
+    proc = lab.spawn(["sh", "-c", script])
     with open(fifo, "w") as pipe:
         for line in exemption_commands(source, destination):
-            show_command(["nft", line])
+            print("nft> " + line)
             pipe.write(line + "\n")
         pipe.flush()
         try:

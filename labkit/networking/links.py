@@ -10,6 +10,7 @@ it, never assumed from the engine's version; the version only explains what was 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from docker.models.containers import Container
 from labkit.base import containers as ctr
 from labkit.base.errors import LabkitError
 from labkit.base.facts import facts
-from labkit.base.show import show_command
+from labkit.base.show import docker
 
 KEEP_VARIABLE = "DOCKER_KEEP_DEPRECATED_LEGACY_LINKS_ENV_VARS"
 
@@ -62,33 +63,36 @@ def link_variables(environ: Iterable[str], alias: str) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def parse_link(hosts_text: str, environ: bytes, exec_env_text: str, alias: str) -> LinkView:
-    """A LinkView from the recipient's /etc/hosts, /proc/1/environ (NUL-separated) and
+def parse_link(hosts_text: str, environ: str | bytes, exec_env_text: str,
+               alias: str) -> LinkView:
+    """A LinkView from the recipient's /etc/hosts lines, PID 1's environment (one variable a
+    line, as `strings -n 1 /proc/1/environ` prints it, or the file's NUL-separated bytes) and
     `env` output."""
     line = next((x.strip() for x in hosts_text.splitlines() if alias in x.split()[1:]), "")
-    pid1 = environ.decode(errors="replace").split("\0")
+    text = environ.decode(errors="replace") if isinstance(environ, bytes) else environ
+    pid1 = re.split(r"[\0\n]", text)
     return LinkView(line, link_variables(pid1, alias),
                     link_variables(exec_env_text.splitlines(), alias))
 
 
 def link_view(container: Container | str, alias: str) -> LinkView:
-    """Show what a linked container's alias means inside CONTAINER (03-networking): the
-    link's variables in PID 1's environment (`docker exec C cat /proc/1/environ`, NUL
-    separated), and its /etc/hosts line."""
+    """Show what a linked container's alias means inside CONTAINER (03-networking): PID 1's
+    environment (`docker exec C strings -n 1 /proc/1/environ`: the file is NUL-separated, and
+    busybox's `strings` prints one variable a line) and the alias's line in /etc/hosts
+    (`docker exec C grep -w ALIAS /etc/hosts`). Both commands run as printed, with their
+    output; what a new `docker exec` process gets (`env`) is read too, unprinted, for
+    `explain_link_change`."""
     c = ctr.get(container)
-    show_command(["docker", "exec", c.name, "cat", "/proc/1/environ"])
-    _, environ = c.exec_run(["cat", "/proc/1/environ"])
+    environ = docker(["exec", c.name, "strings", "-n", "1", "/proc/1/environ"])
     _, env_out = c.exec_run(["env"])
-    _, hosts_out = c.exec_run(["cat", "/etc/hosts"])
-    view = parse_link(hosts_out.decode(), environ, env_out.decode(), alias)
-    for key, value in view.env.items():
-        print(f"{key}={value}")
+    hosts = docker(["exec", c.name, "grep", "-w", alias, "/etc/hosts"], check=False)
+    view = parse_link(hosts.stdout, environ.stdout, env_out.decode(errors="replace"), alias)
     if not view.env:
         prefix = alias.upper().replace("-", "_")
         print(f"(no {prefix}_PORT_..., {prefix}_ENV_... or {prefix}_NAME in PID 1's "
               "environment)")
-    show_command(["docker", "exec", c.name, "grep", alias, "/etc/hosts"])
-    print(view.hosts or f"(no line for {alias})")
+    if not view.hosts:
+        print(f"(no line for {alias} in /etc/hosts)")
     return view
 
 

@@ -22,14 +22,13 @@ from labkit.base.errors import LabkitError
 from labkit.base.facts import facts
 from labkit.base.host import host
 from labkit.base.http import LOOPBACK
-from labkit.base.show import show_command
+from labkit.base.show import docker, sh, show_command
 from labkit.lab.session import Lab
 from labkit.lessons.outside import OutsideWorld
 from labkit.networking import firewall, nftables
 from labkit.networking.chains import listing, parse_listing
 from labkit.networking.firewall import Rule
 from labkit.networking.netinspect import addresses
-from labkit.networking.probes import docker_cli
 
 
 def rules(tables: Sequence[str] = ("nat",), *, show: bool = False) -> list[Rule]:
@@ -183,8 +182,8 @@ def ask_without_masquerade(lab: Lab, container: Container | str, world: OutsideW
     before = guards(ip, show=True)
     with without_masquerade(lab, ip, world.server_address):
         # `timeout N wget`, not `wget -T N`: bookworm's busybox wget crashes with -T.
-        result = docker_cli(["exec", c.name, "timeout", str(timeout), "wget", "-qO-", world.url],
-                            check=False, quiet=True, timeout=timeout + 30)
+        result = docker(["exec", c.name, "timeout", str(timeout), "wget", "-qO-", world.url],
+                        check=False, quiet=True)
     after = guards(ip)
     seen = ""
     if result.ok:
@@ -325,17 +324,19 @@ def client_addresses(log: str) -> list[str]:
 
 
 def explain_clients(container: Container | str, outside_client: str, bridge_address: str) -> None:
-    """Say whom nginx saw for the last two requests: OUTSIDE_CLIENT (through DNAT, which
-    rewrites only the destination), then BRIDGE_ADDRESS (docker-proxy's own connection).
+    """`docker logs --tail 2 NAME` (run and printed), then say whom nginx saw for the last two
+    requests: OUTSIDE_CLIENT (through DNAT, which rewrites only the destination), then
+    BRIDGE_ADDRESS (docker-proxy's own connection) (03-networking).
 
     Raises:
         LabkitError: its access log says otherwise.
     """
-    c = containers.get(container)
+    name = containers.get(container).name
+    shown = docker(["logs", "--tail", "2", name])
     expected = [outside_client, bridge_address]
-    seen = client_addresses(c.logs(tail=10).decode(errors="replace"))[-2:]
+    seen = client_addresses(shown.stdout + shown.stderr)[-2:]
     if seen != expected:
-        raise LabkitError(f"nginx in {c.name} logged clients {seen}, not {expected}.",
+        raise LabkitError(f"nginx in {name} logged clients {seen}, not {expected}.",
                           "run the two requests again, in this order, then this cell")
     print(f"nginx saw {outside_client}, the outside client itself (DNAT rewrote only the "
           f"destination), then {bridge_address}: docker-proxy, connecting from the bridge.")
@@ -349,10 +350,11 @@ def loopback_guards(port: int, *, show: bool = False) -> list[str]:
     if nftables.in_use():
         return [f"{r.chain}: {r.spec}" for r in firewall.read(("raw",), show=show)
                 if "ip daddr 127.0.0.1 " in r.spec and " drop" in r.spec and r.mentions([port])]
-    if show:
-        show_command(["iptables", "-t", "raw", "-S", "PREROUTING"])
-    rules = parse_listing(host().run(["iptables", "-t", "raw", "-S", "PREROUTING"]).stdout,
-                          "raw").get("PREROUTING", [])
+    argv = ["iptables", "-t", "raw", "-S", "PREROUTING"]
+    # quiet: the chain holds a guard for every container on the machine; the rule for this
+    # port is printed next, from this output.
+    ran = sh(argv, quiet=True) if show else host().run(argv)
+    rules = parse_listing(ran.stdout, "raw").get("PREROUTING", [])
     return [r for r in rules if "-d 127.0.0.1/32" in r and "! -i lo" in r and "-j DROP" in r
             and Rule("raw", "PREROUTING", r).mentions([port])]
 
@@ -398,8 +400,8 @@ def ask_outside(container: Container | str, world: OutsideWorld, *, timeout: int
             address on the world's link (SNAT did not happen).
     """
     c = containers.get(container)
-    result = docker_cli(["exec", c.name, "timeout", str(timeout), "wget", "-qO-", world.url],
-                        check=False, timeout=timeout + 30)
+    result = docker(["exec", c.name, "timeout", str(timeout), "wget", "-qO-", world.url],
+                    check=False)
     if not result.ok:
         raise LabkitError(f"No answer from {world.url} within {timeout} s.",
                           "check that the outside world still runs (`ip netns list`), or run "
@@ -414,15 +416,18 @@ def ask_outside(container: Container | str, world: OutsideWorld, *, timeout: int
 
 
 def published_url(container: Container | str, container_port: str = "80/tcp") -> str:
-    """The http://127.0.0.1:PORT/ URL where Docker published CONTAINER_PORT (`docker port`).
+    """The http://127.0.0.1:PORT/ URL where Docker published CONTAINER_PORT, read with
+    `docker port NAME CONTAINER_PORT` (run and printed; 03-networking).
 
     Raises:
         LabkitError: it is not published, or not on 127.0.0.1 / a port above 1023.
     """
-    c = containers.get(container)
-    c.reload()
-    bound = (c.ports.get(container_port) or [{}])[0]
-    if bound.get("HostIp") != LOOPBACK or int(bound.get("HostPort") or 0) < 1024:
-        raise LabkitError(f"{c.name}'s {container_port} is published as {bound or 'nothing'}.",
+    name = containers.get(container).name
+    shown = docker(["port", name, container_port], check=False)
+    bound = [line.strip() for line in shown.stdout.splitlines() if line.strip()]
+    first = bound[0] if bound else ""
+    address, _, port = first.rpartition(":")
+    if address != LOOPBACK or not port.isdigit() or int(port) < 1024:
+        raise LabkitError(f"{name}'s {container_port} is published as {first or 'nothing'}.",
                           "publish it on 127.0.0.1 (a lesson network with host_binding)")
-    return f"http://{LOOPBACK}:{bound['HostPort']}/"
+    return f"http://{LOOPBACK}:{port}/"

@@ -15,12 +15,13 @@ import pandas as pd
 from docker.models.containers import Container
 
 from labkit.base import containers as ctr
-from labkit.base import iproute, procfs
+from labkit.base import iproute
+from labkit.base import labels as lesson_labels
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.host import host
 from labkit.base.iproute import Link
-from labkit.base.show import show_command
+from labkit.base.show import docker, sh
 from labkit.networking import nftables
 
 
@@ -140,6 +141,60 @@ def veth_pairs(containers: Iterable[Container | str],
     return pairs
 
 
+_LINK_HEAD = re.compile(r"^(\d+): ([^:@\s]+)(?:@(?:if(\d+)|\S+))?: <([^>]*)>(.*)$")
+
+
+def parse_ip_link(text: str) -> list[Link]:
+    """The interfaces in `ip link show` output (the form a learner reads: `2: eth0@if12: <...>
+    ... master docker0 state UP ...` and its `link/ether MAC` line). Only veths are asked
+    for this way, so each is a veth."""
+    found: list[Link] = []
+    for line in text.splitlines():
+        head = _LINK_HEAD.match(line)
+        if head:
+            index, name, peer, flags, rest = head.groups()
+            master = re.search(r" master (\S+)", rest)
+            state = re.search(r" state (\S+)", rest)
+            found.append(Link(int(index), name, "veth", int(peer) if peer else None,
+                              master.group(1) if master else None,
+                              state.group(1) if state else "", "", (),
+                              tuple(flags.split(",")) if flags else ()))
+        elif found and line.strip().startswith("link/ether "):
+            last = found[-1]
+            found[-1] = Link(last.ifindex, last.ifname, last.kind, last.peer_index, last.master,
+                             last.state, line.split()[1], last.addresses, last.flags)
+    return found
+
+
+def show_pairs(containers: Iterable[Container | str]) -> list[VethPair]:
+    """Show each container's veth pair, both ends, with the commands that list them
+    (03-networking, section 1), and return the pairs for the table that follows.
+
+    For each container: `nsenter -t PID -n ip link show type veth` (the container's end, in its
+    netns, found by the MAC address docker inspect reports), then `ip link show dev VETH` (the
+    host's end: the host veth whose ifindex is the N of `eth0@ifN`, looked up in the host's
+    `ip -j link`). The table is read from what these two commands printed.
+    """
+    host_side = {x.ifindex: x for x in host_links() if x.kind == "veth"}
+    pairs = []
+    for item in containers:
+        c = ctr.get(item)
+        inside_out = sh(["nsenter", "-t", str(ctr.pid(c)), "-n", "ip", "link", "show",
+                         "type", "veth"])
+        inside_links = parse_ip_link(inside_out.stdout)
+        for net_name, net in sorted(ctr.endpoints(c).items()):
+            mac = net.mac.lower()
+            inside = next((x for x in inside_links if mac and x.mac.lower() == mac), None)
+            peer = host_side.get(inside.peer_index) if inside and inside.peer_index else None
+            if inside is None or peer is None:
+                continue
+            outside = parse_ip_link(sh(["ip", "link", "show", "dev", peer.ifname]).stdout)
+            if outside:
+                pairs.append(VethPair(c.name, net_name, net.cidr, net.gateway, inside,
+                                      outside[0], outside[0].master or ""))
+    return pairs
+
+
 def pairs_frame(pairs: Sequence[VethPair]) -> pd.DataFrame:
     """The pairs as a table: container side `eth0@ifN`, host side `vethX@ifM`, the bridge."""
     return pd.DataFrame([{
@@ -201,57 +256,24 @@ def addresses(container: Container | str) -> dict[str, str]:
 
 
 # -- namespaces and sockets ----------------------------------------------------------------
-def netns_id(pid: int | str) -> str:
-    """The netns a process is in, e.g. 'net:[4026531840]' (equal ids: the same netns).
-
-    PID "self" is the host command itself, which runs in the host's own netns.
-    """
-    return f"net:[{procfs.ns_inodes(pid, ['net'])['net']}]"
-
-
-@dataclass(frozen=True)
-class Socket:
-    """A TCP socket in LISTEN state on the host.
-
-    Attributes:
-        local: address:port it listens on.
-        process: the program that owns it.
-    """
-
-    local: str
-    process: str
-
-
-_USERS = re.compile(r'users:\(\("([^"]+)"')
-
-
-def parse_ss(text: str) -> list[Socket]:
-    """Parse `ss -H -ltnp` output into Sockets."""
-    found = []
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) < 4:
-            continue
-        m = _USERS.search(line)
-        found.append(Socket(parts[3], m.group(1) if m else ""))
-    return found
-
-
-def listening(port: int) -> list[Socket]:
-    """The host's TCP sockets listening on PORT (`ss -H -ltnp sport = :PORT`)."""
-    out = host().run(["ss", "-H", "-ltnp", "sport", "=", f":{port}"]).stdout
-    return parse_ss(out)
-
-
-def modes_frame(containers: Iterable[Container | str]) -> pd.DataFrame:
+def modes_frame(containers: Iterable[Container | str], *, show: bool = False) -> pd.DataFrame:
     """Each container's network mode, its addresses and whose netns it is in.
 
-    The netns column compares /proc/PID/ns/net: "host" when it is the host's own (PID 1),
-    "own" when no other listed container shares it, else the container it shares with.
+    The netns column compares the links /proc/PID/ns/net point to, read with one `readlink`
+    of every container's main process and of `/proc/self` (the readlink itself, in the host's
+    netns): "host" when a container's is the host's, "own" when no other listed container
+    shares it, else the container it shares with. SHOW: print the readlink and its output
+    (03-networking).
     """
     items = [ctr.get(c) for c in containers]
-    ids = {c.name: netns_id(ctr.pid(c)) for c in items}
-    host_ns = netns_id("self")
+    paths = [f"/proc/{ctr.pid(c)}/ns/net" for c in items] + ["/proc/self/ns/net"]
+    argv = ["readlink", *paths]
+    links = (sh(argv) if show else host().run(argv)).stdout.split()
+    if len(links) != len(paths):
+        raise LabkitError("Could not read every container's /proc/PID/ns/net.",
+                          "are they all running? Reading /proc/PID/ns needs root")
+    ids = {c.name: link for c, link in zip(items, links, strict=False)}
+    host_ns = links[-1]
     rows = []
     for c in items:
         ns = ids[c.name]
@@ -276,20 +298,14 @@ def network_mode(container: Container | str) -> str:
 
 # -- docker network ls and the bridge's ports ----------------------------------------------
 def network_ls(labels: dict[str, str]) -> None:
-    """`docker network ls`, showing only Docker's three default networks and the networks
-    that carry LABELS (the lesson's: `lab.labels`), in the columns the command prints.
-    Other people's networks stay private."""
-    show_command(["docker", "network", "ls"])
-    mine = client().networks.list(filters={"label": [f"{k}={v}" for k, v in labels.items()]})
-    keep = {"bridge", "host", "none", *(n.name for n in mine)}
-    fmt = "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
-    out = host().run(["docker", "network", "ls", "--format", fmt]).stdout
-    rows = [("NETWORK ID", "NAME", "DRIVER", "SCOPE")]
-    rows += [tuple(x.split("\t")) for x in out.splitlines() if x.count("\t") == 3
-             and x.split("\t")[1] in keep]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for r in rows:
-        print("   ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    """`docker network ls` twice, filtered as the command filters: Docker's own networks
+    (`--filter type=builtin`: bridge, host, none) and the lesson's (`--filter label=` the
+    lesson's session label, from LABELS: `lab.labels`). Other people's networks stay private."""
+    docker(["network", "ls", "--filter", "type=builtin"])
+    session = labels.get(lesson_labels.SESSION)
+    mine = (f"{lesson_labels.SESSION}={session}" if session
+            else ",".join(f"{k}={v}" for k, v in labels.items()))
+    docker(["network", "ls", "--filter", f"label={mine}"])
 
 
 def bridge_ports(name: str) -> None:
@@ -297,17 +313,17 @@ def bridge_ports(name: str) -> None:
     `ip -br link show master NAME` (the same list, from iproute2)."""
     argv = (["brctl", "show", name] if host().has_tool("brctl")
             else ["ip", "-br", "link", "show", "master", name])
-    show_command(argv)
-    print(host().run(argv).stdout.rstrip())
+    sh(argv)
 
 
 # -- how 127.0.0.11 answers ----------------------------------------------------------------
 def resolver_rules(container: Container | str) -> None:
     """The nat rules Docker wrote inside a container's netns for its embedded DNS
-    (`nsenter -n -t PID iptables -t nat -S`, printed): :53 to 127.0.0.11 is sent on to the
-    ports where dockerd's resolver listens. On Docker 29's nftables backend they are in the
-    netns's table `ip docker-dns` instead (moby's daemon/libnetwork/resolver_unix.go,
-    setupNftablesNAT), read with `nft list table ip docker-dns`.
+    (`nsenter -n -t PID iptables -t nat -S`, run and printed as it is): :53 to 127.0.0.11 is
+    sent on to the ports where dockerd's resolver listens. On Docker 29's nftables backend
+    they are in the netns's table `ip docker-dns` instead (moby's
+    daemon/libnetwork/resolver_unix.go, setupNftablesNAT), read with `nft list table ip
+    docker-dns`.
 
     Raises:
         LabkitError: no rule for 127.0.0.11 there.
@@ -317,43 +333,43 @@ def resolver_rules(container: Container | str) -> None:
         argv = [*enter, "nft", "list", "table", "ip", "docker-dns"]
     else:
         argv = [*enter, "iptables", "-t", "nat", "-S"]
-    show_command(argv)
-    found = [x.strip() for x in host().run(argv).stdout.splitlines() if "127.0.0.11" in x]
-    if not found:
+    if "127.0.0.11" not in sh(argv).stdout:
         raise LabkitError("No rule for 127.0.0.11 in the container's netns.",
                           "is the container on a network you created (only those have DNS)?")
-    for x in found:
-        print("  " + nftables.without_counters(x))
 
 
 def resolver_sockets(container: Container | str) -> None:
     """Where dockerd's resolver listens inside the container's netns (`nsenter -n -t PID
-    ss -H -lntup`, printed): 127.0.0.11 on two random ports, one TCP, one UDP, both
-    dockerd's."""
+    ss -H -lntup`, run and printed as it is): 127.0.0.11 on two random ports, one TCP, one
+    UDP, both dockerd's.
+
+    Raises:
+        LabkitError: there is none (the container is not on a user-defined network).
+    """
     argv = ["nsenter", "-n", "-t", str(ctr.pid(ctr.get(container))), "ss", "-H", "-lntup"]
-    show_command(argv)
-    found = []
-    for line in host().run(argv).stdout.splitlines():
-        parts = line.split()
-        if len(parts) >= 5 and parts[4].startswith("127.0.0.11:"):
-            m = _USERS.search(line)
-            found.append(f"{parts[0]} {parts[4]} {m.group(1) if m else ''}".rstrip())
-    for x in sorted(found):
-        print("  " + x)
+    found = [line for line in sh(argv).stdout.splitlines()
+             if len(line.split()) >= 5 and line.split()[4].startswith("127.0.0.11:")]
+    if not found:
+        raise LabkitError("Nothing listens on 127.0.0.11 in the container's netns.",
+                          "is the container on a network you created (only those have DNS)?")
 
 
 # -- what a lesson reads, said in a sentence (checked, not asserted in a cell) -------------
 def explain_pairs(pairs: Sequence[VethPair], bridge_name: str = "docker0") -> None:
-    """Say that each pair's ends match, the host ends are ports of BRIDGE_NAME, and the
-    bridge is every container's gateway (03-networking).
+    """Show each host end as the bridge sees it (`bridge link show dev VETH`, run and printed:
+    a port of the bridge, `master BRIDGE`, and its forwarding state), then say that each pair's
+    ends match, the host ends are ports of BRIDGE_NAME, and the bridge is every container's
+    gateway (03-networking).
 
     Raises:
         LabkitError: one of these does not hold.
     """
+    ours = list(dict.fromkeys(p.outside.ifname for p in pairs))  # in the pairs' order
+    ports = [name for name in ours
+             if f" master {bridge_name} " in sh(["bridge", "link", "show", "dev", name]).stdout]
     br = bridge(bridge_name)
-    ours = {p.outside.ifname for p in pairs}
     gateway = br.address.split("/")[0]
-    if not all(p.matched for p in pairs) or not ours <= set(br.ports):
+    if not all(p.matched for p in pairs) or ports != ours:
         raise LabkitError(f"The veth ends do not all match, or some are not ports of {br.name}.",
                           "a container may have restarted: run the cell that starts them again")
     print(f"{len(ours)} host veths, all ports of {br.name}; {br.name} is the gateway:",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from labkit.base.facts import facts
 from labkit.base.host import host
-from labkit.base.show import show_command
+from labkit.base.show import sh
 
 TABLE = "docker-bridges"
 FIRST_RELEASE = (29, 0)  # the backend arrived, experimental, in Docker 29.0.0
@@ -100,14 +100,13 @@ def list_argv(family: str = "ip", netns: str | None = None) -> list[str]:
 
 
 def read(family: str = "ip", *, netns: str | None = None, show: bool = True) -> NftTable:
-    """Run `nft list table FAMILY docker-bridges` (printing the command) and parse it.
+    """Run `nft list table FAMILY docker-bridges` and parse it (SHOW: print the command
+    line; the table is long, so the caller prints what concerns the lesson, from this output).
 
     Returns an empty table (no chains) where Docker made none, e.g. an iptables backend.
     """
     argv = list_argv(family, netns)
-    if show:
-        show_command(argv)
-    out = host().run(argv, check=False)
+    out = sh(argv, check=False, quiet=True) if show else host().run(argv, check=False)
     return parse_table(out.stdout if out.returncode == 0 else "")
 
 

@@ -1,65 +1,16 @@
-"""Reach what a lesson runs: the docker CLI as learners type it, ping, HTTP on 127.0.0.1.
+"""Reach what a lesson runs: ping and HTTP on 127.0.0.1, shown as the commands learners type.
 
 Taught in: 03-networking. Every target is a lesson container or a service on 127.0.0.1.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from collections.abc import Sequence
-
 from docker.models.containers import Container
 
 from labkit.base import containers, http
-from labkit.base.errors import HostToolMissing, LabkitError
-from labkit.base.host import Result
-from labkit.base.show import show_command
+from labkit.base.errors import LabkitError
+from labkit.base.show import docker
 from labkit.base.wait import WaitTimeout, wait_for
-
-
-class Shown(Result):
-    """A Result whose output was already printed: as a cell's last value it shows nothing."""
-
-    def _ipython_display_(self) -> None:
-        """Show nothing more (the command and its output are on screen already)."""
-
-
-def docker_cli(argv: Sequence[str], *, check: bool = True, quiet: bool = False,
-               timeout: float = 60) -> Result:
-    """Run `docker ARGV...` with the docker CLI, printing the command and its output.
-
-    Args:
-        argv: the arguments after `docker`.
-        check: raise when it fails.
-        quiet: show only the command.
-        timeout: seconds before it is stopped (a request that waits on the network).
-
-    Raises:
-        LabkitError: it failed (with check), or it did not finish in time.
-    """
-    exe = shutil.which("docker")
-    if exe is None:
-        raise HostToolMissing("The docker command is not installed.",
-                              "install the docker CLI (Debian: docker.io)")
-    argv = [str(a) for a in argv]
-    show_command(["docker", *argv])
-    try:
-        proc = subprocess.run([exe, *argv], capture_output=True, text=True,  # noqa: S603
-                              check=False, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise LabkitError(f"`docker {' '.join(argv)}` did not finish within {timeout:.0f} s.",
-                          "something it waits for does not answer; check that the lesson's "
-                          "containers run (`docker ps`) and run the cell again") from None
-    result = Shown(("docker", *argv), proc.returncode, proc.stdout, proc.stderr)
-    if not quiet:
-        text = (result.stdout + result.stderr).rstrip()
-        if text:
-            print(text)
-    if check and not result.ok:
-        raise LabkitError(f"`docker {' '.join(argv)}` failed (exit {result.returncode}).",
-                          "read its output above")
-    return result
 
 
 def ping(container: Container | str, target: str) -> bool:
@@ -70,8 +21,8 @@ def ping(container: Container | str, target: str) -> bool:
     machine.
     """
     name = containers.get(container).name
-    result = docker_cli(["exec", name, "ping", "-c", "1", "-W", "2", target],
-                        check=False, quiet=True)
+    result = docker(["exec", name, "ping", "-c", "1", "-W", "2", target],
+                    check=False, quiet=True)
     lines = (result.stdout + result.stderr).strip().splitlines()
     summary = [x for x in lines if "packets transmitted" in x or "bad address" in x]
     print(summary[-1] if summary else (lines[-1] if lines else f"exit {result.returncode}"))

@@ -1,7 +1,8 @@
 """docker-proxy: the userland forwarder Docker starts for every published address.
 
-Taught in: 03-networking (section 3). Found in /proc/PID/cmdline, as `ps -C docker-proxy`
-would list them; engines started with `--userland-proxy=false` have none.
+Taught in: 03-networking (section 3). Listed with `pgrep -a -f` (the PID and the whole command
+line of each process whose command line matches); engines started with
+`--userland-proxy=false` have none.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
-from labkit.base.procfs import parse_cmdline
+from labkit.base.show import sh
 
 
 @dataclass(frozen=True)
@@ -34,28 +34,28 @@ class Proxy:
         return args[args.index(flag) + 1] if flag in args[:-1] else ""
 
 
-def parse_proxy(pid: int, raw: bytes) -> Proxy | None:
-    """A Proxy from a /proc/PID/cmdline, or None when it is not docker-proxy."""
-    argv = tuple(parse_cmdline(raw))
-    if not argv or os.path.basename(argv[0]) != "docker-proxy":
-        return None
-    return Proxy(pid, argv)
+def pgrep_argv(host_port: int) -> list[str]:
+    """`pgrep -a -f PATTERN`: the docker-proxy processes that listen on HOST_PORT (the PID and
+    command line of each; other ports' proxies are not listed)."""
+    return ["pgrep", "-a", "-f", f"docker-proxy .*-host-port {host_port}( |$)"]
 
 
-def proxies(host_port: int | None = None, proc: Path = Path("/proc")) -> list[Proxy]:
-    """The docker-proxy processes on this machine (only those for HOST_PORT if given)."""
+def parse_pgrep(text: str) -> list[Proxy]:
+    """The docker-proxy processes in `pgrep -a` output (`PID ARGV...` a line)."""
     found = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        p = parse_proxy(int(entry.name), raw)
-        if p and (host_port is None or p.arg("-host-port") == str(host_port)):
-            found.append(p)
+    for line in text.splitlines():
+        pid, _, args = line.strip().partition(" ")
+        argv = tuple(args.split())
+        if pid.isdigit() and argv and os.path.basename(argv[0]) == "docker-proxy":
+            found.append(Proxy(int(pid), argv))
     return sorted(found, key=lambda p: p.pid)
+
+
+def show_proxies(host_port: int) -> list[Proxy]:
+    """Run `pgrep -a -f 'docker-proxy .*-host-port PORT( |$)'`, printed with its output
+    (03-networking), and return the proxies it listed (none where the userland proxy is off:
+    pgrep then exits 1, which is no error here)."""
+    return parse_pgrep(sh(pgrep_argv(host_port), check=False).stdout)
 
 
 def proxies_frame(found: Sequence[Proxy]) -> pd.DataFrame:

@@ -6,6 +6,17 @@ Taught in: 03-networking (changing docker0's address). The learner's engine, its
 there; its own containerd, data root, exec root, pid file, socket and configuration file, all
 under the lesson's work folder) with a `bip` of its own. `stop()` (or `lab.cleanup()`) removes
 every piece of it.
+
+It stores images with `--storage-driver vfs`: each layer is a plain copy of the one below, so
+the engine needs no overlay mount. overlay2 would stack overlay mounts inside an engine that
+the lesson itself runs, under the lesson's folder, which fails where that folder's filesystem
+cannot be an overlay's upper layer (overlayfs itself, some tmpfs and FUSE setups); vfs works
+on any filesystem. The copy costs nothing here: the throwaway runs only busybox, one small
+layer.
+
+What it shows runs as shown: its daemon.json (`cat`), its dockerd line (`show_argv`, folded
+before its options), `docker save` and `docker --host ... load`, `docker --host ... run`, and
+`ip netns exec NS ip ... addr show dev docker0`.
 """
 
 from __future__ import annotations
@@ -17,10 +28,13 @@ from typing import Any, ClassVar
 
 from labkit.base import containers, iproute
 from labkit.base.errors import LabkitError
+from labkit.base.http import LOOPBACK
+from labkit.base.refs import Ref
+from labkit.base.show import docker, sh, show_command
 from labkit.lab.session import Lab
 from labkit.lessons import dockerd
 from labkit.lessons.dockerd import LessonEngine
-from labkit.networking import netinspect, nftables
+from labkit.networking import nftables
 
 
 @dataclass
@@ -37,6 +51,63 @@ class Throwaway(LessonEngine):
         addrs = [a for link in iproute.links("docker0", netns=self.netns) for a in link.addresses]
         return addrs[0] if addrs else ""
 
+    def show_docker0(self) -> None:
+        """`ip netns exec NS ip -4 -br addr show dev docker0`, run and printed (03-networking):
+        the throwaway's docker0, in its own netns."""
+        sh(["ip", "netns", "exec", self.netns, "ip", "-4", "-br", "addr", "show", "dev",
+            "docker0"])
+
+    def show_config(self) -> None:
+        """`cat` its daemon.json, run and printed (03-networking)."""
+        sh(["cat", str(self.config_file)])
+
+    def show_argv(self) -> None:
+        """Print the command that started its dockerd (03-networking), folded before its
+        options with ` \\` continuations as every long command line is."""
+        show_command(self.argv)
+
+    def load(self, image: str) -> str:
+        """Copy an image from the learner's engine into this one, as typed: `docker save -o
+        FILE IMAGE`, then `docker --host unix://SOCKET load -i FILE` (printed with their
+        output; the file, in the engine's folder, is removed after).
+
+        Returns:
+            The name it has on this engine, e.g. "labkit/busybox:latest".
+        """
+        ref = str(Ref.parse(image).or_latest())
+        archive = self.root / "image.tar"
+        try:
+            docker(["save", "-o", str(archive), ref])
+            docker(self.cli("load", "-i", str(archive))[1:])
+        finally:
+            archive.unlink(missing_ok=True)
+        return ref
+
+    def run(self, image: str, command: list[str], **kwargs: Any) -> Any:
+        """`docker --host unix://SOCKET run -d --pull never --dns 127.0.0.1 IMAGE COMMAND...`,
+        run and printed (03-networking): a container on this engine, from an image loaded into
+        it (never pulled), its resolver on its own loopback.
+
+        Returns:
+            The container (this engine's SDK object).
+
+        Raises:
+            LabkitError: keywords other than none were given (the throwaway takes none).
+        """
+        if kwargs:
+            raise LabkitError(f"The throwaway engine's run takes no options ({sorted(kwargs)}).",
+                              "give only the image and the command")
+        started = docker(self.cli("run", "-d", "--pull", "never", "--dns", LOOPBACK, image,
+                                  *command)[1:])
+        return self.client.containers.get(started.stdout.strip())
+
+    def show_address(self, container: Any) -> None:
+        """`docker --host unix://SOCKET inspect -f '{{range ...}}{{.IPAddress}}{{end}}' ID`,
+        run and printed (03-networking): the container's address on this engine."""
+        docker(self.cli("inspect", "-f",
+                        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                        container.id[:12])[1:])
+
     def firewall(self, bridge: str = "docker0") -> None:
         """Show this engine's firewall rules for BRIDGE, read in its netns (03-networking):
         Docker's nftables table where it runs with the nftables backend, else one sentence."""
@@ -52,13 +123,15 @@ class Throwaway(LessonEngine):
 
     def explain_bip(self, container: Any, bip: str, host_docker0: str) -> None:
         """Say that CONTAINER got an address from BIP and the learner's docker0 kept
-        HOST_DOCKER0 (03-networking).
+        HOST_DOCKER0 (03-networking), read with `ip -4 -br addr show dev docker0` (printed).
 
         Raises:
             LabkitError: either is not so.
         """
         ip = ipaddress.ip_address(address(container))
-        mine = netinspect.bridge("docker0").address
+        # your docker0, read again as you would: `ip -4 -br addr show dev docker0`
+        words = sh(["ip", "-4", "-br", "addr", "show", "dev", "docker0"]).stdout.split()
+        mine = words[2] if len(words) > 2 else ""
         if ip not in ipaddress.ip_network(bip, strict=False) or mine != host_docker0:
             raise LabkitError(f"The container got {ip} (bip {bip}); your docker0 is {mine}.",
                               "stop the throwaway engine (engine.stop()) and start it again")

@@ -22,7 +22,7 @@ from docker.models.containers import Container
 from labkit.base import containers, http
 from labkit.base.errors import LabkitError
 from labkit.base.http import LOOPBACK
-from labkit.base.show import show_command
+from labkit.base.show import docker
 from labkit.base.wait import WaitTimeout, wait_for
 from labkit.lab.session import Lab
 from labkit.lessons.registry import free_port
@@ -181,9 +181,8 @@ def show_databases(lab: Lab, db: Container | str, *, network: str | None = None,
              "-e", "SHOW DATABASES"]
     client = lab.run(DB_IMAGE, query, name=name, **options)
     code = _exited(client, timeout)
-    show_command(["docker", "logs", client.name])
-    text = client.logs(stdout=True, stderr=True).decode(errors="replace").rstrip()
-    print(text)
+    shown = docker(["logs", client.name])
+    text = shown.stdout + shown.stderr
     if code != 0:
         raise LabkitError(f"The client could not list the databases on {host} (exit {code}).",
                           "read its answer above; is the database running (`docker ps`)?")

@@ -1,225 +1,307 @@
-"""Exercise checks of chapter 02: whiteouts, layers that hold a file, diff_ids, copy-up, and
-the `.wh.` entries of a layer tar.
+"""Exercise checks of chapters 02 and 02b: a rename in an overlay, the layer whose copy of a
+file a container sees, the cost of copy-up, a layer's diff_id, the `.wh.` entries of a layer tar.
 
-Taught in: 02-overlayfs-and-image-storage (exercises 02.1, 02.2, 02.4) and
-02b-image-anatomy-and-the-wire (exercises 02.3, 02.5). Each check returns a CheckResult: the
+Taught in: 02-overlayfs-and-image-storage (exercises 02.1, 02.2, 02.3) and
+02b-image-anatomy-and-the-wire (exercises 02b.1, 02b.2). Each answer is what a learner types
+or reads (`ls -l`, `stat`, `docker history`, `docker image inspect`, `tar`); each check reads
+the live system: the learner's overlay, or an image that the exercise builds fresh (with
+random content or size where that helps), so no earlier cell's output answers it. The
 placeholder `...` is "not answered yet"; a wrong answer gets a hint that points at the idea,
-not at the answer, and from the second wrong try a more specific one (`more`). Each check
-looks at what the learner's own answer made: their overlay, their image's saved tar.
+and from the second wrong try a narrower one (`more`).
 """
 
 from __future__ import annotations
 
+import random
 import re
+import secrets
+import shlex
 from collections.abc import Mapping
+from pathlib import Path
 
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
-from labkit.base.fmt import short_digest
 from labkit.base.procfs import mounted
+from labkit.base.show import sh
 from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
 from labkit.lab.session import Lab
-from labkit.storage import imagesave, layertar, store
-from labkit.storage.imagesave import SavedImage
+from labkit.storage import imagesave, layertar, overlay
 from labkit.storage.overlay import OverlayDirs, kind
 
-WHITEOUT = "02.1 predict, then produce a whiteout"
+RENAME = "02.1 what a rename leaves in upperdir"
 LAYER = "02.2 which layer gives a container its file"
-DIFF_ID = "02.3 compute a layer's diff_id"
-COPY_UP = "02.4 the cost of copy-up"
-TAR_WHITEOUTS = "02.5 the .wh. entries of a layer tar"
+COPY_UP = "02.3 the cost of copy-up"
+DIFF_ID = "02b.1 compute a layer's diff_id"
+TAR_WHITEOUTS = "02b.2 the .wh. entries of a layer tar"
 
-EXPECTED_AFTER_DELETE = {"merged": "missing", "upperdir": "whiteout", "lowerdir": "file"}
-PREDICTION_HINTS = {
-    "merged": "after the delete, what does a program looking at the union see?",
-    "upperdir": "the file still exists in lowerdir, so the deletion has to be written down "
-                "somewhere writable, as a special kind of entry",
-    "lowerdir": "overlay never writes to lowerdir: an image's layers stay exactly as built",
-}
-PREDICTION_MORE = {
-    "merged": 'the union no longer shows a deleted name: "missing"',
-    "upperdir": 'overlay records a deletion as a character device 0,0 in upperdir: "whiteout"',
-    "lowerdir": 'lowerdir keeps its copy of the file, unchanged: "file"',
-}
+KINDS = ("file", "whiteout", "missing")
 HEX = re.compile(r"^[0-9a-f]+$")
 
 
+# -- 02.1 a rename through merged ----------------------------------------------------------------
+RENAME_HINTS = {
+    "old": ("the old name still exists in lowerdir, which overlay never changes: how does the "
+            "union stop showing a name that a lower layer has?",
+            "section 2.3 shows what upperdir holds for a name deleted through merged"),
+    "new": ("lowerdir cannot change, so the file under its new name must live somewhere "
+            "writable: with which bytes?",
+            "section 2.4 shows what upperdir holds once something of lowerdir is changed"),
+}
+
+
 def _unanswered_prediction(prediction: object) -> bool:
-    """A prediction still holding the placeholder: `...` itself, or `...` for any folder."""
+    """A prediction still holding the placeholder: `...` itself, or `...` for any name."""
     if isinstance(prediction, Mapping):
         return not prediction or any(is_unanswered(v) for v in prediction.values())
     return is_unanswered(prediction)
 
 
-def check_whiteout(dirs: OverlayDirs, name: str, prediction: Mapping[str, str]) -> CheckResult:
-    """02.1: the prediction (kind of NAME in merged, upperdir, lowerdir after deleting it
-    through merged: "file", "missing" or "whiteout") against what the learner's own overlay
-    shows once they deleted it there."""
+def check_rename(dirs: OverlayDirs, old: str, new: str,
+                 prediction: Mapping[str, str]) -> CheckResult:
+    """02.1: PREDICTION says what `ls -l upper` shows for OLD and NEW ("file", "whiteout" or
+    "missing") once the learner ran `mv merged/OLD merged/NEW`; compared with this overlay."""
     if _unanswered_prediction(prediction):
-        return unanswered(WHITEOUT, 'your prediction for each folder ("file", "missing" or '
-                                    '"whiteout"), and delete the file through merged')
-    keys = set(EXPECTED_AFTER_DELETE)
+        return unanswered(RENAME, f'your prediction for {old} and {new} in upperdir ("file", '
+                                  f'"whiteout" or "missing"), and the mv through merged')
+    keys = {old, new}
     if not isinstance(prediction, Mapping) or set(prediction) != keys:
-        return failed(WHITEOUT, f"the prediction needs exactly the keys {sorted(keys)}",
-                      'e.g. prediction = {"merged": "...", "upperdir": "...", "lowerdir": "..."}',
-                      more='each value is one of "file", "missing", "whiteout"')
+        return failed(RENAME, f"the prediction needs exactly the keys {sorted(keys)}",
+                      f'e.g. prediction = {{"{old}": "...", "{new}": "..."}}',
+                      more=f"each value is one of {', '.join(map(repr, KINDS))}")
     if dirs.upper is None or not mounted(str(dirs.merged)):
-        return failed(WHITEOUT, "the exercise overlay is not mounted",
+        return failed(RENAME, "the exercise overlay is not mounted",
                       "run the cell with overlay.make_exercise(lab) again")
-    seen = {"lowerdir": kind(dirs.lowers[0] / name), "upperdir": kind(dirs.upper / name),
-            "merged": kind(dirs.merged / name)}
-    if seen["lowerdir"] != "file":
-        return failed(WHITEOUT, f"lowerdir/{name} is {seen['lowerdir']}: it was changed from "
-                                "below", "delete through merged only; run make_exercise again "
-                                "to start over")
-    if seen["merged"] != "missing":
-        return failed(WHITEOUT, f"merged still shows {name}: it has not been deleted yet",
-                      "after your prediction, delete the file through the union (merged), "
-                      "as a program in a container would",
-                      more=f"(ex.merged / {name!r}).unlink(missing_ok=True)")
-    if seen["upperdir"] != "whiteout":
-        return failed(WHITEOUT, f"upperdir holds {seen['upperdir']} for {name}, not a whiteout",
-                      "delete it through merged rather than making files in upperdir by hand")
-    wrong = sorted(k for k, v in prediction.items() if str(v).strip().lower() != seen[k])
+    if kind(dirs.lowers[0] / old) != "file":
+        return failed(RENAME, f"lowerdir/{old} was changed from below",
+                      "rename through merged only; run make_exercise again to start over")
+    if kind(dirs.merged / new) != "file" or kind(dirs.merged / old) != "missing":
+        return failed(RENAME, f"merged does not show {old} renamed to {new} yet",
+                      "after your prediction, rename the file in the same cell with mv, "
+                      "through the union, as a program in a container would",
+                      more="both names are paths under merged")
+    seen = {name: kind(dirs.upper / name) for name in (old, new)}
+    wrong = [name for name in (old, new) if str(prediction[name]).strip().lower() != seen[name]]
     if wrong:
-        return failed(WHITEOUT, f"your prediction for {', '.join(wrong)} is not what the "
-                                "folders show now", PREDICTION_HINTS[wrong[0]],
-                      more=PREDICTION_MORE[wrong[0]])
-    return passed(WHITEOUT, f"{name}: gone from merged, a whiteout (c 0,0) in upperdir, "
-                            "untouched in lowerdir, as you predicted")
+        hint, more = RENAME_HINTS["old" if wrong[0] == old else "new"]
+        return failed(RENAME, f"your prediction for {', '.join(wrong)} is not what upperdir "
+                              "shows now", hint, more=more)
+    return passed(RENAME, f"upperdir: {old} is {seen[old]}, {new} is {seen[new]}; lowerdir "
+                          f"still has {old}, as you predicted")
 
 
-def _normalize(answer: str) -> str:
-    return str(answer).strip().lower().removeprefix("sha256:")
+# -- 02.2 the layer whose copy a container sees ----------------------------------------------
+PUZZLE_FILE = "/srv/app/app.conf"
+PUZZLE_STEPS = (
+    "mkdir /srv/app && echo 'port=8080' > /srv/app/app.conf",
+    "echo 'debug=false' >> /srv/app/app.conf",
+    "echo '<h1>hello</h1>' > /srv/app/index.html",
+    "chmod 600 /srv/app/app.conf",
+    "echo '<h1>hello again</h1>' > /srv/app/index.html",
+)
+_holders: dict[str, list[bool]] = {}
 
 
-def check_layer_holding(ref: str, path: str, answer: str) -> CheckResult:
-    """02.2: ANSWER is the diff_id (or its first 12+ hex digits) of the layer of REF whose
-    copy of PATH a container sees."""
+def _build(lab: Lab, tag: str, dockerfile: str, files: Mapping[str, str] | None = None) -> str:
+    """`docker build` of DOCKERFILE (and FILES in its context); prints the Dockerfile."""
+    context = lab.workdir("ctx-" + tag.replace("/", "_").replace(":", "_"))
+    (context / "Dockerfile").write_text(dockerfile)
+    for name, text in (files or {}).items():
+        (context / name).write_text(text)
+    result = lab.build(context, tag)
+    print(f"# {result.tag}\n{dockerfile}", end="")
+    return result.tag
+
+
+def build_layer_puzzle(lab: Lab, tag: str = "layer-puzzle:v1") -> str:
+    """Exercise 02.2: build an image whose RUN steps write, change and chmod /srv/app/app.conf.
+
+    Prints the `docker build` line and the Dockerfile; returns the image's name.
+    """
+    steps = "".join(f"RUN {step}\n" for step in PUZZLE_STEPS)
+    return _build(lab, tag, f"FROM labkit/debian:bookworm\n{steps}")
+
+
+def _layers_holding(lab: Lab, ref: str, image_id: str, path: str) -> list[bool]:
+    """For each layer of REF, bottom first: does its tar (from `docker save`) hold PATH?"""
+    key = f"{image_id} {path}"
+    if key not in _holders:
+        saved = imagesave.save(lab, ref)
+        entry = path.strip("/")
+        _holders[key] = [entry in {n.rstrip("/") for n in layertar._names(saved, i)}
+                         for i in range(len(saved.layers))]
+    return _holders[key]
+
+
+def check_layer_holding(lab: Lab, ref: str, path: str, answer: str) -> CheckResult:
+    """02.2: ANSWER is the diff_id (`docker image inspect`, RootFS.Layers; at least its first
+    12 hex digits) of the layer of REF whose copy of PATH a container sees. The check reads the
+    image's layer tars (`docker save`)."""
     if is_unanswered(answer):
         return unanswered(LAYER, f"the diff_id of the layer whose {path} a container sees")
-    given = _normalize(answer)
+    given = str(answer).strip().lower().removeprefix("sha256:")
     if len(given) < 12 or not HEX.match(given):
         return failed(LAYER, f"{answer!r} is not a diff_id",
                       "answer with the layer's diff_id (at least its first 12 hex digits)",
-                      more="each LayerDir of store.image_layers(...) has a .diff_id")
-    layers = store.image_layers(ref)
-    kinds = [kind(layer.path / path.lstrip("/")) for layer in layers]
-    top = max((i for i, k in enumerate(kinds) if k != "missing"), default=None)
-    chosen = next((i for i, layer in enumerate(layers)
-                   if short_digest(layer.diff_id, 64).startswith(given)), None)
-    look = (f"keep the layers of store.image_layers({ref!r}) (bottom first) whose "
-            f"layer.path / {path.lstrip('/')!r} exists; the last one is on top")
-    if chosen is None:
-        if any(layer.short_name and layer.dir_id.startswith(given) for layer in layers):
-            return failed(LAYER, "that is the name of an overlay2 folder (a cache-id)",
-                          "folder names are random; the layer's identity is its diff_id",
-                          more="the layer's diff_id is LayerDir.diff_id, not LayerDir.dir_id")
-        if any(short_digest(layer.chain_id, 64).startswith(given) for layer in layers):
-            return failed(LAYER, "that is a chain ID (the layer plus all below it)",
-                          "answer with the diff_id: RootFS.Layers in docker inspect",
-                          more="the layer's diff_id is LayerDir.diff_id, not .chain_id")
-        return failed(LAYER, f"no layer of {ref} has that diff_id",
-                      f"list them: store.image_layers({ref!r})", more=look)
-    if top is not None and chosen == top:
-        return passed(LAYER, f"{layers[chosen].role} holds the {path} containers see")
-    if kinds[chosen] != "missing":
-        return failed(LAYER, f"{layers[chosen].role} holds a {path}, but a layer above "
-                             "has its own copy",
-                      "several layers hold this path: the container sees the topmost copy",
-                      more=look)
-    return failed(LAYER, f"{layers[chosen].role} has no {path}",
-                  "look for the path in each layer's diff/ folder", more=look)
-
-
-def check_diff_id(ref: str, answer: str, saved: SavedImage | None = None) -> CheckResult:
-    """02.3: ANSWER ("sha256:<64 hex>") is the diff_id of REF's top layer, computed by
-    hashing its tar from `docker save`."""
-    if is_unanswered(answer):
-        return unanswered(DIFF_ID, '"sha256:" + the hex digest of the top layer\'s tar')
-    text = str(answer).strip().lower()
-    given = text.removeprefix("sha256:")
-    read_tar = ("data = (saved_b.folder / saved_b.manifest[0]['Layers'][-1]).read_bytes(); "
-                "gunzip it if it starts with b'\\x1f\\x8b'; then hashlib.sha256(data)")
-    if saved is not None and len(given) == 64 and any(
-            layer.path.startswith(given) for layer in saved.layers):
-        return failed(DIFF_ID, "that is the name of the layer's folder in the archive",
-                      "hash the bytes of the layer.tar inside that folder", more=read_tar)
-    if saved is not None and any(layer.compressed and layer.path.endswith("/" + given)
-                                 for layer in saved.layers):
-        return failed(DIFF_ID, "that is the digest of the layer's gzip-compressed blob",
-                      "decompress it (gzip.decompress) and hash the tar inside", more=read_tar)
-    if len(given) != 64 or not HEX.match(given):
-        return failed(DIFF_ID, f"{answer!r} is not a sha256 digest",
-                      'hashlib.sha256(data).hexdigest() gives 64 hex digits; add "sha256:"',
-                      more=read_tar)
-    if not text.startswith("sha256:"):
-        return failed(DIFF_ID, "the digest has no algorithm in front",
-                      'diff_ids are written "sha256:<hex>"',
-                      more='answer = "sha256:" + hashlib.sha256(data).hexdigest()')
+                      more="`docker image inspect` lists an image's diff_ids under RootFS")
     with friendly():
         image = client().images.get(ref)
-    diff_ids = image.attrs["RootFS"]["Layers"]
-    if text == diff_ids[-1]:
-        return passed(DIFF_ID, "sha256 of the top layer's tar is its diff_id")
-    if text in diff_ids:
-        return failed(DIFF_ID, f"that is the diff_id of layer {diff_ids.index(text) + 1}",
-                      "the top layer is the last entry of Layers in manifest.json",
-                      more="manifest[0]['Layers'][-1] is the top layer's file")
-    if text == image.id:
-        return failed(DIFF_ID, "that is the image ID: the sha256 of the config file",
-                      "hash the layer's tar, not the config", more=read_tar)
-    return failed(DIFF_ID, "no layer of the image has that diff_id",
-                  "hash the top layer's whole tar, uncompressed", more=read_tar)
+    diff_ids = [d.removeprefix("sha256:") for d in image.attrs["RootFS"]["Layers"]]
+    chosen = next((i for i, d in enumerate(diff_ids) if d.startswith(given)), None)
+    order = ("`docker history` lists the steps top first; RootFS.Layers lists the layers "
+             "bottom first, one per step that changed files")
+    if chosen is None:
+        if image.id.removeprefix("sha256:").startswith(given):
+            return failed(LAYER, "that is the image ID, not a layer's",
+                          "a layer's identity is its diff_id: RootFS.Layers", more=order)
+        return failed(LAYER, f"no layer of {ref} has that diff_id",
+                      f"list them: docker image inspect {ref}", more=order)
+    holds = _layers_holding(lab, ref, image.id, path)
+    top = max((i for i, h in enumerate(holds) if h), default=None)
+    where = f"layer {chosen + 1} of {len(diff_ids)} (bottom first)"
+    if chosen == top:
+        return passed(LAYER, f"{where} holds the {path} a container sees")
+    if holds[chosen]:
+        return failed(LAYER, f"{where} holds a {path}, but a layer above has its own copy",
+                      "several layers hold this path: a container sees the topmost copy",
+                      more="a layer stores whole files: any change to a file in a step, even "
+                           "to its metadata, puts the whole file in that step's layer")
+    return failed(LAYER, f"{where} has no {path}",
+                  "which steps of the Dockerfile change that file?", more=order)
 
 
-def check_copy_up(dirs: OverlayDirs, name: str, predicted_bytes: int,
-                  line: str = "x\n") -> CheckResult:
-    """02.4: PREDICTED_BYTES is how many bytes upperdir holds for NAME after LINE is appended
-    to it through merged. The check appends LINE itself, once (shown as the Python it runs),
-    then reads the size in upperdir; run again, it only reads."""
+# -- 02.3 the cost of copy-up ------------------------------------------------------------------
+COPY_UP_FILE = "data.bin"
+COPY_UP_WRITE = "EDIT"
+
+
+def copy_up_overlay(lab: Lab) -> str:
+    """Exercise 02.3: mount a fresh overlay whose lowerdir holds data.bin of a random size.
+
+    Shows `ls -l` of data.bin in lowerdir and merged, and of upperdir; returns the overlay's
+    folder (lower/, upper/, merged/ inside).
+    """
+    root = lab.workdir("copy-up")
+    for sub in ("lower", "upper", "work", "merged"):
+        (root / sub).mkdir()
+    size = random.randint(100_000, 900_000)
+    (root / "lower" / COPY_UP_FILE).write_bytes(b"x" * (size - 1) + b"\n")
+    dirs = _copy_up_dirs(root)
+    overlay.mount(lab, dirs)
+    listing = shlex.join(["ls", "-l", "--time-style=+", f"lower/{COPY_UP_FILE}",
+                          f"merged/{COPY_UP_FILE}", "upper"])
+    sh(["sh", "-c", f"cd {shlex.quote(str(root))} && {listing}"])
+    return str(root)
+
+
+def _copy_up_dirs(root: Path) -> OverlayDirs:
+    return OverlayDirs(root, (root / "lower",), root / "upper", root / "work", root / "merged")
+
+
+def check_copy_up(folder: str | Path, predicted_bytes: int) -> CheckResult:
+    """02.3: PREDICTED_BYTES is what `ls -l upper/data.bin` shows once 4 bytes are written over
+    the start of data.bin through merged. The check writes them itself, once (the shell command
+    it runs is shown), then reads the size in upperdir; run again, it only reads."""
+    name = COPY_UP_FILE
     if is_unanswered(predicted_bytes):
         return unanswered(COPY_UP, f"the number of bytes upperdir will hold for {name}")
-    if dirs.upper is None:
-        return failed(COPY_UP, "this overlay has no upperdir",
-                      "use the exercise overlay: overlay.make_exercise(lab)")
     try:
         predicted = int(predicted_bytes)
     except (TypeError, ValueError):
         return failed(COPY_UP, f"{predicted_bytes!r} is not a number of bytes",
-                      "answer with an int, e.g. 1_000 + 2",
-                      more=f"the size of {name} in upperdir, in bytes, once the line is added")
-    upper, lower = dirs.upper / name, dirs.lowers[0] / name
-    if kind(upper) == "missing" and kind(lower) == "file":
-        print(f"appending {line!r} through merged: open(ex.merged / {name!r}, 'a').write(...)")
-        with open(dirs.merged / name, "a") as fh:
-            fh.write(line)
+                      "answer with an int, the size `ls -l` would show",
+                      more=f"the size of {name} in upperdir, in bytes, after the write")
+    dirs = _copy_up_dirs(Path(folder))
+    upper, lower = dirs.upper / name, dirs.lowers[0] / name  # type: ignore[operator]
+    if kind(lower) != "file" or not mounted(str(dirs.merged)):
+        return failed(COPY_UP, "the exercise overlay is not mounted",
+                      "run the cell with checks.copy_up_overlay(lab) again")
+    if kind(upper) == "missing":
+        target = shlex.quote(str(dirs.merged / name))
+        sh(["sh", "-c", f"printf {COPY_UP_WRITE} | dd of={target} conv=notrunc status=none"])
     if kind(upper) != "file":
         return failed(COPY_UP, f"upperdir has no {name}",
-                      "run overlay.make_exercise(lab) again for a fresh overlay")
+                      "run the cell with checks.copy_up_overlay(lab) again")
     actual, below = upper.stat().st_size, lower.stat().st_size
-    if actual <= below:
-        return failed(COPY_UP, f"upperdir's {name} is not longer than lowerdir's",
-                      "run overlay.make_exercise(lab) again for a fresh overlay")
     if predicted != actual:
         return failed(COPY_UP, f"you predicted {predicted:,} bytes; upperdir holds "
                                f"{'more' if actual > predicted else 'fewer'}",
-                      "does overlay copy up only the bytes you wrote, or the whole file? "
-                      "lowerdir cannot change, so the changed file must be complete in upperdir",
-                      more=f"the whole {below:,}-byte file is copied up before the first write; "
-                           f"then the {len(line.encode())} bytes of {line!r} are added")
-    return passed(COPY_UP, f"upperdir holds the whole file: {below:,} bytes copied up plus "
-                           f"{actual - below} appended")
+                      "does overlay copy up only the bytes that were written, or the whole "
+                      "file? lowerdir cannot change, so upperdir's copy must be complete",
+                      more=f"the write replaced {len(COPY_UP_WRITE)} bytes in place: it added "
+                           "none; how big is the file in lowerdir?")
+    return passed(COPY_UP, f"upperdir holds the whole file, copied up for a write of "
+                           f"{len(COPY_UP_WRITE)} bytes: all {below:,} bytes of {name}")
 
 
+# -- 02b.1 a layer's diff_id -----------------------------------------------------------------
+def build_fresh_image(lab: Lab, tag: str = "fresh-layer:v1") -> str:
+    """Exercise 02b.1: build an image whose top layer holds a file of random content.
+
+    Prints the `docker build` line and the Dockerfile; returns the image's name.
+    """
+    token = f"token {secrets.token_hex(16)}\n"
+    return _build(lab, tag, "FROM labkit/debian:bookworm\nCOPY token.txt /srv/token.txt\n",
+                  {"token.txt": token})
+
+
+def _archive_names(folder: str | Path | None) -> set[str]:
+    """The blob names and top-level folder names of an unpacked `docker save` archive."""
+    if folder is None:
+        return set()
+    root = Path(folder)
+    blobs = root / "blobs" / "sha256"
+    names = {p.name for p in blobs.iterdir()} if blobs.is_dir() else set()
+    return names | ({p.name for p in root.iterdir() if p.is_dir()} if root.is_dir() else set())
+
+
+def check_diff_id(ref: str, answer: str, folder: str | Path | None = None) -> CheckResult:
+    """02b.1: ANSWER ("sha256:<64 hex>") is the diff_id of REF's top layer, computed by hashing
+    its tar from `docker save` (unpacked in FOLDER); compared with `docker image inspect`."""
+    if is_unanswered(answer):
+        return unanswered(DIFF_ID, '"sha256:" + the hex digest of the top layer\'s tar')
+    text = str(answer).strip().lower()
+    given = text.removeprefix("sha256:")
+    if len(given) != 64 or not HEX.match(given):
+        return failed(DIFF_ID, f"{answer!r} is not a sha256 digest",
+                      'a sha256 digest has 64 hex digits; diff_ids are written "sha256:<hex>"',
+                      more="hashlib.sha256(data).hexdigest() gives the 64 digits")
+    if not text.startswith("sha256:"):
+        return failed(DIFF_ID, "the digest has no algorithm in front",
+                      'diff_ids are written "sha256:<hex>"',
+                      more="RootFS.Layers in `docker image inspect` shows the form")
+    with friendly():
+        image = client().images.get(ref)
+    diff_ids = image.attrs["RootFS"]["Layers"]
+    if text == diff_ids[-1]:
+        return passed(DIFF_ID, "the sha256 of the top layer's tar is its diff_id")
+    if text in diff_ids:
+        return failed(DIFF_ID, f"that is the diff_id of layer {diff_ids.index(text) + 1} of "
+                               f"{len(diff_ids)}",
+                      "the top layer is the last one manifest.json lists",
+                      more="manifest.json's Layers go bottom first")
+    if text == image.id:
+        return failed(DIFF_ID, "that is the image ID", "hash the layer's tar, not the image's "
+                      "manifest or config", more="manifest.json's Layers name the layer files")
+    if given in _archive_names(folder):
+        return failed(DIFF_ID, "that is the name of a file or folder in the archive",
+                      "a blob is named by the sha256 of its bytes as stored: compressed, "
+                      "they are not the tar's bytes",
+                      more="look at the file's first two bytes: 1f 8b means gzip")
+    return failed(DIFF_ID, "no layer of the image has that diff_id",
+                  "hash the top layer's whole tar, uncompressed",
+                  more="look at the file's first two bytes: 1f 8b means gzip")
+
+
+# -- 02b.2 the .wh. entries of a layer tar ---------------------------------------------------
 def _entry(name: str) -> str:
     """A tar entry name as the tar stores it: no leading "/" or "./"."""
     return str(name).strip().removeprefix("./").lstrip("/")
 
 
 def check_tar_whiteouts(lab: Lab, image: str | None, predicted: object) -> CheckResult:
-    """02.5: PREDICTED is the set of `.wh.` entries in the top layer tar of the learner's IMAGE
-    (built by layertar.build_step). The check saves IMAGE (`docker save`) and reads that tar."""
+    """02b.2: PREDICTED is the set of `.wh.` entries (as `tar -tf` lists them) in the top layer
+    tar of the learner's IMAGE (built by layertar.build_step). The check saves IMAGE
+    (`docker save`) and reads that tar."""
     if is_unanswered(image):
         return unanswered(TAR_WHITEOUTS, "a RUN step of your own (my_step), built first")
     if is_unanswered(predicted) or (isinstance(predicted, str) and "..." in predicted):
@@ -240,11 +322,12 @@ def check_tar_whiteouts(lab: Lab, image: str | None, predicted: object) -> Check
     if not found:
         return failed(TAR_WHITEOUTS, f"the top layer of {image} deletes nothing",
                       "your RUN step must remove something that the base image has (rm, rm -r)",
-                      more='e.g. my_step = "rm /etc/<a file that exists there>"')
+                      more="a file or folder that `docker run --rm labkit/debian:bookworm ls` "
+                           "shows, under /etc say")
     if layertar.only_the_lessons(found):
         return failed(TAR_WHITEOUTS, "your step deletes only what the lesson's deleter did",
                       "choose a file or folder of your own to delete",
-                      more="anything but /etc/motd and /usr/share/doc, say a file under /etc")
+                      more="anything but /etc/motd and /usr/share/doc")
     if wanted == found:
         return passed(TAR_WHITEOUTS, f"the top layer of {image} holds exactly your "
                                      f"{len(found)} .wh. entr{'y' if len(found) == 1 else 'ies'}")
@@ -256,9 +339,8 @@ def check_tar_whiteouts(lab: Lab, image: str | None, predicted: object) -> Check
     if extra:
         parts.append(f"{len(extra)} predicted name(s) not in the tar")
     return failed(TAR_WHITEOUTS, "; ".join(parts),
-                  "a tar cannot hold 'nothing': each deleted name becomes an empty entry beside "
-                  "where it was, its name prefixed with .wh., the path relative to / without "
-                  "the leading slash; a folder removed and made again gets .wh..wh..opq inside",
-                  more="deleting /a/b/c gives the entry a/b/.wh.c (a removed folder is one "
-                       "entry: nothing is listed for what was inside it); "
-                       "layertar.tar_entries(imagesave.save(lab, mine)) lists the tar")
+                  "a tar cannot hold 'nothing': each deleted name becomes an empty entry of its "
+                  "own, named after it with the prefix .wh.; entry names are paths relative to "
+                  "/, with no leading slash",
+                  more="the entry sits in the folder that held the deleted name; a folder "
+                       "removed whole is one name, and what was inside it is not listed")

@@ -21,14 +21,9 @@ from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.fmt import human_size, short_digest
 from labkit.base.labels import COURSE, COURSE_VALUE
-from labkit.storage.graphdriver import (
-    LayerDir,
-    chain_ids,
-    dir_usage,
-    of_container,
-    overlay_mount,
-)
-from labkit.storage.imagesave import hash_layer
+from labkit.storage.digests import hash_layer
+from labkit.storage.graphdriver import of_container, overlay_mount
+from labkit.storage.overlay2_layers import LayerDir, chain_ids, dir_usage
 from labkit.storage.snapshotter import (
     blob_path,
     parse_snapshot_path,

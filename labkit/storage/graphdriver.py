@@ -1,13 +1,14 @@
-"""overlay2 inside Docker: the GraphDriver data of images and containers, read from disk.
+"""overlay2 inside Docker: the GraphDriver data of images and containers, the container's live
+overlay mount, and what its own layer changed.
 
 Taught in: 02-overlayfs-and-image-storage (sections 1 and 3, exercise 02.2) and
-02b-image-anatomy-and-the-wire (sections 5.5 and 6.2). Everything here only reads: Docker's
-folders under its root (/var/lib/docker) are never changed.
+02b-image-anatomy-and-the-wire (sections 5.5 and 6.2). Reading the layers' folders from disk
+(layerdb, l/ names, shared layers) is labkit.storage.overlay2_layers'. Everything here only
+reads: Docker's folders under its root (/var/lib/docker) are never changed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -23,32 +24,14 @@ from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import facts
 from labkit.base.fmt import human_size, short_digest
-from labkit.base.host import host
-from labkit.base.show import show_command
+from labkit.base.show import Shown, docker
 from labkit.storage.overlay import kind
+from labkit.storage.overlay2_layers import folder_label, walk
 
 PAGE_SIZE = 4096
 # moby's daemon/graphdriver/overlay2/overlay.go: `maxDepth = 128`; a layer whose lower file
 # would list more refuses to be made ("max depth exceeded"), long before a page is full.
 MAX_DEPTH = 128
-
-
-def docker_root() -> Path:
-    """The engine's data folder (DockerRootDir), checked to hold an overlay2 store here.
-
-    Raises:
-        LabkitError: the engine uses another storage driver or runs on another machine.
-    """
-    engine = facts()
-    if engine.storage_driver != "overlay2":
-        raise LabkitError(
-            f"This engine stores images with {engine.storage_driver!r}, not overlay2.",
-            "run the chapter on an engine with the overlay2 storage driver")
-    root = Path(engine.data_root)
-    if host().mode != "local" or not (root / "overlay2").is_dir():
-        raise LabkitError(f"Docker's storage folder {root} is not readable from here.",
-                          "run the chapter as root on the Linux machine where the engine runs")
-    return root
 
 
 # -- GraphDriver ---------------------------------------------------------------------------------
@@ -60,7 +43,6 @@ def docker_root() -> Path:
 #   `Storage` {RootFS: {Snapshot: {Name: "overlayfs"}}} (daemon/inspect.go, moby#50857).
 #   Images get neither (daemon/containerd/image_inspect.go keeps the snapshotter's name only
 #   for API versions before 1.52).
-STORAGE_FIELDS = ("GraphDriver", "Storage")
 
 
 @dataclass(frozen=True)
@@ -128,11 +110,6 @@ class GraphDriver:
                             columns=["field", "overlay2 folder", "sub-folder"])
 
 
-def folder_label(dir_id: str) -> str:
-    """An overlay2 folder's name shortened to 12 hex digits, keeping an "-init" suffix."""
-    return short_digest(dir_id) + ("-init" if dir_id.endswith("-init") else "")
-
-
 def of_image(ref: str) -> GraphDriver:
     """The GraphDriver data of an image (`docker image inspect REF`)."""
     with friendly():
@@ -160,18 +137,23 @@ def of_container(container: Container) -> GraphDriver:
                        gd.name_field)
 
 
-def storage_fields(attrs: dict[str, Any]) -> dict[str, Any]:
-    """The storage fields of an inspect answer, as the engine gave them (absent ones left out)."""
-    return {k: attrs[k] for k in STORAGE_FIELDS if k in attrs}
+def storage_field(kind: str, containerd_store: bool, api_version: str) -> str:
+    """The inspect field that names KIND's storage on such an engine (02, section 3).
+
+    `GraphDriver` everywhere, except a container on the containerd image store from API 1.52
+    (Engine 29), which has `Storage` instead (moby#50857).
+    """
+    modern = tuple(int(x) for x in api_version.split(".")[:2] if x.isdigit()) >= (1, 52)
+    return "Storage" if kind == "container" and containerd_store and modern else "GraphDriver"
 
 
 def inspect_storage(kind: str, name: str, *, cli: Sequence[str] = ("docker",),
                     engine: str | None = None, graphdriver: bool | None = None) -> None:
-    """`docker KIND inspect NAME`, showing only the fields that name its storage (02, 3).
+    """`docker KIND inspect -f '{{json .FIELD}}' NAME`: the field that names its storage (02, 3).
 
-    The command is the same on every engine; which fields come back is not, so the cell
-    prints them as given and says which one names the storage here. On a graphdriver engine
-    `GraphDriver.Data` must hold the folders.
+    FIELD is `GraphDriver` (`Storage` for a container on Engine 29's containerd store): the
+    command prints it as the engine gives it, and a sentence says what it names here. On a
+    graphdriver engine `GraphDriver.Data` must hold the folders.
 
     Args:
         kind: "image" or "container".
@@ -183,33 +165,45 @@ def inspect_storage(kind: str, name: str, *, cli: Sequence[str] = ("docker",),
     Raises:
         LabkitError: the inspect failed, or a graphdriver engine gave no GraphDriver data.
     """
-    argv = [*cli, kind, "inspect", name]
-    show_command(argv)
-    answer = host().json(argv)
-    attrs = answer[0] if isinstance(answer, list) and answer else {}
-    fields = storage_fields(attrs)
-    print(json.dumps(fields, indent=2, sort_keys=True))
     if engine is None or graphdriver is None:
         f = facts()
         store = "containerd image store" if f.containerd_store else f.storage_driver
         engine = engine or f"Docker {f.server_version} (API {f.api_version}, {store})"
         graphdriver = (not f.containerd_store) if graphdriver is None else graphdriver
-    gd = GraphDriver.from_attrs(attrs)
-    if fields:
-        said = ", ".join(f"`{k}`" for k in fields) + f": {gd.read_from()}"
+        field = storage_field(kind, not graphdriver, f.api_version)
     else:
-        said = ("no storage field: from API 1.52 (Engine 29) `GraphDriver` is left out on the "
-                "containerd image store (moby#50893), and nothing names the layers' folders")
+        field = "GraphDriver" if graphdriver else storage_field(kind, True, facts().api_version)
+    if not cli or cli[0] != "docker":
+        raise ValueError(f"cli must start with docker, not {list(cli)!r}")
+    shown = docker([*cli[1:], kind, "inspect", "-f", f"{{{{json .{field}}}}}", name])
+    out = shown.stdout.strip()
+    value = json.loads(out) if out and out not in {"null", "<no value>"} else None
+    attrs = {field: value} if value else {}
+    gd = GraphDriver.from_attrs(attrs)
+    if attrs:
+        said = f"`{field}`: {gd.read_from()}"
+    else:
+        said = (f"no `{field}` (null): from API 1.52 (Engine 29) `GraphDriver` is left out on "
+                "the containerd image store (moby#50893), and nothing names the layers' folders")
     print(f"{engine[:1].upper()}{engine[1:]} gives {said}.")
     if graphdriver and not gd.source:
-        raise LabkitError(f"`{' '.join(argv)}` gave no GraphDriver data on a graphdriver "
-                          "engine.", "run the cell again")
+        raise LabkitError(f"`docker {kind} inspect {name}` gave no GraphDriver data on a "
+                          "graphdriver engine.", "run the cell again")
 
 
 def image_config(ref: str) -> pd.DataFrame:
-    """What `docker image inspect` says an image is: its config, and how many layers."""
-    with friendly():
-        attrs = client().images.get(ref).attrs
+    """`docker image inspect REF`, run with the docker CLI, as a table: its config, and how
+    many layers (02, section 1). Only the command is shown: its JSON is long, and the table
+    lists the fields the lesson reads.
+
+    Raises:
+        LabkitError: there is no such image.
+    """
+    shown = docker(["image", "inspect", ref], quiet=True, check=False)
+    if not shown.ok:
+        raise LabkitError(f"`docker image inspect {ref}` failed: {shown.stderr.strip()}",
+                          "run the chapter's first cell: it makes the course images")
+    attrs = json.loads(shown.stdout)[0]
     cfg = attrs.get("Config") or {}
     layers = (attrs.get("RootFS") or {}).get("Layers") or []
     rows = [
@@ -223,169 +217,6 @@ def image_config(ref: str) -> pd.DataFrame:
         ("Size", human_size(int(attrs.get("Size") or 0))),
     ]
     return pd.DataFrame(rows, columns=["field", "value"])
-
-
-def config_digest(ref: str) -> pd.DataFrame:
-    """What the image ID is the digest of on overlay2: the config, hashed here from the copy
-    Docker keeps in image/overlay2/imagedb/content/sha256/<hex>."""
-    root = docker_root()
-    with friendly():
-        image_id = str(client().images.get(ref).id)
-    path = root / "image" / "overlay2" / "imagedb" / "content" / "sha256" / short_digest(
-        image_id, 64)
-    try:
-        actual = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as err:
-        raise LabkitError(f"Docker's copy of the config of {ref} is not at {path}.",
-                          "run the chapter as root on the machine where the engine runs") from err
-    rows = [("image ID (docker image inspect .Id)", image_id),
-            ("config: sha256 of imagedb/content/sha256/<hex>", actual)]
-    return pd.DataFrame([(what, short_digest(d), "yes" if d == image_id else "no")
-                         for what, d in rows], columns=["digest of", "digest", "= image ID?"])
-
-
-# -- layers on disk ------------------------------------------------------------------------------
-def chain_ids(diff_ids: Sequence[str]) -> list[str]:
-    """Chain IDs: a layer's identity including every layer below it.
-
-    chain(1) = diff_id(1); chain(n) = sha256(chain(n-1) + " " + diff_id(n)).
-    """
-    chains: list[str] = []
-    for diff_id in diff_ids:
-        if not chains:
-            chains.append(diff_id)
-        else:
-            h = hashlib.sha256(f"{chains[-1]} {diff_id}".encode()).hexdigest()
-            chains.append(f"sha256:{h}")
-    return chains
-
-
-@dataclass(frozen=True)
-class LayerDir:
-    """One folder of overlay2 (a layer of an image, or a container's -init or upper layer).
-
-    Attributes:
-        role: "layer 1" (bottom) ... for image layers, "init" or "container".
-        dir_id: the folder's name under overlay2/ (for image layers: the cache-id).
-        short_name: the l/ name that points at its diff/ (the `link` file).
-        lower: the `lower` file: the l/ names of every layer below, top first.
-        size: bytes in its diff/ folder.
-        files: entries in its diff/ folder.
-        path: the folder that holds the layer's files (overlay2/<dir_id>/diff; on the
-            containerd image store, the snapshot's fs/ folder).
-        diff_id: for image layers, the digest of the layer's uncompressed tar.
-        chain_id: for image layers, the key of its layerdb folder.
-    """
-
-    role: str
-    dir_id: str
-    short_name: str
-    lower: tuple[str, ...]
-    size: int
-    files: int
-    path: Path
-    diff_id: str = ""
-    chain_id: str = ""
-
-
-def read_layer_dir(root: Path, dir_id: str, role: str, diff_id: str = "",
-                   chain_id: str = "", size: int | None = None) -> LayerDir:
-    """Read one overlay2 folder: its link and lower files, and (unless given) its size."""
-    folder = root / "overlay2" / dir_id
-    link = _read(folder / "link")
-    lower = tuple(x for x in _read(folder / "lower").split(":") if x)
-    counted, files = dir_usage(folder / "diff")
-    return LayerDir(role, dir_id, f"l/{link}" if link else "", lower,
-                    counted if size is None else size, files, folder / "diff", diff_id,
-                    chain_id)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        return ""
-
-
-def dir_usage(path: Path) -> tuple[int, int]:
-    """Bytes of regular files and number of entries under a folder (symlinks not followed)."""
-    total = count = 0
-    for top, dirs, files in os.walk(path):
-        for name in dirs + files:
-            count += 1
-            st = os.lstat(os.path.join(top, name))
-            if name in files and not os.path.islink(os.path.join(top, name)):
-                total += st.st_size
-    return total, count
-
-
-def image_layers(ref: str) -> list[LayerDir]:
-    """An image's layers, bottom first: diff_id, chain_id, overlay2 folder, l/ name, size.
-
-    The folder comes from layerdb: image/overlay2/layerdb/sha256/<chain_id>/cache-id.
-    """
-    root = docker_root()
-    with friendly():
-        diff_ids = (client().images.get(ref).attrs.get("RootFS") or {}).get("Layers") or []
-    layers = []
-    for n, (diff_id, chain) in enumerate(zip(diff_ids, chain_ids(diff_ids), strict=True), 1):
-        db = root / "image" / "overlay2" / "layerdb" / "sha256" / short_digest(chain, 64)
-        cache_id = _read(db / "cache-id")
-        size = int(_read(db / "size") or 0)
-        layers.append(read_layer_dir(root, cache_id, f"layer {n}", diff_id, chain, size))
-    return layers
-
-
-def container_layers(container: Container) -> list[LayerDir]:
-    """A container's whole stack, bottom first: the image's layers, -init, its own layer."""
-    root = docker_root()
-    with friendly():
-        container.reload()
-    db = root / "image" / "overlay2" / "layerdb" / "mounts" / container.id
-    mount_id, init_id = _read(db / "mount-id"), _read(db / "init-id")
-    layers = image_layers(container.attrs["Image"])
-    return [*layers, read_layer_dir(root, init_id, "init"),
-            read_layer_dir(root, mount_id, "container")]
-
-
-def layers_frame(layers: Sequence[LayerDir]) -> pd.DataFrame:
-    """A table of layers, top first (the way lowerdir= and `docker history` list them).
-
-    The `lower` file's l/ names are shown as the layers they point at.
-    """
-    role_of = {layer.short_name: layer.role for layer in layers}
-    rows = [{
-        "role": layer.role,
-        "diff_id": short_digest(layer.diff_id) if layer.diff_id else "-",
-        "overlay2 folder": folder_label(layer.dir_id),
-        "l/ name": layer.short_name,
-        "lower file names": ", ".join(role_of.get(n, n) for n in layer.lower) or "-",
-        "size": human_size(layer.size),
-        "entries": layer.files,
-    } for layer in reversed(layers)]
-    return pd.DataFrame(rows)
-
-
-def walk(base: Path) -> list[Path]:
-    """Every path under a folder, sorted, symlinks never followed."""
-    found = []
-    for top, dirs, files in os.walk(base):
-        found.extend(Path(top, name) for name in dirs + files)
-    return sorted(found)
-
-
-def short_names(container: Container) -> pd.DataFrame:
-    """The container layer's `lower` file, each l/ name resolved to the folder it points at."""
-    root = docker_root()
-    stack = container_layers(container)
-    by_dir = {layer.dir_id: layer.role for layer in stack}
-    rows = []
-    for name in stack[-1].lower:
-        target = os.readlink(root / "overlay2" / name)  # "../<dir_id>/diff"
-        dir_id = Path(target).parent.name
-        rows.append((name, target.replace(dir_id, folder_label(dir_id)),
-                     by_dir.get(dir_id, "?")))
-    return pd.DataFrame(rows, columns=["l/ name (in lower file)", "symlink target", "role"])
 
 
 # -- the live mount ------------------------------------------------------------------------------
@@ -505,49 +336,25 @@ def lower_file(gd: GraphDriver, rel: str) -> Path | None:
 
 
 def exec_as_root(container: Container, argv: Sequence[str]) -> None:
-    """`docker exec -u root NAME ARGV...`, shown as typed; its output printed.
+    """`docker exec -u root NAME ARGV...`, run with the docker CLI; its output printed (02, 3.5).
 
     Raises:
         LabkitError: the command failed inside the container.
     """
-    show_command(["docker", "exec", "-u", "root", container.name, *argv])
-    with friendly():
-        code, output = container.exec_run(list(argv), user="root")
-    out = (output or b"").decode(errors="replace")
-    if out:
-        print(out, end="" if out.endswith("\n") else "\n")
-    if code != 0:
+    shown = docker(["exec", "-u", "root", str(container.name), *argv], check=False)
+    if not shown.ok:
         raise LabkitError(f"`{' '.join(argv)}` failed in {container.name} "
-                          f"(exit status {code}).",
+                          f"(exit status {shown.returncode}).",
                           "check the path: the lesson's files are in labkit/redis:7.0")
 
 
-def docker_diff(container: Container) -> None:
-    """`docker diff NAME`: A added, C changed, D deleted (read from the UpperDir), sorted."""
-    show_command(["docker", "diff", container.name])
-    letters = {0: "C", 1: "A", 2: "D"}
-    with friendly():
-        changes = container.diff() or []
-    for change in sorted(changes, key=lambda c: c["Path"]):
-        print(f"{letters.get(change['Kind'], '?')} {change['Path']}")
+def docker_diff(container: Container) -> Shown:
+    """`docker diff NAME`: A added, C changed, D deleted (read from the UpperDir) (02, 3.5).
 
-
-# -- files and layers ----------------------------------------------------------------------------
-def shared_layers(refs: Sequence[str]) -> pd.DataFrame:
-    """Which layers several images share: one row per layer (diff_id), a column per image.
-
-    A shared layer is stored once: its overlay2 folder (column "stored in") is the same.
+    Its lines are printed sorted by path, under a note that says so: the containerd image
+    store lists them in no fixed order from one run to the next.
     """
-    root = docker_root()
-    layers: dict[str, dict[str, Any]] = {}  # by chain ID: the same layer on the same base
-    for ref in refs:
-        with friendly():
-            diff_ids = (client().images.get(ref).attrs.get("RootFS") or {}).get("Layers") or []
-        for diff_id, chain in zip(diff_ids, chain_ids(diff_ids), strict=True):
-            db = root / "image" / "overlay2" / "layerdb" / "sha256" / short_digest(chain, 64)
-            row = layers.setdefault(chain, {
-                "diff_id": short_digest(diff_id), "stored in": short_digest(_read(db / "cache-id")),
-                "size": human_size(int(_read(db / "size") or 0))})
-            row[ref] = "yes"
-    rows = [{**row, **{ref: row.get(ref, "") for ref in refs}} for row in layers.values()]
-    return pd.DataFrame(rows)
+    shown = docker(["diff", str(container.name)], quiet=True)
+    print("(its lines, sorted by path: the engine lists them in no fixed order)")
+    print("\n".join(sorted(shown.stdout.splitlines(), key=lambda line: line[2:])))
+    return shown

@@ -3,16 +3,15 @@
 Taught in: 02b-image-anatomy-and-the-wire (section 5, exercise 02.3). Engines before 25 write
 the docker-archive layout (<id>/layer.tar, <config>.json, manifest.json, repositories);
 engines 25 and later write an OCI image layout (oci-layout, index.json, blobs/sha256/...,
-plus manifest.json for older tools). `read()` understands both.
+plus manifest.json for older tools). `read()` understands both; the layers are hashed by
+labkit.storage.digests.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,14 +21,13 @@ import pandas as pd
 from labkit.base.errors import LabkitError
 from labkit.base.facts import EngineFacts, facts
 from labkit.base.fmt import human_size, short_digest
-from labkit.base.show import sh
+from labkit.base.show import docker, sh
 from labkit.lab.session import Lab
+from labkit.storage.digests import hash_layer, sha256_file
 
 DOCKER_LAYOUT = "docker-archive (engines before 25)"
 OCI_LAYOUT = "OCI image layout (engines 25 and later)"
-GZIP_MAGIC = b"\x1f\x8b"
 LONG_HEX = re.compile(r"\b([0-9a-f]{12})[0-9a-f]{52}\b")
-CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -271,28 +269,6 @@ def where_things_are(containerd_store: bool | None = None) -> pd.DataFrame:
     ], columns=["part", DOCKER_LAYOUT, OCI_LAYOUT])
 
 
-# -- hashing -------------------------------------------------------------------------------------
-def hash_layer(path: Path) -> tuple[str, bool]:
-    """The sha256 of a layer's uncompressed tar, and whether the file was gzip-compressed."""
-    with open(path, "rb") as raw:
-        compressed = raw.read(2) == GZIP_MAGIC
-    h = hashlib.sha256()
-    opener = gzip.open if compressed else open
-    with opener(path, "rb") as fh:  # type: ignore[operator]
-        while chunk := fh.read(CHUNK):
-            h.update(chunk)
-    return "sha256:" + h.hexdigest(), compressed
-
-
-def sha256_file(path: Path) -> str:
-    """The sha256 of a file's bytes as stored ("sha256:...")."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            h.update(chunk)
-    return "sha256:" + h.hexdigest()
-
-
 # -- reading an unpacked archive -----------------------------------------------------------------
 def layout_of(folder: Path) -> str:
     """Which layout an unpacked `docker save` folder has.
@@ -424,20 +400,6 @@ def layout_note(saved: SavedImage, found: EngineFacts | None = None) -> str:
 
 
 # -- saving --------------------------------------------------------------------------------------
-def docker_cli() -> str:
-    """The docker command, checked to be installed (the CLI is the lesson here).
-
-    Returns "docker", as you would type it: the same program `shutil.which` finds on PATH.
-
-    Raises:
-        LabkitError: no docker command is installed.
-    """
-    if shutil.which("docker") is None:
-        raise LabkitError("There is no `docker` command on this machine.",
-                          "install the Docker CLI (`labkit engine up` does)")
-    return "docker"
-
-
 def save(lab: Lab, ref: str) -> SavedImage:
     """`docker save REF -o FILE`, then `tar -xf FILE -C FOLDER` in a lesson folder; read it.
 
@@ -448,6 +410,6 @@ def save(lab: Lab, ref: str) -> SavedImage:
     archive = folder / f"{slug}.tar"
     unpacked = folder / "unpacked"
     unpacked.mkdir()
-    sh([docker_cli(), "save", ref, "-o", str(archive)])
+    docker(["save", ref, "-o", str(archive)])
     sh(["tar", "-xf", str(archive), "-C", str(unpacked)])
     return read(unpacked)

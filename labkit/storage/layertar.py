@@ -1,6 +1,6 @@
 """Deletions inside a layer: `.wh.` entries in the layer tar, whiteouts and opaque folders on disk.
 
-Taught in: 02b-image-anatomy-and-the-wire (section 5.4, exercise 02.5). A layer tar cannot hold
+Taught in: 02b-image-anatomy-and-the-wire (section 5.4, exercise 02b.2). A layer tar cannot hold
 "nothing": a deleted file travels as an empty entry `.wh.<name>` beside where it was, and a
 folder that was removed and made again as the marker `.wh..wh..opq` inside it (the OCI image
 spec's names, taken from AUFS). When the engine unpacks the tar for overlayfs it turns them back
@@ -21,8 +21,9 @@ from docker.models.containers import Container
 
 from labkit.base.errors import LabkitError
 from labkit.lab.session import Lab
+from labkit.storage.digests import GZIP_MAGIC
 from labkit.storage.graphdriver import overlay_mount
-from labkit.storage.imagesave import GZIP_MAGIC, SavedImage
+from labkit.storage.imagesave import SavedImage
 from labkit.storage.overlay import OPAQUE_XATTR, kind, xattrs
 
 WHITEOUT_PREFIX = ".wh."
@@ -51,13 +52,13 @@ def _build(lab: Lab, tag: str, dockerfile: str) -> str:
     context = lab.workdir("ctx-" + tag.replace("/", "_").replace(":", "_"))
     (context / "Dockerfile").write_text(dockerfile)
     result = lab.build(context, tag)
-    print(f"# {result.tags[0]}\n{dockerfile}", end="")
-    return result.tags[0]
+    print(f"# {result.tag}\n{dockerfile}", end="")
+    return result.tag
 
 
 def build_step(lab: Lab, step: str | None, tag: str = "my-deleter:v1",
                base: str = "labkit/debian:bookworm") -> str | None:
-    """Exercise 02.5: build `FROM BASE` plus `RUN STEP`, the learner's own step (one line).
+    """Exercise 02b.2: build `FROM BASE` plus `RUN STEP`, the learner's own step (one line).
 
     Prints the `docker build` line and the Dockerfile. Returns the image's name, or None (with
     a note) while STEP is still the placeholder `...`.

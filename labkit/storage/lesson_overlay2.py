@@ -8,9 +8,9 @@ layer, a file written into UpperDir from the host) needs an overlay2 engine. On 
 store the lesson starts a dockerd of its own on the overlay2 graphdriver
 (`labkit.lessons.dockerd`: its own data root, exec root, pid file, socket, containerd and netns,
 `--storage-driver overlay2` and `features: {containerd-snapshotter: false}`), copies the image
-into it (`docker save | docker load`) and runs a container there with no network. It is the
-mirror of section 4.1, which starts a containerd of the lesson's own on graphdriver engines.
-Nothing of the learner's is written: the image stays in their engine as it was.
+into it (`docker save -o FILE`, `docker load -i FILE`) and runs a container there with no
+network. It is the mirror of section 4.1, which starts a containerd of the lesson's own on
+graphdriver engines. Nothing of the learner's is written: the image stays in their engine as it was.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from docker.models.containers import Container
 
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import facts
-from labkit.base.show import show_command
+from labkit.base.show import docker
 from labkit.lab.session import Lab
 from labkit.lessons import dockerd
 from labkit.lessons.dockerd import LessonEngine
-from labkit.storage.graphdriver import GraphDriver, folder_label, inspect_storage, walk
-from labkit.storage.overlay import kind
+from labkit.storage.graphdriver import GraphDriver, inspect_storage
+from labkit.storage.overlay import echo, kind
+from labkit.storage.overlay2_layers import folder_label, walk
 
 # dockerd picks the graphdriver when a registered one is named (moby 29.7.2,
 # daemon/image_store_choice.go); the feature says so again for engines that read it (24+).
@@ -111,17 +112,14 @@ class Overlay2Stack:
                 if kind(p) != "dir" or not any(p.iterdir())]
 
     def write_upper(self, name: str, text: str) -> str:
-        """Write NAME into the container's UpperDir from the host; return what `cat /NAME`
-        prints inside the container (`docker exec`)."""
-        upper = Path(self.graphdriver().upper_dir)
-        (upper / name).write_text(text)
-        print(f"wrote {len(text)} bytes to <UpperDir>/{name} from the host")
-        show_command(self.cli("exec", str(self.container.name), "cat", f"/{name}"))
-        with friendly():
-            _, output = self.container.exec_run(["cat", f"/{name}"])
-        out = (output or b"").decode(errors="replace")
-        print(out, end="" if out.endswith("\n") else "\n")
-        return out
+        """Write one line into the container's UpperDir from the host (`sh -c 'echo ...'`),
+        then read it inside the container (`docker [--host ...] exec NAME cat /NAME`) (02, 3.6).
+
+        Returns:
+            What `cat` printed.
+        """
+        echo(Path(self.graphdriver().upper_dir) / name, text)
+        return docker(self.cli("exec", str(self.container.name), "cat", f"/{name}")[1:]).stdout
 
     def stop(self) -> None:
         """Stop the lesson's engine and check nothing of it is left (no-op on your engine).
@@ -156,7 +154,9 @@ def start(lab: Lab, ref: str, learner_container: Container,
     store = "containerd's image store" if f.containerd_store else f.storage_driver
     print(f"Your engine keeps images in {store}, so the lesson starts a dockerd of its own on "
           "the overlay2 graphdriver (data root, exec root, socket, containerd and netns in the "
-          "lesson folder; no bridge, no firewall rules):")
+          "lesson folder).\n`--storage-driver overlay2` because overlay2 is the store this "
+          "section reads; `--bridge none --iptables=false --ip-forward=false` because its one "
+          "container needs no network and the engine must not touch this machine's firewall:")
     engine = dockerd.start(lab, "overlay2-engine", "ovl2", config=OVERLAY2_CONFIG,
                            extra=OVERLAY2_ARGS)
     driver = str(engine.client.info().get("Driver", "?"))
@@ -166,12 +166,10 @@ def start(lab: Lab, ref: str, learner_container: Container,
                           "its data root must be on a filesystem overlay2 supports (ext4, xfs); "
                           "set LABKIT_STATE_DIR to a folder there")
     engine.load(ref)
-    show_command(engine.cli("run", "-d", "--network", "none", "--name", CONTAINER, ref,
-                            *(command or [])))
+    docker(engine.cli("run", "-d", "--network", "none", "--name", CONTAINER, ref,
+                      *(command or []))[1:])
     with friendly():
-        box = engine.client.containers.run(ref, command, detach=True, network_mode="none",
-                                           name=CONTAINER)
-        box.reload()
+        box = engine.client.containers.get(CONTAINER)
     print(f"{box.name} {box.status} on the lesson's engine (storage driver: {driver})")
     return Overlay2Stack(box, engine.data_root, engine)
 

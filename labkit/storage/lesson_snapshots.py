@@ -19,12 +19,12 @@ from labkit.base import procfs
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.host import host
-from labkit.base.show import show_command
+from labkit.base.show import docker, sh, show_command
 from labkit.lab.session import Lab
 from labkit.lessons import containerd
 from labkit.lessons.containerd import LessonContainerd
-from labkit.storage.graphdriver import chain_ids, overlay_options
-from labkit.storage.imagesave import docker_cli
+from labkit.storage.graphdriver import overlay_options
+from labkit.storage.overlay2_layers import chain_ids
 from labkit.storage.snapshotter import Snapshot, SnapshotStack, parse_snapshot_path
 
 # mount(8) from util-linux 2.39 on passes options through the new mount API, whose fsconfig()
@@ -32,6 +32,9 @@ from labkit.storage.snapshotter import Snapshot, SnapshotStack, parse_snapshot_p
 # makes it call mount(2), as containerd and Docker do (one page for all the options); older
 # util-linux ignores it.
 FORCE_MOUNT2 = ("env", "LIBMOUNT_FORCE_MOUNT2=always")
+INDEX_OFF_WHY = ("(`index=off`: containerd turns off overlay's inode index, which would let an "
+                 "upperdir be mounted again only over the lowerdirs it was first mounted with, "
+                 "and snapshots are shared and restacked by many mounts.)")
 
 
 def mount_argv(ctr_output: str) -> list[str]:
@@ -85,20 +88,15 @@ def mounted_options(target: Path) -> dict[str, str]:
     raise LabkitError(f"No overlay is mounted on {real}.", "run the section again")
 
 
-def _shown(argv: list[str]) -> str:
-    show_command(argv)
-    return host().run(argv).stdout
-
-
 def import_image(ctrd: LessonContainerd, ref: str, folder: Path) -> None:
     """`docker save` REF, then `ctr images import` it into the lesson's containerd (unpacked).
 
     The tar is deleted once imported; the learner's engine keeps the image unchanged.
     """
     tar = folder / "image.tar"
-    _shown([docker_cli(), "save", "-o", str(tar), ref])
+    docker(["save", "-o", str(tar), ref])
     try:
-        _shown(ctrd.ctr("images", "import", "--snapshotter", "overlayfs", str(tar)))
+        sh(ctrd.ctr("images", "import", "--snapshotter", "overlayfs", str(tar)))
     finally:
         tar.unlink(missing_ok=True)
     kinds = snapshot_kinds(host().run(ctrd.ctr("snapshots", "ls")).stdout)
@@ -134,10 +132,13 @@ def snapshot_stack(lab: Lab, ref: str, key: str) -> SnapshotStack:
     ctrd = containerd.start(lab, folder / "c", netns=netns)
     show_command([*containerd.enter(netns), *ctrd.argv])
     import_image(ctrd, ref, folder)
-    _shown(ctrd.ctr("snapshots", "prepare", key, chain_ids(diff_ids)[-1]))
+    sh(ctrd.ctr("snapshots", "prepare", key, chain_ids(diff_ids)[-1]))
     merged = folder / "merged"
     merged.mkdir()
-    argv = [*FORCE_MOUNT2, *mount_argv(_shown(ctrd.ctr("snapshots", "mounts", str(merged), key)))]
+    said = sh(ctrd.ctr("snapshots", "mounts", str(merged), key), quiet=True).stdout
+    argv = [*FORCE_MOUNT2, *mount_argv(said)]  # the mount command ctr printed, run by hand
+    if any("index=off" in a for a in argv):
+        print(INDEX_OFF_WHY)
     show_command(argv)
     lab.mount(argv, merged)
     return stack_from_options(key, mounted_options(merged), diff_ids)

@@ -1,14 +1,14 @@
 """OverlayFS by hand: lowerdir, upperdir, workdir and merged, mounted under a lesson folder.
 
-Taught in: 02-overlayfs-and-image-storage (section 2 and exercises 02.1, 02.4). Every mount
+Taught in: 02-overlayfs-and-image-storage (section 2 and exercises 02.1, 02.3). Every mount
 goes through `lab.mount` and every folder through `lab.workdir`, so `lab.cleanup()` unmounts
 and removes them.
 """
 
 from __future__ import annotations
 
-import errno
 import os
+import shlex
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ from labkit.base import procfs
 from labkit.base.errors import CommandFailed, LabkitError
 from labkit.base.facts import EngineFacts, facts
 from labkit.base.host import host, require_root
-from labkit.base.show import show_command
+from labkit.base.show import Shown, sh, show_command
 from labkit.lab.session import Lab
 
 OPAQUE_XATTR = "trusted.overlay.opaque"
@@ -180,9 +180,7 @@ def mount(lab: Lab, dirs: OverlayDirs) -> None:
 
 def unmount(dirs: OverlayDirs) -> None:
     """`umount MERGED`: the union disappears, the folders below keep every change."""
-    argv = ["umount", str(dirs.merged)]
-    show_command(argv)
-    host().run(argv)
+    sh(["umount", str(dirs.merged)])
 
 
 # -- reading the folders -----------------------------------------------------------------------
@@ -265,23 +263,44 @@ def views(dirs: OverlayDirs, only: Sequence[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(table, index=pd.Index(rows, name="name"))
 
 
-def try_write(path: Path, text: str = "hello\n") -> str:
-    """Try to create a file; returns "written" or the error the kernel gave (e.g. EROFS)."""
-    try:
-        path.write_text(text)
-    except OSError as exc:
-        return f"{errno.errorcode.get(exc.errno or 0, 'error')}: {exc.strerror}"
-    return "written"
+# `ls -l` with the times left out (`--time-style=+`), so a listing is the same on every run.
+LS = ("ls", "-l", "--time-style=+")
 
 
-def scratch(dirs: OverlayDirs) -> pd.DataFrame:
-    """What the kernel keeps in workdir/work: kind and link count of each entry."""
-    if dirs.work is None:
-        return pd.DataFrame(columns=["kind", "links"])
-    inner = dirs.work / "work"
-    entries = sorted(inner.iterdir()) if inner.is_dir() else []
-    return pd.DataFrame({"kind": [kind(p) for p in entries],
-                         "links": [os.lstat(p).st_nlink for p in entries]})
+def ls(dirs: OverlayDirs, *names: str) -> Shown:
+    """`cd ROOT && ls -l lower upper merged` (or NAME in each), as the lecture lists them (02, 2).
+
+    Run in the lesson folder, so the listing names `lower/...`, `upper/...`, `merged/...` as the
+    lecture's does. A name missing from a folder makes ls say so (and exit 1): that is part of
+    the lesson.
+
+    Returns:
+        The command's result (its output is already printed).
+    """
+    folders = [str(p.relative_to(dirs.root)) for p in dirs.columns().values()]
+    paths = [f"{folder}/{n}" for n in names for folder in folders] if names else folders
+    listing = shlex.join([*LS, *paths])
+    return sh(["sh", "-c", f"cd {shlex.quote(str(dirs.root))} && {listing}"], check=False)
+
+
+def echo(path: Path, text: str, *, append: bool = False, check: bool = True) -> Shown:
+    """`sh -c 'echo "TEXT" > PATH'` (`>>` to append): write a line as the lecture does (02, 2).
+
+    Args:
+        path: the file (a lesson folder's own path).
+        text: one line of plain text (no quotes, `$`, backslash or backquote).
+        append: `>>` instead of `>`.
+        check: raise when the shell fails (False: show its error, e.g. a read-only union).
+    """
+    if any(c in text for c in '"$\\`\n'):
+        raise ValueError(f"echo takes plain text, not {text!r}")
+    return sh(["sh", "-c", f'echo "{text}" {">>" if append else ">"} {shlex.quote(str(path))}'],
+              check=check)
+
+
+def open_for_append(path: Path) -> Shown:
+    """`sh -c ': >> PATH'`: open a file for appending and write nothing (02, section 2.4)."""
+    return sh(["sh", "-c", f": >> {shlex.quote(str(path))}"])
 
 
 # -- what triggers a copy-up ------------------------------------------------------------------

@@ -296,21 +296,18 @@ GRAPHDRIVER = "overlay2 graphdriver"
 CONTAINERD = "containerd image store"
 ROWS = ["where layers are kept", "docker inspect's storage field", "a container's lowerdirs",
         "the image ID is the digest of", "docker info"]
+# Paths are relative to each store's root, which stores_frame prints above the table.
 CONTRAST = {
-    GRAPHDRIVER: ["/var/lib/docker/overlay2/<cache-id>/diff, found through "
-                  "image/overlay2/layerdb/sha256/<chain_id>",
-                  "GraphDriver: Name overlay2, Data: LowerDir, UpperDir, MergedDir, WorkDir",
-                  "/var/lib/docker/overlay2/l/<26 chars> (short names of the diff/ folders)",
-                  "the config (a blob Docker keeps in image/overlay2/imagedb)",
-                  "Driver: overlay2; DriverStatus: Backing Filesystem, d_type, ..."],
-    CONTAINERD: ["containerd's snapshots: <containerd root>/io.containerd.snapshotter.v1."
-                 "overlayfs/snapshots/<N>/fs; blobs in its content store",
-                 "API before 1.52: GraphDriver: Name overlayfs, no Data; Engine 29 (API 1.52): "
-                 "no GraphDriver, a container's Storage: RootFS.Snapshot.Name overlayfs",
-                 "<containerd root>/io.containerd.snapshotter.v1.overlayfs/snapshots/<N>/fs",
-                 "the manifest or index the name points at (the config has a digest of "
-                 "its own)",
-                 f"Driver: overlayfs; DriverStatus: driver-type {CONTAINERD_STORE}"],
+    GRAPHDRIVER: ["overlay2/<cache-id>/diff (found via image/overlay2/layerdb)",
+                  "GraphDriver: Name overlay2, Data: Lower/Upper/Merged/WorkDir",
+                  "overlay2/l/<26 chars> (short names of the diff/ folders)",
+                  "the config (kept in image/overlay2/imagedb)",
+                  "Driver: overlay2; Backing Filesystem, Supports d_type, ..."],
+    CONTAINERD: ["snapshots/<N>/fs; blobs in the content store",
+                 "no GraphDriver; Storage: RootFS.Snapshot.Name (API 1.52+)",
+                 "snapshots/<N>/fs",
+                 "the manifest or index the name points at",
+                 f"Driver: overlayfs; driver-type {CONTAINERD_STORE}"],
 }
 
 
@@ -320,16 +317,24 @@ def inspect_field(gd: GraphDriver) -> str:
         return f"no GraphDriver; Storage: RootFS.Snapshot.Name {gd.name}"
     if not gd.name_field:
         return "no GraphDriver, no Storage"
-    data = ", ".join(k for k in ("LowerDir", "UpperDir", "MergedDir", "WorkDir")
-                     if (gd.raw.get("Data") or {}).get(k)) or "no Data"
-    return f"GraphDriver: Name {gd.name}, " + (f"Data: {data}" if data != "no Data" else data)
+    data = [k for k in ("LowerDir", "UpperDir", "MergedDir", "WorkDir")
+            if (gd.raw.get("Data") or {}).get(k)]
+    shown = ("Data: " + "/".join(k.removesuffix("Dir") for k in data) + "Dir") if data else \
+        "no Data"
+    return f"GraphDriver: Name {gd.name}, {shown}"
+
+
+def _relative(path: str, root: str) -> str:
+    """PATH below ROOT without ROOT ("overlay2/l/ABC"), or PATH as it is."""
+    return path[len(root):].lstrip("/") if path.startswith(root.rstrip("/") + "/") else path
 
 
 def stores_frame(container: Container) -> pd.DataFrame:
-    """The overlay2 graphdriver and the containerd image store side by side.
+    """The overlay2 graphdriver and the containerd image store side by side (02, 4.3).
 
     This engine's column (its name says so) is read live from the engine and from a running
-    container; the other column is what the other store would show.
+    container; the other column is what the other store would show. Paths in the table are
+    relative to each store's root, printed above it.
 
     Args:
         container: a running container of this engine.
@@ -338,21 +343,28 @@ def stores_frame(container: Container) -> pd.DataFrame:
     mine = CONTAINERD if f.containerd_store else GRAPHDRIVER
     gd = GraphDriver.from_attrs(container.attrs)
     lower = overlay_mount(container).lowers[0]
-    status = driver_status()
+    status = list(driver_status().items())
     with friendly():
         image_id = str(client().images.get(container.attrs["Image"]).attrs["Id"])
-    info = f"Driver: {f.storage_driver}; DriverStatus: " + ", ".join(
-        f"{k} {v}" if k == "driver-type" else k for k, v in status.items())
+    said = [f"{k} {v}" if k == "driver-type" else k for k, v in status[:2]]
+    info = f"Driver: {f.storage_driver}; " + ", ".join(said) + (", ..." if status[2:] else "")
     if f.containerd_store:
         where = parse_snapshot_path(lower)
-        kept = f"{where.root}/{where.plugin}/snapshots/<N>/fs; blobs in {where.root}/" \
-               f"{CONTENT_PLUGIN}"
+        root = f"{where.root}/{where.plugin}"
+        print(f"Paths below are relative to each store's root:\n"
+              f"  overlay2: <DockerRootDir>\n"
+              f"  this engine, its overlayfs snapshotter: {root}\n"
+              f"  (its content store: {where.root}/{CONTENT_PLUGIN})")
+        kept = "snapshots/<N>/fs; blobs in the content store"
         what_id = f"the manifest or index {short_digest(image_id)} the name points at"
     else:
-        kept = f"{f.data_root}/{f.storage_driver}/<cache-id>/diff, found through " \
-               f"image/{f.storage_driver}/layerdb/sha256/<chain_id>"
-        what_id = f"the config: {short_digest(image_id)} (image/{f.storage_driver}/imagedb)"
-    live = [kept, inspect_field(gd), lower, what_id, info]
+        root = f.data_root
+        print(f"Paths below are relative to each store's root:\n"
+              f"  this engine, its DockerRootDir: {root}\n"
+              "  containerd: <containerd root>/io.containerd.snapshotter.v1.overlayfs")
+        kept = f"{f.storage_driver}/<cache-id>/diff (found via image/{f.storage_driver}/layerdb)"
+        what_id = f"the config {short_digest(image_id)} (image/{f.storage_driver}/imagedb)"
+    live = [kept, inspect_field(gd), _relative(lower, root), what_id, info]
     other = GRAPHDRIVER if mine == CONTAINERD else CONTAINERD
     columns = {f"{mine} (this engine)": live, other: CONTRAST[other]}
     if mine == CONTAINERD:

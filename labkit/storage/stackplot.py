@@ -18,8 +18,8 @@ from matplotlib.patches import Rectangle
 
 from labkit.base.fmt import human_size, short_digest
 from labkit.base.procfs import mounted as is_mounted
-from labkit.storage.graphdriver import LayerDir
 from labkit.storage.overlay import OverlayDirs, kind, names
+from labkit.storage.overlay2_layers import LayerDir
 from labkit.storage.wire import BlobHash
 
 LOWER_COLOURS = ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5"]

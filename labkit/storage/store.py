@@ -1,6 +1,6 @@
 """An image's and a container's layers on whichever image store the engine uses.
 
-Taught in: 02-overlayfs-and-image-storage (section 3, exercise 02.2) and
+Taught in: 02-overlayfs-and-image-storage (section 3) and
 02b-image-anatomy-and-the-wire (section 5.5). The same lesson reads the
 overlay2 graphdriver's folders on an engine that keeps images there, and containerd's
 snapshots on the containerd image store (`facts().containerd_store`): one call, the engine's
@@ -20,9 +20,15 @@ from docker.models.containers import Container
 from labkit.base.facts import facts
 from labkit.base.fmt import short_digest
 from labkit.lab.session import Lab
-from labkit.storage import containerd_layers, graphdriver, lesson_snapshots, snapshotter
-from labkit.storage.graphdriver import LayerDir, walk
+from labkit.storage import (
+    containerd_layers,
+    graphdriver,
+    lesson_snapshots,
+    overlay2_layers,
+    snapshotter,
+)
 from labkit.storage.overlay import kind
+from labkit.storage.overlay2_layers import LayerDir, walk
 
 
 def image_layers(ref: str) -> list[LayerDir]:
@@ -36,21 +42,21 @@ def image_layers(ref: str) -> list[LayerDir]:
     """
     if facts().containerd_store:
         return containerd_layers.image_layers(ref)
-    return graphdriver.image_layers(ref)
+    return overlay2_layers.image_layers(ref)
 
 
 def container_layers(container: Container) -> list[LayerDir]:
     """A container's whole stack, bottom first: the image's layers, init, its own layer."""
     if facts().containerd_store:
         return containerd_layers.container_layers(container)
-    return graphdriver.container_layers(container)
+    return overlay2_layers.container_layers(container)
 
 
 def layers_frame(layers: Sequence[LayerDir]) -> pd.DataFrame:
     """A table of layers, top first (the way lowerdir= and `docker history` list them)."""
     if facts().containerd_store:
         return containerd_layers.layers_frame(layers)
-    return graphdriver.layers_frame(layers)
+    return overlay2_layers.layers_frame(layers)
 
 
 def folder(layer: LayerDir) -> Path:
@@ -107,7 +113,7 @@ def short_names(container: Container) -> pd.DataFrame:
     on the containerd store, the snapshots' own short paths."""
     if facts().containerd_store:
         return containerd_layers.short_paths(container)
-    return graphdriver.short_names(container)
+    return overlay2_layers.short_names(container)
 
 
 def option_budget(container: Container) -> pd.DataFrame:
@@ -121,7 +127,7 @@ def shared_layers(refs: Sequence[str]) -> pd.DataFrame:
     """Which layers several images share, and that each is stored once (02b, section 5.5)."""
     if facts().containerd_store:
         return containerd_layers.shared_layers(refs)
-    return graphdriver.shared_layers(refs)
+    return overlay2_layers.shared_layers(refs)
 
 
 def container_folders(container: Container) -> pd.DataFrame:
@@ -157,4 +163,4 @@ def image_digests(ref: str) -> pd.DataFrame:
     if facts().containerd_store:
         root = containerd_layers.containerd_root()
         return snapshotter.image_digests(ref, root).to_frame()
-    return graphdriver.config_digest(ref)
+    return overlay2_layers.config_digest(ref)

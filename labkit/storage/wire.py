@@ -9,25 +9,26 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker.errors
+import docker.errors as docker_errors
 import pandas as pd
 
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import facts
 from labkit.base.fmt import human_size, short_digest
-from labkit.base.http import BadStatus, NoAnswer
+from labkit.base.http import LOOPBACK, BadStatus, NoAnswer
 from labkit.base.refs import Ref
-from labkit.base.show import show_command
+from labkit.base.show import Shown, docker, sh
 from labkit.lab.session import Lab
 from labkit.lessons.registry import LocalRegistry
 from labkit.storage import containerd_layers
-from labkit.storage.graphdriver import docker_root
+from labkit.storage.overlay2_layers import docker_root
 from labkit.storage.snapshotter import INDEX_TYPES
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
@@ -53,45 +54,61 @@ def build_app(lab: Lab, tag: str, greeting: str, base: str = "labkit/redis:7.0")
     (context / "Dockerfile").write_text(app_dockerfile(base))
     (context / "greeting.txt").write_text(greeting + "\n")
     result = lab.build(context, tag)
-    print(f"# {result.tags[0]}\n{app_dockerfile(base)}", end="")
-    return result.tags[0]
+    print(f"# {result.tag}\n{app_dockerfile(base)}", end="")
+    return result.tag
 
 
 # -- push and pull -------------------------------------------------------------------------------
-def outcomes(events: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
-    """The final status of each layer in a push or pull stream, in first-seen order.
+LAYER_LINE = re.compile(r"^([0-9a-f]{12}): (.+)$")
+
+
+def outcomes(text: str) -> list[tuple[str, str]]:
+    """The final status of each layer in `docker push` or `docker pull` output, in first-seen
+    order (the lines `ID: STATUS` the CLI prints when its output is not a terminal).
 
     Raises:
-        LabkitError: the stream reports an error.
+        LabkitError: the output reports an error.
     """
     order: list[str] = []
     last: dict[str, str] = {}
-    for event in events:
-        if "error" in event:
-            raise LabkitError(f"The engine reported: {event['error']}",
-                              "check that the lesson's registry is still running")
-        layer, status = event.get("id"), event.get("status", "")
-        if not layer:
+    for line in text.splitlines():
+        found = LAYER_LINE.match(line.strip())
+        if not found:
             continue
+        layer, status = found.group(1), found.group(2).strip()
         if layer not in order:
             order.append(layer)
-        if status and status not in PROGRESS:
-            last[layer] = status
+        word = status.split("  ")[0].strip()  # a progress bar may follow the status
+        if word and word not in PROGRESS:
+            last[layer] = word
     return [(layer, last[layer]) for layer in order if layer in last]
 
 
-def push(ref: str) -> pd.DataFrame:
-    """`docker push REF` through the SDK; one row per layer, bottom first, with its outcome.
+def _ran(shown: Shown, what: str) -> str:
+    """The output of a push or pull, or an error that says what to check."""
+    if not shown.ok:
+        detail = (shown.stderr or shown.stdout).strip().splitlines()
+        raise LabkitError(f"`docker {what}` failed: {detail[-1] if detail else shown.returncode}",
+                          "check that the lesson's registry is still running")
+    return shown.stdout
 
-    A graphdriver engine names each layer by the start of its diff_id (what it has on disk);
-    the containerd image store by the start of its compressed blob's digest (what it sends).
-    The column "named by" says which.
+
+def push(ref: str) -> pd.DataFrame:
+    """`docker push REF`, run with the docker CLI; one row per layer, bottom first, with the
+    last status the CLI printed for it (02b, section 6).
+
+    Only the command line is shown: its progress lines interleave differently on every run, and
+    the table lists the same outcomes. A graphdriver engine names each layer by the start of its
+    diff_id (what it has on disk); the containerd image store by the start of its compressed
+    blob's digest (what it sends). The column "named by" says which.
     """
     parsed = Ref.parse(ref).or_latest()
-    show_command(["docker", "push", ref])
+    if not (parsed.registry or "").startswith(f"{LOOPBACK}:"):
+        raise LabkitError(f"{ref} is not in a registry on {LOOPBACK}: the lesson pushes only "
+                          "to its own.", "tag the image with reg.ref(NAME) first")
     with friendly():
         diff_ids = client().images.get(ref).attrs["RootFS"]["Layers"]
-        done = dict(outcomes(client().api.push(parsed.name, parsed.tag, stream=True, decode=True)))
+    done = dict(outcomes(_ran(docker(["push", ref], check=False, quiet=True), f"push {ref}")))
     sent = [d["digest"] for d in manifest(LocalRegistry("", parsed.registry), ref)["layers"]]
     rows = []
     for n, (diff_id, digest) in enumerate(zip(diff_ids, sent, strict=True), start=1):
@@ -110,17 +127,15 @@ def registry_name(registry: LocalRegistry, ref: str) -> str:
 
 
 def pull(lab: Lab, registry: LocalRegistry, ref: str) -> pd.DataFrame:
-    """`docker pull REF` from the lesson's registry (recorded for cleanup); one row per layer.
+    """`docker pull REF` from the lesson's registry, run with the docker CLI (recorded for
+    cleanup); one row per layer, with the last status the CLI printed for it (02b, 6.2).
 
-    The pull names each layer by the start of its digest (what the registry stores).
+    Only the command line is shown (its progress lines vary from run to run; the table lists
+    the same outcomes). The pull names each layer by the start of its digest.
     """
-    parsed = Ref.parse(ref).or_latest()
     digests = [d["digest"] for d in manifest(registry, ref)["layers"]]
-    show_command(["docker", "pull", ref])
-    with friendly():
-        # The engine's pull takes a digest where it takes a tag.
-        done = dict(outcomes(client().api.pull(parsed.name, parsed.digest or parsed.tag,
-                                               stream=True, decode=True)))
+    registry_name(registry, ref)  # only the lesson's registry
+    done = dict(outcomes(_ran(docker(["pull", ref], check=False, quiet=True), f"pull {ref}")))
     lab.record_pulled(ref)
     print(f"pulled {ref}: image {short_digest(client().images.get(ref).id)}")
     # The containerd image store names only the layers it fetches; the others it already had.
@@ -130,11 +145,12 @@ def pull(lab: Lab, registry: LocalRegistry, ref: str) -> pd.DataFrame:
 
 
 def remove_local(lab: Lab, refs: Sequence[str]) -> None:
-    """Remove image names this lesson made (never anything else); the image goes with its
-    last name, its shared base layers stay for the images that still use them.
+    """`docker rmi REFS...` for image names this lesson made (never anything else), run with
+    the docker CLI; the image goes with its last name, its shared base layers stay for the
+    images that still use them (02b, 6.2).
 
     Raises:
-        LabkitError: a name is not one this lesson created.
+        LabkitError: a name is not one this lesson made.
     """
     ours = {tag for entry in lab.made("image") for tag in entry.get("tags", [])}
     ours |= {entry.get("ref", "") for entry in lab.made("tag")}
@@ -142,18 +158,14 @@ def remove_local(lab: Lab, refs: Sequence[str]) -> None:
         if ref not in ours and f"{ref}:latest" not in ours:
             raise LabkitError(f"{ref} is not an image this lesson made.",
                               "this lesson removes only its own images (app-a, app-b)")
-    image_id = None
-    show_command(["docker", "rmi", *refs])
-    for ref in refs:
-        with friendly():
-            image_id = client().images.get(ref).id
-            client().images.remove(ref)
-        print(f"untagged {ref}")
+    with friendly():
+        image_id = client().images.get(refs[0]).id if refs else None
+    docker(["rmi", *refs])
     if image_id is not None:
         try:
             client().images.get(image_id)
             print(f"image {short_digest(image_id)} still has other names")
-        except docker.errors.ImageNotFound:
+        except docker_errors.ImageNotFound:
             print(f"image {short_digest(image_id)} and its own top layer are gone")
 
 
@@ -174,19 +186,30 @@ def blob(registry: LocalRegistry, repo: str, digest: str) -> bytes:
 
 
 def manifest_frame(registry: LocalRegistry, ref: str) -> pd.DataFrame:
-    """The manifest as a table: the config and each layer, with media type, size, digest.
+    """`busybox wget` of the manifest from the registry's HTTP API, then a table of it: the
+    config and each layer, with media type, size and digest (02b, 6.1).
 
-    It is read over the registry's HTTP API; the `curl` line shown asks the same.
+    Only the command line is shown: the manifest is the table's facts, and its compressed
+    sizes move by a few bytes from build to build.
+
+    Raises:
+        LabkitError: the registry gave no manifest.
     """
     parsed = Ref.parse(registry_name(registry, ref)).or_latest()
-    show_command(["curl", "-s", "-H", f"Accept: {MANIFEST_V2}, {OCI_MANIFEST}",
-                  f"http://{registry.address}/v2/{parsed.repository}/manifests/"
-                  f"{parsed.digest or parsed.tag}"])
-    doc = manifest(registry, ref)
+    url = (f"http://{registry.address}/v2/{parsed.repository}/manifests/"
+           f"{parsed.digest or parsed.tag}")
+    got = sh(["busybox", "wget", "-qO-", "--header", f"Accept: {MANIFEST_V2}, {OCI_MANIFEST}",
+              url], check=False, quiet=True)
+    if not got.ok:
+        raise LabkitError(f"The registry has no manifest for {parsed}: "
+                          f"{(got.stderr or got.stdout).strip()}", "push the image first")
+    doc = json.loads(got.stdout)
     config = doc["config"]
     rows = [("config", config["mediaType"].rsplit(".", 2)[-2], short_digest(config["digest"]),
              config["size"])]
-    rows += [(f"layer {n}", d["mediaType"].split("rootfs.")[-1], short_digest(d["digest"]),
+    # the end that differs: Docker's "...rootfs.diff.tar.gzip", OCI's "...layer.v1.tar+gzip"
+    rows += [(f"layer {n}", d["mediaType"].split("rootfs.")[-1].split("layer.v1.")[-1],
+              short_digest(d["digest"]),
               d["size"]) for n, d in enumerate(doc["layers"], start=1)]
     frame = pd.DataFrame(rows, columns=["part", "mediaType (end)", "digest", "bytes"])
     # Compressed sizes move by a few bytes from build to build: "coarse" hides them.

@@ -48,7 +48,7 @@ def main() -> None:
         rule = next(r for r in firewall.read(["nat"], show=True)
                     if "dnat" in r.spec.lower() and r.mentions([target.port]))
         answer = rule.spec.split("--to-destination ")[-1].split("dnat to ")[-1].split()[0]
-        assert checks.check_dnat(target, answer).passed
+        assert checks.check_dnat(target.name, target.port, answer).passed
         net = lab.network("t3-nft-net", subnet="auto")
         c4 = lab.run("labkit/busybox", ["sleep", "300"], name="t3-nft-c4", network=net.name)
         netinspect.resolver_rules(c4)  # the netns's `ip docker-dns` table; raises if empty

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.engine
 def test_front_app_serves_pages_assets_and_deep_links(lab: Lab) -> None:
     folder = frontapp.copy_sample(lab)
     build = lab.build(folder, "front-app:v1")
-    assert build.log[0] == "Step 1/4 : FROM labkit/nginx:1.22.1"
-    assert build.log[-1].startswith("Successfully tagged front-app:v1")
-    web = lab.run(build.tags[0], ports={"80/tcp": None})
+    assert "Step 1/4 : FROM labkit/nginx:1.22.1" in build.log.lines
+    assert build.log.lines[-1].startswith("Successfully tagged front-app:v1")
+    web = lab.run(build.tag, ports={"80/tcp": None})
     port = frontapp.host_port(web)
     frontapp.wait_until_serving(port)
     frame = frontapp.fetch_table(port, ["/", "/assets/app.css", "/assets/app.js", "/orders/42",
@@ -35,7 +35,7 @@ def test_front_app_serves_pages_assets_and_deep_links(lab: Lab) -> None:
 
 def test_history_sets_the_base_apart_and_finds_the_two_layers(lab: Lab) -> None:
     build = lab.build(frontapp.copy_sample(lab), "front-app:v1")
-    hist = buildhistory.history(build.tags[0], "labkit/nginx:1.22.1")
+    hist = buildhistory.history(build.tag, "labkit/nginx:1.22.1")
     frame = hist.to_frame()
     # newest first, as `docker history` lists them
     assert [i.split(" ", 1)[0] for i in frame["instruction"]] == ["CMD", "COPY", "COPY"]
@@ -55,6 +55,6 @@ def test_a_step_that_changes_no_file_adds_no_layer(lab: Lab) -> None:
     folder = lab.workdir("empty-run")
     (folder / "Dockerfile").write_text("FROM labkit/busybox\nRUN true\nRUN touch /made\n")
     build = lab.build(folder, "history-test:v1")
-    hist = buildhistory.history(build.tags[0], "labkit/busybox")
+    hist = buildhistory.history(build.tag, "labkit/busybox")
     assert list(hist.to_frame()["new layer"]) == [True, False]  # newest first
     assert hist.own_layers == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.base.host import host
+from labkit.base.show import docker
 from labkit.lab.exercises import reset_tries
 from labkit.lab.session import Lab
 from labkit.namespaces import checks as chk
@@ -21,19 +21,20 @@ def fresh_tries() -> None:
 
 def test_check_joined(lab: Lab) -> None:
     c1 = lab.run("labkit/busybox", ["sh", "-c", "sleep 300 & wait"], name="t-chk-c1")
-    own = lab.run("labkit/busybox", ["sleep", "300"], name="t-chk-own")
-    wrong = chk.check_joined(own, c1)
-    assert not wrong and "of its own" in wrong.message and "container:NAME" in wrong.hint
-    peek = lab.run("labkit/busybox", ["sleep", "300"], name="t-chk-peek",
-                   pid_mode=f"container:{c1.name}")
-    result = chk.check_joined(peek, c1)
+    wrong = chk.check_joined(lab, ["--pid", "host"], c1)
+    assert not wrong and "host's pid namespace" in wrong.message and "pid" in wrong.hint
+    own = chk.check_joined(lab, ["--network", f"container:{c1.name}"], c1)  # afresh
+    assert not own and "of its own" in own.message
+    missing = chk.check_joined(lab, ["--pid", "container:t-chk-nothere"], c1)
+    assert not missing and "refused --pid container:t-chk-nothere" in missing.message
+    result = chk.check_joined(lab, ["--pid", f"container:{c1.name}"], c1)  # the model answer
     assert result.passed, str(result)
 
 
 def test_check_child_pid(lab: Lab) -> None:
     box = chk.new_mystery(lab)
     child = next(p for p in pid1.procs(box) if p.program == "sleep")
-    top = host().run(["docker", "top", box.name, "-o", "pid,comm"]).stdout
+    top = docker(["top", box.name, "-o", "pid,comm"]).stdout  # the model answer
     answer = int(next(line.split()[0] for line in top.splitlines() if line.endswith("sleep")))
     assert child.host_pid == answer and chk.check_child_pid(box, answer).passed
     inside = chk.check_child_pid(box, child.pid)
@@ -42,33 +43,41 @@ def test_check_child_pid(lab: Lab) -> None:
     assert not shell.passed and "PID 1, the shell" in shell.message
 
 
-def test_check_quick_stop(lab: Lab) -> None:
-    slow = lab.run("labkit/busybox", ["sleep", "300"], name="t-chk-slow")
-    result = chk.check_quick_stop(slow)
-    assert not result.passed and "about 10 s" in result.message
-    quick = lab.run("labkit/busybox", ["sleep", "300"], name="t-chk-quick", init=True)
-    assert chk.check_quick_stop(quick).passed
+def test_check_clean_stop(lab: Lab) -> None:
+    slow = chk.check_clean_stop(lab, ["--stop-timeout", "1"])
+    assert not slow.passed and "ignored SIGTERM" in slow.message, str(slow)
+    assert "--stop-timeout only" in slow.message
+    init = chk.check_clean_stop(lab, ["--init"])
+    assert not init.passed and "143" in init.message, str(init)
+    killed = chk.check_clean_stop(lab, ["--stop-signal", "KILL"])
+    assert not killed.passed and "no process can handle it" in killed.message, str(killed)
+    result = chk.check_clean_stop(lab, ["--stop-signal", "USR1"])  # the model answer
+    assert result.passed and "under 2 s" in result.message, str(result)
+    assert "shutting down" in docker(["logs", "graceful"], show=False).stdout
 
 
 def test_check_wired_runs_the_steps_and_names_what_is_missing(lab: Lab) -> None:
     net = handwire.lesson_network(lab, "t-chk-net")
-    box = chk.new_unwired(lab, net)
-    inside = ["nsenter", "-t", box.pid, "-n", "ip"]
-    partial = [["ip", "link", "set", box.host_end, "up"],
-               ["ip", "link", "set", box.inner, "netns", box.pid],
-               [*inside, "link", "set", box.inner, "name", "eth0"],
+    container, host_end, inner, address, gateway, bridge = chk.new_unwired(lab, net)
+    pid = docker(["inspect", "-f", "{{.State.Pid}}", container]).stdout.strip()
+    inside = ["nsenter", "-t", pid, "-n", "ip"]
+    partial = [["ip", "link", "set", host_end, "up"],
+               ["ip", "link", "set", inner, "netns", pid],
+               [*inside, "link", "set", inner, "name", "eth0"],
                [*inside, "link", "set", "eth0", "up"],
-               [*inside, "addr", "add", box.address, "dev", "eth0"]]
-    result = chk.check_wired(box.container, net, partial)  # the host end is on no bridge yet
+               [*inside, "addr", "add", address, "dev", "eth0"]]
+    result = chk.check_wired(net, partial)  # the host end is on no bridge yet
     assert not result.passed and "on no bridge" in result.message
 
-    box = chk.new_unwired(lab, net)  # afresh, as a learner reruns the cell
-    inside = ["nsenter", "-t", box.pid, "-n", "ip"]
-    steps = [["ip", "link", "set", box.host_end, "master", box.bridge],
-             ["ip", "link", "set", box.host_end, "up"],
-             ["ip", "link", "set", box.inner, "netns", box.pid],
-             [*inside, "link", "set", box.inner, "name", "eth0"],
+    # afresh, as a learner reruns the cell: the model answer
+    container, host_end, inner, address, gateway, bridge = chk.new_unwired(lab, net)
+    pid = docker(["inspect", "-f", "{{.State.Pid}}", container]).stdout.strip()
+    inside = ["nsenter", "-t", pid, "-n", "ip"]
+    steps = [["ip", "link", "set", host_end, "master", bridge],
+             ["ip", "link", "set", host_end, "up"],
+             ["ip", "link", "set", inner, "netns", pid],
+             [*inside, "link", "set", inner, "name", "eth0"],
              [*inside, "link", "set", "eth0", "up"],
-             [*inside, "addr", "add", box.address, "dev", "eth0"],
-             [*inside, "route", "add", "default", "via", box.gateway]]
-    assert chk.check_wired(box.container, net, steps).passed
+             [*inside, "addr", "add", address, "dev", "eth0"],
+             [*inside, "route", "add", "default", "via", gateway]]
+    assert chk.check_wired(net, steps).passed

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from labkit.base import provision
 from labkit.base.errors import UnknownImage
 from labkit.base.host import Host, host
+from labkit.cli import provision
 from labkit.images import build
 from labkit.images import catalog as images
 from labkit.lab.session import Lab

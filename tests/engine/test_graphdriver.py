@@ -11,7 +11,7 @@ from labkit.base.engine import client
 from labkit.base.facts import facts
 from labkit.images import catalog as images
 from labkit.storage import checks as checks_storage
-from labkit.storage import graphdriver
+from labkit.storage import graphdriver, overlay2_layers
 from labkit.storage import store as image_store
 
 pytestmark = pytest.mark.engine
@@ -27,31 +27,31 @@ def overlay2() -> None:
 
 def test_chain_ids_name_real_layerdb_folders(overlay2) -> None:
     images.ensure(["labkit/busybox"], progress=lambda m: None)
-    root = graphdriver.docker_root()
+    root = overlay2_layers.docker_root()
     diff_ids = client().images.get("labkit/busybox").attrs["RootFS"]["Layers"]
-    for chain in graphdriver.chain_ids(diff_ids):
+    for chain in overlay2_layers.chain_ids(diff_ids):
         db = root / "image" / "overlay2" / "layerdb" / "sha256" / chain.split(":")[1]
         assert (db / "diff").read_text() in diff_ids  # layerdb agrees with our formula
-    layers = graphdriver.image_layers("labkit/busybox")
+    layers = overlay2_layers.image_layers("labkit/busybox")
     assert all((root / "overlay2" / x.dir_id / "diff").is_dir() for x in layers)
     assert layers[0].lower == () and len(layers[-1].lower) == len(layers) - 1
 
 
 def test_image_graphdriver_matches_layerdb(overlay2) -> None:
     gd = graphdriver.of_image("labkit/busybox")
-    layers = graphdriver.image_layers("labkit/busybox")
+    layers = overlay2_layers.image_layers("labkit/busybox")
     assert Path(gd.upper_dir).parent.name == layers[-1].dir_id
     assert [Path(p).parent.name for p in gd.lower_dirs] == [x.dir_id for x in layers[-2::-1]]
 
 
 def test_container_stack(overlay2, box) -> None:
-    stack = graphdriver.container_layers(box)
+    stack = overlay2_layers.container_layers(box)
     assert [x.role for x in stack][-2:] == ["init", "container"]
     gd = graphdriver.of_container(box)
     assert Path(gd.lower_dirs[0]).parent.name == stack[-2].dir_id
     assert stack[-2].dir_id.endswith("-init")
     assert "/etc/hosts" in set(image_store.init_files(box)["path"])
-    names = graphdriver.short_names(box)
+    names = overlay2_layers.short_names(box)
     assert list(names["role"])[0] == "init" and len(names) == len(stack) - 1
     mnt = graphdriver.overlay_mount(box)
     assert len(mnt.lowers) == len(stack) - 1 and mnt.options["upperdir"] == gd.upper_dir
@@ -77,15 +77,17 @@ def test_docker_diff_lists_the_changes(box, capsys) -> None:
     assert "D /etc/group" in capsys.readouterr().out.splitlines()
 
 
-def test_check_layer_holding_on_a_real_image(overlay2) -> None:
+def test_check_layer_holding_on_a_real_image(overlay2, lab) -> None:
+    """02.2's check (it reads `docker save`) agrees with overlay2's own layer folders."""
     images.ensure(["labkit/busybox"], progress=lambda m: None)
-    layers = graphdriver.image_layers("labkit/busybox")
+    layers = overlay2_layers.image_layers("labkit/busybox")
     holders = [x for x in layers if (x.path / "bin" / "busybox").exists()]
-    assert checks_storage.check_layer_holding("labkit/busybox", "/bin/busybox",
+    assert checks_storage.check_layer_holding(lab, "labkit/busybox", "/bin/busybox",
                                               holders[-1].diff_id).passed
-    others = [x for x in layers if x not in holders]
-    result = checks_storage.check_layer_holding("labkit/busybox", "/bin/busybox", others[0].diff_id)
-    assert not result.passed and result.hint
+    for other in (x for x in layers if x not in holders):
+        result = checks_storage.check_layer_holding(lab, "labkit/busybox", "/bin/busybox",
+                                                    other.diff_id)
+        assert not result.passed and result.hint
 
 
 def test_container_folders_come_from_its_mount_where_inspect_has_none(box) -> None:
@@ -110,9 +112,11 @@ def test_inspect_shows_the_storage_field_this_engine_gives(box, capsys) -> None:
         assert "folders from `GraphDriver.Data`" in image_said
         assert "folders from `GraphDriver.Data`" in container_said
     elif modern:  # Engine 29: no GraphDriver (moby#50893); a container's Storage (moby#50857)
-        assert "gives no storage field" in image_said
+        assert "gives no `GraphDriver` (null)" in image_said
+        assert "-f '{{json .GraphDriver}}' labkit/busybox\nnull\n" in image_said
         assert "`Storage.RootFS.Snapshot.Name` = overlayfs" in container_said
-        assert '"Storage": {' in container_said and '"GraphDriver"' not in container_said
+        assert container_said.startswith(" -f '{{json .Storage}}' ")
+        assert '{"RootFS":{"Snapshot":{"Name":"overlayfs"}}}' in container_said
     else:
         assert "`GraphDriver.Name` = overlayfs" in image_said
     gd = graphdriver.of_container(box)

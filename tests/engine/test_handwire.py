@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import pytest
 
+from labkit.base import iproute
 from labkit.base.host import host
 from labkit.lab.session import Lab
 from labkit.lessons.outside import outside_world
-from labkit.namespaces import handwire, nsenter
+from labkit.namespaces import handwire
 
 pytestmark = pytest.mark.engine
 
 
-def test_wire_reach_and_undo(lab: Lab) -> None:
+def test_wire_reach_and_undo(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     net = handwire.lesson_network(lab, "t-hw-net")
     assert net.ip_range == handwire.split_subnet(net.subnet)
     peer = lab.run("labkit/busybox", ["sleep", "300"], name="t-hw-peer", network=net.name)
     box = lab.run("labkit/busybox", ["sleep", "300"], name="t-hw-box", network_mode="none")
+    capsys.readouterr()
     wiring = handwire.wire(lab, box, net, netns="t-hw-ns", ends=("t-hw-a", "t-hw-b"))
+    shown = [x for x in capsys.readouterr().out.splitlines() if x.startswith("$ ")]
+    assert shown[:3] == ["$ mkdir -p /var/run/netns",
+                         f"$ ln -s /proc/{wiring.pid}/ns/net /var/run/netns/{wiring.netns}",
+                         f"$ ip link add {wiring.host_end} type veth peer name t-hw-b"]
+    assert len(shown) == 10
     assert wiring.address == f"{net.spare_address()}/24"
     links = host().json(["ip", "-j", "link", "show", "master", net.bridge])
     assert wiring.host_end in {x["ifname"] for x in links}
@@ -25,10 +32,11 @@ def test_wire_reach_and_undo(lab: Lab) -> None:
     assert handwire.reaches(box, handwire.container_address(peer, net))
     assert handwire.docker_knows(net) == [peer.name]  # Docker never learns of our wiring
     world = outside_world(lab)
-    status, body = handwire.http_get(box, world.server_address, world.server_port)
+    status, body = handwire.fetch(box, world.server_address, world.server_port)
     assert status.startswith("HTTP/1.0 200") and world.host_address in body
+    assert "\nDate: " in capsys.readouterr().out  # the whole answer is shown
     handwire.unwire(wiring)
-    assert set(nsenter.interfaces(wiring.pid)) == {"lo"}
+    assert {x.ifname for x in iproute.links(pid=wiring.pid)} == {"lo"}
     assert not host().run(["ip", "link", "show", wiring.host_end], check=False).ok
 
 

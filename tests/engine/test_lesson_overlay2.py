@@ -28,7 +28,7 @@ def test_overlay2_folders_live_on_either_store(lab: Lab, box, capsys) -> None:
     assert "/.dockerenv" in stack.init_files()
     frame = stack.folders()
     assert list(frame["role"])[:2] == ["container (UpperDir)", "init"]
-    assert stack.write_upper("from-host.txt", "hi\n") == "hi\n"
+    assert stack.write_upper("from-host.txt", "hi") == "hi\n"
     engine = stack.engine
     stack.stop()
     if engine is not None:

@@ -8,6 +8,7 @@ import pytest
 
 from labkit.base.facts import facts
 from labkit.lab.session import Lab
+from labkit.namespaces import nsdefaults
 from labkit.namespaces import procns as namespaces
 
 pytestmark = pytest.mark.engine
@@ -31,8 +32,8 @@ def test_containers_have_their_own_namespaces_share_user_and_time_as_their_engin
     # The time namespace: each container's own from Docker 29.5 (unless dockerd runs with
     # `--feature time-namespaces=false`), the host's before; --network=host changes nothing.
     f = facts()
-    off = namespaces.time_feature_off(getattr(f, "daemon", None))
-    if (f.major, f.minor) < namespaces.OWN_TIME_SINCE:
+    off = nsdefaults.time_feature_off(getattr(f, "daemon", None))
+    if (f.major, f.minor) < nsdefaults.OWN_TIME_SINCE:
         own = False
     elif off is None:  # the daemon's settings cannot be read here: no claim on the feature
         own = "time" not in m.shared("here", "box")
@@ -42,20 +43,26 @@ def test_containers_have_their_own_namespaces_share_user_and_time_as_their_engin
         assert ("time" in m.shared("here", row)) is not own, (row, f.server_version, off)
     assert ("time" in m.shared("box", "hostnet")) is not own
     assert "time" in m.shared("box", "child")
-    timens = namespaces.time_setup(box)
+    timens = nsdefaults.time_setup(box)
     assert timens.private is own and str(timens).startswith(f"Docker {f.server_version} ")
 
 
-def test_host_process_is_in_this_process_namespaces() -> None:
-    host = namespaces.host_process()
+def test_host_process_is_in_this_process_namespaces(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    host = namespaces.host_process(show=True)
     assert host.pid in (1, 2)
+    # PID 1 first; where it hides /proc/1/ns (some sandboxes), PID 2's line follows
+    assert f"$ readlink /proc/{host.pid}/ns/ipc " in capsys.readouterr().out
     m = namespaces.ns_matrix({"host": host.pid, "here": os.getpid()})
     assert m.shared("host", "here") == list(namespaces.TYPES)
 
 
-def test_lsns_picks_out_the_lessons_container(lab: Lab) -> None:
+def test_lsns_picks_out_the_lessons_container(lab: Lab,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
     box = lab.run("labkit/busybox", ["sleep", "300"], name="t-ns-lsns")
+    capsys.readouterr()
     table = namespaces.lsns(lab)
+    assert capsys.readouterr().out == "$ lsns -J\n"
     mine = namespaces.lesson_rows(table)
     assert set(mine["owner"]) == {box.name}
     assert {"ipc", "mnt", "net", "pid", "uts"} <= set(mine["type"])

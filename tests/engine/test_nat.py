@@ -28,7 +28,7 @@ def test_publishing_adds_dnat_rules_and_a_proxy(lab: Lab) -> None:
     assert any(("-j DNAT" in r or " dnat to " in r) and f"dport {port}" in r and f"{ip}:80" in r
                for r in rules)
     assert set(frame["change"]) == {"+"} and {"nat", "filter"} <= set(frame["table"])
-    forwarders = proxy.proxies(port)
+    forwarders = proxy.show_proxies(port)
     if facts().userland_proxy:
         [forwarder] = forwarders
         assert forwarder.arg("-container-ip") == ip and forwarder.arg("-host-ip") == "127.0.0.1"
@@ -39,7 +39,7 @@ def test_publishing_adds_dnat_rules_and_a_proxy(lab: Lab) -> None:
     web.remove(force=True)
     gone = nat.diff(after_removal, nat.snapshot(), mentions=[ip, port])
     assert set(gone["change"]) == {"-"} and len(gone) == len(frame)
-    assert proxy.proxies(port) == []
+    assert proxy.show_proxies(port) == []
 
 
 def test_masquerade_and_the_exemption(lab: Lab) -> None:

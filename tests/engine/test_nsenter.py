@@ -7,6 +7,7 @@ import os
 import pytest
 
 from labkit.base.host import host
+from labkit.base.show import docker
 from labkit.lab.session import Lab
 from labkit.namespaces import nsenter
 from labkit.namespaces import procns as namespaces
@@ -17,17 +18,22 @@ pytestmark = pytest.mark.engine
 def test_nsenter_sees_the_address_docker_reports(lab: Lab,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     box = lab.run("labkit/busybox", ["sleep", "300"], name="t-nsenter")
+    capsys.readouterr()
     pid = nsenter.inspect_pid(box)
     assert pid == namespaces.container_pid(box)
-    assert f"host PID {pid}" in capsys.readouterr().out
+    assert capsys.readouterr().out == (
+        f"$ docker inspect -f '{{{{.State.Pid}}}}' {box.name}\n{pid}\n")
     table = nsenter.inspect_vs_nsenter(box)
-    assert table["same"].all()
-    assert set(nsenter.interfaces(pid)) == {"lo", "eth0"}
+    assert table["same"].all() and len(table) == 1
+    out = capsys.readouterr().out
+    assert f"\n$ nsenter -t {pid} -n ip -4 -br addr\nlo " in out and "\neth0@if" in out
     assert not nsenter.same_netns_as_here(pid)
 
 
-def test_the_hosts_namespace_is_this_notebooks() -> None:
-    table = nsenter.host_view(namespaces.host_process().pid)
+def test_the_hosts_namespace_is_this_notebooks(capsys: pytest.CaptureFixture[str]) -> None:
+    pid = namespaces.host_process().pid
+    table = nsenter.host_view(pid)
+    assert capsys.readouterr().out == f"$ nsenter -t {pid} -n ip -j addr\n$ ip -j addr\n"
     assert table.loc["lo", "answer"] == "127.0.0.1/8"
     assert table.loc["same net namespace as this notebook", "answer"] is True
     assert nsenter.same_netns_as_here(os.getpid())
@@ -45,11 +51,10 @@ def test_ip_netns_add_list_exec_delete(lab: Lab, capsys: pytest.CaptureFixture[s
     assert not gone.ok and "No such file or directory" in gone.stderr
 
 
-def test_docker_exec_shows_the_command(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+def test_docker_exec_runs_what_it_shows(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     box = lab.run("labkit/busybox", ["sleep", "300"], name="t-exec", network_mode="none")
-    assert capsys.readouterr().out == (
-        f"$ docker run -d --name {box.name} --network none labkit/busybox sleep 300\n")
-    nsenter.docker_exec(box, ["ip", "-o", "link"])
+    capsys.readouterr()
+    docker(["exec", box.name, "ip", "-o", "link"])
     out = capsys.readouterr().out
     assert out.startswith(f"$ docker exec {box.name} ip -o link\n")
     assert "lo:" in out and "eth0" not in out

@@ -51,5 +51,6 @@ def test_the_table_reads_this_engine_on_either_store(box) -> None:
     expected = "containerd image store" if facts().containerd_store else "overlay2 graphdriver"
     assert mine[0].startswith(expected)
     lower = frame.loc["a container's lowerdirs", mine[0]]
-    assert os.path.exists(lower) or not facts().local
+    assert not lower.startswith("/"), "relative to the root printed above the table"
+    assert max(len(str(v)) for v in frame.to_numpy().ravel()) <= 64, "no cell pandas cuts"
     assert facts().storage_driver in frame.loc["docker info", mine[0]]

@@ -29,6 +29,9 @@ def test_push_remove_pull_back(lab: Lab, capsys) -> None:
     assert list(second["status"])[:-1] == ["Layer already exists"] * (len(second) - 1)
     assert list(second["status"])[-1] == "Pushed"
 
+    assert f"$ docker push {ref}\n" in capsys.readouterr().out
+    frame = wire.manifest_frame(reg, ref)  # busybox wget on this machine, 127.0.0.1 only
+    assert list(frame["part"]) == ["config"] + [f"layer {n}" for n in range(1, len(first) + 1)]
     table = wire.hashes_frame(wire.layer_hashes(reg, ref))
     assert table["sha256(blob) = digest"].all() and table["sha256(gunzip(blob)) = diff_id"].all()
     doc = wire.manifest(reg, ref)

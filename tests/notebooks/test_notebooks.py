@@ -1,6 +1,7 @@
 """Every notebook: nbval twice in a row, on an engine that holds a learner's own objects with
 the course's names; afterwards the host is exactly as it was. Strict on the engine the outputs
-were recorded on, lax (every cell runs, every assertion holds) elsewhere: see strictness.py."""
+were recorded on, lax (every cell runs, every assertion holds) elsewhere: see
+labkit/recording/strictness.py."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import docker
 import pytest
 
 from labkit.images import build
+from labkit.recording.strictness import Mode, nbval_argv
 
 from . import course_names
 from .hoststate import diff, snapshot
-from .strictness import Mode, nbval_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*-*.ipynb"))

@@ -1,4 +1,4 @@
-"""Fixtures shared by the unit tests, all built on the one seam (fakes.use_fakes).
+"""Fixtures shared by the unit tests, all built on the one seam (fakes.seam.use_fakes).
 
 - every test first gets fakes that fail loudly behind every door (autouse `no_real_machine`);
 - `fakes(host=..., client=..., root=..., system=..., clock=...)` installs fakes for a test;
@@ -16,16 +16,10 @@ from typing import Any
 
 import pytest
 
-from .fakes import (
-    FakeClock,
-    FakeHost,
-    FakeMachine,
-    Fakes,
-    UnfakedClient,
-    strict_system,
-    unfaked,
-    use_fakes,
-)
+from .fakes.clock import FakeClock
+from .fakes.host import FakeHost
+from .fakes.machine import FakeMachine
+from .fakes.seam import Fakes, UnfakedClient, strict_system, unfaked, use_fakes
 
 
 @pytest.fixture(autouse=True)

@@ -3,12 +3,14 @@ step images a classic build leaves on the containerd image store."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
 from labkit.images import build
 
-from .fakes import FakeClient, FakeMachine, info
+from .fakes.client import FakeClient, info
+from .fakes.machine import FakeMachine
 
 
 def context(tmp_path: Path) -> Path:
@@ -56,7 +58,7 @@ def test_step_images_are_removed_on_the_containerd_store(machine: FakeMachine,
     assert {i.tags[0] for i in fake.images.list()} == {"labkit/busybox:latest", "app:v1"}
 
 
-# -- the docker CLI's build: its log read into steps (labkit.building.buildlog, clibuild) ------
+# -- the docker CLI's build: its log read into steps (labkit.images.buildlog, clibuild) ------
 PLAIN = """\
 #0 building with "default" instance using docker driver
 
@@ -127,7 +129,7 @@ Successfully tagged front-app:v1
 
 
 def test_plain_progress_becomes_steps_in_a_stable_order() -> None:
-    from labkit.building import buildlog
+    from labkit.images import buildlog
 
     log = buildlog.parse_plain(PLAIN.splitlines())
     assert [s.name for s in log.steps] == [
@@ -144,7 +146,7 @@ def test_plain_progress_becomes_steps_in_a_stable_order() -> None:
 
 
 def test_a_buildkit_error_loses_its_snapshot_ids() -> None:
-    from labkit.building import buildlog
+    from labkit.images import buildlog
 
     log = buildlog.parse_plain(PLAIN_ERROR.splitlines())
     assert log.error == ('failed to solve: failed to compute cache key: failed to calculate '
@@ -153,7 +155,7 @@ def test_a_buildkit_error_loses_its_snapshot_ids() -> None:
 
 
 def test_classic_log_becomes_steps_with_cache_and_containers() -> None:
-    from labkit.building import buildlog
+    from labkit.images import buildlog
 
     log = buildlog.parse_classic(CLASSIC.splitlines())
     assert [s.status for s in log.steps] == ["DONE", "CACHED", "DONE", "DONE"]
@@ -163,7 +165,7 @@ def test_classic_log_becomes_steps_with_cache_and_containers() -> None:
 
 
 def test_sizes_are_rounded_to_two_digits() -> None:
-    from labkit.building.buildlog import rounded_size, size_bytes
+    from labkit.images.buildlog import rounded_size, size_bytes
 
     assert [rounded_size(n) for n in (2, 2630, 41_082_880, 199, 20_480)] == [
         "under 10 kB", "under 10 kB", "41 MB", "under 10 kB", "20 kB"]
@@ -171,7 +173,7 @@ def test_sizes_are_rounded_to_two_digits() -> None:
 
 
 def test_side_by_side_puts_each_builds_status_in_a_column() -> None:
-    from labkit.building import buildlog
+    from labkit.images import buildlog
 
     first = buildlog.parse_plain(PLAIN.replace("#6 CACHED", "#6 DONE 0.1s").splitlines())
     again = buildlog.parse_plain(PLAIN.splitlines())
@@ -211,18 +213,18 @@ def cli_machine(machine: FakeMachine, *, buildx: bool, stderr: str = PLAIN,
 
 def test_a_buildkit_build_runs_buildx_and_is_recorded(machine: FakeMachine,
                                                       capsys: Any) -> None:
-    from labkit.building import clibuild
     from labkit.lab.session import Lab
 
     calls = cli_machine(machine, buildx=True)
     lab = Lab("01", session="s0a0b0c")
-    done = clibuild.build(lab, "/tmp/ctx", "front-app:v1", no_cache=True)
+    done = lab.build("/tmp/ctx", "front-app:v1", builder="buildkit", no_cache=True)
     argv, _ = calls[-1]
     assert argv == ["docker", "buildx", "build", "--progress=plain", "--no-cache", "-t",
                     "front-app:v1", "--iidfile", argv[8], "--network", "none",
                     "--builder", "desktop-linux", "/tmp/ctx"]
-    assert capsys.readouterr().out == (
-        "$ docker buildx build --progress=plain --no-cache -t front-app:v1 /tmp/ctx\n")
+    assert argv[8].endswith("/lessons/s0a0b0c/image-id/iid")  # the lesson's folder: cleanup
+    printed = capsys.readouterr().out
+    assert printed.startswith("$ ") and shlex.split(printed[2:].replace("\\\n", " ")) == argv
     assert done.builder == "buildkit" and done.context_bytes == 2630
     assert lab.made("image") == [{"kind": "image", "id": done.image_id,
                                   "tags": ["front-app:v1"], "session": "s0a0b0c"}]
@@ -231,11 +233,10 @@ def test_a_buildkit_build_runs_buildx_and_is_recorded(machine: FakeMachine,
 
 def test_classic_on_a_buildkit_engine_says_docker_buildkit_0(machine: FakeMachine,
                                                             capsys: Any) -> None:
-    from labkit.building import clibuild
     from labkit.lab.session import Lab
 
     calls = cli_machine(machine, buildx=True, stdout=CLASSIC, stderr="")
-    done = clibuild.build(Lab("01", session="s0a0b0c"), "/tmp/ctx", "front-app:classic",
+    done = Lab("01", session="s0a0b0c").build("/tmp/ctx", "front-app:classic",
                           builder="classic")
     argv, env = calls[-1]
     assert argv[:2] == ["docker", "build"] and env["DOCKER_BUILDKIT"] == "0"
@@ -251,9 +252,11 @@ def test_without_buildkit_a_buildkit_cell_builds_classic_and_says_why(
 
     calls = cli_machine(machine, buildx=False, stdout=CLASSIC, stderr="", version="20.10.24")
     note = clibuild.builder_note("buildkit")
-    assert note.startswith("Builder: classic. BuildKit is not on this engine (Docker 20.10.24")
-    assert "buildx" in note and facts().builder == "classic"
-    done = clibuild.build(Lab("01", session="s0a0b0c"), "/tmp/ctx", "front-app:v1")
+    assert note.startswith("Builder: classic, what `docker build` runs here (Docker 20.10.24 "
+                           "has BuildKit built in, but before Engine 23 `docker build` uses it "
+                           "only with DOCKER_BUILDKIT=1)")
+    assert facts().builder == "classic"
+    done = Lab("01", session="s0a0b0c").build("/tmp/ctx", "front-app:v1", builder="buildkit")
     argv, env = calls[-1]
     assert argv[:2] == ["docker", "build"] and "DOCKER_BUILDKIT" not in env
     assert "--builder" not in argv and done.builder == "classic"
@@ -264,12 +267,12 @@ def test_a_failed_build_raises_the_builders_one_line(machine: FakeMachine) -> No
     import pytest
 
     from labkit.base.errors import LabkitError
-    from labkit.building import clibuild
     from labkit.lab.session import Lab
 
     cli_machine(machine, buildx=True, stderr=PLAIN_ERROR, code=1)
     with pytest.raises(LabkitError, match='checksum: "/secret.env": not found'):
-        clibuild.build(Lab("01", session="s0a0b0c"), "/tmp/ctx", "front-app:peek", show=False)
+        Lab("01", session="s0a0b0c").build("/tmp/ctx", "front-app:peek",
+                                           builder="buildkit", show=False)
 
 
 LOST = ('ERROR: failed to build: failed to solve: failed to prepare extraction snapshot '
@@ -300,11 +303,11 @@ def flaky_builds(machine: FakeMachine, failures: int) -> list[Any]:
 
 def test_a_build_that_lost_containerds_race_runs_once_more(machine: FakeMachine,
                                                             capsys: Any) -> None:
-    from labkit.building import clibuild
     from labkit.lab.session import Lab
 
     calls = flaky_builds(machine, failures=1)
-    done = clibuild.build(Lab("01", session="s0a0b0c"), "/tmp/ctx", "front-app:v1", show=False)
+    done = Lab("01", session="s0a0b0c").build("/tmp/ctx", "front-app:v1",
+                                              builder="buildkit", show=False)
     assert done.image_id and len([a for a, _ in calls if "--iidfile" in a]) == 2
     assert "moby/buildkit#6521" in capsys.readouterr().out
 
@@ -313,12 +316,12 @@ def test_a_second_lost_race_is_the_builds_error(machine: FakeMachine) -> None:
     import pytest
 
     from labkit.base.errors import LabkitError
-    from labkit.building import clibuild
     from labkit.lab.session import Lab
 
     calls = flaky_builds(machine, failures=2)
     with pytest.raises(LabkitError, match="parent snapshot sha256:127d does not exist"):
-        clibuild.build(Lab("01", session="s0a0b0c"), "/tmp/ctx", "front-app:v1", show=False)
+        Lab("01", session="s0a0b0c").build("/tmp/ctx", "front-app:v1",
+                                           builder="buildkit", show=False)
     assert len([a for a, _ in calls if "--iidfile" in a]) == 2  # once more, never a third time
 
 
@@ -326,10 +329,10 @@ def test_any_other_failed_build_is_not_run_again(machine: FakeMachine) -> None:
     import pytest
 
     from labkit.base.errors import LabkitError
-    from labkit.building import clibuild
     from labkit.lab.session import Lab
 
     calls = cli_machine(machine, buildx=True, stderr=PLAIN_ERROR, code=1)
     with pytest.raises(LabkitError):
-        clibuild.build(Lab("01", session="s0a0b0c"), "/tmp/ctx", "front-app:peek", show=False)
+        Lab("01", session="s0a0b0c").build("/tmp/ctx", "front-app:peek",
+                                           builder="buildkit", show=False)
     assert len([a for a, _ in calls if "--iidfile" in a]) == 1

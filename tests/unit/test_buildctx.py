@@ -13,7 +13,7 @@ from labkit.base.errors import LabkitError
 from labkit.base.facts import EngineFacts
 from labkit.building import buildctx
 
-from .fakes import FakeLab
+from .fakes.lab import FakeLab
 
 
 def project(root: Path) -> Path:
@@ -135,9 +135,14 @@ def test_the_builder_note_follows_the_engine(monkeypatch: pytest.MonkeyPatch) ->
     old = _facts("20.10.24", "classic")
     assert builder_for("buildkit", old) == "classic"
     note = builder_note("buildkit", old)
-    assert "BuildKit is not on this engine (Docker 20.10.24 is older than Engine 23" in note
-    assert "the only one" in builder_note("classic", old)
-    assert "docker-buildx" in builder_note("buildkit", _facts("26.1.5", "classic"))
+    # Engine 20.10 has BuildKit; its `docker build` just does not use it unless asked.
+    assert "not on this engine" not in note and "the only one" not in note
+    assert "Docker 20.10.24 has BuildKit built in" in note and "DOCKER_BUILDKIT=1" in note
+    assert "docker-buildx" not in note  # Debian's 20.10 (bookworm) has no such package
+    assert "has BuildKit built in" in builder_note("classic", old)
+    newer = builder_note("buildkit", _facts("26.1.5", "classic"))
+    assert "no buildx plugin" in newer and "docker-buildx" in newer
+    assert "built in" not in newer
 
 
 def _runs(small: int, bulky: int, ignored: int, slow: float = 0.9) -> buildctx.Comparison:
@@ -180,24 +185,24 @@ def test_builds_go_round_by_round_and_the_fastest_judges(tmp_path: Path) -> None
 
 def test_builders_frame_reports_each_builders_context(monkeypatch: pytest.MonkeyPatch,
                                                      tmp_path: Path) -> None:
-    from labkit.building import clibuild
-    from labkit.building.buildlog import BuildLog
+    from labkit.images.buildlog import BuildLog
+    from labkit.lab import imagebuild
 
     sent = {"classic": 41_080_000, "buildkit": 2630}
     built: list[tuple[str, str]] = []
 
-    def fake_build(lab: object, folder: Path, tag: str, *, builder: str) -> object:
-        built.append((tag, builder))
-        log = BuildLog(builder, (), sent[builder], "", ())
-        return clibuild.CliBuild(builder, tag, "sha256:1", log, 0.1)
+    class BuildingLab:  # lab.build runs the docker CLI (test_build fakes that); here the table
+        def build(self, folder: Path, tag: str, *, builder: str) -> object:
+            built.append((tag, builder))
+            log = BuildLog(builder, (), sent[builder], "", ())
+            return imagebuild.CliBuild(builder, tag, "sha256:1", log, 0.1)
 
-    # clibuild.build runs the docker CLI (its own tests fake that); here only the table matters.
-    monkeypatch.setattr(clibuild, "build", fake_build)
     cases = {"dist only": tmp_path}
-    monkeypatch.setattr(clibuild, "builder_for", lambda wanted: wanted)
-    frame = buildctx.builders_frame(object(), cases)  # type: ignore[arg-type]
+    monkeypatch.setattr(imagebuild, "builder_for", lambda wanted: wanted)
+    frame = buildctx.builders_frame(BuildingLab(), cases)  # type: ignore[arg-type]
     assert frame.to_dict("records") == [
         {"case": "dist only", "classic builder": "41 MB", "BuildKit": "under 10 kB"}]
-    monkeypatch.setattr(clibuild, "builder_for", lambda wanted: "classic")
-    frame = buildctx.builders_frame(object(), cases)  # type: ignore[arg-type]
-    assert frame.loc[0, "BuildKit"] == "not on this engine"
+    assert built == [("front-app:ctx0", "classic"), ("front-app:ctx0", "buildkit")]
+    monkeypatch.setattr(imagebuild, "builder_for", lambda wanted: "classic")
+    frame = buildctx.builders_frame(BuildingLab(), cases)  # type: ignore[arg-type]
+    assert frame.loc[0, "BuildKit"] == "not what `docker build` runs here"

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from labkit.building import buildhistory as bh
 
-from .fakes import FakeClient, FakeImage, Fakes
+from .fakes.client import FakeClient, FakeImage
+from .fakes.seam import Fakes
 
 OWN = [  # newest first, as the API returns it
     {"Id": "<missing>", "CreatedBy": '/bin/sh -c #(nop)  CMD ["nginx" "-g" "daemon off;"]',

@@ -3,17 +3,23 @@ a second wrong try a second hint, and a placeholder left as `...` is "not answer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import pytest
 
 from labkit.lab.exercises import reset_tries
+from labkit.lab.flags import learner_flags
 from labkit.namespaces import checks as chk
 from labkit.namespaces import pid1
 from labkit.namespaces.handwire import LessonNetwork
 from labkit.namespaces.procns import TYPES
 
-from .fakes import FakeClock, FakeContainer, FakeHost, Fakes
+from .fakes.cli_engine import CliEngine
+from .fakes.client import FakeClient, FakeContainer
+from .fakes.clock import FakeClock
+from .fakes.host import FakeHost
+from .fakes.seam import Fakes
 
 NET = LessonNetwork("net0", "10.213.7.0/24", "10.213.7.0/25", "10.213.7.1", "br-0123456789ab")
 GOOD = chk.WiringFacts(NET, ("10.213.7.253/24",), True, "10.213.7.1", "br-0123456789ab", True)
@@ -30,14 +36,27 @@ def fresh_tries() -> Iterator[None]:
     reset_tries()
 
 
+class StubLab:
+    """`lab.run` as a check calls it: the flags checked as Lab checks them, then BOX."""
+
+    def __init__(self, box: FakeContainer) -> None:
+        self.box = box
+        self.runs: list[tuple[list[str], str, list[str]]] = []
+
+    def run(self, image: str, command: Sequence[str], *, name: str, flags: Any) -> Any:
+        self.runs.append((list(command), name, learner_flags(flags)))
+        return self.box
+
+
 # -- a placeholder left as it is ---------------------------------------------------------
 @pytest.mark.parametrize("call", [
-    lambda: chk.check_joined(..., FakeContainer("c1")),
-    lambda: chk.check_wired(FakeContainer("wire-me"), NET, ...),
-    lambda: chk.check_wired(FakeContainer("wire-me"), NET, [...]),
+    lambda: chk.check_joined(StubLab(FakeContainer("peek")), ..., FakeContainer("c1")),
+    lambda: chk.check_joined(StubLab(FakeContainer("peek")), ["--pid", ...], FakeContainer("c1")),
+    lambda: chk.check_wired(NET, ...),
+    lambda: chk.check_wired(NET, [...]),
     lambda: chk.check_child_pid(FakeContainer("mystery"), ...),
-    lambda: chk.check_quick_stop(...),
-    lambda: chk.check_quick_stop(None),
+    lambda: chk.check_clean_stop(StubLab(FakeContainer("graceful")), ...),
+    lambda: chk.check_clean_stop(StubLab(FakeContainer("graceful")), None),
 ])
 def test_a_placeholder_is_not_answered_yet(call: Callable[[], object]) -> None:
     result = call()
@@ -62,18 +81,44 @@ def test_joined_model_answer_passes() -> None:
 def test_joined_wrong_answers_get_a_hint_then_a_second(mine: dict[str, int],
                                                        message: str) -> None:
     first = chk.judge_joined(chk.JoinFacts("c1", mine, C1, HOST))
-    assert not first and message in first.message and "container:NAME" in first.hint
+    assert not first and message in first.message and "pid namespace's flag" in first.hint
     assert first.more == ""
     second = chk.judge_joined(chk.JoinFacts("c1", mine, C1, HOST))
-    assert 'pid_mode="container:c1"' in second.more and "hint 2:" in str(second)
+    assert "--pid" in second.more and "hint 2:" in str(second)
+    assert "container:c1" not in second.more  # narrows, never gives the answer
 
 
-def test_joined_rejects_what_is_not_a_running_container(fakes: Callable[..., Fakes]) -> None:
-    assert "not a container" in chk.check_joined("c1", FakeContainer("c1")).message
-    stopped = FakeContainer("peek", running=False)
-    assert "not running" in chk.check_joined(stopped, FakeContainer("c1")).message
-    same = chk.check_joined(FakeContainer("c1"), FakeContainer("c1"))
-    assert "c1 itself" in same.message
+@pytest.mark.parametrize("flags,message", [
+    ("--pid container:c1", "not a list of strings"),
+    (["--pid"], "needs a value"),
+    (["--privileged"], "not needed here"),
+    (["--pid=container:c1", "--frobnicate"], "not a `docker run` flag"),
+])
+def test_joined_flags_that_cannot_run_are_refused_with_a_hint(flags: object,
+                                                              message: str) -> None:
+    lab = StubLab(FakeContainer("peek"))
+    result = chk.check_joined(lab, flags, FakeContainer("c1"))
+    assert not result and message in result.message and result.hint and not lab.runs
+
+
+def test_joined_flags_docker_refuses_get_dockers_error() -> None:
+    class Refusing(StubLab):
+        def run(self, image: str, command: Sequence[str], *, name: str, flags: Any) -> Any:
+            raise chk.CommandFailed("`docker run -d --pid container:nope labkit/busybox` failed:"
+                                    " docker: Error response from daemon: No such container: "
+                                    "nope", "read its output above")
+
+    result = chk.check_joined(Refusing(FakeContainer("peek")), ["--pid", "container:nope"],
+                              FakeContainer("c1"))
+    assert not result and result.message.startswith("docker run refused --pid container:nope")
+    assert "docker's error" in result.hint
+
+
+def test_joined_runs_peek_with_the_flags_as_typed() -> None:
+    lab = StubLab(FakeContainer("peek", running=False))
+    result = chk.check_joined(lab, ["--pid=container:c1"], FakeContainer("c1"))
+    assert lab.runs == [(["sleep", "86400"], "peek", ["--pid", "container:c1"])]
+    assert not result and "ended as soon as it started" in result.message
 
 
 # -- 04.2 -------------------------------------------------------------------------------
@@ -83,16 +128,16 @@ def test_wiring_right_answer_passes() -> None:
 
 
 @pytest.mark.parametrize("changes,message,more", [
-    ({"eth0_addresses": (), "eth0_up": False, "peer_master": ""}, "no eth0", "netns PID"),
-    ({"peer_master": ""}, "on no bridge", "master br-0123456789ab"),
-    ({"peer_master": "docker0"}, "on docker0", "master br-0123456789ab"),
-    ({"eth0_up": False}, "eth0 is down", "ip link set eth0 up"),
-    ({"eth0_addresses": ("192.168.9.9/24",)}, "no address in 10.213.7.0/24", "10.213.7.253"),
+    ({"eth0_addresses": (), "eth0_up": False, "peer_master": ""}, "no eth0", "namespace of a PID"),
+    ({"peer_master": ""}, "on no bridge", "master, here br-0123456789ab"),
+    ({"peer_master": "docker0"}, "on docker0", "master, here br-0123456789ab"),
+    ({"eth0_up": False}, "eth0 is down", "sets it down"),
+    ({"eth0_addresses": ("192.168.9.9/24",)}, "no address in 10.213.7.0/24", "prefix included"),
     ({"eth0_addresses": ("10.213.7.20/24",)}, "which Docker hands out", "10.213.7.253"),
     ({"eth0_addresses": ("10.213.7.253/16",)}, "the subnet is", "/24"),
-    ({"default_via": ""}, "no default route", "default via 10.213.7.1"),
-    ({"default_via": "10.213.7.9"}, "via 10.213.7.9", "default via 10.213.7.1"),
-    ({"reaches_gateway": False}, "does not reach", "ip link show"),
+    ({"default_via": ""}, "no default route", "the gateway, 10.213.7.1"),
+    ({"default_via": "10.213.7.9"}, "via 10.213.7.9", "the gateway, 10.213.7.1"),
+    ({"reaches_gateway": False}, "does not reach", "ip -br link"),
 ])
 def test_wiring_wrong_answers_name_the_missing_step(changes: dict[str, object], message: str,
                                                      more: str) -> None:
@@ -101,6 +146,7 @@ def test_wiring_wrong_answers_name_the_missing_step(changes: dict[str, object], 
     assert not first and message in first.message and first.hint and not first.more
     second = chk.judge_wiring(facts)
     assert more in second.more
+    assert not any(w in second.more for w in ("nsenter -t", "ip link set ", "ip route add"))
 
 
 @pytest.mark.parametrize("steps,message", [
@@ -111,21 +157,53 @@ def test_wiring_wrong_answers_name_the_missing_step(changes: dict[str, object], 
     ([["ip", "link", None]], "neither text nor a number"),
 ])
 def test_wiring_steps_must_be_ip_or_nsenter_argument_lists(steps: object, message: str) -> None:
-    result = chk.check_wired(FakeContainer("wire-me"), NET, steps)
+    result = chk.check_wired(NET, steps)
     assert not result and message in result.message and "argument list" in result.hint
 
 
 def test_wiring_stops_at_the_first_failing_step(fakes: Callable[..., Fakes],
+                                                monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(chk, "_unwired", {"box": FakeContainer("wire-me")})
     host = fakes(host=FakeHost({("ip", "link", "set", "vethd", "netns"):
                                 (1, "", "Cannot find device \"vethd\"\n")})).host
     steps = [["ip", "link", "set", "vethc", "up"], ["ip", "link", "set", "vethd", "netns", 42],
              ["ip", "link", "set", "vethc", "master", NET.bridge]]
-    result = chk.check_wired(FakeContainer("wire-me"), NET, steps)
+    result = chk.check_wired(NET, steps)
     assert not result and result.message == 'step 2 failed: Cannot find device "vethd"'
     assert host.calls == [("ip", "link", "set", "vethc", "up"),
                           ("ip", "link", "set", "vethd", "netns", "42")]
     assert "$ ip link set vethd netns 42" in capsys.readouterr().out
+
+
+def test_wiring_needs_the_cell_to_have_made_wire_me(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chk, "_unwired", {})
+    with pytest.raises(chk.LabkitError, match="no wire-me"):
+        chk.check_wired(NET, [["ip", "link", "set", "vethc", "up"]])
+
+
+def test_new_unwired_prints_and_hands_out_plain_strings(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    box = FakeContainer("wire-me")
+    made: list[tuple[str, list[str], dict[str, Any]]] = []
+
+    class Runs:
+        def run(self, image: str, command: list[str], **options: Any) -> FakeContainer:
+            made.append((image, command, options))
+            return box
+
+    monkeypatch.setattr(chk, "veth_pair", lambda lab, a, b: (a, b))
+    monkeypatch.setattr(chk, "_unwired", {})
+    container, host_end, inner, address, gateway, bridge = chk.new_unwired(
+        Runs(), NET)  # type: ignore[arg-type]
+    assert made == [("labkit/busybox", ["sleep", "86400"],
+                     {"name": "wire-me", "network_mode": "none"})]
+    assert (container, host_end, inner, address, gateway, bridge) == (
+        "wire-me", "vethc", "vethd", f"{NET.spare_address(1)}/24", "10.213.7.1", NET.bridge)
+    assert all(type(v) is str for v in (container, host_end, inner, address, gateway, bridge))
+    out = capsys.readouterr().out
+    assert "host_end vethc" in out and f"bridge   {NET.bridge}" in out
+    assert chk._unwired["box"] is box
 
 
 # -- 04.3 -------------------------------------------------------------------------------
@@ -138,9 +216,9 @@ def test_child_pid_model_answer_passes() -> None:
 
 
 @pytest.mark.parametrize("answer,message,more", [
-    (7, "PID inside mystery", "NSpid"),
-    (5150, "PID 1, the shell", "/proc/5150/task/5150/children"),
-    (5100, "containerd shim", "docker top"),
+    (7, "PID inside mystery", "docker top"),
+    (5150, "PID 1, the shell", "5150 as its parent"),
+    (5100, "containerd shim", "one level further down"),
     (4242, "new each time", "docker top"),
     ("abc", "not a number", ""),
 ])
@@ -152,45 +230,66 @@ def test_child_pid_wrong_answers_get_a_hint(answer: object, message: str, more: 
 
 
 # -- 04.4 -------------------------------------------------------------------------------
-def test_quick_stop_passes_when_pid1_ends_on_sigterm() -> None:
-    result = chk.judge_stop(chk.StopFacts("quick", "", pid1.Stopped("quick", "docker-init",
-                                                                     0.4, 143)))
-    assert result.passed and "under 2 s" in result.message and "docker-init" in result.message
+def stop_facts(signal: str, program: str, seconds: float, code: int,
+               timeout: int | None = None) -> chk.StopFacts:
+    return chk.StopFacts("graceful", signal, pid1.Stopped("graceful", program, seconds, code),
+                         timeout)
 
 
-@pytest.mark.parametrize("program", ["sleep", "sh"])
-def test_quick_stop_fails_after_the_grace_period(program: str) -> None:
-    facts = chk.StopFacts("quick", "", pid1.Stopped("quick", program, 10.3, 137))
+def test_clean_stop_passes_when_the_trap_ran() -> None:
+    result = chk.judge_stop(stop_facts("USR1", "sh", 0.3, 0))
+    assert result.passed and "sent USR1" in result.message and "under 2 s" in result.message
+
+
+@pytest.mark.parametrize("facts,message", [
+    (stop_facts("", "sh", 3.2, 137), "ignored SIGTERM"),
+    (stop_facts("SIGINT", "sh", 3.2, 137), "ignored SIGINT"),
+    (stop_facts("", "sh", 3.2, 137, 1), "--stop-timeout only sets how long"),
+    (stop_facts("KILL", "sh", 0.2, 137), "no process can handle it"),
+    (stop_facts("", "docker-init", 0.2, 143), "with --init the shell is not PID 1"),
+    (stop_facts("HUP", "docker-init", 0.2, 129), "exit code 129, not 0"),
+])
+def test_clean_stop_wrong_answers_get_a_hint_then_a_second(facts: chk.StopFacts,
+                                                           message: str) -> None:
     first = chk.judge_stop(facts)
-    assert not first and "about 10 s" in first.message and program in first.message
-    assert "handler" in first.hint and not first.more
+    assert not first and message in first.message and "stop signal" in first.hint
+    assert not first.more
     second = chk.judge_stop(facts)
-    assert "init=True" in second.more and "trap" in second.more
+    assert "docker run --help" in second.more and "USR1" not in second.more
 
 
-def test_quick_stop_refuses_other_peoples_containers_and_sigkill(
-        fakes: Callable[..., Fakes]) -> None:
-    theirs = chk.check_quick_stop(FakeContainer("web"))
-    assert not theirs and "not started by this lesson" in theirs.message
-    box = FakeContainer("quick", lesson=True)
-    box.attrs["Config"]["StopSignal"] = "SIGKILL"
-    killed = chk.check_quick_stop(box)
-    assert not killed and "docker kill" in killed.message
+@pytest.mark.parametrize("flags,message", [
+    ("--stop-signal USR1", "not a list of strings"),
+    (["--stop-signal"], "needs a value"),
+    (["--entrypoint", "true"], "--entrypoint replaces"),
+    (["--entrypoint=sh"], "--entrypoint replaces"),
+    (["--rm"], "not needed here"),
+])
+def test_clean_stop_flags_that_cannot_run_are_refused(flags: object, message: str) -> None:
+    lab = StubLab(FakeContainer("graceful"))
+    result = chk.check_clean_stop(lab, flags)
+    assert not result and message in result.message and result.hint and not lab.runs
 
 
-def test_quick_stop_times_docker_stop(fakes: Callable[..., Fakes],
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_clean_stop_runs_the_server_with_the_flags_and_times_docker_stop(
+        fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
     clock = FakeClock()
-    box = FakeContainer("quick", lesson=True, pid=4242)
+    box = FakeContainer("graceful", lesson=True, pid=4242)
+    box.attrs["Config"]["StopSignal"] = "USR1"
+    cli = CliEngine(FakeClient(containers=[box]))
 
-    def stop(argv: tuple[str, ...]) -> str:
-        clock.now += 10.2
-        box.attrs["State"].update(Running=False, Status="exited", ExitCode=137, Pid=0)
-        return "quick\n"
+    def stop(argv: list[str]) -> tuple[int, str, str]:
+        clock.now += 0.3
+        box.attrs["State"].update(Running=False, Status="exited", ExitCode=0, Pid=0)
+        return 0, "graceful\n", ""
 
-    host = fakes(host=FakeHost({("docker", "stop"): stop}, files={"/proc/4242/comm": "sleep\n"}),
-                 clock=clock).host
-    result = chk.check_quick_stop(box)
-    assert host.calls == [("docker", "stop", "-t", "10", "quick")]
-    assert not result and "about 10 s" in result.message and "sleep" in result.message
-    assert "$ docker stop -t 10 quick" in capsys.readouterr().out
+    cli.answers[("docker", "stop")] = stop
+    fakes(host=FakeHost(files={"/proc/4242/comm": "sh\n"}, strict=True), clock=clock,
+          client=cli.client, system=cli.system())
+    lab = StubLab(box)
+    result = chk.check_clean_stop(lab, ["--stop-signal", "USR1"])
+    assert lab.runs == [(chk.SERVER, "graceful", ["--stop-signal", "USR1"])]
+    assert [argv for argv, _ in cli.calls] == [["docker", "stop", "-t", "3", "graceful"]]
+    assert result.passed and "sent USR1" in result.message, str(result)
+    assert capsys.readouterr().out.splitlines()[:2] == ["$ docker stop -t 3 graceful",
+                                                        "graceful"]

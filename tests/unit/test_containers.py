@@ -10,7 +10,8 @@ import pytest
 from labkit.base import containers
 from labkit.base.errors import LabkitError
 
-from .fakes import FakeClient, FakeContainer, Fakes
+from .fakes.client import FakeClient, FakeContainer
+from .fakes.seam import Fakes
 
 WEB = FakeContainer(
     "web", pid=4242, labels={"io.labkit.course": "docker-internals"}, mode="container:id-db",

@@ -12,7 +12,7 @@ from labkit.base import daemon
 from labkit.base.errors import EngineUnavailable
 from labkit.lab import cleanup
 
-from .fakes import FakeClock
+from .fakes.clock import FakeClock
 
 IGNORES_TERM = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
                 "print('ready', flush=True); time.sleep(60)")

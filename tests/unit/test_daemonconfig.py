@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 from labkit.base import daemonconfig, facts
-from tests.notebooks import strictness
+from labkit.recording import strictness
 
-from .fakes import FakeClient, FakeMachine, info
+from .fakes.client import FakeClient, info
+from .fakes.machine import FakeMachine
 
 CE_UNIT = ["/usr/bin/dockerd", "-H", "fd://", "--containerd=/run/containerd/containerd.sock"]
 

@@ -97,7 +97,7 @@ def test_agreement_summary_says_it_or_raises(tmp_path: Path) -> None:
 
 
 def test_a_dockerfile_gets_an_ignore_file_of_its_own(tmp_path: Path) -> None:
-    from .fakes import FakeLab
+    from .fakes.lab import FakeLab
 
     dockerfile = di.dockerfile_with_ignore(FakeLab(tmp_path), "*\n!app/\n")  # type: ignore[arg-type]
     assert dockerfile.name == "only-app.Dockerfile"

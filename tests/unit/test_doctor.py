@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.base import facts, provision
+from labkit.base import facts
 from labkit.base.errors import EngineUnavailable, NotRoot
 from labkit.cli import commands as cli
-from labkit.cli import doctor
+from labkit.cli import doctor, provision
 
-from .fakes import FakeClient, FakeMachine, info
+from .fakes.client import FakeClient, info
+from .fakes.machine import FakeMachine
 
 
 def test_without_an_engine_the_course_cannot_run(machine: FakeMachine) -> None:

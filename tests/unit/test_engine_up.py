@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.base import engine, provision
+from labkit.base import engine
 from labkit.base.errors import EngineUnavailable, LabkitError
+from labkit.cli import provision
 
-from .fakes import FakeClient, FakeMachine, info
+from .fakes.client import FakeClient, info
+from .fakes.machine import FakeMachine
 
 UPDATE = ["apt-get", "update", "-q"]
 
@@ -61,6 +63,21 @@ def test_an_installed_engine_that_is_stopped_is_started_not_reinstalled(
     # util-linux is installed but lacks lsns (a newer release moved it): the next candidate.
     assert machine.apt_get == [UPDATE, install("util-linux-extra")]
     assert said.startswith("Started docker.service.")
+
+
+@pytest.mark.parametrize("state", ["disabled", "masked"])
+def test_a_service_switched_off_is_never_started(machine: FakeMachine, state: str) -> None:
+    """Rootless Docker users switch the rootful docker.service off; `sudo labkit engine up`
+    must not start it (nor a dockerd of its own) behind their back."""
+    machine.with_tools()
+    machine.paths = {"/run/systemd/system"}
+    machine.installed = {"docker.io"}
+    machine.unit_state = state
+    machine.starts = FakeClient(info())
+    with pytest.raises(EngineUnavailable, match=f"docker.service is {state}"):
+        provision.up(progress=lambda m: None)
+    assert not any(c[:2] == ["systemctl", "start"] for c in machine.calls)
+    assert machine.spawned == []
 
 
 def test_a_bare_machine_gets_debian_s_engine_and_cli(machine: FakeMachine) -> None:

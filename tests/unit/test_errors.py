@@ -8,7 +8,7 @@ import requests.exceptions
 from labkit.base import errors
 from labkit.cli import commands as cli
 
-from .fakes import FakeMachine
+from .fakes.machine import FakeMachine
 
 
 def _api_error(status: int, text: str) -> docker.errors.APIError:

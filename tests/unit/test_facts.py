@@ -4,7 +4,8 @@ import pytest
 
 from labkit.base import engine, facts
 
-from .fakes import FakeClient, FakeMachine, info
+from .fakes.client import FakeClient, info
+from .fakes.machine import FakeMachine
 
 
 def _answering(machine: FakeMachine, client: FakeClient) -> facts.EngineFacts:
@@ -93,3 +94,15 @@ def test_firewall_names_engine_backend_and_iptables_variant(backend: str, varian
 def test_version_numbers_survive_debian_suffixes() -> None:
     assert facts.major_minor("26.1.5+dfsg1") == (26, 1)
     assert facts.major_minor("?") == (0, 0)
+
+
+@pytest.mark.parametrize(("builder_version", "buildx", "env", "builder"), [
+    ("2", True, None, "buildkit"),     # Engine 23+: `docker build` is `docker buildx build`
+    ("2", False, None, "classic"),     # 23+ CLI without buildx falls back
+    ("", True, None, "classic"),       # Engine 20.10: BuildKit built in, but not the default
+    ("", False, None, "classic"),      # Debian's 20.10: no buildx, classic unless asked
+    ("2", True, "0", "classic"),       # DOCKER_BUILDKIT=0 asks any CLI for classic
+])
+def test_builder_of_is_what_a_plain_docker_build_uses(builder_version: str, buildx: bool,
+                                                      env: str | None, builder: str) -> None:
+    assert facts.builder_of(builder_version, buildx, env) == builder

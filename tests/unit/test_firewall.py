@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,7 +13,9 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.networking import firewall, nat, nftables
 
-from .fakes import FakeClient, FakeHost, Fakes, info
+from .fakes.client import FakeClient, info
+from .fakes.host import FakeHost
+from .fakes.seam import Fakes
 
 # `nft list table ip docker-bridges` on Docker 29.7.2's nftables backend (see test_nftables.py).
 NFT = (Path(__file__).parent / "samples" / "nft-list-table-ip-docker-bridges.txt").read_text()
@@ -103,3 +106,40 @@ def test_the_exemption_runs_before_docker_s_chain_and_maps_to_itself() -> None:
     assert "flags owner" in table
     assert "hook postrouting priority srcnat - 1" in chain
     assert "ip saddr 172.17.0.2 ip daddr 198.51.100.10" in rule and "snat to 172.17.0.2" in rule
+
+
+def test_the_exemption_prints_the_nft_it_starts_and_the_lines_it_types(
+        fakes: Callable[..., Fakes], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    typed: list[str] = []
+    started: list[list[str]] = []
+    released: list[tuple[str, dict[str, Any]]] = []
+
+    def spawn(argv: list[str]) -> SimpleNamespace:
+        """Stands for `nft -i < FIFO`: a reader of the pipe, as nft would be."""
+        started.append(argv)
+
+        def read() -> None:
+            with open(tmp_path / "commands") as pipe:
+                typed.extend(line.rstrip("\n") for line in pipe)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        readers.append(reader)
+        return SimpleNamespace(pid=4242)
+
+    readers: list[threading.Thread] = []
+    lab = SimpleNamespace(workdir=lambda name: tmp_path, spawn=spawn,
+                          release=lambda kind, **match: released.append((kind, match)))
+    host = fakes(host=FakeHost({("nft", "list", "table", "ip", firewall.EXEMPT_TABLE): ""},
+                               strict=False)).host
+    with firewall.nft_exemption(lab, "172.17.0.2", "198.51.100.10"):  # type: ignore[arg-type]
+        assert released == []
+    readers[0].join(timeout=5)
+    fifo = tmp_path / "commands"
+    assert started == [["sh", "-c", f"exec nft -i < {fifo}"]]
+    commands = firewall.exemption_commands("172.17.0.2", "198.51.100.10")
+    assert typed == commands  # what nft read is what was printed after its prompt
+    assert capsys.readouterr().out == (f"$ sh -c 'exec nft -i < {fifo}' &\n"
+                                       + "".join(f"nft> {c}\n" for c in commands))
+    assert ("nft", "list", "table", "ip", firewall.EXEMPT_TABLE) in host.calls
+    assert released == [("process", {"pid": 4242})]

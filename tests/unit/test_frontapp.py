@@ -11,7 +11,8 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.building import frontapp
 
-from .fakes import FakeContainer, FakeLab
+from .fakes.client import FakeContainer
+from .fakes.lab import FakeLab
 from .http_servers import QuietHandler, serving
 
 INDEX = b"<html><head><title> Front App </title></head></html>"

@@ -10,24 +10,16 @@ from pathlib import Path
 import pytest
 
 from labkit.base.errors import LabkitError
-from labkit.storage import graphdriver
+from labkit.storage import graphdriver, overlay2_layers
 from labkit.storage import store as image_store
 from labkit.storage.graphdriver import GraphDriver
 
-from .fakes import (
-    IS_ROOT,
-    FakeClient,
-    FakeContainer,
-    FakeHost,
-    FakeImage,
-    FakeMachine,
-    Fakes,
-    image_attrs,
-    info,
-    make_store,
-    store_client,
-    whiteout,
-)
+from .fakes.cli_engine import CliEngine
+from .fakes.client import FakeClient, FakeContainer, FakeImage, info
+from .fakes.docker_root import IS_ROOT, image_attrs, make_store, store_client, whiteout
+from .fakes.host import FakeHost
+from .fakes.machine import FakeMachine
+from .fakes.seam import Fakes
 
 # A container's own /proc/PID/mountinfo: its root is the overlay.
 MOUNTINFO = (
@@ -41,11 +33,11 @@ NOT_OVERLAY = "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard\n"
 
 def test_chain_ids_follow_the_image_spec() -> None:
     a, b, c = "sha256:" + "a" * 64, "sha256:" + "b" * 64, "sha256:" + "c" * 64
-    chains = graphdriver.chain_ids([a, b, c])
+    chains = overlay2_layers.chain_ids([a, b, c])
     assert chains[0] == a
     assert chains[1] == "sha256:" + hashlib.sha256(f"{a} {b}".encode()).hexdigest()
     assert chains[2] == "sha256:" + hashlib.sha256(f"{chains[1]} {c}".encode()).hexdigest()
-    assert graphdriver.chain_ids([]) == []
+    assert overlay2_layers.chain_ids([]) == []
 
 
 def test_graphdriver_from_attrs_keeps_docker_order() -> None:
@@ -77,33 +69,51 @@ def test_graphdriver_from_attrs_reads_engine_29s_storage_field() -> None:
         "`docker inspect` gives no storage field and no folders")
 
 
-@pytest.mark.parametrize(("attrs", "said"), [
-    ({"GraphDriver": {"Name": "overlay2", "Data": {"UpperDir": "/u", "LowerDir": "/l"}}},
-     "gives `GraphDriver`: folders from `GraphDriver.Data`"),
-    ({"Storage": {"RootFS": {"Snapshot": {"Name": "overlayfs"}}}},
-     "gives `Storage`: `docker inspect` gives `Storage.RootFS.Snapshot.Name` = overlayfs"),
-    ({}, "gives no storage field: from API 1.52 (Engine 29) `GraphDriver` is left out"),
+@pytest.mark.parametrize(("kind", "driver", "api", "field"), [
+    ("image", "overlay2", "1.55", "GraphDriver"),
+    ("container", "overlay2", "1.55", "GraphDriver"),
+    ("container", "overlayfs", "1.51", "GraphDriver"),
+    ("container", "overlayfs", "1.52", "Storage"),
+    ("image", "overlayfs", "1.55", "GraphDriver"),
 ])
-def test_inspect_storage_prints_the_fields_the_engine_gave(
-        attrs, said, fakes: Callable[..., Fakes], capsys) -> None:
-    answer = json.dumps([{"Id": "sha256:" + "1" * 64, **attrs}])
-    engine = store_client({}) if "GraphDriver" in attrs else FakeClient(info(
-        Driver="overlayfs", DriverStatus=[["driver-type", "io.containerd.snapshotter.v1"]]))
-    fakes(host=FakeHost({("docker", "image", "inspect"): answer}), client=engine,
-          system=FakeMachine().system())
-    graphdriver.inspect_storage("image", "img:1")
+def test_storage_field_per_store_and_api(kind, driver, api, field) -> None:
+    assert graphdriver.storage_field(kind, driver == "overlayfs", api) == field
+
+
+@pytest.mark.parametrize(("field", "printed", "said"), [
+    ("GraphDriver", '{"Data":{"LowerDir":"/l","UpperDir":"/u"},"Name":"overlay2"}',
+     "gives `GraphDriver`: folders from `GraphDriver.Data`"),
+    ("Storage", '{"RootFS":{"Snapshot":{"Name":"overlayfs"}}}',
+     "gives `Storage`: `docker inspect` gives `Storage.RootFS.Snapshot.Name` = overlayfs"),
+    ("GraphDriver", "null", "gives no `GraphDriver` (null): from API 1.52 (Engine 29)"),
+])
+def test_inspect_storage_runs_the_inspect_it_prints(
+        field, printed, said, fakes: Callable[..., Fakes], capsys) -> None:
+    graph = "overlay2" in printed
+    engine = store_client({}) if graph else FakeClient(info(
+        Driver="overlayfs", DriverStatus=[["driver-type", "io.containerd.snapshotter.v1"]]),
+        api_version="1.55" if field == "Storage" else "1.51")
+    cli = CliEngine(engine)
+    cli.answers[("docker", "container", "inspect")] = (0, printed + "\n", "")
+    fakes(client=engine, system=cli.system())
+    graphdriver.inspect_storage("container", "box", engine="the engine",
+                                graphdriver=graph)
+    argv = ["docker", "container", "inspect", "-f", f"{{{{json .{field}}}}}", "box"]
+    assert [c[0] for c in cli.calls if "inspect" in c[0]] == [argv]
     out = capsys.readouterr().out
-    assert out.startswith("$ docker image inspect img:1\n")
-    assert json.loads(out.split("\n", 1)[1].rsplit("\nDocker ", 1)[0]) == attrs
+    assert out.splitlines()[:2] == [f"$ docker container inspect -f '{{{{json .{field}}}}}' box",
+                                    printed]
     assert said in out
 
 
 def test_inspect_storage_raises_where_a_graphdriver_engine_gives_no_data(
         fakes: Callable[..., Fakes]) -> None:
-    fakes(host=FakeHost({("docker", "image", "inspect"): "[{}]"}),
-          client=store_client({}), system=FakeMachine().system())
+    cli = CliEngine(store_client({}))
+    cli.answers[("docker", "image", "inspect")] = (0, "null\n", "")
+    fakes(client=store_client({}), system=cli.system())
     with pytest.raises(LabkitError, match="no GraphDriver data on a graphdriver"):
         graphdriver.inspect_storage("image", "img:1")
+    assert cli.calls[-1][0][:4] == ["docker", "image", "inspect", "-f"]
 
 
 @pytest.fixture
@@ -118,21 +128,21 @@ def store(tmp_path: Path, fakes: Callable[..., Fakes]):
 
 
 def test_docker_root_checks_the_driver(store, fakes: Callable[..., Fakes]) -> None:
-    assert graphdriver.docker_root() == store.root
+    assert overlay2_layers.docker_root() == store.root
     fakes(client=store_client({}, driver="vfs"))
     with pytest.raises(LabkitError) as err:
-        graphdriver.docker_root()
+        overlay2_layers.docker_root()
     assert "vfs" in err.value.message and err.value.hint
 
 
 def test_image_layers_read_layerdb_and_links(store) -> None:
-    layers = graphdriver.image_layers("img")
+    layers = overlay2_layers.image_layers("img")
     assert [x.role for x in layers] == ["layer 1", "layer 2", "layer 3"]
     assert [x.dir_id for x in layers] == store.cache_ids
     assert layers[0].lower == () and layers[2].lower == (f"l/{store.links[1]}",
                                                          f"l/{store.links[0]}")
     assert layers[1].size == len("root\nredis\n") + len("port 6379\n")
-    table = graphdriver.layers_frame(layers)
+    table = overlay2_layers.layers_frame(layers)
     assert list(table["role"]) == ["layer 3", "layer 2", "layer 1"]
     assert table.iloc[0]["lower file names"] == "layer 2, layer 1"
     assert table.iloc[2]["lower file names"] == "-"
@@ -148,17 +158,28 @@ def test_shared_layers_count_a_layer_once(store) -> None:
     other = image_attrs(store, ["other:1"])
     other["RootFS"]["Layers"] = store.diff_ids[:2]
     graphdriver.client().images.store["other"] = FakeImage("sha256:" + "e" * 64, other)
-    table = graphdriver.shared_layers(["img", "other"])
+    table = overlay2_layers.shared_layers(["img", "other"])
     assert len(table) == 3
     assert list(table["other"]) == ["yes", "yes", ""]
     assert list(table["img"]) == ["yes", "yes", "yes"]
     assert table.iloc[0]["stored in"] == store.cache_ids[0][:12]
 
 
-def test_image_config_summarises_the_inspect_answer(store) -> None:
-    table = graphdriver.image_config("img").set_index("field")["value"]
+def test_image_config_runs_docker_image_inspect(tmp_path: Path, fakes: Callable[..., Fakes],
+                                               capsys) -> None:
+    s = make_store(tmp_path, [{"a": ""}, {"b": ""}, {"c": ""}])
+    cli = CliEngine(FakeClient())
+    cli.answers[("docker", "image", "inspect")] = (
+        0, json.dumps([image_attrs(s, ["img:1"])]), "")
+    fakes(system=cli.system())
+    table = graphdriver.image_config("img:1").set_index("field")["value"]
+    assert cli.calls[-1][0] == ["docker", "image", "inspect", "img:1"]
+    assert capsys.readouterr().out == "$ docker image inspect img:1\n", "the table follows"
     assert table["layers (RootFS.Layers)"] == "3"
     assert table["User"] == "root" and table["Cmd"] == "run"
+    cli.answers[("docker", "image", "inspect")] = (1, "[]", "Error: No such image: nope")
+    with pytest.raises(LabkitError, match="No such image"):
+        graphdriver.image_config("nope")
 
 
 def container_of(store, upper: Path, name: str = "c") -> FakeContainer:
@@ -215,7 +236,7 @@ def test_walk_is_sorted_and_does_not_follow_links(tmp_path: Path) -> None:
     (tmp_path / "b" / "z").write_text("")
     (tmp_path / "a").write_text("")
     (tmp_path / "loop").symlink_to(tmp_path)
-    found = [str(p.relative_to(tmp_path)) for p in graphdriver.walk(tmp_path)]
+    found = [str(p.relative_to(tmp_path)) for p in overlay2_layers.walk(tmp_path)]
     assert found == ["a", "b", "b/z", "loop"]
 
 
@@ -246,13 +267,13 @@ def add_container_layers(store, container_id: str) -> tuple[str, str]:
 def test_container_stack_init_layer_and_short_names(store, tmp_path: Path) -> None:
     c = container_of(store, tmp_path / "u")
     mount_id, init_id = add_container_layers(store, c.id)
-    stack = graphdriver.container_layers(c)
+    stack = overlay2_layers.container_layers(c)
     assert [x.role for x in stack] == ["layer 1", "layer 2", "layer 3", "init", "container"]
     assert stack[-1].dir_id == mount_id and stack[-2].dir_id == init_id
     files = image_store.init_files(c).set_index("path")["kind"].to_dict()
     assert files == {"/dev/pts": "dir", "/etc/hosts": "file",
                      "/etc/mtab": "symlink -> /proc/mounts"}
-    names = graphdriver.short_names(c)
+    names = overlay2_layers.short_names(c)
     assert list(names["role"]) == ["init", "layer 3", "layer 2", "layer 1"]
     assert names.iloc[0]["symlink target"] == "../" + "7" * 12 + "-init/diff"
 
@@ -292,14 +313,27 @@ def test_option_budget_caps_at_overlay2s_max_depth(store, tmp_path: Path,
     assert graphdriver.MAX_DEPTH == 128
 
 
-def test_exec_as_root_shows_the_command_and_raises_on_failure(capsys) -> None:
-    ok = FakeContainer("box", exec_answer=(0, "done\n"))
-    graphdriver.exec_as_root(ok, ["rm", "/etc/issue"])
+def test_exec_as_root_runs_the_docker_exec_it_prints(capsys,
+                                                     fakes: Callable[..., Fakes]) -> None:
+    cli = CliEngine(FakeClient())
+    cli.answers[("docker", "exec")] = (0, "done\n", "")
+    cli.answers[("docker", "exec", "-u", "root", "box", "rm", "/nothing")] = (
+        1, "", "rm: no such file\n")
+    cli.answers[("docker", "diff")] = (0, "D /etc/issue\nA /a\nC /etc\n", "")
+    fakes(system=cli.system())
+    box = FakeContainer("box")
+    graphdriver.exec_as_root(box, ["rm", "/etc/issue"])
     assert capsys.readouterr().out.splitlines() == ["$ docker exec -u root box rm /etc/issue",
                                                     "done"]
-    bad = FakeContainer("box", exec_answer=(1, "rm: no such file\n"))
     with pytest.raises(LabkitError, match="failed in box"):
-        graphdriver.exec_as_root(bad, ["rm", "/nothing"])
+        graphdriver.exec_as_root(box, ["rm", "/nothing"])
+    assert graphdriver.docker_diff(box).stdout == "D /etc/issue\nA /a\nC /etc\n"
+    assert [c[0] for c in cli.calls] == [
+        ["docker", "exec", "-u", "root", "box", "rm", "/etc/issue"],
+        ["docker", "exec", "-u", "root", "box", "rm", "/nothing"], ["docker", "diff", "box"]]
+    assert capsys.readouterr().out.splitlines()[-5:] == [
+        "$ docker diff box", "(its lines, sorted by path: the engine lists them in no fixed order)",
+        "A /a", "C /etc", "D /etc/issue"]
 
 
 def test_the_image_id_is_the_digest_of_dockers_copy_of_the_config(
@@ -312,10 +346,10 @@ def test_the_image_id_is_the_digest_of_dockers_copy_of_the_config(
     attrs = image_attrs(store, ["cfg:1"])
     fakes(system=FakeMachine().system(),
           client=store_client({"cfg": FakeImage(image_id, attrs)}, root=str(tmp_path)))
-    frame = graphdriver.config_digest("cfg")
+    frame = overlay2_layers.config_digest("cfg")
     assert list(frame["= image ID?"]) == ["yes", "yes"]
     (content / image_id.split(":")[1]).write_bytes(config + b" ")
-    assert list(graphdriver.config_digest("cfg")["= image ID?"]) == ["yes", "no"]
+    assert list(overlay2_layers.config_digest("cfg")["= image ID?"]) == ["yes", "no"]
     (content / image_id.split(":")[1]).unlink()
     with pytest.raises(LabkitError, match="is not at"):
-        graphdriver.config_digest("cfg")
+        overlay2_layers.config_digest("cfg")

@@ -6,7 +6,8 @@ import pytest
 
 from labkit.images import history
 
-from .fakes import FakeClient, Fakes
+from .fakes.client import FakeClient
+from .fakes.seam import Fakes
 
 
 @pytest.mark.parametrize("created_by,expected", [

@@ -9,7 +9,9 @@ from labkit.base import facts
 from labkit.base import host as host_mod
 from labkit.base.errors import CommandFailed, HostToolMissing, NotRoot
 
-from .fakes import FakeClient, FakeHost, Fakes
+from .fakes.client import FakeClient
+from .fakes.host import FakeHost
+from .fakes.seam import Fakes
 
 
 def test_helper_passes_the_command_as_arguments_not_as_script_text() -> None:

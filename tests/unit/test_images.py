@@ -9,8 +9,10 @@ import pytest
 from labkit.base import labels
 from labkit.base.errors import LabkitError, UnknownImage
 from labkit.images import catalog as images
+from labkit.images import untar
 
-from .fakes import FakeClient, Fakes
+from .fakes.client import FakeClient
+from .fakes.seam import Fakes
 
 
 @pytest.mark.parametrize("typed,name", [("redis", "labkit/redis:7.0"),
@@ -305,16 +307,16 @@ def _tar(tmp_path: Path, members: dict[str, str | None], links: dict[str, str] |
 @pytest.fixture(params=[True, False], ids=["filters", "python-3.11.2"])
 def filters(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
     """Both ways labkit unpacks: with tarfile's filters, and as on Debian 12's Python 3.11.2."""
-    if request.param and not images.has_tar_filters():
+    if request.param and not untar.has_tar_filters():
         pytest.skip("this Python's tarfile has no extraction filters (before 3.11.4)")
-    if not request.param and images.has_tar_filters():
+    if not request.param and untar.has_tar_filters():
         # Unpack as Pythons before 3.11.4 always did (3.14 applies the "data" filter by default).
         import tarfile
 
         monkeypatch.setattr(tarfile.TarFile, "extraction_filter",
                             staticmethod(tarfile.fully_trusted_filter))
     # The feature check is the one door: Python 3.11.2 cannot be faked any other way here.
-    monkeypatch.setattr(images, "has_tar_filters", lambda: request.param)
+    monkeypatch.setattr(untar, "has_tar_filters", lambda: request.param)
     return bool(request.param)
 
 
@@ -323,7 +325,7 @@ def test_extract_all_unpacks_on_every_python(tmp_path: Path, filters: bool) -> N
 
     archive = _tar(tmp_path, {"etc/motd": "hi\n"}, {"etc/issue": "motd", "bin/sh": "/bin/busybox"})
     with tarfile.open(archive) as tf:
-        images.extract_all(tf, tmp_path / "tree", trust="fully_trusted")
+        untar.extract_all(tf, tmp_path / "tree", trust="fully_trusted")
     assert (tmp_path / "tree/etc/issue").read_text() == "hi\n"
     assert str((tmp_path / "tree/bin/sh").readlink()) == "/bin/busybox"
 
@@ -337,7 +339,7 @@ def test_extract_all_refuses_members_that_leave_the_folder(
 
     with tarfile.open(_tar(tmp_path, members, links)) as tf:
         try:
-            images.extract_all(tf, tmp_path / "tree")
+            untar.extract_all(tf, tmp_path / "tree")
         except (LabkitError, getattr(tarfile, "FilterError", LabkitError)):  # none before 3.11.4
             pass
         else:
@@ -350,10 +352,10 @@ def test_extract_all_passes_no_filter_where_python_has_none(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tarfile
 
-    monkeypatch.setattr(images, "has_tar_filters", lambda: False)
+    monkeypatch.setattr(untar, "has_tar_filters", lambda: False)
     seen: list[dict[str, Any]] = []
     monkeypatch.setattr(tarfile.TarFile, "extractall",
                         lambda self, path, **kw: seen.append(kw))
     with tarfile.open(_tar(tmp_path, {"a": "1"})) as tf:
-        images.extract_all(tf, tmp_path / "tree", numeric_owner=True)
+        untar.extract_all(tf, tmp_path / "tree", numeric_owner=True)
     assert seen == [{"numeric_owner": True}]

@@ -14,9 +14,10 @@ from types import SimpleNamespace
 import pytest
 
 from labkit.base.errors import LabkitError
-from labkit.storage import imagesave, layertar, overlay
+from labkit.storage import digests, imagesave, layertar, overlay
 
-from .fakes import IS_ROOT, FakeContainer
+from .fakes.client import FakeContainer
+from .fakes.docker_root import IS_ROOT
 
 
 def layer_tar(files: dict[str, str]) -> bytes:
@@ -190,9 +191,9 @@ def test_where_things_are_covers_both_layouts() -> None:
 def test_hash_layer_and_sha256_file(tmp_path: Path) -> None:
     (tmp_path / "t").write_bytes(LAYERS[0])
     (tmp_path / "g").write_bytes(gzip.compress(LAYERS[0]))
-    assert imagesave.hash_layer(tmp_path / "t") == (sha(LAYERS[0]), False)
-    assert imagesave.hash_layer(tmp_path / "g") == (sha(LAYERS[0]), True)
-    assert imagesave.sha256_file(tmp_path / "g") != sha(LAYERS[0])
+    assert digests.hash_layer(tmp_path / "t") == (sha(LAYERS[0]), False)
+    assert digests.hash_layer(tmp_path / "g") == (sha(LAYERS[0]), True)
+    assert digests.sha256_file(tmp_path / "g") != sha(LAYERS[0])
 
 
 def test_layer_sources_follow_the_layer_order_not_the_digests() -> None:

@@ -17,7 +17,8 @@ import pytest
 
 from labkit.base import iproute
 
-from .fakes import FakeHost, Fakes
+from .fakes.host import FakeHost
+from .fakes.seam import Fakes
 
 SAMPLES = Path(__file__).parent / "samples"
 

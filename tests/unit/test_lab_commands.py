@@ -1,127 +1,114 @@
-"""labkit.lab.commands: the `docker` line each Lab call stands for."""
+"""Lab's creating calls and labkit.docker: the line printed is the argv that ran."""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 
 import pytest
-from docker.types import IPAMConfig, IPAMPool
 
-from labkit.base.errors import LabkitError
+from labkit.base import show
+from labkit.base.errors import CommandFailed, HostToolMissing, LabkitError
 from labkit.lab import commands, session
 
-from .fakes import FakeClient, Fakes
+from .fakes.cli_engine import CliEngine
+from .fakes.client import FakeClient
+from .fakes.seam import Fakes
+
+LABELS = ["--label", "io.labkit.course=docker-internals-workbook",
+          "--label", "io.labkit.chapter=03", "--label", "io.labkit.session=s0a0b0c"]
 
 
 @pytest.fixture
-def engine(monkeypatch: pytest.MonkeyPatch, fakes: Callable[..., Fakes]) -> FakeClient:
-    """A fake engine whose every image counts as local.
+def cli(monkeypatch: pytest.MonkeyPatch, fakes: Callable[..., Fakes]) -> CliEngine:
+    """The docker CLI against a fake engine whose every image counts as local.
 
-    Making sure of a course image is images.ensure's (test_images), which also fetches chapter
-    01's busybox-static on this machine: not these tests' business.
+    Making sure of a course image is images.ensure's (test_images): not these tests' business.
     """
     monkeypatch.setattr(session, "require_local_image", lambda image: None)
-    return fakes(client=FakeClient()).client
+    client = FakeClient()
+    engine = CliEngine(client)
+    fakes(client=client, system=engine.system())
+    return engine
 
 
-def test_run_line_shows_name_network_ports_and_command() -> None:
-    argv = commands.run_argv(
-        "labkit/nginx:1.22.1", ["nginx", "-g", "daemon off;"], name="web",
-        ports={"80/tcp": ("127.0.0.1", 8080), "53/udp": ("127.0.0.1", None)}, detach=True,
-        dns_default=True,
-        options={"network": "front", "labels": {"io.labkit.course": "x"}, "dns": ["127.0.0.1"],
-                 "environment": {"DB_HOST": "db"}, "remove": False})
-    assert argv == ["docker", "run", "-d", "--name", "web", "--network", "front",
-                    "-e", "DB_HOST=db", "-p", "127.0.0.1:8080:80", "-p", "127.0.0.1::53/udp",
-                    "labkit/nginx:1.22.1", "nginx", "-g", "daemon off;"]
+def printed_lines(out: str) -> list[list[str]]:
+    """The commands printed, each as the argv a shell would run (folded lines joined)."""
+    joined = out.replace(" \\\n", " ")
+    return [shlex.split(line[2:]) for line in joined.splitlines() if line.startswith("$ ")]
 
 
-def test_run_line_shows_a_lessons_own_dns_and_switches() -> None:
-    argv = commands.run_argv("labkit/busybox", "nslookup web", name=None, ports=None,
-                             detach=False, dns_default=False,
-                             options={"dns": ["10.213.0.53"], "remove": True,
-                                      "network_mode": "none", "links": {"db": "database"}})
-    assert argv == ["docker", "run", "--dns", "10.213.0.53", "--rm", "--network", "none",
-                    "--link", "db:database", "labkit/busybox", "nslookup", "web"]
-
-
-def test_run_refuses_an_option_it_cannot_show() -> None:
-    with pytest.raises(ValueError, match="volumes="):
-        commands.run_argv("labkit/busybox", None, name=None, ports=None, detach=True,
-                          dns_default=True, options={"volumes": {"/x": {}}})
-
-
-def test_network_volume_build_and_tag_lines() -> None:
-    assert commands.network_argv("lab", subnet="10.213.4.0/24", host_binding="127.0.0.1",
-                                 driver="bridge") == [
-        "docker", "network", "create", "--subnet", "10.213.4.0/24",
-        "-o", "com.docker.network.bridge.host_binding_ipv4=127.0.0.1", "lab"]
-    assert commands.volume_argv("data") == ["docker", "volume", "create", "data"]
-    assert commands.build_argv("/tmp/ctx", "app:v1", dockerfile="Dockerfile.dev",
-                               platform="linux/arm64", buildargs={"V": "1"}) == [
-        "docker", "build", "-t", "app:v1", "-f", "Dockerfile.dev", "--build-arg", "V=1",
-        "--platform", "linux/arm64", "/tmp/ctx"]
-    assert commands.tag_argv("app:v1", "127.0.0.1:5000/app:v1") == [
-        "docker", "tag", "app:v1", "127.0.0.1:5000/app:v1"]
-
-
-def test_lab_calls_print_their_docker_line(engine: FakeClient,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
-    fake = engine
+def test_a_container_runs_the_line_it_prints_labels_and_dns_included(
+        cli: CliEngine, capsys: pytest.CaptureFixture[str]) -> None:
     lab = session.Lab("03", session="s0a0b0c")
-    ipam = IPAMConfig(pool_configs=[IPAMPool(subnet="10.213.9.0/24")])
-    lab.network("wired", ipam=ipam)
-    lab.run("labkit/busybox", ["sleep", "60"], name="box", network="wired")
-    lab.run("labkit/busybox", ["true"], show=False)
-    assert capsys.readouterr().out.splitlines() == [
-        "$ docker network create --subnet 10.213.9.0/24 wired",
-        "$ docker run -d --name box --network wired labkit/busybox sleep 60",
-    ]
-    (image, command), options = fake.containers.created[0]
-    assert (image, command, options["name"]) == ("labkit/busybox", ["sleep", "60"], "box")
-    assert options["dns"] == ["127.0.0.1"] and options["labels"]["io.labkit.session"] == "s0a0b0c"
-    (name,), net_options = fake.networks.created[0]
-    assert name == "wired" and net_options["labels"]["io.labkit.session"] == "s0a0b0c"
-    assert len(fake.containers.created) == 2
+    box = lab.run("labkit/nginx:1.22.1", ["nginx", "-g", "daemon off;"], name="web",
+                  ports={"80/tcp": 8080}, network="front", environment={"DB_HOST": "db"})
+    ran, env = cli.calls[-1]
+    assert ran == ["docker", "run", "-d", "--name", "web", "--network", "front",
+                   "-e", "DB_HOST=db", "-p", "127.0.0.1:8080:80", *LABELS,
+                   "--dns", "127.0.0.1", "labkit/nginx:1.22.1", "nginx", "-g", "daemon off;"]
+    assert env is None
+    out = capsys.readouterr().out
+    assert printed_lines(out) == [ran]
+    assert box.id in out and box.name == "web"  # what `docker run -d` printed, then the object
+    assert box.labels["io.labkit.session"] == "s0a0b0c"
+
+
+def test_a_lessons_own_dns_replaces_ours_and_a_joiner_gets_none(
+        cli: CliEngine, capsys: pytest.CaptureFixture[str]) -> None:
+    lab = session.Lab("03", session="s0a0b0c")
+    lab.run("labkit/busybox", "sleep 60", name="own", dns=["10.213.0.53"])
+    assert cli.calls[-1][0][-5:] == ["--dns", "10.213.0.53", "labkit/busybox", "sleep", "60"]
+    lab.run("labkit/busybox", ["sleep", "60"], name="side", network_mode="container:c1")
+    side = cli.calls[-1][0]
+    assert "--dns" not in side and side[side.index("--network") + 1] == "container:c1"
+    assert printed_lines(capsys.readouterr().out) == [argv for argv, _ in cli.calls]
+
+
+def test_run_once_removes_the_container_and_returns_its_exit(cli: CliEngine) -> None:
+    cli.answers[("docker", "run", "--rm")] = (1, "", "exec format error\n")
+    done = session.Lab("01", session="s0a0b0c").run_once("labkit/busybox", ["true"],
+                                                         network_mode="none", quiet=True)
+    assert not done.ok and done.returncode == 1 and "exec format" in done.stderr
+    assert cli.calls[-1][0][:4] == ["docker", "run", "--rm", "--network"]
+
+
+def test_network_volume_and_tag_run_their_lines(
+        cli: CliEngine, capsys: pytest.CaptureFixture[str]) -> None:
+    lab = session.Lab("03", session="s0a0b0c")
+    net = lab.network("wired", subnet="10.213.9.0/24", ip_range="10.213.9.0/25",
+                      gateway="10.213.9.1", host_binding="127.0.0.1")
+    vol = lab.volume("data")
+    cli.client.images.put("app:v1")
+    given = lab.tag("app:v1", "127.0.0.1:5000/app:v1")
+    assert [argv for argv, _ in cli.calls] == [
+        ["docker", "network", "create", "--subnet", "10.213.9.0/24", "--ip-range",
+         "10.213.9.0/25", "--gateway", "10.213.9.1",
+         "-o", "com.docker.network.bridge.host_binding_ipv4=127.0.0.1", *LABELS, "wired"],
+        ["docker", "volume", "create", *LABELS, "data"],
+        ["docker", "tag", "app:v1", "127.0.0.1:5000/app:v1"]]
+    assert printed_lines(capsys.readouterr().out) == [argv for argv, _ in cli.calls]
+    assert net.name == "wired" and vol.name == "data" and given == "127.0.0.1:5000/app:v1"
+    assert lab.made("tag")[0]["ref"] == "127.0.0.1:5000/app:v1"
 
 
 def test_a_link_whose_alias_is_the_name_is_shown_short() -> None:
     argv = commands.run_argv("labkit/mariadb:10.11", None, name="wordpress", ports=None,
-                             detach=True, dns_default=True,
+                             detach=True,
                              options={"links": {"db_wordpress": "db_wordpress", "c1": "up"}})
     assert argv == ["docker", "run", "-d", "--name", "wordpress", "--link", "db_wordpress",
                     "--link", "c1:up", "labkit/mariadb:10.11"]
 
 
-def test_a_container_joining_anothers_network_gets_no_dns_of_ours(
-        engine: FakeClient, capsys: pytest.CaptureFixture[str]) -> None:
-    """Docker refuses --dns beside --network container:NAME; that container has c1's resolver."""
-    fake = engine
-    lab = session.Lab("04", session="s0a0b0c")
-    lab.run("labkit/busybox", ["sleep", "60"], name="side", network_mode="container:c1")
-    assert capsys.readouterr().out.splitlines() == [
-        "$ docker run -d --name side --network container:c1 labkit/busybox sleep 60"]
-    _, options = fake.containers.created[0]
-    assert "dns" not in options and options["network_mode"] == "container:c1"
-
-
-def test_build_line_for_buildkit_and_for_classic_asked_by_name() -> None:
-    assert commands.build_argv("/ctx", "app:v1", builder="buildkit", no_cache=True) == [
-        "docker", "buildx", "build", "--progress=plain", "--no-cache", "-t", "app:v1", "/ctx"]
-    assert commands.build_argv("/ctx", "app:v1", builder="classic",
-                               env={"DOCKER_BUILDKIT": "0"}) == [
-        "DOCKER_BUILDKIT=0", "docker", "build", "-t", "app:v1", "/ctx"]
-
-
-def test_the_classic_line_says_so_where_docker_build_is_buildkit() -> None:
-    assert commands.classic_env("buildkit") == {"DOCKER_BUILDKIT": "0"}
-    assert commands.classic_env("classic") == {}
+def test_run_refuses_an_option_it_has_no_flag_for() -> None:
+    with pytest.raises(ValueError, match="volumes="):
+        commands.run_argv("labkit/busybox", None, name=None, ports=None, detach=True,
+                          options={"volumes": {"/x": {}}})
 
 
 def test_a_port_goes_on_a_lesson_link_address_only_when_the_lab_allows_it(
-        engine: FakeClient, capsys: pytest.CaptureFixture[str]) -> None:
+        cli: CliEngine, capsys: pytest.CaptureFixture[str]) -> None:
     """03's DNAT lesson publishes on the host's end of the outside world's link, nowhere else."""
-    fake = engine
     lab = session.Lab("03", session="s0a0b0c")
     both = {"80/tcp": [("127.0.0.1", 18080), ("203.0.113.1", 18080)]}
     with pytest.raises(LabkitError, match="203.0.113.1"):
@@ -130,10 +117,42 @@ def test_a_port_goes_on_a_lesson_link_address_only_when_the_lab_allows_it(
         lab.allow_publishing_on("192.168.1.10")
     lab.allow_publishing_on("203.0.113.1")
     lab.run("labkit/nginx:1.22.1", name="front", ports=both)
-    assert capsys.readouterr().out.splitlines() == [
-        "$ docker run -d --name front -p 127.0.0.1:18080:80 -p 203.0.113.1:18080:80 "
-        "labkit/nginx:1.22.1"]
-    _, options = fake.containers.created[0]
-    assert options["ports"] == both
+    ran = cli.calls[-1][0]
+    assert ran[ran.index("-p"):ran.index("-p") + 4] == [
+        "-p", "127.0.0.1:18080:80", "-p", "203.0.113.1:18080:80"]
+    assert printed_lines(capsys.readouterr().out) == [ran]
     with pytest.raises(LabkitError):  # still never every interface
         lab.run("labkit/nginx:1.22.1", name="front", ports={"80/tcp": [("0.0.0.0", 18080)]})
+    assert len(cli.calls) == 1
+
+
+def test_docker_prints_the_env_it_sets_and_raises_with_the_clis_last_line(
+        cli: CliEngine, capsys: pytest.CaptureFixture[str]) -> None:
+    cli.answers[("docker", "build")] = (0, "Successfully built 0123456789ab\n", "")
+    done = show.docker(["build", "-t", "a b", "."], env={"DOCKER_BUILDKIT": "0"})
+    assert capsys.readouterr().out == (
+        "$ DOCKER_BUILDKIT=0 docker build -t 'a b' .\nSuccessfully built 0123456789ab\n")
+    assert done.ok and cli.calls[-1][1]["DOCKER_BUILDKIT"] == "0"
+    cli.answers[("docker", "rm")] = (1, "", "Error response from daemon: No such container: x\n")
+    with pytest.raises(CommandFailed, match="No such container: x"):
+        show.docker(["rm", "x"])
+    assert not show.docker(["rm", "x"], check=False).ok
+
+
+def test_docker_says_when_there_is_no_docker_command(fakes: Callable[..., Fakes]) -> None:
+    from labkit.base import engine
+
+    fakes(system=engine.System(which=lambda name: None))
+    with pytest.raises(HostToolMissing, match="no `docker` command"):
+        show.docker(["ps"])
+
+
+def test_a_long_line_is_folded_and_still_pastes_as_the_same_command() -> None:
+    argv = ["docker", "run", "-d", "--name", "c1", *LABELS, "--dns", "127.0.0.1",
+            "labkit/busybox", "sh", "-c", "echo a b; sleep 3600"]
+    text = show.command_line(argv)
+    parts = text.split(" \\\n")
+    assert len(parts) == 3 and all(len(p) <= show.WIDTH for p in parts)
+    assert parts[1].startswith("    --label") and parts[2].startswith("    labkit/busybox")
+    assert shlex.split(text.replace("\\\n", " ")) == argv  # what a shell runs when pasted
+    assert show.command_line(["docker", "ps", "-a"]) == "docker ps -a"  # short: one line

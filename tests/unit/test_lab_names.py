@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from labkit.base import labels
 from labkit.base.errors import LabkitError
+from labkit.lab import names
 from labkit.lab import session as lab_mod
 
-from .fakes import FakeClient, FakeContainer, FakeObject, Fakes
+from .fakes.client import FakeClient, FakeContainer, FakeObject
+from .fakes.seam import Fakes
 
 
 def _labels(session: str | None) -> dict[str, str]:
@@ -67,15 +68,15 @@ def test_link_names_fit_the_kernel_limit(fake: FakeClient,
     # A link name is taken when /sys/class/net has it: this machine's, not behind the seam.
     monkeypatch.setattr(lab_mod.Lab, "_owner", lambda self, name, kind: "other")
     name = lab_mod.Lab("04", session="s0a0b0c").name("veth-host-side", "link")
-    assert len(name) <= lab_mod.IFNAMSIZ and name.endswith("-s0a0b0c")
+    assert len(name) <= names.IFNAMSIZ and name.endswith("-s0a0b0c")
 
 
 def test_a_veth_pairs_two_taken_names_stay_apart() -> None:
     # Cut to 15 characters, "t-crash-a" and "t-crash-b" once became the same name.
-    a, b = (lab_mod.short_name(base, "s0a0b0c") for base in ("t-crash-a", "t-crash-b"))
-    assert a != b and len(a) == len(b) == lab_mod.IFNAMSIZ
+    a, b = (names.short_name(base, "s0a0b0c") for base in ("t-crash-a", "t-crash-b"))
+    assert a != b and len(a) == len(b) == names.IFNAMSIZ
     assert a.startswith("t-cr") and a.endswith("-s0a0b0c")
-    assert lab_mod.short_name("veth-x", "s0a0b0c") == "veth-x-s0a0b0c"  # short ones are whole
+    assert names.short_name("veth-x", "s0a0b0c") == "veth-x-s0a0b0c"  # short ones are whole
 
 
 def test_image_names_keep_their_tag(fake: FakeClient) -> None:
@@ -88,21 +89,29 @@ def test_image_names_keep_their_tag(fake: FakeClient) -> None:
     assert lab.name("127.0.0.1:5000/app:v1", "image") == "127.0.0.1:5000/app:v1-s0a0b0c"
 
 
-def test_tag_splits_the_name_after_the_registry_port(fake: FakeClient) -> None:
-    image = fake.images.put("app")  # the new names are free
+def test_tag_records_the_full_reference_the_cli_gives(fake: FakeClient,
+                                                      fakes: Callable[..., Fakes]) -> None:
+    """`docker tag app 127.0.0.1:5000/app` names app:latest's image 127.0.0.1:5000/app:latest:
+    the ledger holds that full reference (the port is not a tag), so cleanup removes it."""
+    from .fakes.cli_engine import CliEngine
+
+    fake.images.put("app")  # the new names are free
+    cli = CliEngine(fake)
+    fakes(system=cli.system())
     lab = lab_mod.Lab("02", session="s0a0b0c")
-    added: list[dict[str, Any]] = []
-    lab.ledger = SimpleNamespace(add=lambda kind, **data: added.append({"kind": kind, **data}))
     assert lab.tag("app", "127.0.0.1:5000/app") == "127.0.0.1:5000/app"
     assert lab.tag("app", "127.0.0.1:5000/lab:app-a") == "127.0.0.1:5000/lab:app-a"
-    assert image.tagged == [("127.0.0.1:5000/app", "latest"), ("127.0.0.1:5000/lab", "app-a")]
-    assert [e["ref"] for e in added] == ["127.0.0.1:5000/app:latest", "127.0.0.1:5000/lab:app-a"]
+    assert [argv for argv, _ in cli.calls] == [
+        ["docker", "tag", "app", "127.0.0.1:5000/app"],
+        ["docker", "tag", "app", "127.0.0.1:5000/lab:app-a"]]
+    assert [e["ref"] for e in lab.made("tag")] == ["127.0.0.1:5000/app:latest",
+                                                  "127.0.0.1:5000/lab:app-a"]
 
 
 def test_session_tokens_have_the_sanitized_shape() -> None:
     import re
 
-    assert re.fullmatch(r"s[0-9a-f]{6}", lab_mod.new_session())
+    assert re.fullmatch(r"s[0-9a-f]{6}", names.new_session())
 
 
 @pytest.mark.parametrize("given,expected", [

@@ -11,7 +11,8 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.lessons import containerd
 
-from .fakes import FakeHost, Fakes
+from .fakes.host import FakeHost
+from .fakes.seam import Fakes
 
 
 def test_config_keeps_everything_in_the_folder() -> None:

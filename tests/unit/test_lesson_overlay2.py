@@ -12,7 +12,11 @@ from labkit.lessons import dockerd
 from labkit.storage import lesson_overlay2
 from labkit.storage.lesson_overlay2 import Overlay2Stack
 
-from .fakes import FakeClient, FakeContainer, FakeHost, FakeMachine, Fakes, info
+from .fakes.cli_engine import CliEngine
+from .fakes.client import FakeClient, FakeContainer, info
+from .fakes.host import FakeHost
+from .fakes.machine import FakeMachine
+from .fakes.seam import Fakes
 
 
 def test_the_lesson_engine_keeps_every_folder_and_socket_of_its_own(tmp_path: Path) -> None:
@@ -93,8 +97,17 @@ def test_folders_name_each_role_top_first(stack: Overlay2Stack) -> None:
     assert stack.init_files() == ["/.dockerenv", "/etc/hosts", "/etc/resolv.conf"]
 
 
-def test_a_write_into_upperdir_is_read_inside(stack: Overlay2Stack, capsys) -> None:
-    assert stack.write_upper("from-host.txt", "hi\n") == "hi\n"
+def test_a_write_into_upperdir_is_read_inside(stack: Overlay2Stack, capsys,
+                                             fakes: Callable[..., Fakes]) -> None:
+    host = FakeHost(strict=True)
+    host.answers[("sh", "-c")] = ""
+    cli = CliEngine(FakeClient())
+    cli.answers[("docker", "exec")] = (0, "hi\n", "")
+    fakes(host=host, system=cli.system())
+    assert stack.write_upper("from-host.txt", "hi") == "hi\n"
+    upper = stack.container.attrs["GraphDriver"]["Data"]["UpperDir"]
+    assert host.calls == [("sh", "-c", f'echo "hi" > {upper}/from-host.txt')]
+    assert cli.calls[-1][0] == ["docker", "exec", "redis7-overlay2", "cat", "/from-host.txt"]
     out = capsys.readouterr().out
     assert "$ docker exec redis7-overlay2 cat /from-host.txt\nhi\n" in out
     assert stack.whose == "your engine" and stack.cli("ps") == ["docker", "ps"]

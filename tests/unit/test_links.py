@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from labkit.base.errors import LabkitError
 from labkit.networking import links
+
+from .fakes.cli_engine import CliEngine
+from .fakes.client import FakeClient, FakeContainer
+from .fakes.seam import Fakes
 
 # -- --link: the hosts line follows a restart, the variables do not -------------------------
 HOSTS = "127.0.0.1\tlocalhost\n172.17.0.6\tweb 1da31293ab6d link-web\n"
@@ -68,3 +74,28 @@ def test_a_link_change_without_variables_speaks_of_the_name_only(
     links.explain_link_change(bare, after, "172.17.0.8")
     out = capsys.readouterr().out
     assert "now says 172.17.0.8" in out and "no link variables" in out and "?" not in out
+
+
+def test_link_view_runs_the_two_commands_it_prints(
+        fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
+    client = FakeContainer("link-client", running=True, exec_answer=(0, ENV.encode()))
+    cli = CliEngine(FakeClient(containers=[client]))
+    fakes(client=cli.client, system=cli.system())
+    cli.answers[("docker", "exec", "link-client", "strings")] = (0, ENV, "")
+    cli.answers[("docker", "exec", "link-client", "grep")] = (0, HOSTS.splitlines()[1] + "\n",
+                                                              "")
+    view = links.link_view("link-client", "web")
+    assert [argv for argv, _ in cli.calls] == [
+        ["docker", "exec", "link-client", "strings", "-n", "1", "/proc/1/environ"],
+        ["docker", "exec", "link-client", "grep", "-w", "web", "/etc/hosts"]]
+    assert capsys.readouterr().out == (
+        "$ docker exec link-client strings -n 1 /proc/1/environ\n" + ENV
+        + "$ docker exec link-client grep -w web /etc/hosts\n" + HOSTS.splitlines()[1] + "\n")
+    assert view.hosts_address == "172.17.0.6" and view.address_variable == "172.17.0.6"
+    # Docker 29: no variables, and (say) no line: both are said, not left blank
+    cli.answers[("docker", "exec", "link-client", "strings")] = (0, "PATH=/usr/bin\n", "")
+    cli.answers[("docker", "exec", "link-client", "grep")] = (1, "", "")
+    view = links.link_view("link-client", "web")
+    out = capsys.readouterr().out
+    assert view.env == {} and "(no WEB_PORT_..., WEB_ENV_... or WEB_NAME" in out
+    assert "(no line for web in /etc/hosts)" in out

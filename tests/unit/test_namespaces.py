@@ -11,17 +11,12 @@ import pandas as pd
 import pytest
 
 from labkit.base.errors import LabkitError
+from labkit.base.show import command_line
 from labkit.namespaces import procns as namespaces
 
-from .fakes import (
-    FakeClient,
-    FakeContainer,
-    FakeHost,
-    FakeMachine,
-    Fakes,
-    info,
-    readlink_answer,
-)
+from .fakes.client import FakeClient, FakeContainer
+from .fakes.host import FakeHost, readlink_answer
+from .fakes.seam import Fakes
 
 matplotlib.use("Agg")
 
@@ -38,9 +33,13 @@ def fake(fakes: Callable[..., Fakes]) -> FakeHost:
     return fakes(host=host).host
 
 
-def test_ns_types_explains_each_entry(fakes: Callable[..., Fakes]) -> None:
-    fakes(host=FakeHost({("ls", "/proc/self/ns"): "uts\nnet\nfuture_ns\n"}))
+def test_ns_types_shows_ls_then_explains_each_entry(fakes: Callable[..., Fakes],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    host = fakes(host=FakeHost({("ls", "-C", "/proc/self/ns"): "uts  net  future_ns\n"},
+                               strict=True)).host
     table = namespaces.ns_types()
+    assert host.calls == [("ls", "-C", "/proc/self/ns")]
+    assert capsys.readouterr().out == "$ ls -C /proc/self/ns\nuts  net  future_ns\n"
     assert list(table["type"]) == ["future_ns", "net", "uts"]
     assert table.set_index("type").loc["net", "flag"] == "CLONE_NEWNET"
     assert "not described" in table.set_index("type").loc["future_ns", "isolates"]
@@ -62,6 +61,55 @@ def test_host_process_falls_back_to_kthreadd_when_pid_1_hides(fake: FakeHost) ->
 def test_host_process_is_pid_1_when_readable(fake: FakeHost) -> None:
     fake.answers[("readlink",)] = readlink_answer({1: HOST})
     assert namespaces.host_process().pid == 1
+
+
+# The kernel's fixed inode numbers for its initial namespaces (include/linux/proc_ns.h).
+INITIAL = {**HOST, "ipc": 4026531839, "uts": 4026531838, "user": 4026531837,
+           "pid": 4026531836, "cgroup": 4026531835, "time": 4026531834}
+
+
+def test_host_process_in_the_initial_namespaces_says_so(fake: FakeHost) -> None:
+    fake.answers[("readlink",)] = readlink_answer({1: INITIAL})
+    host = namespaces.host_process()
+    assert host.initial and host.not_initial == ()
+    assert "in the kernel's initial namespaces" in str(host) and "pid:[4026531836]" in str(host)
+
+
+def test_host_process_can_show_the_readlink_it_compares(
+        fake: FakeHost, capsys: pytest.CaptureFixture[str]) -> None:
+    fake.answers[("readlink",)] = readlink_answer({1: INITIAL})
+    host = namespaces.host_process(show=True)
+    assert host.pid == 1 and host.initial
+    argv = ("readlink", *(f"/proc/1/ns/{t}" for t in namespaces.INITIAL_INODES))
+    assert fake.calls[0] == argv
+    out = capsys.readouterr().out
+    assert out.startswith("$ " + command_line(argv) + "\n") and "\npid:[4026531836]\n" in out
+
+
+def test_host_process_shows_the_fallback_to_pid_2_too(
+        fake: FakeHost, capsys: pytest.CaptureFixture[str]) -> None:
+    host = namespaces.host_process(show=True)  # PID 1 hides its links here
+    assert host.pid == 2 and "hides" in str(host)
+    out = capsys.readouterr().out
+    assert "$ readlink /proc/1/ns/ipc" in out and "Permission denied" in out
+    assert "$ readlink /proc/2/ns/ipc" in out
+
+
+def test_a_machine_that_is_itself_a_container_is_not_called_initial(fake: FakeHost) -> None:
+    # PID 1 of a container-like machine: a pid and cgroup namespace of its own.
+    fake.answers[("readlink",)] = readlink_answer(
+        {1: {**INITIAL, "pid": 4026532500, "cgroup": 4026532501}})
+    host = namespaces.host_process()
+    assert not host.initial and host.not_initial == ("pid", "cgroup")
+    assert "not in the kernel's initial namespaces" in str(host)
+    assert "itself a container" in str(host)
+
+
+def test_initial_inodes_are_the_kernel_constants() -> None:
+    assert namespaces.INITIAL_INODES["pid"] == 4026531836
+    assert namespaces.INITIAL_INODES["user"] == 4026531837
+    assert namespaces.not_initial(INITIAL) == ()
+    assert namespaces.not_initial({"pid": 4026531836, "net": 1}) == ()  # net has no constant
 
 
 def test_matrix_names_the_first_process_in_each_namespace(fake: FakeHost) -> None:
@@ -107,7 +155,7 @@ def test_child_pids_reads_every_task(fakes: Callable[..., Fakes]) -> None:
 
 
 def test_lsns_picks_out_the_host_and_the_lessons_containers(
-        fake: FakeHost, fakes: Callable[..., Fakes]) -> None:
+        fake: FakeHost, fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
     rows = [{"ns": HOST["net"], "type": "net", "nprocs": 90, "pid": 2, "user": "root",
              "command": "kthreadd"},
             {"ns": C1["net"], "type": "net", "nprocs": 2, "pid": 10, "user": "root",
@@ -124,6 +172,8 @@ def test_lsns_picks_out_the_host_and_the_lessons_containers(
         FakeContainer("hostnet", pid=20, lesson=True), c1, FakeContainer("someones", pid=500),
         FakeContainer("stopped", running=False, lesson=True)]))
     table = namespaces.lsns(lab=SimpleNamespace(session="s000000"))
+    assert capsys.readouterr().out == "$ lsns -J\n"  # the JSON is the table's to show
+    assert fake.calls[0] == ("lsns", "-J")
     assert not any("/proc/500/" in arg for call in fake.calls for arg in call)
     assert list(table["owner"]) == ["host", "c1", "hostnet", ""]
     mine = namespaces.lesson_rows(table)
@@ -132,112 +182,11 @@ def test_lsns_picks_out_the_host_and_the_lessons_containers(
     assert isinstance(mine, pd.DataFrame)
 
 
-@pytest.mark.parametrize("fstype,mode,version,label,says", [
-    ("tmpfs", "host", "1", "cgroup\n(v1: host's)", "--cgroupns host, and c1 runs with host"),
-    ("cgroup2fs", "private", "2", "cgroup\n(v2: own)", "has a cgroup namespace of its own"),
-])
-def test_cgroup_setup_is_read_live(fake: FakeHost, capsys: pytest.CaptureFixture[str],
-                                   fstype: str, mode: str, version: str, label: str,
-                                   says: str) -> None:
-    fake.answers[("stat", "-f", "-c", "%T", "/sys/fs/cgroup")] = fstype + "\n"
-    c1 = FakeContainer("c1", pid=10)
-    c1.attrs["HostConfig"]["CgroupnsMode"] = mode
-    setup = namespaces.cgroup_setup(c1)
-    assert (setup.version, setup.mode, setup.label) == (version, mode, label)
-    assert says in str(setup) and f"/sys/fs/cgroup is {fstype}" in str(setup)
-    out = capsys.readouterr().out.splitlines()
-    assert out == ["$ stat -f -c %T /sys/fs/cgroup", fstype,
-                   "$ docker inspect -f '{{.HostConfig.CgroupnsMode}}' c1", mode]
-
-
-def test_cgroup_setup_compares_links_when_the_engine_does_not_say(fake: FakeHost) -> None:
-    fake.answers[("stat", "-f", "-c", "%T", "/sys/fs/cgroup")] = "tmpfs\n"
-    fake.answers[("readlink",)] = readlink_answer({1: HOST, 10: C1})
-    assert namespaces.cgroup_setup(FakeContainer("c1", pid=10)).mode == "host"
-
-
-def test_heatmap_labels_the_cgroup_column(fake: FakeHost) -> None:
-    m = namespaces.ns_matrix({"host": 2, "c1": 10})
-    setup = namespaces.CgroupSetup("cgroup2fs", "c1", "private")
-    ax = namespaces.heatmap(m, cgroup=setup).axes[0]
-    assert [t.get_text() for t in ax.get_xticklabels()][0] == "cgroup\n(v2: own)"
-
-
-# -- the time namespace: Docker 29.5 and later give each container its own -------------------
-OWN_TIME = {**C1, "time": 4026532199}
-
-
-@pytest.mark.parametrize("daemon,off", [
-    (None, None), ({}, False), ({"features.time-namespaces": "false"}, True),
-    ({"features.time-namespaces": "true"}, False),
-    ({"feature": "containerd-snapshotter=true,time-namespaces=false"}, True),
-    ({"feature": "time-namespaces"}, False)])
-def test_time_feature_off_reads_daemon_json_and_the_flag(
-        daemon: dict[str, str] | None, off: bool | None) -> None:
-    assert namespaces.time_feature_off(daemon) is off
-
-
-def _time(version: str, private: bool, off: bool | None = False) -> namespaces.TimeSetup:
-    major, minor = (int(x) for x in version.split(".")[:2])
-    return namespaces.TimeSetup(version, major, minor, "c1", private, off)
-
-
-def test_docker_29_5_and_later_give_each_container_its_own_time_namespace() -> None:
-    t = _time("29.7.2", True)
-    assert t.by_default and t.expected is True and t.label == "time\n(29.7: own)"
-    text = str(t)
-    assert text.startswith("Docker 29.7.2 gives each container a time namespace of its own")
-    assert "Docker 29.5 and later" in text and "--feature time-namespaces=false" in text
-    assert _time("29.5.0", True).by_default and not _time("29.4.1", False).by_default
-
-
-def test_the_feature_off_keeps_containers_in_the_hosts_time_namespace() -> None:
-    t = _time("29.7.2", False, off=True)
-    assert t.expected is False and "shares the host's" in str(t)
-    assert "runs with the feature switched off" in str(t) and t.label == "time\n(29.7: host's)"
-    assert _time("29.7.2", False, off=None).expected is None  # settings unreadable: no claim
-
-
-def test_engines_before_29_5_share_the_hosts_time_namespace() -> None:
-    t = _time("28.5.2", False)
-    assert t.expected is False
-    assert str(t).startswith("Docker 28.5.2 leaves every container in the host's time namespace")
-    assert "before Docker 29.5" in str(t) and "--feature time-namespaces=false" in str(t)
-    assert "something else made it" in str(_time("20.10.24", True))
-
-
-@pytest.mark.parametrize("version,flags,table,private", [
-    ("29.7.2", "", OWN_TIME, True), ("29.7.2", "--feature\0time-namespaces=false\0", C1, False),
-    ("28.5.2", "", C1, False)])
-def test_time_setup_compares_the_containers_link_with_the_hosts(
-        machine: FakeMachine, fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str],
-        version: str, flags: str, table: dict[str, int], private: bool) -> None:
-    machine.with_tools()
-    # The running dockerd, as labkit.base.daemonconfig finds it: its pidfile and command line.
-    machine.files.update({"/var/run/docker.pid": "77\n",
-                          "/proc/77/cmdline": f"/usr/sbin/dockerd\0{flags}"})
-    machine.engine = FakeClient(info(), server_version=version)
-    fakes(host=FakeHost({("readlink",): readlink_answer({1: HOST, 10: table})},
-                        files={"/proc/1/comm": "init\n"}))
-    t = namespaces.time_setup(FakeContainer("c1", pid=10))
-    assert (t.private, t.version, t.expected) == (private, version, private)
-    out = capsys.readouterr().out
-    assert "$ readlink /proc/10/ns/time /proc/1/ns/time" in out
-    assert f"time:[{table['time']}]\ntime:[{HOST['time']}]" in out
-
-
-def test_heatmap_labels_the_time_column_with_the_engines_answer(fake: FakeHost) -> None:
-    m = namespaces.ns_matrix({"host": 2, "c1": 10})
-    fig = namespaces.heatmap(m, time=_time("28.5.2", False))
-    names = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    assert names[namespaces.TYPES.index("time")] == "time\n(28.5: host's)"
-
-
 def test_04_1_names_a_time_namespace_of_its_own_where_the_engine_gives_one() -> None:
     from labkit.namespaces import checks
 
     # Docker 29.5 and later: c1 and the learner's container each have their own time namespace.
-    c1, mine = {**OWN_TIME}, {**OWN_TIME, "time": 4026532299, "ipc": 1, "mnt": 2, "net": 3,
+    c1, mine = {**C1, "time": 4026532199}, {**C1, "time": 4026532299, "ipc": 1, "mnt": 2, "net": 3,
                               "uts": 4}
     result = checks.judge_joined(checks.JoinFacts("c1", mine, c1, HOST))
     assert result.passed and "shares cgroup, pid, user with c1" in result.message

@@ -3,14 +3,17 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 
 from labkit.base.errors import LabkitError, NameTaken
+from labkit.base.show import command_line
 from labkit.base.wait import WaitTimeout
 from labkit.lessons import outside
 
-from .fakes import FakeClock, Fakes
+from .fakes.clock import FakeClock
+from .fakes.seam import Fakes
 
 
 def net(text: str) -> ipaddress.IPv4Network:
@@ -60,7 +63,7 @@ FETCH = ("ip", "netns", "exec", "outside", "timeout", "5", "busybox", "wget", "-
 
 def test_fetch_asks_from_inside_the_world_with_a_timeout(
         fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
-    from .fakes import FakeHost
+    from .fakes.host import FakeHost
 
     host = fakes(host=FakeHost({FETCH: "<html>welcome</html>\n"})).host
     assert outside.fetch(WORLD, "http://203.0.113.1:18080/") == "<html>welcome</html>\n"
@@ -69,7 +72,7 @@ def test_fetch_asks_from_inside_the_world_with_a_timeout(
 
 
 def test_fetch_that_runs_out_of_time_says_so(fakes: Callable[..., Fakes]) -> None:
-    from .fakes import FakeHost
+    from .fakes.host import FakeHost
 
     fakes(host=FakeHost({FETCH: (124, "", "")}))
     with pytest.raises(LabkitError, match="No answer .* within 5 s") as err:
@@ -81,8 +84,34 @@ def test_fetch_that_runs_out_of_time_says_so(fakes: Callable[..., Fakes]) -> Non
 
 
 def test_fetch_asks_only_the_world_s_own_link(fakes: Callable[..., Fakes]) -> None:
-    from .fakes import FakeHost
+    from .fakes.host import FakeHost
 
     fakes(host=FakeHost(strict=True))
     with pytest.raises(LabkitError, match="not on the outside world's link"):
         outside.fetch(WORLD, "http://192.0.2.7:80/")
+
+
+def test_a_shown_world_prints_every_command_it_runs(
+        fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from .fakes.client import FakeClient
+    from .fakes.host import FakeHost
+
+    spawned: list[tuple[list[str], str | None]] = []
+    lab = SimpleNamespace(netns=lambda name: name, veth=lambda a, b: (a, b),
+                          spawn=lambda argv, netns=None: spawned.append((argv, netns)))
+    host = fakes(host=FakeHost({("ip", "-j", "-4", "route"): "[]"}), client=FakeClient(),
+                 root=True).host
+    # The echo server's port is asked with a socket (no door): nothing listens in a unit test.
+    monkeypatch.setattr(outside, "_wait_for_port", lambda *a, **k: None)
+    world = outside.outside_world(lab, show=True)  # type: ignore[arg-type]
+    wired = [c for c in host.calls if c[:2] != ("ip", "-j")]
+    out = capsys.readouterr().out
+    assert out == ("(the lab made the netns outside and the veth pair out-host / out-ns; the "
+                   "rest is wired by these commands)\n"
+                   + "".join(f"$ {command_line(c)}\n" for c in wired)  # each, as it ran
+                   + f"$ {command_line(['ip', 'netns', 'exec', 'outside', *spawned[0][0]])} &\n")
+    assert len(wired) == 10 and spawned[0][1] == "outside"
+    assert world.server_address == "198.51.100.10"
+    outside.outside_world(lab)  # type: ignore[arg-type]
+    assert capsys.readouterr().out == ""  # 04's world is made silently

@@ -12,7 +12,10 @@ from labkit.base.errors import CommandFailed, LabkitError, NotRoot
 from labkit.storage import overlay
 from labkit.storage.overlay import OverlayDirs
 
-from .fakes import IS_ROOT, FakeLab, Fakes, whiteout
+from .fakes.docker_root import IS_ROOT, whiteout
+from .fakes.host import FakeHost
+from .fakes.lab import FakeLab
+from .fakes.seam import Fakes
 
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="whiteouts and trusted xattrs need root")
 
@@ -117,9 +120,50 @@ def test_make_layers_puts_whiteouts_in_layers(tmp_path: Path) -> None:
     assert overlay.kind(tmp_path / "layers" / "b" / "f") == "whiteout"
 
 
-def test_try_write_reports_the_errno(tmp_path: Path) -> None:
-    assert overlay.try_write(tmp_path / "ok.txt") == "written"
-    assert overlay.try_write(tmp_path / "no" / "such" / "x").startswith("ENOENT")
+def test_ls_lists_each_folder_or_a_name_in_each(tmp_path: Path, fakes: Callable[..., Fakes],
+                                               capsys) -> None:
+    host = FakeHost({("sh", "-c"): (2, "upper/x\n", "ls: cannot access 'lower/x'\n")},
+                    strict=True)
+    fakes(host=host)
+    d = dirs_in(tmp_path)
+    overlay.ls(d)
+    shown = overlay.ls(d, "x")
+    assert host.calls == [
+        ("sh", "-c", f"cd {tmp_path} && ls -l --time-style=+ lower upper merged"),
+        ("sh", "-c", f"cd {tmp_path} && ls -l --time-style=+ lower/x upper/x merged/x"),
+    ]
+    assert not shown.ok, "a missing name is shown, not raised"
+    out = capsys.readouterr().out
+    assert out.count("ls -l --time-style=+") == 2 and "cannot access 'lower/x'" in out
+
+
+def test_unmount_runs_umount(tmp_path: Path, fakes: Callable[..., Fakes], capsys) -> None:
+    host = FakeHost({("umount",): ""}, strict=True)
+    fakes(host=host)
+    d = dirs_in(tmp_path)
+    overlay.unmount(d)
+    assert host.calls == [("umount", str(d.merged))]
+    assert capsys.readouterr().out == f"$ umount {d.merged}\n"
+    host.answers[("umount",)] = (32, "", "umount: not mounted.")
+    with pytest.raises(CommandFailed):
+        overlay.unmount(d)
+
+
+def test_echo_and_open_for_append_run_the_shell_line(tmp_path: Path,
+                                                      fakes: Callable[..., Fakes]) -> None:
+    host = FakeHost({("sh", "-c"): (2, "", "sh: 1: cannot create: Read-only file system")},
+                    strict=True)
+    fakes(host=host)
+    f = tmp_path / "merged" / "new_file"
+    assert not overlay.echo(f, "new file", check=False).ok
+    with pytest.raises(CommandFailed):
+        overlay.echo(f, "more", append=True)
+    with pytest.raises(CommandFailed):
+        overlay.open_for_append(f)
+    assert host.calls == [("sh", "-c", f'echo "new file" > {f}'),
+                          ("sh", "-c", f'echo "more" >> {f}'), ("sh", "-c", f": >> {f}")]
+    with pytest.raises(ValueError):
+        overlay.echo(f, "$(reboot)")
 
 
 def test_mount_refusal_becomes_a_hint(tmp_path: Path, fakes: Callable[..., Fakes],
@@ -152,19 +196,9 @@ def test_mount_needs_root(tmp_path: Path, fakes: Callable[..., Fakes]) -> None:
     assert lab.mounts == []
 
 
-@needs_root
-def test_scratch_lists_kinds_and_links(tmp_path: Path) -> None:
-    d = dirs_in(tmp_path)
-    (d.work / "work").mkdir()
-    whiteout(d.work / "work" / "#1")
-    os.link(d.work / "work" / "#1", d.upper / "hidden")
-    table = overlay.scratch(d)
-    assert table.to_dict("records") == [{"kind": "whiteout", "links": 2}]
-
-
 def test_metacopy_default_is_read_from_the_module_parameter(
         fakes: Callable[..., Fakes]) -> None:
-    from .fakes import FakeHost
+    from .fakes.host import FakeHost
 
     fakes(host=FakeHost(files={overlay.METACOPY_PARAM: "N\n"}))
     assert overlay.metacopy_default() == "N"

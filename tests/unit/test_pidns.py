@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
-from labkit.base.errors import LabkitError, NotRoot
+from labkit.base.errors import CommandFailed, LabkitError, NotRoot
 from labkit.namespaces import pid1, pidns
 
-from .fakes import FakeClock, FakeContainer, FakeHost, Fakes
+from .fakes.cli_engine import CliEngine
+from .fakes.client import FakeClient, FakeContainer
+from .fakes.clock import FakeClock
+from .fakes.host import FakeHost
+from .fakes.seam import Fakes
 
 STATUS = "Name:\tsleep\nState:\tS (sleeping)\nPid:\t4242\nPPid:\t4200\nNSpid:\t4242\t1\n"
 
@@ -23,6 +29,21 @@ def test_pid_view_from_the_host_and_from_inside(fakes: Callable[..., Fakes]) -> 
     frame = view.to_frame()
     assert list(frame["number"]) == ["PID 1", "host PID 4242"]
     assert frame.loc["on the host", "parent"] == "containerd-shim"
+
+
+def test_pid_view_can_show_the_commands_it_reads_with(
+        fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
+    grep = ("grep", "-E", "^(Name|PPid|NSpid):", "/proc/4242/status")
+    host = fakes(host=FakeHost({grep: "Name:\tsleep\nPPid:\t4200\nNSpid:\t4242\t1\n",
+                                ("cat", "/proc/4200/comm"): "containerd-shim\n"},
+                               strict=True)).host
+    view = pidns.pid_view(FakeContainer("c2", pid=4242), show=True)
+    assert (view.name, view.ns_pids, view.parent, view.parent_pid) == (
+        "sleep", (4242, 1), "containerd-shim", 4200)
+    assert host.calls == [grep, ("cat", "/proc/4200/comm")]
+    assert capsys.readouterr().out.splitlines() == [
+        "$ grep -E '^(Name|PPid|NSpid):' /proc/4242/status", "Name:\tsleep", "PPid:\t4200",
+        "NSpid:\t4242\t1", "$ cat /proc/4200/comm", "containerd-shim"]
 
 
 class StoppingContainer(FakeContainer):
@@ -88,40 +109,48 @@ def test_took_rounds_for_a_learner(seconds: float, text: str) -> None:
     assert pid1.took(seconds) == text
 
 
-def test_stop_all_runs_the_stops_side_by_side(fakes: Callable[..., Fakes],
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_stop_all_runs_one_docker_stop_and_times_each_container(
+        fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
     boxes = {"plain": FakeContainer("plain", pid=11), "with-init": FakeContainer("with-init",
                                                                                 pid=12)}
     codes = {"plain": 137, "with-init": 143}
-    clock = FakeClock()
-    seen: list[str] = []
+    after = {"plain": 3.4, "with-init": 0.3}
+    cli = CliEngine(FakeClient(containers=list(boxes.values())))
 
-    def stop(argv: tuple[str, ...]) -> str:
-        name = argv[-1]
-        seen.append(name)
-        clock.now += 10.2 if name == "plain" else 0.0
-        boxes[name].attrs["State"].update(Running=False, Status="exited",
-                                          ExitCode=codes[name], Pid=0)
-        return name + "\n"
+    def stop(argv: list[str]) -> tuple[int, str, str]:
+        now = time.time()
+        for name in argv[4:]:
+            ended = datetime.fromtimestamp(now + after[name], UTC)
+            # as the engine writes it: nanoseconds, Z
+            stamp = ended.strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
+            boxes[name].attrs["State"].update(Running=False, Status="exited",
+                                              ExitCode=codes[name], Pid=0, FinishedAt=stamp)
+        return 0, "".join(f"{n}\n" for n in argv[4:]), ""
 
-    fakes(host=FakeHost({("docker", "stop"): stop},
-                        files={"/proc/11/comm": "sleep\n", "/proc/12/comm": "docker-init\n"}),
-          clock=clock)
+    cli.answers[("docker", "stop")] = stop
+    fakes(host=FakeHost(files={"/proc/11/comm": "sleep\n", "/proc/12/comm": "docker-init\n"}),
+          client=cli.client, system=cli.system())
     table = pid1.stop_all(list(boxes.values()))
-    assert sorted(seen) == ["plain", "with-init"]
-    assert capsys.readouterr().out.splitlines() == ["$ docker stop plain",
-                                                    "$ docker stop with-init"]
+    assert [argv for argv, _ in cli.calls] == [["docker", "stop", "-t", "3", "plain",
+                                                "with-init"]]
+    assert capsys.readouterr().out.splitlines() == ["$ docker stop -t 3 plain with-init",
+                                                    "plain", "with-init"]
     assert table.loc["plain", "PID 1"] == "sleep" and table.loc["plain", "exit code"] == 137
+    assert table.loc["plain", "ended after"] == "about 3 s"
     assert table.loc["plain", "why"].startswith("SIGKILL")
     assert table.loc["with-init", "PID 1"] == "docker-init"
+    assert table.loc["with-init", "ended after"] == "under 2 s"
     assert table.loc["with-init", "why"] == "its PID 1 ended on SIGTERM"
 
 
 def test_stop_all_hands_on_a_failure(fakes: Callable[..., Fakes]) -> None:
-    fakes(host=FakeHost({("docker", "stop"): (1, "", "No such container")},
-                        files={"/proc/11/comm": "sleep\n"}))
-    with pytest.raises(LabkitError):
-        pid1.stop_all([FakeContainer("gone", pid=11)])
+    cli = CliEngine(FakeClient())
+    cli.answers[("docker", "stop")] = (1, "", "Error response from daemon: No such container\n")
+    fakes(host=FakeHost(files={"/proc/11/comm": "sleep\n"}), client=cli.client,
+          system=cli.system())
+    with pytest.raises(CommandFailed, match="No such container"):
+        pid1.stop_all([FakeContainer("gone", pid=11)], timeout=None)
+    assert cli.calls[0][0] == ["docker", "stop", "gone"]
 
 
 TREE = {("ls", "/proc/5000/task"): "5000\n",
@@ -146,6 +175,19 @@ def test_ps_numbers_processes_as_the_container_sees_them(
     assert table.loc["PID 1", "program"] == "sleep"
     assert [(p.pid, p.ppid) for p in pid1.procs(FakeContainer("no-reaper", pid=5000))] == [
         (1, 0), (3, 1)]
+
+
+def test_ps_can_show_the_hosts_ps_first(orphan_host: FakeHost,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ("ps", "-o", "pid,ppid,stat,comm", "-p", "5000", "--ppid", "5000")
+    orphan_host.answers[argv] = ("    PID    PPID STAT COMMAND\n   5000    4900 Ss   sleep\n"
+                                 "   5002    5000 Z    sleep <defunct>\n")
+    table = pid1.ps(FakeContainer("no-reaper", pid=5000), show=True)
+    assert orphan_host.calls[0] == argv
+    out = capsys.readouterr().out
+    assert out.startswith("$ ps -o pid,ppid,stat,comm -p 5000 --ppid 5000\n    PID    PPID")
+    assert "sleep <defunct>" in out
+    assert table.loc["child of PID 1", "state"] == "Z (zombie)"
 
 
 def test_settle_orphans_waits_for_the_orphan_to_end(orphan_host: FakeHost) -> None:

@@ -12,7 +12,9 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.building import platforms
 
-from .fakes import FakeClient, FakeHost, FakeImage, Fakes
+from .fakes.client import FakeClient, FakeImage
+from .fakes.host import FakeHost
+from .fakes.seam import Fakes
 
 AMD = "sha256:" + "a" * 64
 ARM = "sha256:" + "b" * 64
@@ -101,29 +103,41 @@ def test_pull_refuses_anything_but_the_lesson_registry() -> None:
         platforms.pull(SimpleNamespace(), "docker.io/library/nginx:1.22.1", "linux/arm64")
 
 
-def test_push_and_pull_split_the_name_after_the_port(fakes: Callable[..., Fakes]) -> None:
-    engine = fakes(client=FakeClient()).client
-    engine.api.push_answer = lambda repository, tag: [
-        {"status": f"{tag}: digest: {AMD} size: 528"}]
+def test_push_and_pull_run_the_cli_lines_they_print(fakes: Callable[..., Fakes],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from .fakes.cli_engine import CliEngine
+
+    engine = FakeClient()
+    cli = CliEngine(engine)
+    cli.answers[("docker", "push")] = (
+        0, f"The push refers to repository [127.0.0.1:5000/tinybox]\n"
+           f"amd64: digest: {AMD} size: 528\n", "")
     amd64 = {"Os": "linux", "Architecture": "amd64"}
 
-    def pulled(repository: str, tag: str | None) -> FakeImage:
-        ref = f"{repository}@{tag}" if str(tag).startswith("sha256:") else f"{repository}:{tag}"
-        engine.images.store[ref] = FakeImage("sha256:1", amd64, [ref])
-        return engine.images.store[ref]
+    def pulled(argv: list[str]) -> tuple[int, str, str]:
+        engine.images.store[argv[-1]] = FakeImage("sha256:1", amd64, [argv[-1]])
+        return 0, f"Status: Downloaded newer image for {argv[-1]}\n", ""
 
-    engine.images.pull_answer = pulled
+    cli.answers[("docker", "pull")] = pulled
+    fakes(client=engine, system=cli.system())
     recorded: list[Any] = []
     lab = SimpleNamespace(record_pulled=recorded.append)
     assert platforms.push("127.0.0.1:5000/tinybox:amd64") == AMD
     got = platforms.pull(lab, "127.0.0.1:5000/tinybox:multi")  # type: ignore[arg-type]
-    platforms.pull(lab, f"127.0.0.1:5000/tinybox@{ARM}")  # type: ignore[arg-type]
-    assert engine.api.pushes == [("127.0.0.1:5000/tinybox", "amd64")]
-    assert engine.images.pulled == ["127.0.0.1:5000/tinybox:multi",
-                                    f"127.0.0.1:5000/tinybox:{ARM}"]
+    platforms.pull(lab, "127.0.0.1:5000/tinybox:multi", "linux/arm64")  # type: ignore[arg-type]
+    assert [argv for argv, _ in cli.calls] == [
+        ["docker", "push", "127.0.0.1:5000/tinybox:amd64"],
+        ["docker", "pull", "127.0.0.1:5000/tinybox:multi"],
+        ["docker", "pull", "--platform", "linux/arm64", "127.0.0.1:5000/tinybox:multi"]]
+    out = capsys.readouterr().out
+    assert "$ docker pull --platform linux/arm64 127.0.0.1:5000/tinybox:multi\n" in out
+    assert f"amd64: digest: {AMD} size: 528" in out  # the CLI's own output, shown
     assert got["got"] == "linux/amd64" and got["image ID"] == "sha256:1"
     assert got["list digest"] == ""  # the fake's image has no repo digest of that name
-    assert recorded == ["127.0.0.1:5000/tinybox:multi", f"127.0.0.1:5000/tinybox@{ARM}"]
+    assert recorded == ["127.0.0.1:5000/tinybox:multi"] * 2
+    with pytest.raises(LabkitError, match="not in the lesson's registry"):
+        platforms.push("docker.io/library/busybox:latest")
+    assert len(cli.calls) == 3  # refused before anything ran
 
 
 def test_pulls_are_matched_to_builds_by_id() -> None:
@@ -156,21 +170,54 @@ def test_an_arm64_image_runs_only_with_qemu_registered(fakes: Any) -> None:
     fakes(host=FakeHost({("cat", f"{BINFMT}/status"): "enabled\n",
                          ("cat", f"{BINFMT}/qemu-aarch64"): (1, "", "No such file")}))
     none = emulation("arm64", native="amd64")
-    assert not none.runs and "has no qemu-aarch64 entry" in none.reason
+    assert none.runs is False and "has no qemu-aarch64 entry" in none.reason
     assert emulation("amd64", native="amd64").runs
-    fakes(host=FakeHost({("cat", f"{BINFMT}/qemu-aarch64"): (
+    fakes(host=FakeHost({("cat", f"{BINFMT}/status"): "enabled\n",
+                         ("cat", f"{BINFMT}/qemu-aarch64"): (
         "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\n")}))
     qemu = emulation("arm64", native="amd64")
-    assert qemu.runs and "/usr/libexec/qemu-binfmt/aarch64-binfmt-P" in qemu.reason
-    fakes(host=FakeHost({("cat", f"{BINFMT}/qemu-aarch64"): "disabled\n"}))
-    assert not emulation("arm64", native="amd64").runs
+    assert qemu.runs is True and "/usr/libexec/qemu-binfmt/aarch64-binfmt-P" in qemu.reason
+    assert "F flag" in qemu.reason
+    fakes(host=FakeHost({("cat", f"{BINFMT}/status"): "enabled\n",
+                         ("cat", f"{BINFMT}/qemu-aarch64"): "disabled\n"}))
+    assert emulation("arm64", native="amd64").runs is False
+
+
+def test_without_the_f_flag_a_container_cannot_use_the_emulator(fakes: Any) -> None:
+    from labkit.building.platforms import BINFMT, emulation
+
+    # The kernel looks the interpreter up when a program starts, in the container's own files.
+    fakes(host=FakeHost({("cat", f"{BINFMT}/status"): "enabled\n",
+                         ("cat", f"{BINFMT}/qemu-aarch64"): (
+        "enabled\ninterpreter /usr/bin/qemu-aarch64\nflags: OC\noffset 0\n")}))
+    got = emulation("arm64", native="amd64")
+    assert got.runs is False and "without the F flag" in got.reason
+    assert "not in a container" in got.reason
+
+
+def test_binfmt_misc_disabled_refuses_every_foreign_program(fakes: Any) -> None:
+    from labkit.building.platforms import BINFMT, emulation
+
+    fakes(host=FakeHost({("cat", f"{BINFMT}/status"): "disabled\n",
+                         ("cat", f"{BINFMT}/qemu-aarch64"): (
+        "enabled\ninterpreter /usr/bin/qemu-aarch64\nflags: F\n")}))
+    got = emulation("arm64", native="amd64")
+    assert got.runs is False and "disabled" in got.reason
+
+
+def test_binfmt_misc_not_mounted_says_it_cannot_tell(fakes: Any) -> None:
+    from labkit.building.platforms import emulation
+
+    # Registrations are the kernel's: a missing mount says nothing about them.
     fakes(host=FakeHost({("cat",): (1, "", "No such file")}))
-    assert "not mounted" in emulation("arm64", native="amd64").reason
+    got = emulation("arm64", native="amd64")
+    assert got.runs is None and "not mounted" in got.reason
+    assert "cannot read" in got.reason and "no emulator is registered" not in got.reason
 
 
 def test_imagetools_reads_only_the_lessons_registry(machine: Any, capsys: Any,
                                                     fakes: Callable[..., Fakes]) -> None:
-    from .fakes import info
+    from .fakes.client import info
 
     with pytest.raises(LabkitError, match="not in the lesson's registry"):
         platforms.imagetools_inspect("docker.io/library/nginx:1.22.1")
@@ -180,11 +227,11 @@ def test_imagetools_reads_only_the_lessons_registry(machine: Any, capsys: Any,
     platforms.imagetools_inspect("127.0.0.1:5000/tinybox:multi")
     assert "docker buildx is not on this machine" in capsys.readouterr().out
     machine.buildx = True
-    answer = (0, "Name: 127.0.0.1:5000/tinybox:multi\n", "")
-    fakes(host=FakeHost({("docker", "buildx", "imagetools", "inspect"): answer}))
     from labkit.base import engine
 
     engine.reset_client()  # the engine facts are read again: buildx is here now
+    machine.docker_says[("docker", "buildx", "imagetools", "inspect")] = (
+        0, "Name: 127.0.0.1:5000/tinybox:multi\n")
     platforms.imagetools_inspect("127.0.0.1:5000/tinybox:multi")
     out = capsys.readouterr().out
     assert out.startswith("$ docker buildx imagetools inspect 127.0.0.1:5000/tinybox:multi\n")

@@ -1,17 +1,19 @@
-"""probes: the docker CLI shown as typed, HTTP that stays on loopback."""
+"""probes: ping shown as typed, HTTP that stays on loopback."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from labkit.base.errors import LabkitError
 from labkit.networking import probes
 
-from .fakes import FakeClient, FakeClock, FakeContainer, FakeDockerCLI, Fakes
+from .fakes.cli_engine import CliEngine
+from .fakes.client import FakeClient, FakeContainer
+from .fakes.clock import FakeClock
+from .fakes.seam import Fakes
 from .http_servers import QuietHandler, serving
 
 
@@ -48,38 +50,6 @@ def test_wait_http_says_why_nothing_answered(clock: FakeClock) -> None:
     assert sum(clock.sleeps) == pytest.approx(5)
 
 
-def docker_on_path(monkeypatch: pytest.MonkeyPatch, folder: Path, **answer: object
-                   ) -> FakeDockerCLI:
-    """The only `docker` on PATH: a fake one in FOLDER that answers ANSWER."""
-    monkeypatch.setenv("PATH", str(folder))
-    return FakeDockerCLI(folder, **answer)  # type: ignore[arg-type]
-
-
-def test_docker_cli_shows_docker_not_its_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
-    docker = docker_on_path(monkeypatch, tmp_path, stdout="hello\n")
-    result = probes.docker_cli(["exec", "c1", "echo", "hello"])
-    assert docker.calls == [[str(docker.path), "exec", "c1", "echo", "hello"]]
-    assert capsys.readouterr().out == "$ docker exec c1 echo hello\nhello\n"
-    assert result.ok and isinstance(result, probes.Shown)
-    assert result._ipython_display_() is None  # its output is on screen already
-
-
-def test_docker_cli_failure_raises_with_a_hint(monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path) -> None:
-    docker_on_path(monkeypatch, tmp_path, stderr="Error: No such container: zz\n", code=1)
-    with pytest.raises(LabkitError, match="exit 1"):
-        probes.docker_cli(["exec", "zz", "true"], quiet=True)
-    assert not probes.docker_cli(["exec", "zz", "true"], check=False, quiet=True).ok
-
-
-def test_docker_cli_says_when_there_is_no_docker(monkeypatch: pytest.MonkeyPatch,
-                                                tmp_path: Path) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(LabkitError, match="not installed"):
-        probes.docker_cli(["ps"])
-
-
 @pytest.mark.parametrize(("out", "ok", "shown"), [
     ("PING 1.2.3.4: 56 data bytes\n64 bytes from 1.2.3.4: seq=0 ttl=64 time=0.081 ms\n\n"
      "--- 1.2.3.4 ping statistics ---\n1 packets transmitted, 1 packets received, "
@@ -87,15 +57,16 @@ def test_docker_cli_says_when_there_is_no_docker(monkeypatch: pytest.MonkeyPatch
      "1 packets transmitted, 1 packets received, 0% packet loss"),
     ("ping: bad address 'c2'\n", False, "ping: bad address 'c2'"),
 ])
-def test_ping_prints_only_the_stable_summary(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                             fakes: Callable[..., Fakes],
+def test_ping_prints_only_the_stable_summary(fakes: Callable[..., Fakes],
                                              capsys: pytest.CaptureFixture[str],
                                              out: str, ok: bool, shown: str) -> None:
-    fakes(client=FakeClient(containers=[FakeContainer("c1")]))
-    docker = docker_on_path(monkeypatch, tmp_path, stdout=out, code=0 if ok else 1)
+    client = FakeClient(containers=[FakeContainer("c1")])
+    cli = CliEngine(client)
+    cli.answers[("docker", "exec")] = (0 if ok else 1, out, "")
+    fakes(client=client, system=cli.system())
     assert probes.ping("c1", "c2") is ok  # the name is looked up in the engine
     assert capsys.readouterr().out == f"$ docker exec c1 ping -c 1 -W 2 c2\n{shown}\n"
-    assert docker.calls[0][1:] == ["exec", "c1", "ping", "-c", "1", "-W", "2", "c2"]
+    assert cli.calls[0][0] == ["docker", "exec", "c1", "ping", "-c", "1", "-W", "2", "c2"]
 
 
 class _BadGateway(QuietHandler):

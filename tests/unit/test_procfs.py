@@ -17,7 +17,8 @@ import pytest
 from labkit.base import procfs
 from labkit.base.errors import LabkitError
 
-from .fakes import FakeHost, Fakes, readlink_answer
+from .fakes.host import FakeHost, readlink_answer
+from .fakes.seam import Fakes
 
 SAMPLES = Path(__file__).parent / "samples"
 MOUNTINFO = (SAMPLES / "mountinfo.txt").read_text()

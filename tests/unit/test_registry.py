@@ -14,7 +14,7 @@ from labkit.base.wait import WaitTimeout
 from labkit.lessons import registry
 from labkit.lessons.registry import LocalRegistry
 
-from .fakes import FakeClock
+from .fakes.clock import FakeClock
 from .http_servers import QuietHandler, serving
 
 

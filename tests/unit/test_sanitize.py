@@ -85,3 +85,36 @@ def test_whether_a_cleanup_unmounted_run_netns_is_folded() -> None:
               " {'kind': 'netns', 'name': 'preflight'}]")
     assert sanitize(ledger) == sanitize("[{'kind': 'netns', 'name': 'preflight'}]")
     assert "1 netns" in sanitize("removed 1 container, 1 mount, 1 netns")
+
+
+def test_the_workdir_whiteout_name_is_folded_but_not_its_kind() -> None:
+    line = "c--------- 2 root root 0, 0  #43b15"
+    assert sanitize(line) == sanitize("c--------- 2 root root 0, 0  #7")
+    assert sanitize(line).endswith("0, 0 #<n>")
+    assert sanitize("-rw-r--r-- 1 root root 15  #notes") == "-rw-r--r-- 1 root root 15 #notes"
+
+
+def test_the_random_size_of_the_copy_up_exercise_is_folded_but_not_other_sizes() -> None:
+    for a, b in (("-rw-r--r-- 1 root root 482913  lower/data.bin",
+                  "-rw-r--r-- 1 root root 100245  lower/data.bin"),
+                 ("482913 /var/lib/labkit/lessons/s1a2b3c/cu/upper/data.bin",
+                  "900001 /var/lib/labkit/lessons/s1a2b3c/cu/upper/data.bin"),
+                 ("copied up: 482,913 bytes of upper/data.bin", "copied up: 100,245 bytes of "
+                  "upper/data.bin")):
+        assert sanitize(a) == sanitize(b) and "<size>" in sanitize(a)
+    assert "1048576" in sanitize("-rw-r--r-- 1 root root 1048576  merged/big.log")
+
+
+def test_a_folded_command_compares_equal_wherever_it_folds() -> None:
+    one = ("$ docker run -d --name front -p 127.0.0.1::80 \\\n"
+           "    --label a=b --dns 127.0.0.1 x\nID\n")
+    other = ("$ docker run -d --name front \\\n    -p 127.0.0.1::80 --label a=b \\\n"
+             "    --dns 127.0.0.1 x\nID\n")
+    assert sanitize(one) == sanitize(other)
+    assert sanitize(one).startswith("$ docker run -d --name front -p 127.0.0.1::80 --label a=b")
+    assert sanitize("a\\\nb") == "a\\\nb"  # a backslash that ends a line of output stays
+
+
+def test_trailing_spaces_of_column_output_are_dropped() -> None:
+    assert sanitize("users:((\"dockerd\",pid=1,fd=2)) \nnext") == sanitize(
+        "users:((\"dockerd\",pid=9,fd=8))\nnext")

@@ -38,3 +38,29 @@ def test_the_resolver_lesson_folds_pids_ports_and_this_machines_resolver() -> No
     assert sanitize("nameserver 10.255.255.53") == sanitize("nameserver 192.0.2.1")
     assert sanitize("nameserver 127.0.0.11") == "nameserver 127.0.0.11"
     assert sanitize("nameserver 127.0.0.1") != sanitize("nameserver 127.0.0.11")
+
+
+def test_commands_run_as_shown_fold_their_pids_and_netns_ids_only() -> None:
+    host_end = ("    link/ether <mac> brd ff:ff:ff:ff:ff:ff link-netnsid 3")
+    assert sanitize(host_end) == sanitize(host_end.replace("netnsid 3", "netnsid 12"))
+    assert sanitize(host_end).endswith("link-netnsid <n>")
+    owner = 'tcp LISTEN 0 4096 127.0.0.11:37111 0.0.0.0:* users:(("dockerd",pid=812,fd=43))'
+    assert sanitize(owner) == sanitize(owner.replace("pid=812,fd=43", "pid=99031,fd=7"))
+    assert '(("dockerd",pid=<pid>,fd=<fd>))' in sanitize(owner)  # the program stays
+    proxy = ("4242 /usr/bin/docker-proxy -proto tcp -host-ip 127.0.0.1 -host-port 18080 "
+             "-container-ip 172.17.0.3 -container-port 80")
+    assert sanitize(proxy).startswith("<pid> /usr/bin/docker-proxy -proto tcp -host-ip "
+                                      "127.0.0.1 -host-port <port>")
+    assert sanitize(proxy).endswith("-container-port 80")  # the container's port teaches
+    assert sanitize("4242 sleep 3600") == "4242 sleep 3600"  # only docker-proxy lines
+    assert sanitize("udp sport 45678 snat ip to :53") == sanitize("udp sport 39001 snat ip to :53")
+    assert sanitize("udp dport 53") == "udp dport 53"
+
+
+def test_a_veths_peer_as_bridge_link_names_it_is_folded() -> None:
+    held = ("7: veth0a1b2c3@ifb0: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu 1500 master docker0"
+            " state forwarding")
+    host = ("7: veth9f8e7d6@docker0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 master docker0"
+            " state forwarding")
+    assert sanitize(held) == sanitize(host)
+    assert "master docker0" in sanitize(host)  # the bridge it is a port of stays

@@ -26,6 +26,19 @@ from .test_sanitize import sanitize
     ("    1 root     /sbin/docker-init\n    7 root     sleep 86400",
      "    1 root     /sbin/docker-init\n   12 root     sleep 86400"),
     ("$ ip link set vethd netns 15958", "$ ip link set vethd netns 24033"),
+    # helper D's rules
+    ("$ docker inspect -f '{{.State.Pid}}' c1\n7130\n",
+     "$ docker inspect -f '{{.State.Pid}}' c1\n99\n"),
+    ("Name:\tsleep\nPPid:\t7150\nNSpid:\t7182\t1", "Name:\tsleep\nPPid:\t31\nNSpid:\t40\t1"),
+    ("HTTP/1.0 200 OK\r\nDate: Sat, 05 Dec 2026 13:20:01 GMT\r\nContent-Length: 61\r\n",
+     "HTTP/1.0 200 OK\r\nDate: Sun, 06 Dec 2026 09:02:11 GMT\r\nContent-Length: 61\r\n"),
+    ("Server: BaseHTTP/0.6 Python/3.14.8\r\n", "Server: BaseHTTP/0.6 Python/3.11.2\r\n"),
+    ("$ ps -o pid,ppid,stat,comm -p 18000 --ppid 18000",
+     "$ ps -o pid,ppid,stat,comm -p 7 --ppid 7"),
+    ("  18000   17980 Ss   sleep\n  18050   18000 Z    sleep <defunct>",
+     "    700     690 Ss   sleep\n    712     700 Z    sleep <defunct>"),
+    ("PID                 COMMAND\n8367                sh\n8390                sleep",
+     "PID                 COMMAND\n512                 sh\n513                 sleep"),
 ])
 def test_what_varies_is_folded(a: str, b: str) -> None:
     assert sanitize(a) == sanitize(b)
@@ -39,6 +52,18 @@ def test_what_varies_is_folded(a: str, b: str) -> None:
     ("c2: exited (exit code 137)", "c2: exited (exit code 143)"),
     ("plain  sleep  about 10 s  137", "plain  sleep  under 2 s  137"),
     ("PID 1  docker-init  S (sleeping)", "PID 1  docker-init  Z (zombie)"),
+    # helper D's rules leave the rest of each line alone
+    ("$ docker inspect -f '{{.State.Pid}}' c1\n7130\n",
+     "$ docker inspect -f '{{.State.Pid}}' c2\n7130\n"),
+    ("PPid:\t7150", "PPid:\t7150 (zombie)"),
+    ("HTTP/1.0 200 OK\r\nDate: x\r\nContent-Length: 61",
+     "HTTP/1.0 404 Not Found\r\nDate: x\r\nContent-Length: 61"),
+    ("Server: BaseHTTP/0.6\r\nContent-Length: 61", "Server: BaseHTTP/0.6\r\nContent-Length: 62"),
+    ("  18000   17980 Ss   sleep\n  18050   18000 Z    sleep <defunct>",
+     "  18000   17980 Ss   sleep\n  18050   18000 S    sleep"),
+    ("8367 sleep", "8367 sleeping"),
+    ("    1 root     sh", "    2 root     sh"),
+    ("plain  sleep  about 3 s  137", "plain  sleep  under 2 s  137"),
 ])
 def test_what_teaches_is_kept(a: str, b: str) -> None:
     assert sanitize(a) != sanitize(b)

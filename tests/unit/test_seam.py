@@ -11,16 +11,11 @@ import pytest
 from labkit.base import engine, facts, settings, wait
 from labkit.base.host import host, require_root
 
-from .fakes import (
-    FakeClient,
-    FakeClock,
-    FakeHost,
-    FakeMachine,
-    Fakes,
-    Unfaked,
-    info,
-    use_fakes,
-)
+from .fakes.client import FakeClient, info
+from .fakes.clock import FakeClock
+from .fakes.host import FakeHost
+from .fakes.machine import FakeMachine
+from .fakes.seam import Fakes, Unfaked, use_fakes
 
 
 def test_nothing_reaches_this_machine_unless_faked() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from labkit.base import settings
 
-from .fakes import Fakes
+from .fakes.seam import Fakes
 
 
 @pytest.mark.parametrize("value,expected", [("1", True), ("true", True), ("ON", True),

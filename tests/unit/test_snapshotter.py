@@ -12,7 +12,9 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.storage import containerd_layers, snapshotter
 
-from .fakes import FakeClient, FakeContainer, FakeHost, FakeImage, FakeMachine, info
+from .fakes.client import FakeClient, FakeContainer, FakeImage, info
+from .fakes.host import FakeHost
+from .fakes.machine import FakeMachine
 
 ROOT = "/var/lib/containerd"
 SNAPS = f"{ROOT}/io.containerd.snapshotter.v1.overlayfs/snapshots"
@@ -137,21 +139,23 @@ def test_an_index_without_the_platform_is_a_labkit_error() -> None:
         snapshotter.pick_manifest({"manifests": []}, "linux", "arm64")
 
 
-def test_the_table_marks_and_reads_the_containerd_store(store) -> None:
+def test_the_table_marks_and_reads_the_containerd_store(store, capsys) -> None:
     box, names = store
     frame = snapshotter.stores_frame(box)
     mine = "containerd image store (this engine)"
     assert list(frame.columns) == ["overlay2 graphdriver", mine]
-    assert frame.loc["a container's lowerdirs", mine] == f"{SNAPS}/14/fs"
+    assert frame.loc["a container's lowerdirs", mine] == "snapshots/14/fs"
+    assert f"snapshotter: {SNAPS.removesuffix('/snapshots')}\n" in capsys.readouterr().out
     assert frame.loc["docker inspect's storage field", mine] == (
         "GraphDriver: Name overlayfs, no Data")
+    assert max(len(str(v)) for v in frame.to_numpy().ravel()) <= 64, "no cell pandas cuts"
     # Engine 29 (API 1.52): no GraphDriver, the snapshotter named in Storage (moby#50857)
     del box.attrs["GraphDriver"]
     box.attrs["Storage"] = {"RootFS": {"Snapshot": {"Name": "overlayfs"}}}
     frame = snapshotter.stores_frame(box)
     assert frame.loc["docker inspect's storage field", mine] == (
         "no GraphDriver; Storage: RootFS.Snapshot.Name overlayfs")
-    assert frame.loc["a container's lowerdirs", mine] == f"{SNAPS}/14/fs"
+    assert frame.loc["a container's lowerdirs", mine] == "snapshots/14/fs"
     assert names["index"][7:19] in frame.loc["the image ID is the digest of", mine]
     assert "driver-type io.containerd.snapshotter.v1" in frame.loc["docker info", mine]
 
@@ -169,10 +173,13 @@ def test_the_table_marks_and_reads_the_graphdriver(machine: FakeMachine, fakes) 
     frame = snapshotter.stores_frame(box)
     mine = "overlay2 graphdriver (this engine)"
     assert list(frame.columns) == [mine, "containerd image store"]
-    assert frame.loc["a container's lowerdirs", mine] == "/var/lib/docker/overlay2/l/AAA"
-    assert frame.loc["where layers are kept", mine].startswith("/var/lib/docker/overlay2/")
-    assert "config: " + "9" * 12 in frame.loc["the image ID is the digest of", mine]
-    assert frame.loc["docker info", mine] == "Driver: overlay2; DriverStatus: Backing Filesystem"
+    assert frame.loc["a container's lowerdirs", mine] == "overlay2/l/AAA"
+    assert frame.loc["where layers are kept", mine].startswith("overlay2/<cache-id>/diff")
+    assert frame.loc["docker inspect's storage field", mine] == (
+        "GraphDriver: Name overlay2, Data: Lower/Upper/Merged/WorkDir")
+    assert "config " + "9" * 12 in frame.loc["the image ID is the digest of", mine]
+    assert max(len(str(v)) for v in frame.to_numpy().ravel()) <= 64, "no cell pandas cuts"
+    assert frame.loc["docker info", mine] == "Driver: overlay2; Backing Filesystem"
     with pytest.raises(LabkitError, match="not in containerd's image store"):
         snapshotter.snapshot_stack(box)
 
@@ -192,7 +199,7 @@ def test_the_container_stack_as_layers_bottom_first(store, machine: FakeMachine)
 
 
 def test_image_layers_are_read_below_a_running_course_container(store, machine) -> None:
-    from .fakes import lesson_labels
+    from labkit.base.labels import lesson_labels
 
     box, _ = store
     with pytest.raises(LabkitError, match="No course container of img:1 is running"):

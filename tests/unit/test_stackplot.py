@@ -8,10 +8,10 @@ import matplotlib
 import pytest
 
 from labkit.storage import stackplot
-from labkit.storage.graphdriver import LayerDir
 from labkit.storage.overlay import OverlayDirs
+from labkit.storage.overlay2_layers import LayerDir
 
-from .fakes import IS_ROOT, whiteout
+from .fakes.docker_root import IS_ROOT, whiteout
 
 matplotlib.use("Agg")
 

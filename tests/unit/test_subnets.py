@@ -10,7 +10,9 @@ import pytest
 
 from labkit.lab import subnets
 
-from .fakes import FakeClient, FakeHost, FakeObject, Fakes
+from .fakes.client import FakeClient, FakeObject
+from .fakes.host import FakeHost
+from .fakes.seam import Fakes
 
 # `ip -j -4 route show table all` recorded on a host with docker0 (172.17.0.0/16).
 ROUTES = (Path(__file__).parent / "samples" / "ip-j-4-route-table-all.host.json").read_text()

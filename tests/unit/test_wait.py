@@ -7,7 +7,7 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.base.wait import WaitTimeout, wait_for
 
-from .fakes import FakeClock
+from .fakes.clock import FakeClock
 
 
 def test_returns_the_first_real_answer(clock: FakeClock) -> None:

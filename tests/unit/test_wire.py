@@ -14,41 +14,39 @@ from labkit.base.errors import LabkitError
 from labkit.lessons.registry import LocalRegistry
 from labkit.storage import wire
 
-from .fakes import FakeClient, FakeImage, FakeLab, FakeMachine, info
+from .fakes.cli_engine import CliEngine
+from .fakes.client import FakeClient, FakeImage, info
+from .fakes.host import FakeHost
+from .fakes.lab import FakeLab
+from .fakes.machine import FakeMachine
 from .http_servers import QuietHandler, serving
 
-PUSH = [
-    {"status": "The push refers to repository [127.0.0.1:5000/app]"},
-    {"status": "Preparing", "progressDetail": {}, "id": "22e7414b0036"},
-    {"status": "Preparing", "progressDetail": {}, "id": "3648d236f376"},
-    {"status": "Pushing", "progressDetail": {"current": 1}, "id": "22e7414b0036"},
-    {"status": "Layer already exists", "progressDetail": {}, "id": "3648d236f376"},
-    {"status": "Pushed", "progressDetail": {}, "id": "22e7414b0036"},
-    {"status": "v1: digest: sha256:abc size: 1154"},
-]
-PULL = [
-    {"status": "Pulling from app", "id": "v1"},
-    {"status": "Already exists", "progressDetail": {}, "id": "8a57c3df4b9d"},
-    {"status": "Pulling fs layer", "progressDetail": {}, "id": "c0ae219919f8"},
-    {"status": "Downloading", "progressDetail": {"current": 5}, "id": "c0ae219919f8"},
-    {"status": "Download complete", "progressDetail": {}, "id": "c0ae219919f8"},
-    {"status": "Pull complete", "progressDetail": {}, "id": "c0ae219919f8"},
-    {"status": "Status: Downloaded newer image for 127.0.0.1:5000/app:v1"},
-]
+# What the docker CLI prints when its output is not a terminal.
+PUSH = """The push refers to repository [127.0.0.1:5000/app]
+22e7414b0036: Preparing
+3648d236f376: Preparing
+22e7414b0036: Pushing
+3648d236f376: Layer already exists
+22e7414b0036: Pushed
+v1: digest: sha256:abc size: 1154
+"""
+PULL = """v1: Pulling from app
+8a57c3df4b9d: Already exists
+c0ae219919f8: Pulling fs layer
+c0ae219919f8: Downloading  5B/10B
+c0ae219919f8: Download complete
+c0ae219919f8: Pull complete
+Digest: sha256:abc
+Status: Downloaded newer image for 127.0.0.1:5000/app:v1
+"""
 REG = LocalRegistry("registry", "127.0.0.1:5000")
 
 
 def test_outcomes_keep_the_last_real_status_per_layer() -> None:
     assert wire.outcomes(PUSH) == [("22e7414b0036", "Pushed"),
                                    ("3648d236f376", "Layer already exists")]
-    assert wire.outcomes(PULL) == [("v1", "Pulling from app"), ("8a57c3df4b9d", "Already exists"),
+    assert wire.outcomes(PULL) == [("8a57c3df4b9d", "Already exists"),
                                    ("c0ae219919f8", "Pull complete")]
-
-
-def test_an_error_in_the_stream_becomes_a_hint() -> None:
-    with pytest.raises(LabkitError) as err:
-        wire.outcomes([{"error": "connection refused"}])
-    assert "registry" in err.value.hint
 
 
 def test_registry_name() -> None:
@@ -94,7 +92,7 @@ def test_remove_local_refuses_what_the_lesson_did_not_make(tmp_path: Path) -> No
 
 def test_build_app_writes_a_one_layer_dockerfile(tmp_path: Path, capsys) -> None:
     class Built:
-        tags = ("app:v1",)
+        tag = "app:v1"
 
     class BuildingLab(FakeLab):
         def build(self, context, tag):
@@ -169,14 +167,6 @@ def test_a_missing_manifest_says_to_push_first(registry) -> None:
     assert "push the image first" in info.value.hint
 
 
-def test_manifest_frame_lists_config_then_layers(registry) -> None:
-    reg, _ = registry
-    frame = wire.manifest_frame(reg, reg.ref("lab:a"))
-    assert list(frame["part"]) == ["config", "layer 1"]
-    assert list(frame["mediaType (end)"]) == ["image", "diff.tar.gzip"]
-    assert list(frame["bytes"]) == ["under 1 kB", "under 1 kB"]
-
-
 def test_layer_diff_ids_read_layerdb(tmp_path: Path) -> None:
     for name, diff in [("a", "sha256:1"), ("b", "sha256:2")]:
         (tmp_path / name).mkdir()
@@ -249,3 +239,92 @@ def test_same_id_after_pull_says_why_per_store(fakes, capsys, containerd_store: 
     else:
         with pytest.raises(LabkitError, match="came back as"):
             wire.same_id_after_pull(REG.ref("lab:a"), "sha256:" + "4" * 64)
+
+
+def _cli_with(fakes, ref: str, layers: list[str]) -> CliEngine:
+    engine = FakeClient(info(Driver="overlay2"), images={
+        ref: FakeImage("sha256:" + "7" * 64, {"Id": "sha256:" + "7" * 64,
+                                              "RootFS": {"Layers": layers}})})
+    cli = CliEngine(engine)
+    fakes(client=engine, system=cli.system())
+    return cli
+
+
+def test_push_runs_docker_push_and_tabulates_its_lines(registry, fakes, capsys) -> None:
+    reg, _ = registry
+    ref = reg.ref("lab:a")
+    short = wire.manifest(reg, ref)["layers"][0]["digest"][7:19]
+    cli = _cli_with(fakes, ref, ["sha256:" + "9" * 64])
+    cli.answers[("docker", "push")] = (0, f"{short}: Preparing\n{short}: Pushed\n", "")
+    frame = wire.push(ref)
+    assert cli.calls[-1][0] == ["docker", "push", ref]
+    assert capsys.readouterr().out == f"$ docker push {ref}\n", "the table follows, not the lines"
+    assert frame.iloc[0].tolist() == [1, short, "digest", "Pushed"]
+    for elsewhere in ("docker.io/library/app:a", "app:a", "10.0.0.1:5000/app:a"):
+        with pytest.raises(LabkitError, match="not in a registry on 127.0.0.1"):
+            wire.push(elsewhere)
+    assert [c[0][:2] for c in cli.calls].count(["docker", "push"]) == 1, "nothing else pushed"
+    cli.answers[("docker", "push")] = (1, "", "connection refused\n")
+    with pytest.raises(LabkitError, match="connection refused") as err:
+        wire.push(ref)
+    assert "registry" in err.value.hint
+
+
+def test_pull_runs_docker_pull_and_records_it(registry, fakes, tmp_path: Path, capsys) -> None:
+    reg, _ = registry
+    ref = reg.ref("lab:a")
+    short = wire.manifest(reg, ref)["layers"][0]["digest"][7:19]
+    cli = _cli_with(fakes, ref, [])
+    cli.answers[("docker", "pull")] = (0, f"{short}: Pull complete\n", "")
+    class PullingLab(FakeLab):
+        pulled: list[str] = []
+
+        def record_pulled(self, ref: str) -> None:
+            self.pulled.append(ref)
+
+    lab = PullingLab(tmp_path)
+    frame = wire.pull(lab, reg, ref)
+    assert cli.calls[-1][0] == ["docker", "pull", ref] and lab.pulled == [ref]
+    assert capsys.readouterr().out.splitlines()[0] == f"$ docker pull {ref}"
+    assert frame.iloc[0]["status"] == "Pull complete"
+    with pytest.raises(LabkitError):
+        wire.pull(lab, reg, "docker.io/library/redis:7")
+
+
+def test_remove_local_runs_docker_rmi(tmp_path: Path, fakes, capsys) -> None:
+    ref = REG.ref("lab:app-a")
+    cli = _cli_with(fakes, "app-a:v1", [])
+    cli.answers[("docker", "rmi")] = (0, "Untagged: app-a:v1\n", "")
+    lab = FakeLab(tmp_path, [{"kind": "image", "tags": ["app-a:v1"]}, {"kind": "tag", "ref": ref}])
+    wire.remove_local(lab, ["app-a:v1", ref])
+    assert cli.calls[-1][0] == ["docker", "rmi", "app-a:v1", ref]
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == [f"$ docker rmi app-a:v1 {ref}", "Untagged: app-a:v1"]
+    assert out[2] == "image 777777777777 still has other names", "the fake CLI removed nothing"
+
+
+def test_manifest_frame_runs_busybox_wget(registry, fakes, capsys) -> None:
+    reg, _ = registry
+
+    def wget(argv: tuple[str, ...]) -> str:  # what busybox wget prints: the registry's answer
+        return reg.get(argv[-1].removeprefix(f"http://{reg.address}")).body.decode()
+    host = FakeHost({("busybox", "wget"): wget}, strict=True)
+    fakes(host=host)
+    frame = wire.manifest_frame(reg, reg.ref("lab:a"))
+    accept = f"Accept: {wire.MANIFEST_V2}, {wire.OCI_MANIFEST}"
+    assert host.calls == [("busybox", "wget", "-qO-", "--header", accept,
+                           f"http://{reg.address}/v2/lab/manifests/a")]
+    assert capsys.readouterr().out.startswith("$ busybox wget -qO-")
+    assert list(frame["part"]) == ["config", "layer 1"]
+    assert list(frame["mediaType (end)"]) == ["image", "diff.tar.gzip"]
+    assert list(frame["bytes"]) == ["under 1 kB", "under 1 kB"]
+    oci = {"config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                      "digest": "sha256:" + "1" * 64, "size": 10},
+           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                       "digest": "sha256:" + "2" * 64, "size": 20}]}
+    host.answers[("busybox", "wget")] = json.dumps(oci)
+    frame = wire.manifest_frame(reg, reg.ref("lab:a"))
+    assert list(frame["mediaType (end)"]) == ["config", "tar+gzip"]
+    host.answers[("busybox", "wget")] = (1, "", "wget: server returned error: HTTP/1.1 404\n")
+    with pytest.raises(LabkitError, match="no manifest"):
+        wire.manifest_frame(reg, reg.ref("lab:a"))

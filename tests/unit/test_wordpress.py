@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -12,7 +12,10 @@ from labkit.base.http import NotLoopback
 from labkit.base.wait import WaitTimeout
 from labkit.networking import wordpress as wp
 
-from .fakes import FakeClock, FakeContainer
+from .fakes.cli_engine import CliEngine
+from .fakes.client import FakeClient, FakeContainer
+from .fakes.clock import FakeClock
+from .fakes.seam import Fakes
 from .http_servers import QuietHandler, serving
 
 TABLE = """+--------------------+
@@ -112,11 +115,21 @@ def test_parse_table_reads_the_values_not_the_borders_or_the_header() -> None:
     assert wp.parse_table("") == []
 
 
-def test_show_databases_through_the_link(clock: FakeClock,
+def docker_logs(fakes: Callable[..., Fakes], log: str) -> CliEngine:
+    """The docker CLI, whose `docker logs mysql-client` prints LOG."""
+    cli = CliEngine(FakeClient())
+    fakes(system=cli.system())
+    cli.answers[("docker", "logs", "mysql-client")] = (0, log, "")
+    return cli
+
+
+def test_show_databases_through_the_link(clock: FakeClock, fakes: Callable[..., Fakes],
                                          capsys: pytest.CaptureFixture[str]) -> None:
-    client = LoggedContainer("mysql-client", TABLE + "\n", running=False)
+    client = LoggedContainer("mysql-client", "", running=False)
     lab = RecordingLab(client)
+    cli = docker_logs(fakes, TABLE + "\n")
     names = wp.show_databases(lab, "db_wordpress")  # type: ignore[arg-type]
+    assert [argv for argv, _ in cli.calls] == [["docker", "logs", "mysql-client"]]
     assert "db_wordpress" in names and "mysql" in names
     [(image, command, kwargs)] = lab.runs
     assert image == "labkit/mariadb:10.11"
@@ -127,9 +140,11 @@ def test_show_databases_through_the_link(clock: FakeClock,
     assert out.startswith("$ docker logs mysql-client\n") and "| db_wordpress       |" in out
 
 
-def test_show_databases_on_a_network_uses_the_containers_name(clock: FakeClock) -> None:
-    client = LoggedContainer("mysql-client", TABLE, running=False)
+def test_show_databases_on_a_network_uses_the_containers_name(
+        clock: FakeClock, fakes: Callable[..., Fakes]) -> None:
+    client = LoggedContainer("mysql-client", "", running=False)
     lab = RecordingLab(client)
+    docker_logs(fakes, TABLE)
     wp.show_databases(lab, LoggedContainer("db_wordpress-s1a2b3c"),  # type: ignore[arg-type]
                       network="wp-net")
     [(_, command, kwargs)] = lab.runs
@@ -137,10 +152,13 @@ def test_show_databases_on_a_network_uses_the_containers_name(clock: FakeClock) 
     assert kwargs["network"] == "wp-net" and "links" not in kwargs
 
 
-def test_a_client_that_fails_raises_after_showing_why(clock: FakeClock,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_client_that_fails_raises_after_showing_why(
+        clock: FakeClock, fakes: Callable[..., Fakes],
+        capsys: pytest.CaptureFixture[str]) -> None:
     error = "ERROR 2005 (HY000): Unknown server host 'db_wordpress' (-2)"
-    client = LoggedContainer("mysql-client", error, running=False, exit_code=1)
+    client = LoggedContainer("mysql-client", "", running=False, exit_code=1)
+    cli = docker_logs(fakes, "")
+    cli.answers[("docker", "logs", "mysql-client")] = (0, "", error + "\n")  # its stderr
     with pytest.raises(LabkitError, match="exit 1"):
         wp.show_databases(RecordingLab(client), "db_wordpress")  # type: ignore[arg-type]
     assert error in capsys.readouterr().out

@@ -285,6 +285,18 @@ def _clear_killed_daemon(progress: Progress) -> None:
     daemon.remove_stale_pidfile(MANAGED_CONTAINERD_PIDFILE, progress)
 
 
+def _refuse_a_disabled_service() -> None:
+    """Never start the rootful engine its owner switched off (for rootless Docker, say)."""
+    state = system().run(["systemctl", "is-enabled", "docker.service"]).stdout.strip()
+    if state in {"disabled", "masked"}:
+        raise EngineUnavailable(
+            f"docker.service is {state} on this machine, so labkit does not start it: the "
+            "rootful engine was switched off on purpose (rootless Docker is often why).",
+            "chapters 02-04 read the engine's own kernel state, which rootless Docker keeps in "
+            "RootlessKit's namespace: run the course on a machine or dev container where the "
+            "rootful engine may run, or start it yourself (`sudo systemctl start docker`)")
+
+
 def _start(found: InstalledEngine, progress: Progress, timeout: float) -> str:
     if found.dockerd is None:
         raise EngineUnavailable(
@@ -293,6 +305,7 @@ def _start(found: InstalledEngine, progress: Progress, timeout: float) -> str:
             "docker-ce`), then run `sudo labkit engine up` again")
     reset_client()
     if system().exists("/run/systemd/system"):
+        _refuse_a_disabled_service()
         progress("starting docker.service with systemctl")
         # Static binaries often have no unit; then dockerd is started directly below.
         if system().run(["systemctl", "start", "docker.service"]).returncode == 0:

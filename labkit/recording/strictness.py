@@ -1,11 +1,15 @@
-"""How strictly the notebooks are checked on this engine.
+"""What engine the notebooks' stored outputs were recorded on; strict or lax on this one.
 
 The stored outputs are the answer key, recorded on one engine (the notebook's
-`metadata.labkit.recorded_on`). On an engine of the same kind (version, storage, builder,
-cgroup version) nbval compares every output (strict). On any other engine every cell must still
-run and every assertion hold, twice, with no trace, but outputs are not compared (nbval's lax
-mode): what a cell prints there is that engine's own truth, which the text explains.
-`LABKIT_NBVAL=strict` or `=lax` overrides the choice.
+`metadata.labkit.recorded_on`, which tools/execute_notebook.py writes). On an engine of the same
+kind (release, storage, builder, firewall, cgroup version, daemon settings) nbval compares every
+output (strict). On any other engine every cell must still run and every assertion hold, twice,
+with no trace, but outputs are not compared (nbval's lax mode): what a cell prints there is that
+engine's own truth, which the text explains. `LABKIT_NBVAL=strict` or `=lax` overrides the choice.
+
+Named for the question it answers (how strict is this engine's run); the profile is its input.
+Used by tools/execute_notebook.py, tools/nbval, tools/bench and the notebook tests; no notebook.
+It lives in labkit, not tests/, because the tools import it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+# The checkout this labkit runs from: the tools and the notebook tests run from one (editable
+# install), and nbval needs its sanitizer rules and root directory.
 ROOT = Path(__file__).resolve().parents[2]
 SANITIZE = ROOT / "tests" / "sanitize.cfg"
 
