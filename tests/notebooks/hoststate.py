@@ -27,12 +27,24 @@ def _file_hash(path: str) -> str | None:
     return hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else None
 
 
+def _other_pid_namespace(pid: str) -> bool:
+    """Whether a process lives in a pid namespace other than ours: a machine of the engine
+    matrix held open on this host runs its own dockerd and docker-proxy there, and no lesson
+    starts a daemon in a pid namespace of its own. Unreadable counts as ours (it is checked)."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid") != os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return False
+
+
 def _procs(names: set[str]) -> frozenset[str]:
     found = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
         except OSError:
+            continue
+        if _other_pid_namespace(pid):
             continue
         if os.path.basename(argv0) in names:
             found.add(f"{pid}:{argv0}")
