@@ -16,6 +16,7 @@ from docker.models.containers import Container
 
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
+from labkit.base.i18n import _
 
 
 class NoSuchContainer(LabkitError):
@@ -27,9 +28,9 @@ class NotRunning(LabkitError):
 
 
 def _missing(name: str) -> NoSuchContainer:
-    return NoSuchContainer(f"There is no container called {name}.",
-                           "check the name (`docker ps -a` lists them); a lesson starts its "
-                           "containers with lab.run(..., name=...)")
+    return NoSuchContainer(_("There is no container called {name}.").format(name=name),
+                           _("check the name (`docker ps -a` lists them); a lesson starts its "
+                             "containers with lab.run(..., name=...)"))
 
 
 def get(container: Container | str) -> Container:
@@ -100,8 +101,10 @@ def pid(container: Container | str) -> int:
     c = get(container)
     found = int((c.attrs.get("State") or {}).get("Pid") or 0)
     if found <= 0:
-        raise NotRunning(f"Container {c.name} is not running, so it has no PID.",
-                         f"start it again (`docker start {c.name}`) or run a new one")
+        raise NotRunning(
+            _("Container {name} is not running, so it has no PID.").format(name=c.name),
+            _("start it again (`docker start {name}`) or run a new one").format(name=c.name),
+        )
     return found
 
 

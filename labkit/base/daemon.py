@@ -16,6 +16,7 @@ from pathlib import Path
 from labkit.base import procfs
 from labkit.base.errors import EngineUnavailable
 from labkit.base.fmt import Progress
+from labkit.base.i18n import _
 from labkit.base.wait import WaitTimeout, wait_for
 
 
@@ -86,8 +87,9 @@ def wait_until_answers(
         if log is not None and log.exists():
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-8:])
         return EngineUnavailable(
-            f"dockerd did not answer within {timeout:.0f} s.\n{tail}".rstrip(),
-            f"read {log} for the reason" if log else "check the daemon's log",
+            (_("dockerd did not answer within {timeout:.0f} s.").format(timeout=timeout)
+             + f"\n{tail}").rstrip(),
+            _("read {log} for the reason").format(log=log) if log else _("check the daemon's log"),
         )
 
     def answers() -> bool:

@@ -88,7 +88,7 @@ def settings_of(argv: list[str], config_text: str, environ: dict[str, str]) -> d
 
 def _environ(text: str) -> dict[str, str]:
     pairs = (item.partition("=") for item in text.split("\0") if "=" in item)
-    return {k: v for k, _, v in pairs}
+    return {k: v for k, _ignored, v in pairs}
 
 
 def read(system: System) -> dict[str, str] | None:

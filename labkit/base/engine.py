@@ -18,6 +18,7 @@ import docker
 
 from labkit.base import settings
 from labkit.base.errors import ENGINE_HINT, EngineUnavailable
+from labkit.base.i18n import _
 
 # root's PATH may lack the sbin folders (su without -l, sudo's secure_path elsewhere).
 SEARCH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
@@ -127,7 +128,7 @@ def client() -> docker.DockerClient:
         c = _system.docker()
         c.ping()
     except Exception as exc:  # noqa: BLE001 - every failure here means "no engine"
-        raise EngineUnavailable("No Docker Engine answers.", ENGINE_HINT) from exc
+        raise EngineUnavailable(_("No Docker Engine answers."), _(ENGINE_HINT)) from exc
     _client = c
     return c
 

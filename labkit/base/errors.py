@@ -11,6 +11,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from labkit.base.i18n import N_, _
+
 
 class LabkitError(Exception):
     """A problem the learner can act on.
@@ -54,8 +56,8 @@ class CommandFailed(LabkitError):
 
 
 ENGINE_HINT = (
-    "start it with `labkit engine up` (Debian/Ubuntu, as root), or start Docker Desktop, "
-    "or point DOCKER_HOST at a running engine"
+    N_("start it with `labkit engine up` (Debian/Ubuntu, as root), or start Docker Desktop, or "
+       "point DOCKER_HOST at a running engine")
 )
 
 
@@ -69,26 +71,28 @@ def translate(exc: BaseException) -> LabkitError | None:
     if isinstance(exc, docker.errors.DockerException) and "Error while fetching server API" in str(
         exc
     ):
-        return EngineUnavailable("The Docker Engine does not answer.", ENGINE_HINT)
+        return EngineUnavailable(_("The Docker Engine does not answer."), _(ENGINE_HINT))
     if isinstance(exc, requests.exceptions.ConnectionError):
-        return EngineUnavailable("The Docker Engine stopped answering.", ENGINE_HINT)
+        return EngineUnavailable(_("The Docker Engine stopped answering."), _(ENGINE_HINT))
     if isinstance(exc, docker.errors.ImageNotFound):
         return UnknownImage(
-            f"The engine has no such image: {_explain(exc)}",
-            "check the spelling; `labkit images` lists and prepares the course images",
+            _("The engine has no such image: {exc}").format(exc=_explain(exc)),
+            _("check the spelling; `labkit images` lists and prepares the course images"),
         )
     if isinstance(exc, docker.errors.APIError):
         text = _explain(exc)
         if exc.status_code == 409 or "already in use" in text or "already exists" in text:
             return NameTaken(
-                f"That name is taken: {text}",
-                "pick another name, or remove the old one if it is yours",
+                _("That name is taken: {text}").format(text=text),
+                _("pick another name, or remove the old one if it is yours"),
             )
-        return LabkitError(f"The Docker Engine refused: {text}", "read the message above")
+        return LabkitError(
+            _("The Docker Engine refused: {text}").format(text=text), _("read the message above")
+        )
     if isinstance(exc, PermissionError):
         return NotRoot(
-            f"Permission denied: {exc.filename or exc}",
-            "this step reads the Docker host; run the course as root (sudo)",
+            _("Permission denied: {value}").format(value=exc.filename or exc),
+            _("this step reads the Docker host; run the course as root (sudo)"),
         )
     return None
 

@@ -19,6 +19,7 @@ from typing import Any
 from labkit.base import settings
 from labkit.base.errors import CommandFailed, HostToolMissing, LabkitError, NotRoot
 from labkit.base.facts import choose_mode, facts_or_none
+from labkit.base.i18n import _
 
 HELPER_IMAGE = "labkit/busybox"  # a course image (labkit images), never the learner's busybox
 HELPER_LABEL = "io.labkit.host-helper"
@@ -86,8 +87,8 @@ class Host:
             detail = (result.stderr or result.stdout).strip().splitlines()
             last = detail[-1] if detail else f"exit {result.returncode}"
             raise CommandFailed(
-                f"`{' '.join(argv)}` failed: {last}",
-                "read the message; `labkit doctor` checks the host",
+                _("`{argv}` failed: {last}").format(argv=' '.join(argv), last=last),
+                _("read the message; `labkit doctor` checks the host"),
             )
         return result
 
@@ -103,7 +104,8 @@ class Host:
                 with open(path, encoding="utf-8", errors="replace") as fh:
                     return fh.read()
             except PermissionError as exc:
-                raise NotRoot(f"Cannot read {path}.", "run the course as root (sudo)") from exc
+                raise NotRoot(_("Cannot read {path}.").format(path=path), _("run the course as "
+                                                                            "root (sudo)")) from exc
         return self.run(["cat", path]).stdout
 
     def has_tool(self, name: str) -> bool:
@@ -115,8 +117,9 @@ class Host:
     def _run_local(self, argv: tuple[str, ...], input: str | None, timeout: float) -> Result:
         if shutil.which(argv[0]) is None and not os.path.exists(argv[0]):
             raise HostToolMissing(
-                f"The host has no `{argv[0]}` command.",
-                "install the course's host tools with `labkit engine up` (or see `labkit doctor`)",
+                _("The host has no `{argv}` command.").format(argv=argv[0]),
+                _("install the course's host tools with `labkit engine up` (or see `labkit "
+                  "doctor`)"),
             )
         try:
             proc = subprocess.run(  # noqa: S603 - argument list, no shell
@@ -124,8 +127,10 @@ class Host:
             )
         except subprocess.TimeoutExpired as exc:
             raise CommandFailed(
-                f"`{' '.join(argv)}` did not finish within {timeout:.0f} s.",
-                "check the engine and host with `labkit doctor`",
+                _("`{argv}` did not finish within {timeout:.0f} s.").format(
+                    argv=" ".join(argv), timeout=timeout
+                ),
+                _("check the engine and host with `labkit doctor`"),
             ) from exc
         return Result(argv, proc.returncode, proc.stdout, proc.stderr)
 
@@ -133,7 +138,7 @@ class Host:
         from labkit.base.engine import client
 
         if input is not None:
-            raise LabkitError("Standard input is not supported through the host helper.")
+            raise LabkitError(_("Standard input is not supported through the host helper."))
         helper = client().containers.create(
             HELPER_IMAGE, helper_command(argv), cap_add=HELPER_CAPS,
             security_opt=["seccomp=unconfined", "apparmor=unconfined"],
@@ -202,6 +207,6 @@ def require_root() -> None:
     """Raise NotRoot unless this process can act on the host as root."""
     if host().mode == "local" and not settings.is_root():
         raise NotRoot(
-            "This step changes the Docker host (mounts, namespaces, links), which needs root.",
-            "start JupyterLab as root (sudo ./course lab), or use a throwaway VM",
+            _("This step changes the Docker host (mounts, namespaces, links), which needs root."),
+            _("start JupyterLab as root (sudo ./course lab), or use a throwaway VM"),
         )

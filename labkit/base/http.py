@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from labkit.base.errors import LabkitError
+from labkit.base.i18n import N_, _
 
 LOOPBACK = "127.0.0.1"  # where the course publishes every port, and the only host it asks
 USER_AGENT = "labkit"
-NOT_HERE_HINT = "lessons only talk to this machine"
+NOT_HERE_HINT = N_("lessons only talk to this machine")
 
 
 class NotLoopback(LabkitError):
@@ -94,9 +95,13 @@ class Response:
         """
         if 200 <= self.status < 300:
             return self
-        raise BadStatus(f"HTTP Error {self.status}: {self.reason}",
-                        f"GET {self.url} was answered with {self.status}; read the server's log",
-                        status=self.status)
+        raise BadStatus(
+            _("HTTP Error {status}: {reason}").format(status=self.status, reason=self.reason),
+            _("GET {url} was answered with {status}; read the server's log").format(
+                url=self.url, status=self.status
+            ),
+            status=self.status,
+        )
 
 
 def is_loopback(host: str) -> bool:
@@ -133,14 +138,16 @@ def request(url: str, method: str = "GET", *, body: bytes | str | None = None,
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme != "http":
-        raise NotLoopback(f"{url} is not an http:// URL.",
-                          "the course's servers speak plain HTTP on 127.0.0.1")
+        raise NotLoopback(_("{url} is not an http:// URL.").format(url=url),
+                          _("the course's servers speak plain HTTP on 127.0.0.1"))
     if not is_loopback(host):
-        raise NotLoopback(f"{url} is not on {LOOPBACK}.", NOT_HERE_HINT)
+        raise NotLoopback(
+            _("{url} is not on {loopback}.").format(url=url, loopback=LOOPBACK), _(NOT_HERE_HINT)
+        )
     try:
         port = parts.port or 80
     except ValueError as exc:
-        raise NotLoopback(f"{url} has no valid port.", "write it as http://127.0.0.1:PORT/"
+        raise NotLoopback(_("{url} has no valid port.").format(url=url), _("write it as http://127.0.0.1:PORT/")
                           ) from exc
     # "localhost" is connected to as 127.0.0.1: no name is ever resolved.
     address = LOOPBACK if host.lower() == "localhost" else host
@@ -154,9 +161,13 @@ def request(url: str, method: str = "GET", *, body: bytes | str | None = None,
         payload = resp.read()
     except (OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        raise NoAnswer(f"Nothing answers HTTP on {host}:{port} ({reason}).",
-                       "is the server running? read its log (`docker logs NAME`)",
-                       reason=reason) from exc
+        raise NoAnswer(
+            _("Nothing answers HTTP on {host}:{port} ({reason}).").format(
+                host=host, port=port, reason=reason
+            ),
+            _("is the server running? read its log (`docker logs NAME`)"),
+            reason=reason,
+        ) from exc
     finally:
         conn.close()
     return Response(url, resp.status, resp.reason, tuple(resp.getheaders()), payload)

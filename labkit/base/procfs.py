@@ -22,6 +22,7 @@ from pathlib import Path
 
 from labkit.base.errors import LabkitError
 from labkit.base.host import host
+from labkit.base.i18n import _
 
 PROC = Path("/proc")
 
@@ -63,7 +64,7 @@ class Mount:
     def super_opts(self) -> dict[str, str]:
         """The super options as {key: value} ("" for a flag such as "rw"), in their order."""
         pairs = (o.partition("=") for o in self.super_options.split(",") if o)
-        return {k: unescape(v) for k, _, v in pairs}
+        return {k: unescape(v) for k, _ignored, v in pairs}
 
 
 def parse_mountinfo_line(line: str) -> Mount | None:
@@ -223,9 +224,10 @@ def ns_inodes(pid: int | str, types: Sequence[str]) -> dict[str, int]:
     found = parse_ns_links(result.stdout)
     if len(found) != len(types):
         reason = (result.stderr.strip().splitlines() or ["no such process"])[-1]
-        raise LabkitError(f"Cannot read the namespaces of PID {pid}: {reason}",
-                          "is the process still running? Reading another process's "
-                          "/proc/PID/ns needs root")
+        raise LabkitError(
+            _("Cannot read the namespaces of PID {pid}: {reason}").format(pid=pid, reason=reason),
+            _("is the process still running? Reading another process's /proc/PID/ns needs root"),
+        )
     return found
 
 

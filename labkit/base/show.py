@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from labkit.base.engine import system
 from labkit.base.errors import CommandFailed, HostToolMissing
 from labkit.base.host import Result, host
+from labkit.base.i18n import _
 
 
 class Shown(Result):
@@ -84,8 +85,10 @@ def _checked(result: Shown, check: bool) -> Shown:
     if check and not result.ok:
         detail = (result.stderr or result.stdout).strip().splitlines()
         last = detail[-1] if detail else f"exit {result.returncode}"
-        raise CommandFailed(f"`{shlex.join(result.argv)}` failed: {last}",
-                            "read its output above")
+        raise CommandFailed(
+            _("`{argv}` failed: {last}").format(argv=shlex.join(result.argv), last=last),
+            _("read its output above"),
+        )
     return result
 
 
@@ -131,8 +134,8 @@ def docker(argv: Sequence[str], *, check: bool = True, quiet: bool = False,
     if show:
         show_command(full, env)
     if system().which("docker") is None:
-        raise HostToolMissing("There is no `docker` command on this machine.",
-                              "install the Docker CLI (`labkit engine up` does)")
+        raise HostToolMissing(_("There is no `docker` command on this machine."),
+                              _("install the Docker CLI (`labkit engine up` does)"))
     proc = system().run(full, env=None if not env else {**os.environ, **env})
     result = Shown(tuple(full), proc.returncode, proc.stdout, proc.stderr)
     if show and not quiet:

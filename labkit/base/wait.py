@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from labkit.base.errors import LabkitError
+from labkit.base.i18n import N_, _
 
 T = TypeVar("T")
 
@@ -22,7 +23,7 @@ T = TypeVar("T")
 clock: Callable[[], float] = time.monotonic
 sleep: Callable[[float], None] = time.sleep
 
-HINT = "run the cell again in a moment; if it fails again, read the log of what should answer"
+HINT = N_("run the cell again in a moment; if it fails again, read the log of what should answer")
 
 
 class WaitTimeout(LabkitError):
@@ -36,7 +37,7 @@ class WaitTimeout(LabkitError):
 
     def __init__(self, message: str, hint: str = HINT, *, what: str = "", timeout: float = 0.0,
                  last: BaseException | None = None) -> None:
-        super().__init__(message, hint)
+        super().__init__(message, _(hint))
         self.what = what
         self.timeout = timeout
         self.last = last
@@ -86,5 +87,6 @@ def wait_for(
         if remaining <= 0:
             break
         sleep(min(interval, remaining))
-    raise WaitTimeout(message or f"Gave up waiting for {what} after {timeout:g} s.", hint,
+    raise WaitTimeout(message or _("Gave up waiting for {what} after {timeout:g} s.").format(
+                          what=what, timeout=timeout), _(hint),
                       what=what, timeout=timeout, last=last)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from labkit.base.errors import LabkitError
+from labkit.base.i18n import _
 from labkit.images.build import context_tar
 from labkit.images.buildlog import rounded_size
 from labkit.lab import imagebuild
@@ -45,7 +46,7 @@ class ContextSize:
 
 def measure(context: str | Path, dockerfile: str | None = None) -> ContextSize:
     """Build the exact context tar the SDK would send (honouring .dockerignore) and count it."""
-    data, _ = context_tar(context, dockerfile)
+    data, _ignored = context_tar(context, dockerfile)
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         names = sorted(m.name for m in tar.getmembers() if m.isfile())
     return ContextSize(len(names), len(data), tuple(names))
@@ -179,15 +180,29 @@ class Comparison:
         """
         small, bulky, ignored = (self.run(case) for case in CASES)
         if bulky.context_bytes < small.context_bytes + 1_000_000:
-            raise LabkitError(f"The bulky context sent only {bulky.context_bytes:,} bytes.",
-                              f"is {BULKY_DIR}/ in that folder, and not in its .dockerignore?")
+            raise LabkitError(
+                _("The bulky context sent only {context_bytes:,} bytes.").format(
+                    context_bytes=bulky.context_bytes
+                ),
+                _("is {bulky_dir}/ in that folder, and not in its .dockerignore?").format(
+                    bulky_dir=BULKY_DIR
+                ),
+            )
         if abs(ignored.context_bytes - small.context_bytes) > 10_240:  # one tar record
-            raise LabkitError(f"With {BULKY_DIR}/ ignored, {ignored.context_bytes:,} bytes were "
-                              f"sent, not about {small.context_bytes:,}.",
-                              f"the .dockerignore line should be `{BULKY_DIR}/`")
+            raise LabkitError(
+                _(
+                    "With {bulky_dir}/ ignored, {context_bytes:,} bytes were sent, "
+                    "not about {context_bytes2:,}."
+                ).format(
+                    bulky_dir=BULKY_DIR,
+                    context_bytes=ignored.context_bytes,
+                    context_bytes2=small.context_bytes,
+                ),
+                _("the .dockerignore line should be `{bulky_dir}/`").format(bulky_dir=BULKY_DIR),
+            )
         if not (bulky.fastest > small.fastest and bulky.fastest > ignored.fastest):
-            raise LabkitError("Even its fastest run, the bulky build was not the slowest one.",
-                              "the machine was busy through every round: run the cell again")
+            raise LabkitError(_("Even its fastest run, the bulky build was not the slowest one."),
+                              _("the machine was busy through every round: run the cell again"))
 
     def summary(self) -> str:
         """Sentences about the bytes: what the bulky folder added, what .dockerignore removed."""
@@ -200,16 +215,15 @@ class Comparison:
 
     def plot(self) -> Figure:
         """Two bar charts side by side: MB sent and the fastest build's time per case."""
-        import matplotlib.pyplot as plt
+        from labkit.base.figure import shown, subplots
 
-        fig, (left, right) = plt.subplots(1, 2, figsize=(9, 2.8))
-        plt.close(fig)  # shown once, as the cell's value
+        fig, (left, right) = subplots(1, 2, figsize=(9, 2.8))  # closed: shown once, as the value
         names = [r.case.replace(" in ", "\nin ") for r in self.runs]
         mb = [r.context_bytes / 1e6 for r in self.runs]
         secs = [r.fastest for r in self.runs]
         colors = ["tab:green", "tab:red", "tab:blue"][: len(names)]
-        for ax, values, title, fmt in ((left, mb, "MB sent to the daemon", "{:.2f}"),
-                                       (right, secs, "fastest build, s", "{:.2f}")):
+        for ax, values, title, fmt in ((left, mb, _("MB sent to the daemon"), "{:.2f}"),
+                                       (right, secs, _("fastest build, s"), "{:.2f}")):
             bars = ax.barh(names, values, color=colors)
             ax.bar_label(bars, labels=[fmt.format(v) for v in values], padding=3)
             ax.set_title(title)
@@ -217,7 +231,11 @@ class Comparison:
             ax.set_xlim(0, max(values) * 1.3 or 1)
         right.set_yticks([])
         fig.tight_layout()
-        return fig
+        # The times change from run to run, so the text (which nbval compares) names the sizes.
+        cases = "; ".join(_("{case}: {mb:.2f} MB sent").format(case=r.case, mb=m)
+                          for r, m in zip(self.runs, mb, strict=True))
+        return shown(fig, _("Per case, the build context sent to the daemon (left) and the "
+                            "fastest build's time (right): {cases}.").format(cases=cases))
 
 
 def compare_builds(lab: Lab, cases: dict[str, Path], tag: str = "front-app:ctx",
@@ -232,7 +250,7 @@ def compare_builds(lab: Lab, cases: dict[str, Path], tag: str = "front-app:ctx",
     """
     seconds: dict[str, list[float]] = {case: [] for case in cases}
     sent: dict[str, int] = {}
-    for _ in range(repeats):
+    for _round in range(repeats):
         for i, (case, folder) in enumerate(cases.items()):
             # The table is the lesson here; nine identical `docker build` lines would bury it.
             result = lab.build(folder, f"{tag}{i}", show=False)

@@ -15,6 +15,7 @@ from labkit.base.engine import client
 from labkit.base.errors import friendly
 from labkit.base.facts import facts
 from labkit.base.fmt import human_size
+from labkit.base.i18n import _
 from labkit.images.history import instruction as plain_instruction
 from labkit.images.history import new_layers
 
@@ -100,24 +101,28 @@ class History:
     def plot(self) -> Figure:
         """Every history entry as a bar (log scale), newest at the top as in `docker history`;
         the base's grey (its course labels folded into one bar), the image's own blue."""
-        import matplotlib.pyplot as plt
+        from labkit.base.figure import shown, subplots
 
         own, base = folded(list(self.own)), folded(list(self.inherited))
         entries = [*own, *base]
-        labels = [_short(text) for text, _ in entries]
-        sizes = [max(size, 1) for _, size in entries]
+        labels = [_short(text) for text, _size in entries]
+        sizes = [max(size, 1) for _text, size in entries]
         colors = ["tab:blue"] * len(own) + ["0.6"] * len(base)
-        fig, ax = plt.subplots(figsize=(9, 0.22 * len(entries) + 1))
-        plt.close(fig)  # shown once, as the cell's value
+        fig, ax = subplots(figsize=(9, 0.22 * len(entries) + 1))  # closed: shown once
         ax.barh(range(len(entries)), sizes, color=colors)
         ax.set_yticks(range(len(entries)), labels, fontsize=7)
         ax.invert_yaxis()
         ax.set_xscale("log")
-        ax.set_xlabel("bytes the step added (log scale; 1 = none)")
-        ax.set_title(f"docker history {self.image}, newest first: grey = {self.base}, "
-                     "blue = its own steps")
+        ax.set_xlabel(_("bytes the step added (log scale; 1 = none)"))
+        heading = _("docker history {image}, newest first: grey = {base}, blue = its own "
+                    "steps").format(image=self.image, base=self.base)
+        ax.set_title(heading)
         fig.tight_layout()
-        return fig
+        steps = "; ".join(f"{_short(text)} ({human_size(size)})" for text, size in own)
+        return shown(fig, _("{heading}. {own} step(s) of its own, newest first: {steps}; then "
+                            "{base_steps} entries of {base}.").format(
+            heading=heading, own=len(own), steps=steps or "-", base_steps=len(base),
+            base=self.base))
 
 
 def _short(text: str, width: int = 60) -> str:

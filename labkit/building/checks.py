@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from labkit.base.errors import LabkitError
+from labkit.base.i18n import _
 from labkit.base.show import docker
 from labkit.building import frontapp
 from labkit.building.buildctx import measure
@@ -55,8 +56,8 @@ def add_to_server(conf: str, block: str) -> str:
         LabkitError: the config has no `location / {` line to put the block in front of.
     """
     if SERVER_ROOT not in conf:
-        raise LabkitError("nginx.conf has no `location / {` line any more.",
-                          "run the exercise cell again: it starts from a fresh copy")
+        raise LabkitError(_("nginx.conf has no `location / {` line any more."),
+                          _("run the exercise cell again: it starts from a fresh copy"))
     lines = textwrap.indent(textwrap.dedent(block).strip("\n"), " " * 8)
     return conf.replace(SERVER_ROOT, lines + "\n\n" + SERVER_ROOT, 1)
 
@@ -64,53 +65,86 @@ def add_to_server(conf: str, block: str) -> str:
 def nginx_error_hint(log: str) -> str:
     """The second hint for a config nginx refused, from the error in its log."""
     if "duplicate location" in log:
-        return ("the server block already has `location /`: a second one is a duplicate; add "
-                "only a location for /assets/")
+        return _("the server block already has `location /`: a second one is a duplicate; "
+                 "add only a location for /assets/")
     first = sample_conf().splitlines().index(SERVER_ROOT) + 1
-    return (f"the error names a line of the whole nginx.conf: your lines start at line {first} "
-            "(`cat` the file in the exercise folder to see them in place)")
+    return _("the error names a line of the whole nginx.conf: your lines start at line {first} "
+             "(`cat` the file in the exercise folder to see them in place)").format(first=first)
 
 
 def judge_spa(answers: Mapping[str, frontapp.Fetched]) -> CheckResult:
     """The verdict on what nginx answered for SPA_PATHS (keys: deep link, asset, missing asset)."""
     deep, asset, missing = (answers[k] for k in ("deep link", "asset", "missing asset"))
     if deep.status != 200 or deep.title != "Front App":
-        return failed(SPA, f"{deep.path} answered {deep.status}, not the app's index.html.",
-                      "a page path of the app is no file: `location /` still has to answer it "
-                      "with index.html, so leave that location as it is",
-                      "nginx picks the location with the longest prefix that matches: make "
-                      "your new location's prefix /assets/, so it never catches /orders/42")
+        return failed(
+            SPA,
+            _("{path} answered {status}, not the app's index.html.").format(
+                path=deep.path, status=deep.status
+            ),
+            _(
+                "a page path of the app is no file: `location /` still has to answer it "
+                "with index.html, so leave that location as it is"
+            ),
+            _(
+                "nginx picks the location with the longest prefix that matches: make "
+                "your new location's prefix /assets/, so it never catches /orders/42"
+            ),
+        )
     if asset.status != 200 or not asset.content_type.startswith("text/css"):
-        return failed(SPA, f"{asset.path} answered {asset.status} {asset.content_type!r}.",
-                      "an existing asset must still be served, as text/css: in your location, "
-                      "nginx has to find the file on disk",
-                      "`root` is joined with the WHOLE path, /assets/ included: with root "
-                      "/usr/local/web, /assets/app.css is /usr/local/web/assets/app.css")
+        return failed(
+            SPA,
+            _("{path} answered {status} {content_type!r}.").format(
+                path=asset.path, status=asset.status, content_type=asset.content_type
+            ),
+            _(
+                "an existing asset must still be served, as text/css: in your location, "
+                "nginx has to find the file on disk"
+            ),
+            _(
+                "`root` is joined with the WHOLE path, /assets/ included: with root "
+                "/usr/local/web, /assets/app.css is /usr/local/web/assets/app.css"
+            ),
+        )
     if missing.status != 404:
-        return failed(SPA, f"{missing.path} answered {missing.status} "
-                      f"({missing.content_type}): the app's index.html, not an error.",
-                      "under /assets/, a missing file should not fall back to index.html: give "
-                      "/assets/ a location of its own, whose last resort is an error",
-                      "`try_files` tries its entries in order and its LAST entry is what happens "
-                      "when none exists: a URI (like /index.html) or `=CODE`")
-    return passed(SPA, f"{deep.path} -> index.html, {asset.path} -> {asset.content_type}, "
-                  f"{missing.path} -> 404.")
+        return failed(
+            SPA,
+            _(
+                "{path} answered {status} ({content_type}): the app's index.html, not an error."
+            ).format(path=missing.path, status=missing.status, content_type=missing.content_type),
+            _(
+                "under /assets/, a missing file should not fall back to index.html: give "
+                "/assets/ a location of its own, whose last resort is an error"
+            ),
+            _(
+                "`try_files` tries its entries in order and its LAST entry is what "
+                "happens when none exists: a URI (like /index.html) or `=CODE`"
+            ),
+        )
+    return passed(
+        SPA,
+        _("{path} -> index.html, {path2} -> {content_type}, {path3} -> 404.").format(
+            path=deep.path, path2=asset.path, content_type=asset.content_type, path3=missing.path
+        ),
+    )
 
 
 def check_spa_config(lab: Lab, folder: str | Path, block: object) -> CheckResult:
     """Exercise 01.1: add BLOCK to the server block of FOLDER's nginx.conf (fresh each time),
     build the project, run it on 127.0.0.1 and ask it three paths."""
     if is_unanswered(block):
-        return unanswered(SPA, "the nginx lines to add to the server block, as one string")
+        return unanswered(SPA, _("the nginx lines to add to the server block, as one string"))
     if not isinstance(block, str):
-        return failed(SPA, f"the answer is a {type(block).__name__}, not a string.",
-                      'write the nginx lines as one string, e.g. """location ... { ... }"""')
+        return failed(
+            SPA,
+            _("the answer is a {name}, not a string.").format(name=type(block).__name__),
+            _('write the nginx lines as one string, e.g. """location ... { ... }"""'),
+        )
     Path(folder, "nginx.conf").write_text(add_to_server(sample_conf(), block))
     try:
         image = lab.build(folder, "front-app:exercise").tag
     except LabkitError as exc:
-        return failed(SPA, f"The project does not build: {exc.message}",
-                      "read the build error; the Dockerfile should not need changes")
+        return failed(SPA, _("The project does not build: {message}").format(message=exc.message),
+                      _("read the build error; the Dockerfile should not need changes"))
     container = lab.run(image, ports={"80/tcp": None})
     try:
         try:
@@ -118,9 +152,9 @@ def check_spa_config(lab: Lab, folder: str | Path, block: object) -> CheckResult
             frontapp.wait_until_serving(port, timeout=10, container=container)
         except LabkitError:
             log = container.logs(tail=3).decode(errors="replace").strip()
-            return failed(SPA, f"nginx did not start: {log or 'no log'}",
-                          "nginx refused the config: every directive ends with `;` and every "
-                          "`{` needs its `}`", nginx_error_hint(log))
+            return failed(SPA, _("nginx did not start: {value}").format(value=log or 'no log'),
+                          _("nginx refused the config: every directive ends with `;` and every "
+                            "`{` needs its `}`"), nginx_error_hint(log))
         answers = {k: frontapp.fetch(port, p) for k, p in SPA_PATHS.items()}
     finally:
         container.remove(force=True)
@@ -161,40 +195,49 @@ def judge_dockerignore(sent: set[str], files: Sequence[str] = tuple(IGNORE_FILES
     """The verdict on the files a .dockerignore lets through (relative paths)."""
     secrets = sorted(f for f in SECRETS if f in sent)
     if secrets:
-        return failed(IGNORE, f"still sent: {', '.join(secrets)}.",
-                      "a `*` in a rule stands for any characters of one name (never a `/`)",
-                      "one rule can match every one of these names at the top; then look at "
-                      f"what it did to {KEEP}")
+        return failed(IGNORE, _("still sent: {secrets}.").format(secrets=', '.join(secrets)),
+                      _("a `*` in a rule stands for any characters of one name (never a `/`)"),
+                      _("one rule can match every one of these names at the top; then look at "
+                        "what it did to {keep}").format(keep=KEEP))
     if KEEP not in sent:
-        return failed(IGNORE, f"{KEEP} is left out, but the image needs it.",
-                      "a rule that starts with `!` sends a path again",
-                      "of all the lines that match a path, the last one decides")
+        return failed(IGNORE, _("{keep} is left out, but the image needs it.").format(keep=KEEP),
+                      _("a rule that starts with `!` sends a path again"),
+                      _("of all the lines that match a path, the last one decides"))
     cached = sorted(f for f in sent if "__pycache__/" in f)
     if cached:
-        return failed(IGNORE, f"still sent: {', '.join(cached)}.",
-                      "a rule is matched against the whole path from the root of the context, "
-                      "and `*` never crosses a `/`",
-                      "section 3's table has a pattern for 'in every folder, the top included'")
+        return failed(IGNORE, _("still sent: {cached}.").format(cached=', '.join(cached)),
+                      _("a rule is matched against the whole path from the root of the context, "
+                        "and `*` never crosses a `/`"),
+                      _("section 3's table has a pattern for 'in every folder, the top included'"))
     internal = sorted(f for f in sent if f.startswith(INTERNAL))
     if internal:
-        return failed(IGNORE, f"still sent: {', '.join(internal)}.",
-                      "a rule that names a folder leaves out everything in it")
+        return failed(IGNORE, _("still sent: {internal}.").format(internal=', '.join(internal)),
+                      _("a rule that names a folder leaves out everything in it"))
     lost = sorted(f for f in files if f not in sent and f not in SECRETS
                   and "__pycache__/" not in f and not f.startswith(INTERNAL))
     if lost:
-        return failed(IGNORE, f"your rules also leave out {', '.join(lost)}.",
-                      "make each rule as narrow as the task",
-                      f"read each of your rules against {lost[0]}: which one matches it?")
-    return passed(IGNORE, f"sent {len(sent)} files: {', '.join(sorted(sent))}.")
+        return failed(
+            IGNORE,
+            _("your rules also leave out {lost}.").format(lost=", ".join(lost)),
+            _("make each rule as narrow as the task"),
+            _("read each of your rules against {lost}: which one matches it?").format(lost=lost[0]),
+        )
+    return passed(
+        IGNORE, _("sent {count} files: {files}.").format(
+            count=len(sent), files=", ".join(sorted(sent)))
+    )
 
 
 def check_dockerignore(folder: str | Path, rules: object) -> CheckResult:
     """Exercise 01.2: write RULES as FOLDER's .dockerignore; what would `docker build` send?"""
     if is_unanswered(rules):
-        return unanswered(IGNORE, "the lines of the .dockerignore, as one string")
+        return unanswered(IGNORE, _("the lines of the .dockerignore, as one string"))
     if not isinstance(rules, str):
-        return failed(IGNORE, f"the answer is a {type(rules).__name__}, not a string.",
-                      'write the rules as one string, one rule per line: "rule1\\nrule2\\n"')
+        return failed(
+            IGNORE,
+            _("the answer is a {name}, not a string.").format(name=type(rules).__name__),
+            _('write the rules as one string, one rule per line: "rule1\\nrule2\\n"'),
+        )
     Path(folder, ".dockerignore").write_text(rules if rules.endswith("\n") else rules + "\n")
     sent = set(measure(folder).members) - {".dockerignore"}
     return judge_dockerignore(sent)
@@ -244,33 +287,44 @@ def platform_quiz(lab: Lab, registry: LocalRegistry, config: str | Path,
     docker(manifest_argv(config, "create", "--insecure", "--amend", multi, *pushed)[1:],
            show=False)
     docker(manifest_argv(config, "push", "--insecure", "--purge", multi)[1:], show=False)
-    print(f"{multi} is a fresh manifest list in the lesson's registry: which platforms?")
+    print(
+        _("{multi} is a fresh manifest list in the lesson's registry: which platforms?").format(
+            multi=multi
+        )
+    )
     return multi
 
 
 def judge_platforms(truth: Sequence[str], answer: object) -> CheckResult:
     """The verdict on a list of platforms ("os/architecture") against the manifest list's."""
     if is_unanswered(answer):
-        return unanswered(PLATFORMS, 'the list\'s platforms, e.g. ["linux/amd64"]')
+        return unanswered(PLATFORMS, _("the list's platforms, e.g. [\"linux/amd64\"]"))
     if isinstance(answer, str) or not isinstance(answer, (list, tuple, set)):
-        return failed(PLATFORMS, f"the answer is a {type(answer).__name__}, not a list.",
-                      'give a list of strings, e.g. ["linux/amd64"]')
+        return failed(
+            PLATFORMS,
+            _("the answer is a {name}, not a list.").format(name=type(answer).__name__),
+            _('give a list of strings, e.g. ["linux/amd64"]'),
+        )
     given = [str(a).strip().lower() for a in answer]
     if any("/" not in a for a in given):
-        return failed(PLATFORMS, f"{given} names architectures without their OS.",
-                      'write each platform as os/architecture, e.g. "linux/amd64"')
+        return failed(
+            PLATFORMS,
+            _("{given} names architectures without their OS.").format(given=given),
+            _('write each platform as os/architecture, e.g. "linux/amd64"'),
+        )
     missing = sorted(set(truth) - set(given))
     extra = sorted(set(given) - set(truth))
     if missing or extra:
-        parts = ([f"{len(missing)} of the list's platforms are missing"] if missing else []) + (
-            [f"not in the list: {', '.join(extra)}"] if extra else [])
-        return failed(PLATFORMS, "; ".join(parts) + ".",
-                      "ask the registry, not an earlier cell: the list is new each time the "
-                      "cell runs. A manifest list names each entry's platform",
-                      "run `docker --config CONFIG manifest inspect --insecure LIST` "
-                      "(platforms.manifest_argv builds it) and read each entry's "
-                      "platform.os and platform.architecture")
-    return passed(PLATFORMS, "your answer names exactly the platforms the list offers.")
+        parts = ([_("{missing} of the list's platforms are missing").format(missing=len(missing))]
+                 if missing else []) + (
+            [_("not in the list: {extra}").format(extra=", ".join(extra))] if extra else [])
+        return failed(PLATFORMS, _("; ").join(parts) + ".",
+                      _("ask the registry, not an earlier cell: the list is new each time the "
+                        "cell runs. A manifest list names each entry's platform"),
+                      _("run `docker --config CONFIG manifest inspect --insecure LIST` "
+                        "(platforms.manifest_argv builds it) and read each entry's platform.os "
+                        "and platform.architecture"))
+    return passed(PLATFORMS, _("your answer names exactly the platforms the list offers."))
 
 
 def check_platforms(registry: LocalRegistry, name: str, answer: object) -> CheckResult:
@@ -280,11 +334,15 @@ def check_platforms(registry: LocalRegistry, name: str, answer: object) -> Check
         name: the list, with or without the registry's address ("platform-quiz:multi").
     """
     if is_unanswered(answer):
-        return unanswered(PLATFORMS, 'the list\'s platforms, e.g. ["linux/amd64"]')
+        return unanswered(PLATFORMS, _("the list's platforms, e.g. [\"linux/amd64\"]"))
     doc = registry.manifest(name, f"{MANIFEST_LIST}, {OCI_INDEX}")
     if "manifests" not in doc:
-        raise LabkitError(f"{name} is not a manifest list in {registry.address}.",
-                          "run the multi-platform cells of the notebook first")
+        raise LabkitError(
+            _("{name} is not a manifest list in {address}.").format(
+                name=name, address=registry.address
+            ),
+            _("run the multi-platform cells of the notebook first"),
+        )
     return judge_platforms(platforms_of(doc), answer)
 
 
@@ -340,40 +398,56 @@ def judge_layers(before: BuiltImage, after: BuiltImage) -> CheckResult:
     """The verdict: a new instruction, the same number of layers, a different image."""
     added = [i for i in after.instructions if i not in before.instructions]
     if not added:
-        return failed(LAYERS, "the Dockerfile has no new instruction.",
-                      "add one instruction to the Dockerfile",
-                      "an instruction that sets metadata (a label, an environment variable, a "
-                      "port) is enough")
+        return failed(LAYERS, _("the Dockerfile has no new instruction."),
+                      _("add one instruction to the Dockerfile"),
+                      _("an instruction that sets metadata (a label, an environment variable, a "
+                        "port) is enough"))
     if after.layers > before.layers:
-        return failed(LAYERS, f"the image now has {after.layers} layers, "
-                      f"{after.layers - before.layers} more than before ({'; '.join(added)}).",
-                      "a layer holds changed FILES: an instruction that writes files adds one; "
-                      "one that only describes the image changes its config",
-                      "with the classic builder this check uses, RUN, COPY and ADD add a layer "
-                      "when they change files (BuildKit: always); LABEL, ENV, EXPOSE, CMD and "
-                      "USER change only the image's config")
+        return failed(
+            LAYERS,
+            _("the image now has {layers} layers, {more} more than before ({added}).").format(
+                layers=after.layers, more=after.layers - before.layers, added="; ".join(added)
+            ),
+            _(
+                "a layer holds changed FILES: an instruction that writes files adds one; "
+                "one that only describes the image changes its config"
+            ),
+            _(
+                "with the classic builder this check uses, RUN, COPY and ADD add a layer "
+                "when they change files (BuildKit: always); LABEL, ENV, EXPOSE, CMD and "
+                "USER change only the image's config"
+            ),
+        )
     if after.layers < before.layers:
-        return failed(LAYERS, f"the image lost a layer ({after.layers}, was {before.layers}).",
-                      "keep the COPY; only add an instruction")
+        return failed(
+            LAYERS,
+            _("the image lost a layer ({layers}, was {before}).").format(
+                layers=after.layers, before=before.layers
+            ),
+            _("keep the COPY; only add an instruction"),
+        )
     if after.image_id == before.image_id:
-        return failed(LAYERS, "the image is the same as before: nothing in its config changed.",
-                      "the image ID follows from its config (its digest, or the digest of "
-                      "the manifest that names it): pick an instruction that writes something "
-                      "into the config",
-                      "ARG only feeds the build and a comment is nothing; a LABEL or an ENV "
-                      "is stored in the config")
-    return passed(LAYERS, f"{'; '.join(added)} gave a new image with {after.layers} layers, "
-                  "as before: only the config changed.")
+        return failed(LAYERS, _("the image is the same as before: nothing in its config changed."),
+                      _("the image ID follows from its config (its digest, or the digest of the "
+                        "manifest that names it): pick an instruction that writes something into "
+                        "the config"),
+                      _("ARG only feeds the build and a comment is nothing; a LABEL or an ENV is "
+                        "stored in the config"))
+    return passed(LAYERS, _("{added} gave a new image with {layers} layers, as before: only the "
+                            "config changed.").format(added='; '.join(added), layers=after.layers))
 
 
 def check_no_new_layer(lab: Lab, folder: str | Path, instruction: object) -> CheckResult:
     """Exercise 01.4: add INSTRUCTION (one Dockerfile line) to FOLDER's Dockerfile, fresh each
     time; build the original and the edited version, compare layers and IDs."""
     if is_unanswered(instruction):
-        return unanswered(LAYERS, "one Dockerfile instruction, as a string")
+        return unanswered(LAYERS, _("one Dockerfile instruction, as a string"))
     if not isinstance(instruction, str):
-        return failed(LAYERS, f"the answer is a {type(instruction).__name__}, not a string.",
-                      "write the instruction as one string, the way it goes in a Dockerfile")
+        return failed(
+            LAYERS,
+            _("the answer is a {name}, not a string.").format(name=type(instruction).__name__),
+            _("write the instruction as one string, the way it goes in a Dockerfile"),
+        )
     Path(folder, "Dockerfile").write_text(LAYER_FILES["Dockerfile"] + instruction.strip() + "\n")
     original = write_tree(lab.workdir("exercise-01-4-original"), LAYER_FILES)
     shutil.copy2(Path(folder, "greeting.txt"), original / "greeting.txt")
@@ -382,9 +456,12 @@ def check_no_new_layer(lab: Lab, folder: str | Path, instruction: object) -> Che
         try:
             result = lab.build(context, tag)
         except LabkitError as exc:
-            return failed(LAYERS, f"the Dockerfile does not build: {exc.message}",
-                          "fix the instruction you added (see the error above)",
-                          "an instruction is a keyword and its arguments, e.g. KEYWORD key=value")
+            return failed(
+                LAYERS,
+                _("the Dockerfile does not build: {message}").format(message=exc.message),
+                _("fix the instruction you added (see the error above)"),
+                _("an instruction is a keyword and its arguments, e.g. KEYWORD key=value"),
+            )
         text = Path(context, "Dockerfile").read_text()
         facts.append(BuiltImage(instructions(text), layer_count(result.image_id),
                                 result.image_id))

@@ -12,6 +12,7 @@ import pandas as pd
 from docker.utils.build import Pattern, PatternMatcher
 
 from labkit.base.errors import LabkitError
+from labkit.base.show import sh
 from labkit.building.buildctx import measure
 from labkit.images.build import read_dockerignore
 from labkit.lab.session import Lab
@@ -107,16 +108,32 @@ def files_under(folder: str | Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-def rules_frame(context: str | Path) -> pd.DataFrame:
+def find_argv(folder: str | Path) -> list[str]:
+    r"""`find FOLDER -type f -printf '%P\n'`: every file under a folder, relative to it."""
+    return ["find", str(folder), "-type", "f", "-printf", r"%P\n"]
+
+
+def listed_files(listing: str) -> list[str]:
+    """The paths `find_argv` printed, sorted (blank lines dropped)."""
+    return sorted(line for line in listing.splitlines() if line.strip())
+
+
+def rules_frame(context: str | Path, *, show: bool = False) -> pd.DataFrame:
     """For every file of a context: is it sent (the SDK's own tar), and which rule decided.
+
+    Args:
+        context: the build context folder.
+        show: list its files with `find` on the host, the line and its output printed (the
+            table's rows are then what find printed); without, read the folder from Python.
 
     Returns:
         Columns path, sent, decided by.
     """
     patterns = read_dockerignore(context)
     sent = set(measure(context).members)
+    files = listed_files(sh(find_argv(context)).stdout) if show else files_under(context)
     rows = []
-    for path in files_under(context):
+    for path in files:
         rule = deciding_rule(path, patterns)
         note = " (added by the SDK)" if rule in SDK_RULES else ""
         rows.append({"path": path, "sent": path in sent,

@@ -1,6 +1,7 @@
 """The front-end app of chapter 01: its files, and what its nginx answers over HTTP.
 
-Taught in: 01-building-images (a front-end image on labkit/nginx:1.22.1, fetched from Python).
+Taught in: 01-building-images (a front-end image on labkit/nginx:1.22.1, its files listed with
+`find`, its pages fetched from Python).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from docker.models.containers import Container
 from labkit.base import containers, http
 from labkit.base.errors import LabkitError
 from labkit.base.http import LOOPBACK, NoAnswer
+from labkit.base.show import sh
 from labkit.base.wait import wait_for
 from labkit.lab.session import Lab
 
@@ -37,12 +39,46 @@ def copy_sample(lab: Lab, name: str = "front-app") -> Path:
     return folder
 
 
-def tree_frame(folder: str | Path) -> pd.DataFrame:
-    """The files under a folder with their sizes, sorted by path (like `find . -type f`)."""
+# `find` prints each file's size and its path below the folder, one per line (GNU find).
+FIND_FORMAT = r"%s\t%P\n"
+
+
+def find_argv(folder: str | Path) -> list[str]:
+    r"""`find FOLDER -type f -printf '%s\t%P\n'`: every file under a folder with its size."""
+    return ["find", str(folder), "-type", "f", "-printf", FIND_FORMAT]
+
+
+def parse_find(listing: str) -> list[tuple[str, int]]:
+    """The (path, bytes) pairs of `find_argv`'s output, sorted by path.
+
+    Raises:
+        LabkitError: a line is not `SIZE<tab>PATH`.
+    """
+    files = []
+    for line in listing.splitlines():
+        size, tab, path = line.partition("\t")
+        if not tab or not size.isdigit():
+            raise LabkitError(f"Cannot read this line of `find -printf`: {line!r}.",
+                              "run the cell again; the host's find must be GNU find")
+        files.append((path, int(size)))
+    return sorted(files)
+
+
+def tree_frame(folder: str | Path, *, show: bool = False) -> pd.DataFrame:
+    """The files under a folder with their sizes, sorted by path.
+
+    Taught in: 01-building-images. With show, it runs `find FOLDER -type f -printf ...` on
+    the host (the line and its output printed) and the table is that output, sorted;
+    without, it reads the folder from Python.
+    """
     root = Path(folder)
-    rows = [{"path": p.relative_to(root).as_posix(), "bytes": p.stat().st_size}
-            for p in sorted(root.rglob("*")) if p.is_file()]
-    return pd.DataFrame(rows, columns=["path", "bytes"])
+    if show:
+        files = parse_find(sh(find_argv(root)).stdout)
+    else:
+        files = [(p.relative_to(root).as_posix(), p.stat().st_size)
+                 for p in sorted(root.rglob("*")) if p.is_file()]
+    return pd.DataFrame([{"path": path, "bytes": size} for path, size in files],
+                        columns=["path", "bytes"])
 
 
 def host_port(container: Container, container_port: str = "80/tcp") -> int:

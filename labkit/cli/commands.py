@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from labkit import __version__
 from labkit.base.errors import translate
+from labkit.base.i18n import _
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,10 +41,10 @@ def _cmd_engine(args: argparse.Namespace) -> int:
     else:
         if engine.reachable():
             s = facts()
-            print(f"Docker Engine {s.server_version} answers (API {s.api_version}, "
-                  f"{s.storage_driver}).")
+            print(_("Docker Engine {version} answers (API {api}, {driver}).").format(
+                version=s.server_version, api=s.api_version, driver=s.storage_driver))
         else:
-            print("No Docker Engine answers. Start one with `sudo labkit engine up`.")
+            print(_("No Docker Engine answers. Start one with `sudo labkit engine up`."))
             return 1
     return 0
 
@@ -57,7 +58,8 @@ def _cmd_images(args: argparse.Namespace) -> int:
                          progress=lambda m: print("  " + m))
     for st in done:
         if st.state != "present":
-            print(f"  {st.name}: {st.state} in {st.seconds:.1f} s")
+            print("  " + _("{name}: {state} in {seconds:.1f} s").format(
+                name=st.name, state=st.state, seconds=st.seconds))
     print(text_table(images.table(args.names or None)))
     return 0
 
@@ -75,9 +77,9 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     rows = doctor.checks()
     print(text_table(doctor.table(rows)))
     if doctor.can_run(rows):
-        print("\nThe course can run here.")
+        print("\n" + _("The course can run here."))
         return 0
-    print("\nThe course cannot run yet: fix the FAIL rows (see `fix`).")
+    print("\n" + _("The course cannot run yet: fix the FAIL rows (see `fix`)."))
     return 1
 
 
@@ -123,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
-        print("labkit: interrupted; run `labkit clean` to remove anything half made.",
+        print(_("labkit: interrupted; run `labkit clean` to remove anything half made."),
               file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - shown as a message, not a traceback

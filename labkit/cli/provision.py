@@ -19,6 +19,7 @@ from labkit.base.engine import find_tool, reachable, reset_client, system
 from labkit.base.errors import EngineUnavailable, LabkitError, NotRoot
 from labkit.base.facts import facts
 from labkit.base.fmt import Progress
+from labkit.base.i18n import _
 
 _apt_updated_for: object | None = None  # `apt-get update` once per process (per System)
 
@@ -86,7 +87,7 @@ def installed_packages(packages: Iterable[str]) -> set[str]:
     out = system().run(["dpkg-query", "-W", "-f=${Package}\t${Status}\n", *names]).stdout
     found = set()
     for line in out.splitlines():
-        name, _, status = line.partition("\t")
+        name, _ignored, status = line.partition("\t")
         if status.endswith("install ok installed"):
             found.add(name.split(":")[0])
     return found & set(names)
@@ -95,7 +96,7 @@ def installed_packages(packages: Iterable[str]) -> set[str]:
 def apt_candidate(package: str) -> str | None:
     """The version apt would install (`apt-cache policy`), or None when this release has none."""
     for line in system().run(["apt-cache", "policy", package]).stdout.splitlines():
-        key, _, value = line.strip().partition(":")
+        key, _ignored, value = line.strip().partition(":")
         if key == "Candidate":
             value = value.strip()
             return None if value in {"", "(none)"} else value
@@ -162,8 +163,8 @@ class _Apt:
         proc = system().run(argv, env=self.env)
         if proc.returncode != 0:
             tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
-            raise LabkitError(f"`{' '.join(argv)}` failed:\n{tail}",
-                              "check this machine's apt sources and network, then try again")
+            raise LabkitError(_("`{argv}` failed:\n{tail}").format(argv=' '.join(argv), tail=tail),
+                              _("check this machine's apt sources and network, then try again"))
 
     def update(self) -> None:
         global _apt_updated_for
@@ -231,13 +232,21 @@ def _install_tool(tool: str, apt: _Apt, candidates: tuple[str, ...]) -> None:
             return
         owners.append(package)
     if owners:
-        raise LabkitError(f"`{tool}` is still missing although {owners[0]} is installed.",
-                          f"reinstall it: `sudo apt-get install --reinstall {owners[0]}`")
+        raise LabkitError(
+            _("`{tool}` is still missing although {owners} is installed.").format(
+                tool=tool, owners=owners[0]
+            ),
+            _("reinstall it: `sudo apt-get install --reinstall {owners}`").format(owners=owners[0]),
+        )
     raise LabkitError(
-        f"`{tool}` is missing, and this release's apt sources have no "
-        f"{' or '.join(unavailable)} package.",
-        f"install `{tool}` another way (or add a Debian source that has {unavailable[0]}), "
-        "then run `sudo labkit engine up` again")
+        _(
+            "`{tool}` is missing, and this release's apt sources have no {unavailable} package."
+        ).format(tool=tool, unavailable=" or ".join(unavailable)),
+        _(
+            "install `{tool}` another way (or add a Debian source that has {unavailable}), then "
+            "run `sudo labkit engine up` again"
+        ).format(tool=tool, unavailable=unavailable[0]),
+    )
 
 
 def install_buildx(progress: Progress = print) -> bool:
@@ -264,16 +273,16 @@ def _can_use_apt() -> bool:
 def _check_can_install() -> None:
     if system().system() != "Linux":
         raise EngineUnavailable(
-            "No Docker Engine answers, and labkit starts one only on Linux.",
-            "start Docker Desktop (it provides the engine), then run `labkit doctor`",
+            _("No Docker Engine answers, and labkit starts one only on Linux."),
+            _("start Docker Desktop (it provides the engine), then run `labkit doctor`"),
         )
     if not system().is_root():
-        raise NotRoot("No Docker Engine answers; installing and starting one needs root.",
-                      "run `sudo labkit engine up`, or start your own engine")
+        raise NotRoot(_("No Docker Engine answers; installing and starting one needs root."),
+                      _("run `sudo labkit engine up`, or start your own engine"))
     if not _debian_like() or find_tool("apt-get") is None:
         raise EngineUnavailable(
-            "No Docker Engine answers, and labkit installs one only on Debian or Ubuntu.",
-            "install Docker Engine for your distribution, start it, then run `labkit doctor`",
+            _("No Docker Engine answers, and labkit installs one only on Debian or Ubuntu."),
+            _("install Docker Engine for your distribution, start it, then run `labkit doctor`"),
         )
 
 
@@ -290,19 +299,29 @@ def _refuse_a_disabled_service() -> None:
     state = system().run(["systemctl", "is-enabled", "docker.service"]).stdout.strip()
     if state in {"disabled", "masked"}:
         raise EngineUnavailable(
-            f"docker.service is {state} on this machine, so labkit does not start it: the "
-            "rootful engine was switched off on purpose (rootless Docker is often why).",
-            "chapters 02-04 read the engine's own kernel state, which rootless Docker keeps in "
-            "RootlessKit's namespace: run the course on a machine or dev container where the "
-            "rootful engine may run, or start it yourself (`sudo systemctl start docker`)")
+            _(
+                "docker.service is {state} on this machine, so labkit does not start it: the "
+                "rootful engine was switched off on purpose (rootless Docker is often why)."
+            ).format(state=state),
+            _(
+                "chapters 02-04 read the engine's own kernel state, which rootless Docker keeps in "
+                "RootlessKit's namespace: run the course on a machine or dev container where the "
+                "rootful engine may run, or start it yourself (`sudo systemctl start docker`)"
+            ),
+        )
 
 
 def _start(found: InstalledEngine, progress: Progress, timeout: float) -> str:
     if found.dockerd is None:
         raise EngineUnavailable(
-            f"{', '.join(found.packages)} is installed, but no dockerd.",
-            "install the engine from the same repository (Docker CE: `sudo apt-get install "
-            "docker-ce`), then run `sudo labkit engine up` again")
+            _("{packages} is installed, but no dockerd.").format(
+                packages=", ".join(found.packages)
+            ),
+            _(
+                "install the engine from the same repository (Docker CE: `sudo apt-get install "
+                "docker-ce`), then run `sudo labkit engine up` again"
+            ),
+        )
     reset_client()
     if system().exists("/run/systemd/system"):
         _refuse_a_disabled_service()

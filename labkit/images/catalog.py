@@ -384,7 +384,8 @@ def _build(recipe: Recipe, progress: Progress, trees: Trees) -> tuple[str, str]:
         else:
             raise ValueError(recipe.kind)
         source = f"built on this machine from Debian bookworm: {recipe.version_of} {version}"
-        progress(f"docker build -t {recipe.name} ({source})")
+        # Not a command line: the build goes through the Docker SDK, not the docker CLI.
+        progress(f"building {recipe.name} with the Docker SDK ({source})")
         result = build_image(
             context, recipe.name, progress=None,
             labels={labels.BUILT_LOCALLY: "true", labels.SOURCE: source,

@@ -18,6 +18,7 @@ from labkit.base import containers, labels, procfs, settings
 from labkit.base.daemon import pid_alive, terminate
 from labkit.base.engine import client, reachable
 from labkit.base.host import host
+from labkit.base.i18n import _, language
 from labkit.lab.ledger import Ledger, all_ledgers
 
 IGNORED = (docker.errors.NotFound,)
@@ -237,7 +238,11 @@ def _remove_unledgered(chapter: str | None, live: set[str]) -> Counter[str]:
 def summarize(counts: Counter[str]) -> str:
     """A stable one-line summary of a cleanup, e.g. 'removed 2 containers, 1 netns'."""
     if not counts:
-        return "nothing to remove"
-    parts = [f"{n} {kind}{'' if n == 1 or kind.endswith('s') else 's'}"
+        return _("nothing to remove")
+    english = language() == "en"
+    # The kinds are Docker's and the kernel's own words (container, netns): never translated,
+    # and given an English plural only in English.
+    parts = [_("{n} {kind}").format(
+                 n=n, kind=kind + ("" if n == 1 or kind.endswith("s") or not english else "s"))
              for kind, n in sorted(counts.items())]
-    return "removed " + ", ".join(parts)
+    return _("removed {items}").format(items=_(", ").join(parts))

@@ -10,6 +10,7 @@ only for a rootful engine running here.
 from __future__ import annotations
 
 from labkit.base.facts import EngineFacts
+from labkit.base.i18n import _
 
 ROOTLESS = "name=rootless"
 
@@ -29,17 +30,17 @@ def notes(f: EngineFacts) -> list[str]:
     said = []
     if rootless(f):
         said.append(
-            "This is rootless Docker: docker0, its firewall rules and every container's network "
+            _("This is rootless Docker: docker0, its firewall rules and every container's network "
             "namespace live inside RootlessKit's own namespaces, not this machine's, so chapters "
             "03 and 04 will not find them from here. Run the course where a rootful engine may "
-            "run (a VM or the course's dev container).")
+            "run (a VM or the course's dev container)."))
     if desktop(f):
         said.append(
-            "Docker Desktop runs the engine in a virtual machine: chapters 02-04 read that VM's "
+            _("Docker Desktop runs the engine in a virtual machine: chapters 02-04 read that VM's "
             "kernel (through a helper container labkit starts), not this computer's, so paths "
-            "and addresses they show exist only inside the VM.")
+            "and addresses they show exist only inside the VM."))
     elif f.host_mode == "helper":
         said.append(
-            "The engine runs on another machine: chapters 02-04 read that machine's kernel "
-            "through a helper container labkit starts there, not this computer's.")
+            _("The engine runs on another machine: chapters 02-04 read that machine's kernel "
+            "through a helper container labkit starts there, not this computer's."))
     return said

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from labkit.base.i18n import _
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -35,12 +37,12 @@ class CheckResult:
     tries: int = 0
 
     def __str__(self) -> str:
-        mark = "PASSED" if self.passed else "NOT YET"
+        mark = _("PASSED") if self.passed else _("NOT YET")
         text = f"[{mark}] {self.exercise}: {self.message}"
         if not self.passed and self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += "\n  " + _("hint: {hint}").format(hint=self.hint)
         if not self.passed and self.more:
-            text += f"\n  hint 2: {self.more}"
+            text += "\n  " + _("hint 2: {more}").format(more=self.more)
         return text
 
     def _repr_pretty_(self, p, cycle: bool) -> None:  # type: ignore[no-untyped-def]
@@ -73,8 +75,12 @@ def unanswered(exercise: str, what: str) -> CheckResult:
         exercise: the exercise's short name.
         what: what to put in place of the `...`, e.g. "the set of shared types".
     """
-    return CheckResult(exercise, False, "not answered yet",
-                       f"replace the `...` with {what}, then run the cell again")
+    return CheckResult(
+        exercise,
+        False,
+        _("not answered yet"),
+        _("replace the `...` with {what}, then run the cell again").format(what=what),
+    )
 
 
 def is_unanswered(answer: Any) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from labkit.base.errors import LabkitError
+from labkit.base.i18n import N_, _
 
 WITH_VALUE = {
     "--pid", "--ipc", "--uts", "--network", "--net", "--hostname", "-h", "--user", "-u",
@@ -21,17 +22,17 @@ WITH_VALUE = {
 }
 SWITCHES = {"--init", "--read-only", "-i", "-t", "--interactive", "--tty"}
 REFUSED = {
-    "-P": "publish one port on 127.0.0.1 instead: -p 127.0.0.1::PORT",
-    "--publish-all": "publish one port on 127.0.0.1 instead: -p 127.0.0.1::PORT",
-    "--dns": "the course's containers resolve names only through Docker itself",
-    "-v": "the exercise needs no file of this machine in the container",
-    "--volume": "the exercise needs no file of this machine in the container",
-    "--mount": "the exercise needs no file of this machine in the container",
-    "--privileged": "name the one capability needed with --cap-add",
-    "-d": "labkit starts the container in the background already",
-    "--detach": "labkit starts the container in the background already",
-    "--name": "labkit names the container",
-    "--rm": "labkit removes the container at cleanup",
+    "-P": N_("publish one port on 127.0.0.1 instead: -p 127.0.0.1::PORT"),
+    "--publish-all": N_("publish one port on 127.0.0.1 instead: -p 127.0.0.1::PORT"),
+    "--dns": N_("the course's containers resolve names only through Docker itself"),
+    "-v": N_("the exercise needs no file of this machine in the container"),
+    "--volume": N_("the exercise needs no file of this machine in the container"),
+    "--mount": N_("the exercise needs no file of this machine in the container"),
+    "--privileged": N_("name the one capability needed with --cap-add"),
+    "-d": N_("labkit starts the container in the background already"),
+    "--detach": N_("labkit starts the container in the background already"),
+    "--name": N_("labkit names the container"),
+    "--rm": N_("labkit removes the container at cleanup"),
 }
 
 
@@ -44,9 +45,13 @@ def learner_flags(flags: object) -> list[str]:
     """
     if isinstance(flags, str) or not isinstance(flags, Sequence) or not all(
             isinstance(f, str) for f in flags):
-        raise LabkitError(f"The flags are a {type(flags).__name__}, not a list of strings.",
-                          'write them as you would type them, one word per string: '
-                          '["--init", "--pid", "container:c1"]')
+        raise LabkitError(
+            _("The flags are a {name}, not a list of strings.").format(name=type(flags).__name__),
+            _(
+                "write them as you would type them, one word per string: "
+                '["--init", "--pid", "container:c1"]'
+            ),
+        )
     words = [w for flag in flags for w in (flag.split("=", 1) if flag.startswith("--")
                                            and "=" in flag else [flag])]
     out: list[str] = []
@@ -54,21 +59,29 @@ def learner_flags(flags: object) -> list[str]:
     while i < len(words):
         flag = words[i]
         if flag in REFUSED:
-            raise LabkitError(f"`{flag}` is not needed here.", REFUSED[flag])
+            raise LabkitError(_("`{flag}` is not needed here.").format(flag=flag), _(REFUSED[flag]))
         if flag in SWITCHES:
             out.append(flag)
             i += 1
             continue
         if flag not in WITH_VALUE:
-            raise LabkitError(f"`{flag}` is not a `docker run` flag this exercise takes.",
-                              "write only flags, each followed by its value if it has one")
+            raise LabkitError(
+                _("`{flag}` is not a `docker run` flag this exercise takes.").format(flag=flag),
+                _("write only flags, each followed by its value if it has one"),
+            )
         if i + 1 >= len(words):
-            raise LabkitError(f"`{flag}` needs a value after it.",
-                              f'give it as its own string: ["{flag}", "VALUE"]')
+            raise LabkitError(
+                _("`{flag}` needs a value after it.").format(flag=flag),
+                _('give it as its own string: ["{flag}", "VALUE"]').format(flag=flag),
+            )
         value = words[i + 1]
         if flag in {"-p", "--publish"} and not value.startswith("127.0.0.1:"):
-            raise LabkitError(f"`-p {value}` would publish on every interface of the machine.",
-                              "publish on 127.0.0.1 only: -p 127.0.0.1:HOSTPORT:PORT")
+            raise LabkitError(
+                _("`-p {value}` would publish on every interface of the machine.").format(
+                    value=value
+                ),
+                _("publish on 127.0.0.1 only: -p 127.0.0.1:HOSTPORT:PORT"),
+            )
         out += [flag, value]
         i += 2
     return out

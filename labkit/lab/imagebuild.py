@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from labkit.base.engine import client, system
 from labkit.base.errors import LabkitError
 from labkit.base.facts import EngineFacts, facts
+from labkit.base.i18n import _
 from labkit.base.show import show_command
 from labkit.images.build import drop_intermediates
 from labkit.images.buildlog import BuildLog, parse_classic, parse_plain, rounded_size
@@ -144,11 +145,11 @@ def build(lab: Lab, context: str | Path, tag: str, *, builder: str = "buildkit",
         image_id, log, seconds, message = _run_build(argv, iidfile, ran, env)
         if image_id or attempt == 2 or not LOST_SNAPSHOT.search(message):
             break
-        print("containerd removed a snapshot while the image was unpacked into it, a known race "
-              "on the containerd image store (moby/buildkit#6521); building once more")
+        print(_("containerd removed a snapshot while the image was unpacked into it, a known "
+                "race on the containerd image store (moby/buildkit#6521); building once more"))
     if not image_id:
-        raise LabkitError(f"The build failed: {message}",
-                          "fix the Dockerfile or the context, then build again")
+        raise LabkitError(_("The build failed: {message}").format(message=message),
+                          _("fix the Dockerfile or the context, then build again"))
     lab.forget("image", id=None, tags=[final])
     lab.record("image", id=image_id, tags=[final], session=lab.session)
     if ran == "classic":

@@ -23,6 +23,7 @@ from labkit.base.engine import client
 from labkit.base.errors import LabkitError, NameTaken, UnknownImage, friendly
 from labkit.base.host import host, require_root
 from labkit.base.http import LOOPBACK
+from labkit.base.i18n import _
 from labkit.base.refs import Ref
 from labkit.base.show import Shown, show_command
 from labkit.base.show import docker as docker_line
@@ -63,8 +64,8 @@ class Lab:
         """
         if not any(ipaddress.ip_address(address) in ipaddress.ip_network(net)
                    for net in LESSON_NETS):
-            raise LabkitError(f"{address} is not a lesson link address.",
-                              "publish on 127.0.0.1, or on an outside world's host_address")
+            raise LabkitError(_("{address} is not a lesson link address.").format(address=address),
+                              _("publish on 127.0.0.1, or on an outside world's host_address"))
         self.publish_addresses.add(address)
 
     # -- names ---------------------------------------------------------------------------
@@ -152,8 +153,8 @@ class Lab:
         made safe, the image made sure of."""
         if options.get("publish_all_ports") and not self._loopback_network(options.get("network")):
             raise LabkitError(
-                "-P publishes on every interface of the machine.",
-                "use a lesson network created with host_binding=LOOPBACK, or ports={...}",
+                _("-P publishes on every interface of the machine."),
+                _("use a lesson network created with host_binding=LOOPBACK, or ports={...}"),
             )
         if "flags" in options:
             options["flags"] = learner_flags(options["flags"])
@@ -299,7 +300,7 @@ class Lab:
         """`ln -s POINTS_TO LINK` (e.g. into /var/run/netns); cleanup removes the link."""
         link = Path(link)
         if link.exists() or link.is_symlink():
-            raise NameTaken(f"{link} already exists.", "choose another name")
+            raise NameTaken(_("{link} already exists.").format(link=link), _("choose another name"))
         link.parent.mkdir(parents=True, exist_ok=True)
         self.ledger.add("symlink", path=str(link))
         link.symlink_to(points_to)
@@ -398,8 +399,8 @@ def require_local_image(image: str) -> None:
         course = images.recipe_for(image).name  # raises UnknownImage for unknown names
         images.ensure([course])
     # e.g. `redis` or `labkit/redis`: the course's image has a name and tag of its own
-    raise UnknownImage(f"There is no image called {image!r} here.",
-                       f"the course's image is {course!r}: use that name")
+    raise UnknownImage(_("There is no image called {image!r} here.").format(image=image),
+                       _("the course's image is {course!r}: use that name").format(course=course))
 
 
 def loopback_ports(ports: Mapping[str, Any] | None,
@@ -423,7 +424,9 @@ def loopback_ports(ports: Mapping[str, Any] | None,
             fixed[container_port] = binding
         else:
             raise LabkitError(
-                f"Port {container_port} would be published on {binding!r}.",
-                "publish on 127.0.0.1 only: give a port number or (\"127.0.0.1\", port)",
+                _("Port {container_port} would be published on {binding!r}.").format(
+                    container_port=container_port, binding=binding
+                ),
+                _('publish on 127.0.0.1 only: give a port number or ("127.0.0.1", port)'),
             )
     return fixed

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from labkit.base.engine import client
 from labkit.base.errors import friendly, install_notebook_handler
 from labkit.base.facts import facts
+from labkit.base.i18n import _
 from labkit.images import catalog as images
 from labkit.lab import cleanup, engine_notes
 from labkit.lab.session import Lab
@@ -47,15 +48,15 @@ def start(chapter: str, *, images_needed: Sequence[str] = ()) -> Lab:
         facts()
     leftovers = cleanup.clean(chapter, only_stale=True)
     if leftovers:
-        print(f"Cleaned up after an earlier run of chapter {chapter}: "
-              f"{cleanup.summarize(leftovers)}.")
+        print(_("Cleaned up after an earlier run of chapter {chapter}: {summary}.").format(
+            chapter=chapter, summary=cleanup.summarize(leftovers)))
     if images_needed:
-        images.ensure(images_needed, progress=lambda m: print("  preparing images:", m))
+        images.ensure(images_needed, progress=lambda m: print(" ", _("preparing images:"), m))
     lab = Lab(chapter)
     atexit.register(lab.cleanup)
     names = ", ".join(images.recipe_for(n).name for n in images_needed)
-    print(f"Chapter {chapter} is ready on {facts().line}"
-          + (f"; images ready: {names}." if names else "."))
+    print(_("Chapter {chapter} is ready on {engine}").format(chapter=chapter, engine=facts().line)
+          + (_("; images ready: {names}.").format(names=names) if names else "."))
     for note in engine_notes.notes(facts()):
         print(note)
     return lab

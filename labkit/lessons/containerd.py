@@ -16,6 +16,7 @@ from pathlib import Path
 from labkit.base import daemon
 from labkit.base.errors import HostToolMissing, LabkitError
 from labkit.base.host import host, require_root
+from labkit.base.i18n import _
 from labkit.lab.session import Lab
 
 SOCKET_MAX = 100  # AF_UNIX paths must stay under 108 bytes
@@ -97,12 +98,12 @@ def require_local_host(what: str, tools: tuple[str, ...]) -> None:
     """
     require_root()
     if host().mode != "local":
-        raise LabkitError(f"{what} needs the engine's host to be this machine.",
-                          "run this chapter on a Linux machine with its own Docker Engine")
+        raise LabkitError(_("{what} needs the engine's host to be this machine.").format(what=what),
+                          _("run this chapter on a Linux machine with its own Docker Engine"))
     for tool in tools:
         if not host().has_tool(tool):
-            raise HostToolMissing(f"The host has no `{tool}` command.",
-                                  "install docker.io (it brings dockerd, containerd and ctr)")
+            raise HostToolMissing(_("The host has no `{tool}` command.").format(tool=tool),
+                                  _("install docker.io (it brings dockerd, containerd and ctr)"))
 
 
 def start(lab: Lab, folder: Path, *, netns: str, log: Path | None = None,
@@ -123,8 +124,10 @@ def start(lab: Lab, folder: Path, *, netns: str, log: Path | None = None,
     """
     require_local_host("A lesson's own containerd", ("containerd", "ctr", "nsenter"))
     if len(str(folder / "containerd.sock.ttrpc")) > SOCKET_MAX:
-        raise LabkitError(f"The lesson folder {folder} is too deep for a socket path.",
-                          "set LABKIT_STATE_DIR to a shorter folder, e.g. /var/lib/labkit")
+        raise LabkitError(
+            _("The lesson folder {folder} is too deep for a socket path.").format(folder=folder),
+            _("set LABKIT_STATE_DIR to a shorter folder, e.g. /var/lib/labkit"),
+        )
     folder.mkdir(parents=True, exist_ok=True)
     conf = folder / "config.toml"
     conf.write_text(config_text(folder))

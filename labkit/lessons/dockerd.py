@@ -29,6 +29,7 @@ from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.host import host
 from labkit.base.http import LOOPBACK
+from labkit.base.i18n import _
 from labkit.base.refs import Ref
 from labkit.base.show import docker as docker_cli
 from labkit.base.show import sh, show_command
@@ -176,8 +177,10 @@ class LessonEngine:
         try:
             self.client.images.get(image)
         except docker.errors.ImageNotFound:
-            raise LabkitError(f"{self.what} has no image {image!r}.",
-                              f"load it first: engine.load({image!r})") from None
+            raise LabkitError(
+                _("{what} has no image {image!r}.").format(what=self.what, image=image),
+                _("load it first: engine.load({image!r})").format(image=image),
+            ) from None
         with friendly():
             container = self.client.containers.create(image, command, **kwargs)
             container.start()
@@ -221,8 +224,10 @@ class LessonEngine:
         self.stop()
         left = self.leftovers()
         if any(left.values()):
-            raise LabkitError(f"{self.what} left {left}.",
-                              f"run `labkit clean --chapter {self.lab.chapter}`")
+            raise LabkitError(
+                _("{what} left {left}.").format(what=self.what, left=left),
+                _("run `labkit clean --chapter {chapter}`").format(chapter=self.lab.chapter),
+            )
         return left
 
     def alive(self, name: str) -> bool:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from labkit.base.errors import HostToolMissing, LabkitError, NameTaken
 from labkit.base.host import host, require_root
+from labkit.base.i18n import _
 from labkit.base.show import command_line, sh
 from labkit.base.wait import wait_for
 from labkit.lab.session import Lab
@@ -38,9 +39,9 @@ def free_slot(used: list[ipaddress.IPv4Network]) -> tuple[ipaddress.IPv4Network,
     for link, server in SLOTS:
         if not any(n.overlaps(link) or server in n for n in used):
             return link, server
-    raise NameTaken("Every outside-world address the course may use is taken on this machine.",
-                    "close the other chapters' notebooks (their lab.cleanup() frees them), or "
-                    "run `labkit clean`")
+    raise NameTaken(_("Every outside-world address the course may use is taken on this machine."),
+                    _("close the other chapters' notebooks (their lab.cleanup() frees them), or "
+                      "run `labkit clean`"))
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,8 @@ def outside_world(lab: Lab, *, name: str = "outside", port: int = 8080,
     ns = lab.netns(name)
     host_if, ns_if = lab.veth("out-host", "out-ns")
     if show:
-        print(f"(the lab made the netns {ns} and the veth pair {host_if} / {ns_if}; "
-              "the rest is wired by these commands)")
+        print(_("(the lab made the netns {ns} and the veth pair {host_if} / {ns_if}; the rest is "
+                "wired by these commands)").format(ns=ns, host_if=host_if, ns_if=ns_if))
     run = sh if show else host().run
     run(["ip", "link", "set", ns_if, "netns", ns])
     run(["ip", "addr", "add", f"{host_addr}/{link_net.prefixlen}", "dev", host_if])
@@ -148,11 +149,15 @@ def fetch(world: OutsideWorld, url: str, *, timeout: int = 5) -> str:
             came within TIMEOUT seconds.
     """
     if not url.startswith(f"http://{world.host_address}:"):
-        raise LabkitError(f"{url} is not on the outside world's link ({world.host_address}).",
-                          "ask only the lesson's own addresses from the outside netns")
+        raise LabkitError(
+            _("{url} is not on the outside world's link ({host_address}).").format(
+                url=url, host_address=world.host_address
+            ),
+            _("ask only the lesson's own addresses from the outside netns"),
+        )
     if not host().has_tool("busybox"):
-        raise HostToolMissing("The busybox command is not installed on this machine.",
-                              "install Debian's busybox-static (`labkit doctor` lists it)")
+        raise HostToolMissing(_("The busybox command is not installed on this machine."),
+                              _("install Debian's busybox-static (`labkit doctor` lists it)"))
     # `timeout` around it: a request must never wait forever (busybox wget's -T is not in
     # every build).
     argv = ["ip", "netns", "exec", world.netns, "timeout", str(timeout),
@@ -160,11 +165,20 @@ def fetch(world: OutsideWorld, url: str, *, timeout: int = 5) -> str:
     # quiet: the page is long; the caller prints the line it is about.
     result = sh(argv, check=False, quiet=True)
     if result.returncode == 124:
-        raise LabkitError(f"No answer from {url} within {timeout} s, asked from {world.netns}.",
-                          "check that the container runs (`docker ps`) and that the port is "
-                          f"published on {world.host_address} (`docker port NAME`)")
+        raise LabkitError(
+            _("No answer from {url} within {timeout} s, asked from {netns}.").format(
+                url=url, timeout=timeout, netns=world.netns
+            ),
+            _(
+                "check that the container runs (`docker ps`) and that the port is "
+                "published on {host_address} (`docker port NAME`)"
+            ).format(host_address=world.host_address),
+        )
     if not result.ok:
-        raise LabkitError(f"The request to {url} from {world.netns} failed: "
-                          f"{(result.stderr or result.stdout).strip()}",
-                          "read the message above; `docker port NAME` shows what is published")
+        raise LabkitError(
+            _("The request to {url} from {netns} failed: {error}").format(
+                url=url, netns=world.netns, error=(result.stderr or result.stdout).strip()
+            ),
+            _("read the message above; `docker port NAME` shows what is published"),
+        )
     return result.stdout

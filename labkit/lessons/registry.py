@@ -14,6 +14,7 @@ from typing import Any
 from labkit.base import http
 from labkit.base.errors import LabkitError
 from labkit.base.http import LOOPBACK
+from labkit.base.i18n import _
 from labkit.base.refs import Ref
 from labkit.base.wait import wait_for
 from labkit.lab.session import Lab
@@ -76,8 +77,10 @@ def free_port(first: int = FIRST_PORT, last: int = FIRST_PORT + 99) -> int:
             except OSError:
                 continue
             return port
-    raise LabkitError(f"No free port between {first} and {last} on 127.0.0.1.",
-                      "stop something that listens there, then run the cell again")
+    raise LabkitError(
+        _("No free port between {first} and {last} on 127.0.0.1.").format(first=first, last=last),
+        _("stop something that listens there, then run the cell again"),
+    )
 
 
 def start_registry(lab: Lab, name: str = "registry") -> LocalRegistry:

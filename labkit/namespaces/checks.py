@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from labkit.base import containers, iproute
 from labkit.base.errors import CommandFailed, LabkitError
+from labkit.base.i18n import _
 from labkit.base.show import sh
 from labkit.base.wait import wait_for
 from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
@@ -60,19 +61,35 @@ def judge_joined(f: JoinFacts) -> CheckResult:
     if "pid" in with_target:
         # Every type it does not share: on Docker 29.5 and later that includes `time`.
         own = [t for t in TYPES if t not in with_target]
-        return passed(JOINED, f"it is in {f.target}'s pid namespace, so ps in it lists "
-                      f"{f.target}'s processes; it shares {', '.join(with_target)} with "
-                      f"{f.target} and has its own {', '.join(own) or 'nothing else'}")
-    general = ("docker run chooses each namespace on its own, one flag per type (as "
-               "--network host does for the network); the pid namespace's flag can name the "
-               "host's, or another container's")
-    more = ("the flag is --pid; besides host, its value can name a container: the docker run "
-            "reference, under PID settings, gives the form")
+        return passed(
+            JOINED,
+            _(
+                "it is in {target}'s pid namespace, so ps in it lists {target}'s "
+                "processes; it shares {with_target} with {target} and has its "
+                "own {value}"
+            ).format(
+                target=f.target,
+                with_target=", ".join(with_target),
+                value=", ".join(own) or "nothing else",
+            ),
+        )
+    general = (_("docker run chooses each namespace on its own, one flag per type (as --network "
+                 "host does for the network); the pid namespace's flag can name the host's, or "
+                 "another container's"))
+    more = (_("the flag is --pid; besides host, its value can name a container: the docker run "
+              "reference, under PID settings, gives the form"))
     if f.mine.get("pid") == f.host.get("pid"):
-        return failed(JOINED, f"it is in the host's pid namespace (--pid host): it sees every "
-                      f"process of the machine, not just {f.target}'s", general, more)
-    return failed(JOINED, f"it has a pid namespace of its own: ps in it lists only its own "
-                  f"processes, none of {f.target}'s", general, more)
+        return failed(
+            JOINED,
+            _(
+                "it is in the host's pid namespace (--pid host): it sees every "
+                "process of the machine, not just {target}'s"
+            ).format(target=f.target),
+            general,
+            more,
+        )
+    return failed(JOINED, _("it has a pid namespace of its own: ps in it lists only its own "
+                            "processes, none of {target}'s").format(target=f.target), general, more)
 
 
 def _start_with(lab: Lab, exercise: str, flags: Any, command: Sequence[str],
@@ -82,13 +99,16 @@ def _start_with(lab: Lab, exercise: str, flags: Any, command: Sequence[str],
     try:
         box = lab.run("labkit/busybox", list(command), name=name, flags=flags)
     except CommandFailed:  # docker run itself refused them: its error is printed above
-        return None, failed(exercise, f"docker run refused {shlex.join(flags)}",
-                            "read docker's error above the verdict, then fix the flags")
+        return None, failed(
+            exercise,
+            _("docker run refused {flags}").format(flags=shlex.join(flags)),
+            _("read docker's error above the verdict, then fix the flags"),
+        )
     except LabkitError as err:  # labkit refused them before anything ran
         return None, failed(exercise, err.message, err.hint)
     if not containers.state(box).running:
-        return box, failed(exercise, f"{box.name} ended as soon as it started",
-                           "the flags must leave the container's command as it is")
+        return box, failed(exercise, _("{name} ended as soon as it started").format(name=box.name),
+                           _("the flags must leave the container's command as it is"))
     return box, None
 
 
@@ -96,8 +116,8 @@ def check_joined(lab: Lab, flags: Any, target: Any) -> CheckResult:
     """04.1: start `peek` (`labkit/busybox sleep 86400`) with the learner's `docker run`
     flags; is it in `target`'s pid namespace?"""
     if is_unanswered(flags):
-        return unanswered(JOINED, "the docker run flags, as a list of strings such as "
-                          '["--flag", "value"]')
+        return unanswered(JOINED, _("the docker run flags, as a list of strings such as "
+                                    "[\"--flag\", \"value\"]"))
     peek, verdict = _start_with(lab, JOINED, flags, ["sleep", "86400"], "peek")
     if verdict is not None:
         return verdict
@@ -131,51 +151,78 @@ def judge_wiring(f: WiringFacts) -> CheckResult:
     """Judge a hand-wiring from its facts, naming the first thing that is missing."""
     net = f.network
     if not f.eth0_addresses and not f.eth0_up and not f.peer_master:
-        return failed(WIRED, "the container has no eth0 with an address",
-                      "one end of the veth pair must move into the container's net namespace "
-                      "and be called eth0 there",
-                      "`ip link set` can move a device into the net namespace of a PID, and "
-                      "rename it; once moved, it is no longer among the host's devices")
+        return failed(WIRED, _("the container has no eth0 with an address"),
+                      _("one end of the veth pair must move into the container's net namespace "
+                        "and be called eth0 there"),
+                      _("`ip link set` can move a device into the net namespace of a PID, and "
+                        "rename it; once moved, it is no longer among the host's devices"))
     if f.peer_master != net.bridge:
         where = f"on {f.peer_master}" if f.peer_master else "on no bridge"
-        return failed(WIRED, f"the host end of eth0's veth pair is {where}",
-                      "the end that stays on the host is a port of the network's bridge",
-                      f"a port's bridge is its master, here {net.bridge}; that end must be up "
-                      "too")
+        return failed(
+            WIRED,
+            _("the host end of eth0's veth pair is {where}").format(where=where),
+            _("the end that stays on the host is a port of the network's bridge"),
+            _("a port's bridge is its master, here {bridge}; that end must be up too").format(
+                bridge=net.bridge
+            ),
+        )
     if not f.eth0_up:
-        return failed(WIRED, "eth0 is down", "an interface carries nothing until it is up",
-                      "moving a device into another namespace sets it down: it is up only if "
-                      "a step inside the container's namespace sets it up afterwards")
+        return failed(WIRED, _("eth0 is down"), _("an interface carries nothing until it is up"),
+                      _("moving a device into another namespace sets it down: it is up only if a "
+                        "step inside the container's namespace sets it up afterwards"))
     inside = [a for a in f.eth0_addresses
               if ipaddress.ip_interface(a).ip in ipaddress.ip_network(net.subnet)]
     if not inside:
-        return failed(WIRED, f"eth0 has no address in {net.subnet}",
-                      "the container needs an address on the bridge's subnet",
-                      "the address printed above the cell, prefix included, given to eth0 "
-                      "inside the container's net namespace")
+        return failed(WIRED, _("eth0 has no address in {subnet}").format(subnet=net.subnet),
+                      _("the container needs an address on the bridge's subnet"),
+                      _("the address printed above the cell, prefix included, given to eth0 "
+                        "inside the container's net namespace"))
     ip = ipaddress.ip_interface(inside[0])
     if ip.ip in ipaddress.ip_network(net.ip_range) or str(ip.ip) == net.gateway:
-        return failed(WIRED, f"{ip.ip} is in {net.ip_range}, which Docker hands out",
-                      "Docker does not know about your address and may give it to the next "
-                      f"container: use one outside {net.ip_range}",
-                      f"the address printed above the cell, {net.spare_address(1)}")
+        return failed(
+            WIRED,
+            _("{ip} is in {ip_range}, which Docker hands out").format(
+                ip=ip.ip, ip_range=net.ip_range
+            ),
+            _(
+                "Docker does not know about your address and may give it to the next "
+                "container: use one outside {ip_range}"
+            ).format(ip_range=net.ip_range),
+            _("the address printed above the cell, {spare_address}").format(
+                spare_address=net.spare_address(1)
+            ),
+        )
     if ip.network.prefixlen != net.prefixlen:
-        return failed(WIRED, f"eth0 has {ip}, but the subnet is {net.subnet}",
-                      "the prefix length decides which addresses are on the link",
-                      f"use the subnet's prefix length, /{net.prefixlen}")
+        return failed(
+            WIRED,
+            _("eth0 has {ip}, but the subnet is {subnet}").format(ip=ip, subnet=net.subnet),
+            _("the prefix length decides which addresses are on the link"),
+            _("use the subnet's prefix length, /{prefixlen}").format(prefixlen=net.prefixlen),
+        )
     if f.default_via != net.gateway:
-        return failed(WIRED, "there is no default route via the bridge" if not f.default_via
-                      else f"the default route goes via {f.default_via}",
-                      "packets for other networks go to the bridge's own address",
-                      "the route belongs to the container, so it is added inside its net "
-                      f"namespace; its next hop is the gateway, {net.gateway}")
+        return failed(
+            WIRED,
+            _("there is no default route via the bridge")
+            if not f.default_via
+            else _("the default route goes via {default_via}").format(default_via=f.default_via),
+            _("packets for other networks go to the bridge's own address"),
+            _(
+                "the route belongs to the container, so it is added inside its net "
+                "namespace; its next hop is the gateway, {gateway}"
+            ).format(gateway=net.gateway),
+        )
     if not f.reaches_gateway:
-        return failed(WIRED, f"a ping from inside does not reach {net.gateway}",
-                      "both ends of a veth pair must be up",
-                      "`ip -br link` shows each end's state: the host end on the host, eth0 "
-                      "inside the container's net namespace")
-    return passed(WIRED, f"eth0 has {ip} on {net.bridge}, default route via {net.gateway}, "
-                  "and the gateway answers")
+        return failed(
+            WIRED,
+            _("a ping from inside does not reach {gateway}").format(gateway=net.gateway),
+            _("both ends of a veth pair must be up"),
+            _(
+                "`ip -br link` shows each end's state: the host end on the host, eth0 "
+                "inside the container's net namespace"
+            ),
+        )
+    return passed(WIRED, _("eth0 has {ip} on {bridge}, default route via {gateway}, and the "
+                           "gateway answers").format(ip=ip, bridge=net.bridge, gateway=net.gateway))
 
 
 def wiring_facts(container: Any, net: LessonNetwork) -> WiringFacts:
@@ -248,25 +295,25 @@ def check_wired(net: LessonNetwork, steps: Any) -> CheckResult:
     """04.2: run the learner's `ip`/`nsenter` steps (each shown, with its output), then judge
     the wiring of the container `new_unwired` made last."""
     if is_unanswered(steps):
-        return unanswered(WIRED, "a list of commands, each an argument list such as "
-                          "[\"ip\", \"link\", \"set\", host_end, \"up\"]")
+        return unanswered(WIRED, _("a list of commands, each an argument list such as [\"ip\", "
+                                   "\"link\", \"set\", host_end, \"up\"]"))
     why = bad_steps(steps)
     if why:
-        return failed(WIRED, why, "each step is one ip or nsenter command as an argument list, "
-                      "e.g. [\"ip\", \"link\", \"set\", host_end, \"up\"]")
+        return failed(WIRED, why, _("each step is one ip or nsenter command as an argument list, "
+                                    "e.g. [\"ip\", \"link\", \"set\", host_end, \"up\"]"))
     if "box" not in _unwired:
-        raise LabkitError("There is no wire-me container yet.",
-                          "run the whole cell: its first line starts one")
+        raise LabkitError(_("There is no wire-me container yet."),
+                          _("run the whole cell: its first line starts one"))
     for n, step in enumerate(steps, start=1):
         result = sh([str(a) for a in step], check=False)
         if not result.ok:
             error = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
-            return failed(WIRED, f"step {n} failed: {error}",
-                          "run the whole cell again (it starts afresh), after fixing that step;"
-                          " `ip help` and `nsenter --help` list what they take",
-                          "the order matters: a veth end moved into the container is no "
-                          "longer on the host, so later steps reach it only from inside the "
-                          "container's net namespace")
+            return failed(WIRED, _("step {n} failed: {error}").format(n=n, error=error),
+                          _("run the whole cell again (it starts afresh), after fixing that "
+                            "step; `ip help` and `nsenter --help` list what they take"),
+                          _("the order matters: a veth end moved into the container is no longer "
+                            "on the host, so later steps reach it only from inside the "
+                            "container's net namespace"))
     return judge_wiring(wiring_facts(_unwired["box"], net))
 
 
@@ -303,38 +350,70 @@ def judge_child_pid(f: ChildFacts, answer: Any) -> CheckResult:
     try:
         given = int(answer)
     except (TypeError, ValueError):
-        return failed(HOST_PID, f"{answer!r} is not a number", "the answer is a PID: an integer")
+        return failed(HOST_PID, _("{answer!r} is not a number").format(answer=answer), _("the "
+                                                                                         "answer "
+                                                                                         "is a "
+                                                                                         "PID: "
+                                                                                         "an "
+                                                                                         "integer"))
     if given == f.child_host:
-        return passed(HOST_PID, f"host PID {given} is {f.name}'s sleep: one process, two "
-                      f"numbers (NSpid in /proc/{given}/status lists both)")
-    general = ("one process, two numbers: its pid namespace's and the host's; ask Docker "
-               "for the container's processes, which it lists as the host numbers them")
+        return passed(
+            HOST_PID,
+            _(
+                "host PID {given} is {name}'s sleep: one process, two numbers "
+                "(NSpid in /proc/{given}/status lists both)"
+            ).format(given=given, name=f.name),
+        )
+    general = (_("one process, two numbers: its pid namespace's and the host's; ask Docker for "
+                 "the container's processes, which it lists as the host numbers them"))
     if given == f.child_inner:
-        return failed(HOST_PID, f"{given} is the sleep's PID inside {f.name}", general,
-                      "that is the number ps inside the container shows; docker top shows "
-                      "the other one")
+        return failed(
+            HOST_PID,
+            _("{given} is the sleep's PID inside {name}").format(given=given, name=f.name),
+            general,
+            _("that is the number ps inside the container shows; docker top shows the other one"),
+        )
     if given == f.main_host:
-        return failed(HOST_PID, f"{given} is {f.name}'s PID 1, the shell; the sleep is its child",
-                      general, f"which of {f.name}'s processes has {given} as its parent?")
+        return failed(
+            HOST_PID,
+            _("{given} is {name}'s PID 1, the shell; the sleep is its child").format(
+                given=given, name=f.name
+            ),
+            general,
+            _("which of {name}'s processes has {given} as its parent?").format(
+                name=f.name, given=given
+            ),
+        )
     if given == f.shim:
-        return failed(HOST_PID, f"{given} is the containerd shim, outside the container", general,
-                      "the shim's child is the container's PID 1; the sleep is one level "
-                      "further down")
-    return failed(HOST_PID, f"{given} is not {f.name}'s sleep (the container is new each time "
-                  "the cell runs: read it afresh, do not type a number)", general,
-                  "docker top lists a container's processes with their host PIDs; the sleep "
-                  "is not its PID 1")
+        return failed(
+            HOST_PID,
+            _("{given} is the containerd shim, outside the container").format(given=given),
+            general,
+            _("the shim's child is the container's PID 1; the sleep is one level further down"),
+        )
+    return failed(
+        HOST_PID,
+        _(
+            "{given} is not {name}'s sleep (the container is new each time the "
+            "cell runs: read it afresh, do not type a number)"
+        ).format(given=given, name=f.name),
+        general,
+        _(
+            "docker top lists a container's processes with their host PIDs; the sleep is "
+            "not its PID 1"
+        ),
+    )
 
 
 def check_child_pid(container: Any, answer: Any) -> CheckResult:
     """04.3: what is the host PID of the `sleep` in this container (made by new_mystery)?"""
     if is_unanswered(answer):
-        return unanswered(HOST_PID, "the sleep's host PID, read from the live system")
+        return unanswered(HOST_PID, _("the sleep's host PID, read from the live system"))
     view = pid_view(container)
     child = next((p for p in pid1.procs(container) if p.program == "sleep"), None)
     if child is None:
-        raise LabkitError(f"{container.name} runs no sleep any more.",
-                          "run the cell again: it starts a fresh container")
+        raise LabkitError(_("{name} runs no sleep any more.").format(name=container.name),
+                          _("run the cell again: it starts a fresh container"))
     return judge_child_pid(ChildFacts(container.name, child.host_pid, child.pid, view.host_pid,
                                       view.parent_pid), answer)
 
@@ -372,28 +451,47 @@ def judge_stop(f: StopFacts) -> CheckResult:
     s = f.stopped
     sent = f.stop_signal or "SIGTERM"
     if s.exit_code == 0:
-        return passed(QUICK, f"docker stop sent {sent}, the server's trap ran its shutdown and "
-                      f"exited 0, {s.took} after the stop began")
-    general = ("docker stop sends the container's stop signal, SIGTERM unless the container "
-               "names another; this PID 1 has a handler for one signal only")
-    more = ("`docker run --help` lists the flag that names the stop signal; the trap in the "
-            "server's command names the signal it shuts down on")
+        return passed(
+            QUICK,
+            _(
+                "docker stop sent {sent}, the server's trap ran its shutdown and "
+                "exited 0, {took} after the stop began"
+            ).format(sent=sent, took=s.took),
+        )
+    general = (_("docker stop sends the container's stop signal, SIGTERM unless the container "
+                 "names another; this PID 1 has a handler for one signal only"))
+    more = (_("`docker run --help` lists the flag that names the stop signal; the trap in the "
+              "server's command names the signal it shuts down on"))
     if kill_signal(f.stop_signal):
-        return failed(QUICK, f"the stop signal was {f.stop_signal}: quick ({s.took}), but no "
-                      f"process can handle it, so the server never ran its shutdown (exit code "
-                      f"{s.exit_code})", general, more)
+        return failed(
+            QUICK,
+            _(
+                "the stop signal was {stop_signal}: quick ({took}), but no "
+                "process can handle it, so the server never ran its shutdown "
+                "(exit code {exit_code})"
+            ).format(stop_signal=f.stop_signal, took=s.took, exit_code=s.exit_code),
+            general,
+            more,
+        )
     if s.killed:
         waited = (" (--stop-timeout only sets how long docker stop waits before SIGKILL when "
                   "no -t is given)" if f.stop_timeout is not None else "")
-        return failed(QUICK, f"PID 1 ({s.pid1}) ignored {sent}, so after the 3 s of -t 3 the "
-                      f"engine sent SIGKILL (exit code {s.exit_code}): the server never ran its "
-                      f"shutdown{waited}", general, more)
+        return failed(
+            QUICK,
+            _(
+                "PID 1 ({pid1}) ignored {sent}, so after the 3 s of -t 3 the "
+                "engine sent SIGKILL (exit code {exit_code}): the server never "
+                "ran its shutdown{waited}"
+            ).format(pid1=s.pid1, sent=sent, exit_code=s.exit_code, waited=waited),
+            general,
+            more,
+        )
     if s.exit_code == 128 + 15:
-        return failed(QUICK, f"{sent} killed the shell (exit code 143 = 128 + 15) before its "
-                      f"shutdown ran: with --init the shell is not PID 1, so SIGTERM's default "
-                      "action applies", general, more)
-    return failed(QUICK, f"the server ended with exit code {s.exit_code}, not 0: its shutdown "
-                  "did not run", general, more)
+        return failed(QUICK, _("{sent} killed the shell (exit code 143 = 128 + 15) before its "
+                               "shutdown ran: with --init the shell is not PID 1, so SIGTERM's "
+                               "default action applies").format(sent=sent), general, more)
+    return failed(QUICK, _("the server ended with exit code {exit_code}, not 0: its shutdown did "
+                           "not run").format(exit_code=s.exit_code), general, more)
 
 
 def check_clean_stop(lab: Lab, flags: Any) -> CheckResult:
@@ -401,12 +499,12 @@ def check_clean_stop(lab: Lab, flags: Any) -> CheckResult:
     flags, then run `docker stop -t 3` on it (shown), timed: did the server shut down
     cleanly?"""
     if is_unanswered(flags):
-        return unanswered(QUICK, "the docker run flags, as a list of strings such as "
-                          '["--flag", "value"]')
+        return unanswered(QUICK, _("the docker run flags, as a list of strings such as "
+                                   "[\"--flag\", \"value\"]"))
     if isinstance(flags, list | tuple) and any(
             str(f).split("=", 1)[0] == "--entrypoint" for f in flags):
-        return failed(QUICK, "--entrypoint replaces the server's program",
-                      "keep the server as it is: change how docker stop treats it")
+        return failed(QUICK, _("--entrypoint replaces the server's program"),
+                      _("keep the server as it is: change how docker stop treats it"))
     box, verdict = _start_with(lab, QUICK, flags, SERVER, "graceful")
     if verdict is not None:
         return verdict

@@ -16,6 +16,7 @@ import pandas as pd
 from labkit.base import containers, iproute
 from labkit.base.errors import LabkitError
 from labkit.base.host import require_root
+from labkit.base.i18n import _
 from labkit.base.show import docker, sh
 from labkit.base.wait import WaitTimeout, wait_for
 from labkit.lab.session import Lab
@@ -51,8 +52,12 @@ class LessonNetwork:
         hosts = list(ipaddress.ip_network(self.subnet).hosts())
         spare = hosts[-1 - nth]
         if spare in ipaddress.ip_network(self.ip_range) or str(spare) == self.gateway:
-            raise LabkitError(f"{self.subnet} has no spare address number {nth}.",
-                              "use a smaller nth")
+            raise LabkitError(
+                _("{subnet} has no spare address number {nth}.").format(
+                    subnet=self.subnet, nth=nth
+                ),
+                _("use a smaller nth"),
+            )
         return str(spare)
 
     def to_frame(self) -> pd.DataFrame:
@@ -144,8 +149,8 @@ def wire(lab: Lab, container: Any, net: LessonNetwork, address: str | None = Non
     check_address(net, address)
     pid = containers.pid(container)
     if any(link.ifname == "eth0" for link in iproute.links(pid=pid)):
-        raise LabkitError(f"{container.name} already has an eth0.",
-                          "wire a container started with network_mode=\"none\"")
+        raise LabkitError(_("{name} already has an eth0.").format(name=container.name),
+                          _("wire a container started with network_mode=\"none\""))
     name = lab.name(netns, "netns")
     link = f"{NETNS_DIR}/{name}"
     sh(["mkdir", "-p", NETNS_DIR])
@@ -169,15 +174,27 @@ def check_address(net: LessonNetwork, address: str) -> None:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError as exc:
-        raise LabkitError(f"{address!r} is not an IPv4 address.",
-                          f"write it like {net.spare_address()}") from exc
+        raise LabkitError(
+            _("{address!r} is not an IPv4 address.").format(address=address),
+            _("write it like {spare_address}").format(spare_address=net.spare_address()),
+        ) from exc
     if ip not in ipaddress.ip_network(net.subnet):
-        raise LabkitError(f"{address} is not in {net.name}'s subnet {net.subnet}.",
-                          f"pick an address such as {net.spare_address()}")
+        raise LabkitError(
+            _("{address} is not in {name}'s subnet {subnet}.").format(
+                address=address, name=net.name, subnet=net.subnet
+            ),
+            _("pick an address such as {spare_address}").format(spare_address=net.spare_address()),
+        )
     if ip in ipaddress.ip_network(net.ip_range) or address == net.gateway:
-        raise LabkitError(f"{address} is in {net.ip_range}, the range Docker hands out: "
-                          "a later container could get the same address.",
-                          f"pick one outside it, such as {net.spare_address()}")
+        raise LabkitError(
+            _(
+                "{address} is in {ip_range}, the range Docker hands out: a later "
+                "container could get the same address."
+            ).format(address=address, ip_range=net.ip_range),
+            _("pick one outside it, such as {spare_address}").format(
+                spare_address=net.spare_address()
+            ),
+        )
 
 
 def unwire(wiring: Wiring) -> None:
@@ -210,7 +227,7 @@ HTTP_GET = 'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 5 "$0" "$1"'
 def parse_http(code: int, out: str) -> tuple[str, str]:
     """(status line, body) of an HTTP/1.0 answer as nc printed it; ("", "") when there is none
     (a non-zero exit CODE, or no status line)."""
-    head, _, body = out.replace("\r\n", "\n").partition("\n\n")
+    head, _ignored, body = out.replace("\r\n", "\n").partition("\n\n")
     status = head.splitlines()[0] if code == 0 and head.startswith("HTTP/") else ""
     return status, body.strip() if status else ""
 
@@ -225,7 +242,7 @@ def fetch(container: Any, address: str, port: int) -> tuple[str, str]:
                     check=False)
     status, body = parse_http(answer.returncode, answer.stdout)
     if not status:
-        print("(no answer)")
+        print(_("(no answer)"))
     return status, body
 
 
@@ -233,8 +250,10 @@ def container_address(container: Any, net: LessonNetwork) -> str:
     """The IPv4 address Docker gave a container on the network (`docker inspect`)."""
     found = containers.endpoints(containers.get(container)).get(net.name)
     if found is None or not found.address:
-        raise LabkitError(f"{container.name} is not on {net.name}.",
-                          f"run it with network={net.name!r}")
+        raise LabkitError(
+            _("{name} is not on {name2}.").format(name=container.name, name2=net.name),
+            _("run it with network={name!r}").format(name=net.name),
+        )
     return found.address
 
 

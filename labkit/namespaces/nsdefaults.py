@@ -98,7 +98,7 @@ def time_feature_off(daemon: Mapping[str, str] | None) -> bool | None:
         return None
     flags = [daemon.get(f"features.{TIME_FEATURE}", "")]
     for item in daemon.get("feature", "").split(","):
-        name, _, value = item.partition("=")
+        name, _ignored, value = item.partition("=")
         if name.strip() == TIME_FEATURE:
             flags.append(value.strip() or "true")
     return any(v.lower() == "false" for v in flags)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from labkit.base import containers, procfs, wait
 from labkit.base.errors import LabkitError
+from labkit.base.i18n import _
 from labkit.base.show import docker, sh
 from labkit.base.wait import WaitTimeout, wait_for
 from labkit.namespaces.procns import child_pids
@@ -36,7 +37,7 @@ def took(seconds: float) -> str:
     # Whole seconds, rounded down: what a stop costs beyond its wait is always a little more.
     # Under 2 s is "at once" next to a grace of 3 s or more: a busy machine takes a second to
     # stop even a container whose PID 1 ends on SIGTERM (seen on Docker 29 under load).
-    return "under 2 s" if seconds < 2 else f"about {int(seconds)} s"
+    return _("under 2 s") if seconds < 2 else _("about {n} s").format(n=int(seconds))
 
 
 @dataclass(frozen=True)
@@ -218,5 +219,7 @@ def settle_orphans(boxes: Sequence[Any], timeout: float = 10.0) -> None:
     try:
         wait_for("the orphans to end", settled, timeout=timeout, interval=0.2)
     except WaitTimeout as exc:
-        raise LabkitError(f"The orphaned sleep 1 still runs after {timeout:.0f} s.",
-                          "is the machine very busy? Run the cell again.") from exc
+        raise LabkitError(
+            _("The orphaned sleep 1 still runs after {timeout:.0f} s.").format(timeout=timeout),
+            _("is the machine very busy? Run the cell again."),
+        ) from exc

@@ -15,6 +15,7 @@ import pandas as pd
 from labkit.base import containers, labels, procfs
 from labkit.base.errors import LabkitError
 from labkit.base.host import require_root
+from labkit.base.i18n import _
 from labkit.base.show import sh
 from labkit.base.wait import WaitTimeout, wait_for
 
@@ -104,12 +105,14 @@ def kill_from_host(container: Any, sig: str, wait: float = 10.0) -> None:
     """
     require_root()
     if containers.labels(container).get(labels.COURSE) != labels.COURSE_VALUE:
-        raise LabkitError(f"{container.name} was not started by a lesson.",
-                          "signal only containers made with lab.run(...)")
+        raise LabkitError(_("{name} was not started by a lesson.").format(name=container.name),
+                          _("signal only containers made with lab.run(...)"))
     try:
         signum = signal.Signals[f"SIG{sig.upper().removeprefix('SIG')}"]
     except KeyError as exc:
-        raise LabkitError(f"{sig!r} is not a signal name.", "use TERM, INT or KILL") from exc
+        raise LabkitError(
+            _("{sig!r} is not a signal name.").format(sig=sig), _("use TERM, INT or KILL")
+        ) from exc
     pid = containers.pid(container)
     argv = ["kill", f"-{signum.name.removeprefix('SIG')}", str(pid)]
     sh(argv)

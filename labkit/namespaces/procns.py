@@ -18,6 +18,7 @@ from labkit.base import containers, labels, procfs
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError
 from labkit.base.host import host
+from labkit.base.i18n import _
 from labkit.base.show import sh
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ def _initial_links(pid: int, show: bool) -> dict[str, int]:
     ran = sh(["readlink", *(f"/proc/{pid}/ns/{t}" for t in INITIAL_INODES)], check=False)
     found = procfs.parse_ns_links(ran.stdout)
     if "pid" not in found:
-        raise LabkitError(f"Cannot read the namespaces of PID {pid}.")
+        raise LabkitError(_("Cannot read the namespaces of PID {pid}.").format(pid=pid))
     return found
 
 
@@ -228,16 +229,17 @@ def ns_matrix(processes: Mapping[str, int], types: Sequence[str] = TYPES) -> NsM
     return NsMatrix(frame, dict(processes))
 
 
-def heatmap(matrix: NsMatrix, title: str = "Which namespace each process is in",
+def heatmap(matrix: NsMatrix, title: str = "",
             cgroup: CgroupSetup | None = None, time: TimeSetup | None = None) -> Any:
     """The matrix as a picture: one colour per namespace owner, grey for the host's.
 
     With `cgroup`, the cgroup column's label says the host's cgroup version and whether
     containers get their own cgroup namespace there; with `time`, the time column's label says
     the engine's release and whether its containers get their own time namespace.
-    Taught in: 04-namespaces, section 2. Returns the matplotlib Figure (a cell shows it).
+    Taught in: 04-namespaces, section 2. Returns the matplotlib Figure (a cell shows it, at
+    2x, with a text saying which namespaces each process shares: `labkit.base.figure`). The
+    default title is "Which namespace each process is in".
     """
-    import matplotlib.pyplot as plt
     from matplotlib import colormaps
     from matplotlib.colors import ListedColormap
 
@@ -247,9 +249,11 @@ def heatmap(matrix: NsMatrix, title: str = "Which namespace each process is in",
     palette = ["#e0e0e0"] + [colormaps["Set2"](i) for i in range(8)] * 4
     order = [reference] + [o for o in owners if o != reference]
     codes = words.map(lambda w: order.index(w)).to_numpy()
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(words) + 1.2))
+    from labkit.base.figure import shown, subplots
+
+    title = title or _("Which namespace each process is in")
     # Closed at once: the cell shows it once, as its value, and no figure stays open.
-    plt.close(fig)
+    fig, ax = subplots(figsize=(8, 0.5 * len(words) + 1.2))
     ax.imshow(codes, cmap=ListedColormap(palette[: len(order)]), vmin=0, vmax=len(order) - 1,
               aspect="auto")
     for (r, c), word in _cells(words):
@@ -263,10 +267,15 @@ def heatmap(matrix: NsMatrix, title: str = "Which namespace each process is in",
     names = [labels_for.get(str(c), str(c)) for c in words.columns]
     ax.set_xticks(range(len(words.columns)), names)
     ax.set_yticks(range(len(words.index)), [str(i) for i in words.index])
-    ax.set_title(f"{title}\n(a cell names the first process in that namespace; "
-                 f"grey = the {reference}'s)")
+    ax.set_title(title + "\n" + _("(a cell names the first process in that namespace; "
+                                  "grey = the {reference}'s)").format(reference=reference))
     fig.tight_layout()
-    return fig
+    rows = "; ".join(
+        f"{index}: " + ", ".join(f"{name} {word}" for name, word in zip(names, row, strict=True))
+        for index, row in zip(words.index, words.itertuples(index=False), strict=True))
+    return shown(fig, _("{title}: one row per process, one column per namespace type; each "
+                        "cell names the first process in that namespace. {rows}.").format(
+        title=title, rows=rows))
 
 
 def _cells(words: pd.DataFrame) -> Iterable[tuple[tuple[int, int], str]]:

@@ -21,6 +21,7 @@ import pandas as pd
 from labkit.base.errors import LabkitError
 from labkit.base.facts import facts
 from labkit.base.host import host
+from labkit.base.i18n import _
 from labkit.base.show import sh
 from labkit.networking import nftables
 
@@ -114,7 +115,11 @@ def forward_path(bridge: str = "docker0") -> None:
         print(backend())
         table = nftables.read()
         nftables.show(table, bridge)
-        print(f"The filter rules a packet to or from {bridge} passes, in order:")
+        print(
+            _("The filter rules a packet to or from {bridge} passes, in order:").format(
+                bridge=bridge
+            )
+        )
         for rule in nftables.path_rules(table, bridge):
             print("  " + rule)
         return
@@ -131,11 +136,16 @@ def forward_path(bridge: str = "docker0") -> None:
     with pd.option_context("display.max_colwidth", None, "display.width", 250):
         display(made)
     if stale:
-        print(f"{', '.join(stale)}: Engine 28 writes these, and this engine is "
-              f"{facts().major}.{facts().minor}. They are left over from a newer engine that "
-              "ran on this machine before (rules stay until the machine restarts); this "
-              "engine never fills them.")
-    print(f"The filter rules a packet to or from {bridge} passes, in order:")
+        print(
+            _(
+                "{stale}: Engine 28 writes these, and this engine is {major}.{minor}. They are "
+                "left over from a newer engine that ran on this machine before (rules stay until "
+                "the machine restarts); this engine never fills them."
+            ).format(stale=", ".join(stale), major=facts().major, minor=facts().minor)
+        )
+    print(
+        _("The filter rules a packet to or from {bridge} passes, in order:").format(bridge=bridge)
+    )
     for rule in path_rules(tables["filter"], bridge):
         print("  " + rule)
 
@@ -199,8 +209,8 @@ def explain_isolation(found: dict[str, list[str]], major: int) -> list[str]:
     iso, default = found["isolation"], found["DOCKER"]
     lines = [f"  {r}" for r in iso + default]
     if iso and major >= 29:
-        raise LabkitError("This engine has DOCKER-ISOLATION rules, which Engine 29 removes.",
-                          "read `iptables -t filter -S` again after restarting the daemon")
+        raise LabkitError(_("This engine has DOCKER-ISOLATION rules, which Engine 29 removes."),
+                          _("read `iptables -t filter -S` again after restarting the daemon"))
     if iso and default:
         lines.append("Both drop it: the isolation chains (a packet that comes in on one "
                      "bridge and leaves by another) and the DOCKER chain's last rule for the "
@@ -218,8 +228,8 @@ def explain_isolation(found: dict[str, list[str]], major: int) -> list[str]:
                      "port's ACCEPT above it let in. So a container on another network reaches "
                      "only the published ports here, as any machine outside would.")
     else:
-        raise LabkitError("No rule here drops a packet from another bridge.",
-                          "read `iptables -t filter -S`: is the engine running with iptables?")
+        raise LabkitError(_("No rule here drops a packet from another bridge."),
+                          _("read `iptables -t filter -S`: is the engine running with iptables?"))
     return lines
 
 
@@ -230,14 +240,22 @@ def isolation(bridge: str = "docker0") -> None:
         table = nftables.read()
         rules = nftables.isolation_rules(table, bridge)
         if not rules:
-            raise LabkitError(f"No drop rule for {bridge} in table {nftables.TABLE}.",
-                              "read `nft list table ip docker-bridges`")
+            raise LabkitError(
+                _("No drop rule for {bridge} in table {table}.").format(
+                    bridge=bridge, table=nftables.TABLE
+                ),
+                _("read `nft list table ip docker-bridges`"),
+            )
         for r in rules:
             print("  " + r)
-        print("nftables backend: each bridge has a chain for packets into it; it accepts "
-              "replies, the bridge's own traffic and published ports, then drops the rest, "
-              "another bridge's packets included.")
+        print(_("nftables backend: each bridge has a chain for packets into it; it accepts "
+                "replies, the bridge's own traffic and published ports, then drops the rest, "
+                "another bridge's packets included."))
         return
-    print(f"The rules that drop a packet from another Docker network into {bridge}:")
+    print(
+        _("The rules that drop a packet from another Docker network into {bridge}:").format(
+            bridge=bridge
+        )
+    )
     for line in explain_isolation(isolation_rules(listing("filter"), bridge), facts().major):
         print(line)

@@ -24,6 +24,7 @@ from docker.models.containers import Container
 from labkit.base import containers, http
 from labkit.base.errors import LabkitError
 from labkit.base.http import LOOPBACK
+from labkit.base.i18n import _
 from labkit.base.show import docker
 from labkit.base.wait import WaitTimeout, wait_for
 from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
@@ -75,7 +76,7 @@ def _linked(c: Container, target: Container) -> bool:
 
 
 def _ping(c: Container, name: str) -> bool:
-    code, _ = c.exec_run(["ping", "-c", "1", "-W", "2", name])
+    code, _ignored = c.exec_run(["ping", "-c", "1", "-W", "2", name])
     return code == 0
 
 
@@ -101,7 +102,7 @@ def check_reach_by_name(lab: Lab, flags_a: Any, flags_b: Any) -> CheckResult:
             the check's).
     """
     if is_unanswered(flags_a) or is_unanswered(flags_b):
-        return unanswered(REACH, 'two lists of docker run flags, e.g. ["--flag", "value"]')
+        return unanswered(REACH, _("two lists of docker run flags, e.g. [\"--flag\", \"value\"]"))
     sleep = ["sleep", "3600"]
     try:
         a = lab.run("labkit/busybox", sleep, name="ex-a", flags=_as_typed(flags_a, {}))
@@ -113,29 +114,48 @@ def check_reach_by_name(lab: Lab, flags_a: Any, flags_b: Any) -> CheckResult:
     b.reload()
     not_running = [c.name for c in (a, b) if c.status != "running"]
     if not_running:
-        return failed(REACH, f"{not_running[0]} is not running",
-                      "keep its command: the check starts it with `sleep 3600`")
+        return failed(REACH, _("{not_running} is not running").format(not_running=not_running[0]),
+                      _("keep its command: the check starts it with `sleep 3600`"))
     shared = _user_networks(a) & _user_networks(b)
     for src, dst in ((a, b), (b, a)):
         if not shared and not _linked(src, dst):
             one_way = " (a --link goes one way only)" if _linked(dst, src) else ""
-            return failed(REACH, f"{src.name} has no way to resolve the name {dst.name}{one_way}:"
-                          " they share no user-defined network, and the default bridge has no "
-                          "DNS", "which kind of network has Docker's embedded DNS server?",
-                          "the default bridge has none; Docker runs one for every network you "
-                          "create, and a container joins a network with a docker run flag")
+            return failed(
+                REACH,
+                _(
+                    "{name} has no way to resolve the name {name2}{one_way}: they "
+                    "share no user-defined network, and the default bridge has no "
+                    "DNS"
+                ).format(name=src.name, name2=dst.name, one_way=one_way),
+                _("which kind of network has Docker's embedded DNS server?"),
+                _(
+                    "the default bridge has none; Docker runs one for every network you "
+                    "create, and a container joins a network with a docker run flag"
+                ),
+            )
         if not _ping(src, dst.name):
-            return failed(REACH, f"{src.name} cannot reach {dst.name} by name",
-                          "both must be running on one user-defined network")
+            return failed(
+                REACH,
+                _("{name} cannot reach {name2} by name").format(name=src.name, name2=dst.name),
+                _("both must be running on one user-defined network"),
+            )
     if not _ping(b, ALIAS):
-        return failed(REACH, f"{a.name} and {b.name} reach each other by name, but {b.name} "
-                      f"finds no {ALIAS}", "on a user-defined network a container can answer "
-                      "to a name besides its own",
-                      "such a second name is an alias: `docker run --help` lists the flags "
-                      "that give one")
-    via = f"network {sorted(shared)[0]}" if shared else "--link"
-    return passed(REACH, f"{a.name} and {b.name} reach each other by name (via {via}), and "
-                  f"{b.name} finds {a.name} as {ALIAS}")
+        return failed(
+            REACH,
+            _("{name} and {name2} reach each other by name, but {name2} finds no {alias}").format(
+                name=a.name, name2=b.name, alias=ALIAS
+            ),
+            _("on a user-defined network a container can answer to a name besides its own"),
+            _("such a second name is an alias: `docker run --help` lists the flags that give one"),
+        )
+    via = _("network {name}").format(name=sorted(shared)[0]) if shared else "--link"
+    return passed(
+        REACH,
+        _(
+            "{name} and {name2} reach each other by name (via {via}), and {name2} "
+            "finds {name} as {alias}"
+        ).format(name=a.name, name2=b.name, via=via, alias=ALIAS),
+    )
 
 
 # -- 03.2 -------------------------------------------------------------------------------
@@ -154,11 +174,19 @@ def publish_ports(first: int = PUBLISH_PORTS[0], last: int = PUBLISH_PORTS[1]) -
     server listens on inside (INSIDE), both printed. Returns (host port, port inside)."""
     free = [p for p in range(first, last + 1) if _free(p)]
     if not free:
-        raise LabkitError(f"No free port between {first} and {last} on 127.0.0.1.",
-                          "stop something that listens there, then run the cell again")
+        raise LabkitError(
+            _("No free port between {first} and {last} on 127.0.0.1.").format(
+                first=first, last=last
+            ),
+            _("stop something that listens there, then run the cell again"),
+        )
     port = random.choice(free)  # noqa: S311 -- a port to practise on, not a secret
-    print(f"ex-web's HTTP server will listen on port {INSIDE} inside its container.\n"
-          f"Make it answer on 127.0.0.1:{port} of this machine, and nowhere else.")
+    print(
+        _(
+            "ex-web's HTTP server will listen on port {inside} inside its container.\nMake it "
+            "answer on 127.0.0.1:{port} of this machine, and nowhere else."
+        ).format(inside=INSIDE, port=port)
+    )
     return port, INSIDE
 
 
@@ -194,14 +222,32 @@ def check_publish(lab: Lab, value: Any, port: int, inside: int = INSIDE,
         return failed(PUBLISH, exc.message, exc.hint)
     status, error = _get_status(port, wait)
     if status is None:
-        return failed(PUBLISH, f"127.0.0.1:{port} leads to port {verdict.container_port} in "
-                      f"{web.name}, and nothing answered there ({error})",
-                      "which port does the server listen on inside its container? The cell "
-                      "printed it", "-p's last part is a port inside the container, the part "
-                      "before it a port of this machine")
-    return passed(PUBLISH, f"-p {value}: a request to 127.0.0.1:{port} reached the server in "
-                  f"{web.name} on port {verdict.container_port} (HTTP {status}), and no other "
-                  "address of this machine publishes it")
+        return failed(
+            PUBLISH,
+            _(
+                "127.0.0.1:{port} leads to port {container_port} in {name}, and "
+                "nothing answered there ({error})"
+            ).format(port=port, container_port=verdict.container_port, name=web.name, error=error),
+            _("which port does the server listen on inside its container? The cell printed it"),
+            _(
+                "-p's last part is a port inside the container, the part "
+                "before it a port of this machine"
+            ),
+        )
+    return passed(
+        PUBLISH,
+        _(
+            "-p {value}: a request to 127.0.0.1:{port} reached the server in "
+            "{name} on port {container_port} (HTTP {status}), and no other "
+            "address of this machine publishes it"
+        ).format(
+            value=value,
+            port=port,
+            name=web.name,
+            container_port=verdict.container_port,
+            status=status,
+        ),
+    )
 
 
 # -- 03.3 -------------------------------------------------------------------------------
@@ -216,13 +262,16 @@ def check_host_veth(container: Any, answer: Any) -> CheckResult:
     """Exercise 03.3: ANSWER names the host's end of CONTAINER's veth pair."""
     c = _container(container)
     if c is None:
-        return failed(VETH_EX, f"there is no container {container!r}",
-                      "run the cell from the top: it starts `stranger` afresh")
+        return failed(VETH_EX, _("there is no container {container!r}").format(container=container),
+                      _("run the cell from the top: it starts `stranger` afresh"))
     try:
         right = netinspect.host_veth(c)
     except netinspect.NoVethPair:
-        return failed(VETH_EX, f"{c.name} has no veth pair (host, none or container: mode)",
-                      "pick a container on a bridge network")
+        return failed(
+            VETH_EX,
+            _("{name} has no veth pair (host, none or container: mode)").format(name=c.name),
+            _("pick a container on a bridge network"),
+        )
     except LabkitError as exc:
         return failed(VETH_EX, exc.message, exc.hint)
     return judge_host_veth(c.name, right, answer)
@@ -261,11 +310,13 @@ def check_dnat(name: str, port: int, answer: Any) -> CheckResult:
     packets."""
     c = containers.find(name)
     if c is None:
-        return failed(DNAT_EX, f"{name} is gone",
-                      "run the exercise's cell again (it starts ex-dnat afresh)")
+        return failed(DNAT_EX, _("{name} is gone").format(name=name),
+                      _("run the exercise's cell again (it starts ex-dnat afresh)"))
     net = next(iter(containers.endpoints(c).values()), None)
     if net is None or not net.address:
-        return failed(DNAT_EX, f"{c.name} has no address", "run the exercise's cell again")
+        return failed(DNAT_EX, _("{name} has no address").format(name=c.name), _("run the "
+                                                                                 "exercise's "
+                                                                                 "cell again"))
     return judge_dnat(DnatFacts(port, net.address, 80, net.gateway, nftables.in_use()), answer)
 
 
@@ -310,8 +361,8 @@ def lookups(puzzle: Puzzle) -> dict[str, bool]:
     for q in QUESTIONS:
         c = containers.find(puzzle.names[q.who])
         if c is None:
-            raise LabkitError(f"{puzzle.names[q.who]} is gone.",
-                              "run the exercise's first cell again (it starts them afresh)")
+            raise LabkitError(_("{names} is gone.").format(names=puzzle.names[q.who]),
+                              _("run the exercise's first cell again (it starts them afresh)"))
         asked[q.key] = ping_argv(c.name, puzzle.names.get(q.name, q.name))
     with ThreadPoolExecutor(max_workers=len(asked)) as pool:
         runs = {key: pool.submit(docker, argv, check=False, show=False)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from labkit.base.errors import LabkitError
 from labkit.base.host import host
+from labkit.base.i18n import _
 from labkit.base.show import command_line, sh
 from labkit.base.wait import WaitTimeout, wait_for
 from labkit.lab.session import Lab
@@ -74,7 +75,7 @@ def parse_save(text: str, table: str) -> list[Rule]:
             continue
         packets = 0
         if line.startswith("[") and "] " in line:
-            counters, _, line = line.partition("] ")
+            counters, _ignored, line = line.partition("] ")
             packets = int(counters[1:].split(":")[0])
         if line.startswith("-A ") and current == table:
             found.append(Rule(table, line.split()[1], line, raw.strip(), packets))
@@ -160,8 +161,8 @@ def nft_exemption(lab: Lab, source: str, destination: str) -> Iterator[None]:
     pipe after nft's own prompt, `nft> `.
     """
     if not host().has_tool("nft"):
-        raise LabkitError("The nftables backend is in use, but there is no `nft` here.",
-                          "install the nftables package (`apt-get install nftables`)")
+        raise LabkitError(_("The nftables backend is in use, but there is no `nft` here."),
+                          _("install the nftables package (`apt-get install nftables`)"))
     fifo = lab.workdir("nft-exemption") / "commands"
     fifo.unlink(missing_ok=True)
     os.mkfifo(fifo)
@@ -178,9 +179,13 @@ def nft_exemption(lab: Lab, source: str, destination: str) -> Iterator[None]:
                 ["nft", "list", "table", "ip", EXEMPT_TABLE], check=False).ok, timeout=10)
         except WaitTimeout as exc:
             lab.release("process", pid=proc.pid)
-            raise LabkitError(f"nft did not create table {EXEMPT_TABLE}.",
-                              "`flags owner` needs Linux 5.12 or later and an nft that knows "
-                              "it; read `uname -r` and `nft --version`") from exc
+            raise LabkitError(
+                _("nft did not create table {exempt_table}.").format(exempt_table=EXEMPT_TABLE),
+                _(
+                    "`flags owner` needs Linux 5.12 or later and an nft that knows "
+                    "it; read `uname -r` and `nft --version`"
+                ),
+            ) from exc
         try:
             yield
         finally:

@@ -19,6 +19,7 @@ from docker.models.containers import Container
 from labkit.base import containers as ctr
 from labkit.base.errors import LabkitError
 from labkit.base.facts import facts
+from labkit.base.i18n import _
 from labkit.base.show import docker
 
 KEEP_VARIABLE = "DOCKER_KEEP_DEPRECATED_LEGACY_LINKS_ENV_VARS"
@@ -84,15 +85,18 @@ def link_view(container: Container | str, alias: str) -> LinkView:
     `explain_link_change`."""
     c = ctr.get(container)
     environ = docker(["exec", c.name, "strings", "-n", "1", "/proc/1/environ"])
-    _, env_out = c.exec_run(["env"])
+    _ignored, env_out = c.exec_run(["env"])
     hosts = docker(["exec", c.name, "grep", "-w", alias, "/etc/hosts"], check=False)
     view = parse_link(hosts.stdout, environ.stdout, env_out.decode(errors="replace"), alias)
     if not view.env:
         prefix = alias.upper().replace("-", "_")
-        print(f"(no {prefix}_PORT_..., {prefix}_ENV_... or {prefix}_NAME in PID 1's "
-              "environment)")
+        print(
+            _(
+                "(no {prefix}_PORT_..., {prefix}_ENV_... or {prefix}_NAME in PID 1's environment)"
+            ).format(prefix=prefix)
+        )
     if not view.hosts:
-        print(f"(no line for {alias} in /etc/hosts)")
+        print(_("(no line for {alias} in /etc/hosts)").format(alias=alias))
     return view
 
 
@@ -110,27 +114,40 @@ def explain_variables(view: LinkView, major: int | None = None, minor: int | Non
         major, minor = facts().major, facts().minor
     engine = f"Docker {major}.{minor}"
     if view.env and major >= 29:
-        print(f"{engine} injected {len(view.env)} link variables: its dockerd runs with "
-              f"{KEEP_VARIABLE}=1 in its environment, which brings back what Engine 29.0 "
-              "stopped doing (moby#50719).")
+        print(
+            _(
+                "{engine} injected {env} link variables: its dockerd runs with {keep_variable}=1 "
+                "in its environment, which brings back what Engine 29.0 stopped doing "
+                "(moby#50719)."
+            ).format(engine=engine, env=len(view.env), keep_variable=KEEP_VARIABLE)
+        )
     elif view.env:
-        print(f"{engine} injected {len(view.env)} link variables, as every engine before "
-              "29.0 does.")
+        print(
+            _("{engine} injected {env} link variables, as every engine before 29.0 does.").format(
+                engine=engine, env=len(view.env)
+            )
+        )
     elif major >= 29:
-        print(f"{engine} injected none: Engine 29.0 stopped injecting the legacy link "
-              "variables (moby#50719). Their names carry the linked container's alias, so a "
-              "program had to know it or scan its whole environment, and they froze an address "
-              "that a restart changes; dropping them brings the default bridge closer to "
-              f"user-defined networks. Setting {KEEP_VARIABLE}=1 in dockerd's own environment "
-              "(an Environment= line in a systemd drop-in for docker.service, then a restart "
-              "of the daemon) brings them back (docker/cli's deprecated.md plans its removal "
-              "for 30.0); "
-              "the course leaves your engine as it is. Here a link gives only its /etc/hosts "
-              "line.")
+        print(_("{engine} injected none: Engine 29.0 stopped injecting the legacy link variables "
+                "(moby#50719). Their names carry the linked container's alias, so a program had "
+                "to know it or scan its whole environment, and they froze an address that a "
+                "restart changes; dropping them brings the default bridge closer to user-defined "
+                "networks. Setting {keep_variable}=1 in dockerd's own environment (an "
+                "Environment= line in a systemd drop-in for docker.service, then a restart of "
+                "the daemon) brings them back (docker/cli's deprecated.md plans its removal for "
+                "30.0); the course leaves your engine as it is. Here a link gives only its "
+                "/etc/hosts line.").format(engine=engine, keep_variable=KEEP_VARIABLE))
     else:
-        raise LabkitError(f"{engine} injected no link variables, but engines before 29.0 "
-                          "always do.", "run the cell again; if it repeats, check the link "
-                          "with `docker inspect -f '{{.HostConfig.Links}}' link-client`")
+        raise LabkitError(
+            _("{engine} injected no link variables, but engines before 29.0 always do.").format(
+                engine=engine
+            ),
+            _(
+                "run the cell again; if it repeats, check the link "
+                "with `docker inspect -f '{{.HostConfig.Links}}' "
+                "link-client`"
+            ),
+        )
 
 
 def explain_link_change(before: LinkView, after: LinkView, now: str) -> None:
@@ -142,23 +159,32 @@ def explain_link_change(before: LinkView, after: LinkView, now: str) -> None:
             wrong).
     """
     if before.hosts_address == now:
-        raise LabkitError(f"The linked container came back with its old address {now}.",
-                          "run the restart cell again: it needs another address")
+        raise LabkitError(
+            _("The linked container came back with its old address {now}.").format(now=now),
+            _("run the restart cell again: it needs another address"),
+        )
     if after.hosts_address != now:
-        raise LabkitError(f"/etc/hosts still says {after.hosts_address or 'nothing'}, "
-                          f"not the new address {now}.",
-                          "run the restart cell again: Docker rewrites the file on restart")
+        raise LabkitError(
+            _("/etc/hosts still says {value}, not the new address {now}.").format(
+                value=after.hosts_address or "nothing", now=now
+            ),
+            _("run the restart cell again: Docker rewrites the file on restart"),
+        )
     if after.env != before.env:
-        raise LabkitError("PID 1's link variables changed; they are set once, when it starts.",
-                          "run the chapter from the top (`lab.cleanup()` first)")
+        raise LabkitError(_("PID 1's link variables changed; they are set once, when it starts."),
+                          _("run the chapter from the top (`lab.cleanup()` first)"))
     old = before.address_variable
     if not old:
-        print(f"/etc/hosts now says {now} (Docker rewrote it). PID 1 has no link variables "
-              "that could still hold the old address: on this engine the name is the only "
-              "way a link tells a container where its neighbour is.")
+        print(_("/etc/hosts now says {now} (Docker rewrote it). PID 1 has no link variables that "
+                "could still hold the old address: on this engine the name is the only way a "
+                "link tells a container where its neighbour is.").format(now=now))
         return
-    print(f"/etc/hosts now says {now} (Docker rewrote it); PID 1's variables still say {old}.")
+    print(
+        _(
+            "/etc/hosts now says {now} (Docker rewrote it); PID 1's variables still say {old}."
+        ).format(now=now, old=old)
+    )
     new = next((v for k, v in after.exec_env.items() if k.endswith("_ADDR")), "?")
-    same = "the old" if new == old else "the new"
-    print(f"A process started now with `docker exec` gets {same} value, {new}: Docker "
-          "computes a link's variables again for every exec.")
+    same = _("the old") if new == old else _("the new")
+    print(_("A process started now with `docker exec` gets {same} value, {new}: Docker computes "
+            "a link's variables again for every exec.").format(same=same, new=new))

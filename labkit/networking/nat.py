@@ -22,6 +22,7 @@ from labkit.base.errors import LabkitError
 from labkit.base.facts import facts
 from labkit.base.host import host
 from labkit.base.http import LOOPBACK
+from labkit.base.i18n import _
 from labkit.base.show import docker, sh, show_command
 from labkit.lab.session import Lab
 from labkit.lessons.outside import OutsideWorld
@@ -94,8 +95,8 @@ def show_masquerade(subnet: str) -> None:
     """
     found = masquerade(subnet, rules(("nat",), show=True))
     if not found:
-        raise LabkitError(f"No MASQUERADE rule for {subnet}.",
-                          "read the nat rules yourself: is the network's ip-masq off?")
+        raise LabkitError(_("No MASQUERADE rule for {subnet}.").format(subnet=subnet),
+                          _("read the nat rules yourself: is the network's ip-masq off?"))
     firewall.print_rules(found)
     for r in found:
         print(explain_masquerade(r))
@@ -154,20 +155,28 @@ class Exemption:
     def explain(self) -> None:
         """Say what happened and why (03-networking); raise when it makes no sense."""
         if self.seen == self.container_address:
-            print(f"The server saw {self.seen}, the container's own address: without SNAT "
-                  "the private source address left the host as it was.")
+            print(_("The server saw {seen}, the container's own address: without SNAT the "
+                    "private source address left the host as it was.").format(seen=self.seen))
         elif not self.seen and self.dropped_by:
-            print(f"No answer within {self.timeout} s. The server answered {self.container_address}"
-                  ", but the reply came in from the outside namespace, not through docker0, "
-                  "and this rule dropped it (its packet counter rose):")
+            print(
+                _(
+                    "No answer within {timeout} s. The server answered {container_address}, but "
+                    "the reply came in from the outside namespace, not through docker0, and this "
+                    "rule dropped it (its packet counter rose):"
+                ).format(timeout=self.timeout, container_address=self.container_address)
+            )
             for rule in self.dropped_by:
                 print(f"  {rule.where} {rule.spec}")
         else:
             raise LabkitError(
-                f"Unexpected: the server saw {self.seen or 'nothing'}, and no guard rule "
-                "counted a dropped reply.",
-                "run the chapter from the top (`lab.cleanup()` first); if it happens again, "
-                f"read `{' '.join(firewall.command('nat'))}`")
+                _(
+                    "Unexpected: the server saw {value}, and no guard rule counted a dropped reply."
+                ).format(value=self.seen or "nothing"),
+                _(
+                    "run the chapter from the top (`lab.cleanup()` first); if it happens again, "
+                    "read `{command}`"
+                ).format(command=" ".join(firewall.command("nat"))),
+            )
 
 
 def ask_without_masquerade(lab: Lab, container: Container | str, world: OutsideWorld,
@@ -281,7 +290,7 @@ def explain_dnat(rules: Sequence[str], bridge: str = "docker0") -> list[str]:
 
 def _as_iptables(rule: str, bridge: str) -> str:
     """An nftables `CHAIN: RULE` line said with the iptables words `explain_dnat` looks for."""
-    chain, _, spec = rule.partition(": ")
+    chain, _ignored, spec = rule.partition(": ")
     if not chain.startswith("nat-"):
         return rule
     hook = {"nat-PREROUTING": "-A PREROUTING", "nat-OUTPUT": "-A OUTPUT"}.get(chain, "")
@@ -336,10 +345,18 @@ def explain_clients(container: Container | str, outside_client: str, bridge_addr
     expected = [outside_client, bridge_address]
     seen = client_addresses(shown.stdout + shown.stderr)[-2:]
     if seen != expected:
-        raise LabkitError(f"nginx in {name} logged clients {seen}, not {expected}.",
-                          "run the two requests again, in this order, then this cell")
-    print(f"nginx saw {outside_client}, the outside client itself (DNAT rewrote only the "
-          f"destination), then {bridge_address}: docker-proxy, connecting from the bridge.")
+        raise LabkitError(
+            _("nginx in {name} logged clients {seen}, not {expected}.").format(
+                name=name, seen=seen, expected=expected
+            ),
+            _("run the two requests again, in this order, then this cell"),
+        )
+    print(
+        _(
+            "nginx saw {outside_client}, the outside client itself (DNAT rewrote only the "
+            "destination), then {bridge_address}: docker-proxy, connecting from the bridge."
+        ).format(outside_client=outside_client, bridge_address=bridge_address)
+    )
 
 
 # -- Published on 127.0.0.1, and a neighbour on the LAN (moby#41872) -----------------------
@@ -370,22 +387,26 @@ def guard_loopback(lab: Lab, port: int) -> None:
     """
     found = loopback_guards(port, show=True)
     if found:
-        print("Docker wrote this rule itself (engines from 28.0 do):")
+        print(_("Docker wrote this rule itself (engines from 28.0 do):"))
     elif nftables.in_use():
-        raise LabkitError(f"No DROP REMOTE LOOPBACK rule for port {port} in Docker's table.",
-                          f"read `{' '.join(firewall.command('raw'))}` and run the cell again")
+        raise LabkitError(
+            _("No DROP REMOTE LOOPBACK rule for port {port} in Docker's table.").format(port=port),
+            _("read `{command}` and run the cell again").format(
+                command=" ".join(firewall.command("raw"))
+            ),
+        )
     else:
         rule = ["-d", "127.0.0.1/32", "!", "-i", "lo", "-p", "tcp", "-m", "tcp",
                 "--dport", str(port), "-j", "DROP"]
         f = facts()
-        print(f"Docker {f.major}.{f.minor} wrote no such rule (engines before 28.0 do not, "
-              "moby#41872); the lab adds it for this port:")
+        print(_("Docker {major}.{minor} wrote no such rule (engines before 28.0 do not, "
+                "moby#41872); the lab adds it for this port:").format(major=f.major, minor=f.minor))
         show_command(["iptables", "-t", "raw", "-I", "PREROUTING", *rule])
         lab.iptables("raw", "PREROUTING", rule)
         found = loopback_guards(port)
         if not found:
-            raise LabkitError("The raw-table rule for 127.0.0.1 did not appear.",
-                              "read `iptables -t raw -S PREROUTING` and run the cell again")
+            raise LabkitError(_("The raw-table rule for 127.0.0.1 did not appear."),
+                              _("read `iptables -t raw -S PREROUTING` and run the cell again"))
     for r in found:
         print("  " + r)
 
@@ -403,16 +424,27 @@ def ask_outside(container: Container | str, world: OutsideWorld, *, timeout: int
     result = docker(["exec", c.name, "timeout", str(timeout), "wget", "-qO-", world.url],
                     check=False)
     if not result.ok:
-        raise LabkitError(f"No answer from {world.url} within {timeout} s.",
-                          "check that the outside world still runs (`ip netns list`), or run "
-                          "`lab.cleanup()` and the chapter from the top")
+        raise LabkitError(
+            _("No answer from {url} within {timeout} s.").format(url=world.url, timeout=timeout),
+            _(
+                "check that the outside world still runs (`ip netns list`), or run "
+                "`lab.cleanup()` and the chapter from the top"
+            ),
+        )
     seen = str(json.loads(result.stdout).get("client_address", ""))
     mine = addresses(c).get("bridge", "")
     if seen != world.host_address:
-        raise LabkitError(f"The server saw {seen}, not the host's {world.host_address}.",
-                          "an exemption rule may be left over: run `labkit clean --chapter 03`")
-    print(f"The server saw {seen}, the host's address on {world.host_link}; "
-          f"{c.name} is {mine}.")
+        raise LabkitError(
+            _("The server saw {seen}, not the host's {host_address}.").format(
+                seen=seen, host_address=world.host_address
+            ),
+            _("an exemption rule may be left over: run `labkit clean --chapter 03`"),
+        )
+    print(
+        _("The server saw {seen}, the host's address on {host_link}; {name} is {mine}.").format(
+            seen=seen, host_link=world.host_link, name=c.name, mine=mine
+        )
+    )
 
 
 def published_url(container: Container | str, container_port: str = "80/tcp") -> str:
@@ -426,8 +458,12 @@ def published_url(container: Container | str, container_port: str = "80/tcp") ->
     shown = docker(["port", name, container_port], check=False)
     bound = [line.strip() for line in shown.stdout.splitlines() if line.strip()]
     first = bound[0] if bound else ""
-    address, _, port = first.rpartition(":")
+    address, _ignored, port = first.rpartition(":")
     if address != LOOPBACK or not port.isdigit() or int(port) < 1024:
-        raise LabkitError(f"{name}'s {container_port} is published as {first or 'nothing'}.",
-                          "publish it on 127.0.0.1 (a lesson network with host_binding)")
+        raise LabkitError(
+            _("{name}'s {container_port} is published as {value}.").format(
+                name=name, container_port=container_port, value=first or "nothing"
+            ),
+            _("publish it on 127.0.0.1 (a lesson network with host_binding)"),
+        )
     return f"http://{LOOPBACK}:{port}/"

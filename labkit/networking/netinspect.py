@@ -20,6 +20,7 @@ from labkit.base import labels as lesson_labels
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.host import host
+from labkit.base.i18n import _
 from labkit.base.iproute import Link
 from labkit.base.show import docker, sh
 from labkit.networking import nftables
@@ -65,8 +66,8 @@ def bridge(name: str, links: Sequence[Link] | None = None) -> Bridge:
     links = list(links) if links is not None else host_links()
     found = next((x for x in links if x.ifname == name), None)
     if found is None:
-        raise LabkitError(f"The host has no interface called {name!r}.",
-                          "list the bridges with `ip -br link show type bridge`")
+        raise LabkitError(_("The host has no interface called {name!r}.").format(name=name),
+                          _("list the bridges with `ip -br link show type bridge`"))
     address = found.addresses[0] if found.addresses else ""
     subnet = str(ipaddress.ip_interface(address).network) if address else ""
     ports = tuple(sorted(x.ifname for x in links if x.master == name))
@@ -79,8 +80,12 @@ def bridge_of(network: str) -> str:
         net = client().networks.get(network)
     opts = net.attrs.get("Options") or {}
     if net.attrs.get("Driver") != "bridge":
-        raise LabkitError(f"Network {network!r} uses the {net.attrs.get('Driver')} driver, "
-                          "which has no bridge.", "pick a bridge network")
+        raise LabkitError(
+            _("Network {network!r} uses the {driver} driver, which has no bridge.").format(
+                network=network, driver=net.attrs.get("Driver")
+            ),
+            _("pick a bridge network"),
+        )
     return opts.get("com.docker.network.bridge.name") or f"br-{net.id[:12]}"
 
 
@@ -216,8 +221,10 @@ def host_veth(container: Container | str) -> str:
     """
     pairs = veth_pairs([container])
     if not pairs:
-        raise NoVethPair(f"Container {ctr.get(container).name} has no veth pair.",
-                          "host, none and container: modes have no veth of their own")
+        raise NoVethPair(
+            _("Container {name} has no veth pair.").format(name=ctr.get(container).name),
+            _("host, none and container: modes have no veth of their own"),
+        )
     return pairs[0].outside.ifname
 
 
@@ -270,8 +277,8 @@ def modes_frame(containers: Iterable[Container | str], *, show: bool = False) ->
     argv = ["readlink", *paths]
     links = (sh(argv) if show else host().run(argv)).stdout.split()
     if len(links) != len(paths):
-        raise LabkitError("Could not read every container's /proc/PID/ns/net.",
-                          "are they all running? Reading /proc/PID/ns needs root")
+        raise LabkitError(_("Could not read every container's /proc/PID/ns/net."),
+                          _("are they all running? Reading /proc/PID/ns needs root"))
     ids = {c.name: link for c, link in zip(items, links, strict=False)}
     host_ns = links[-1]
     rows = []
@@ -334,8 +341,8 @@ def resolver_rules(container: Container | str) -> None:
     else:
         argv = [*enter, "iptables", "-t", "nat", "-S"]
     if "127.0.0.11" not in sh(argv).stdout:
-        raise LabkitError("No rule for 127.0.0.11 in the container's netns.",
-                          "is the container on a network you created (only those have DNS)?")
+        raise LabkitError(_("No rule for 127.0.0.11 in the container's netns."),
+                          _("is the container on a network you created (only those have DNS)?"))
 
 
 def resolver_sockets(container: Container | str) -> None:
@@ -350,8 +357,8 @@ def resolver_sockets(container: Container | str) -> None:
     found = [line for line in sh(argv).stdout.splitlines()
              if len(line.split()) >= 5 and line.split()[4].startswith("127.0.0.11:")]
     if not found:
-        raise LabkitError("Nothing listens on 127.0.0.11 in the container's netns.",
-                          "is the container on a network you created (only those have DNS)?")
+        raise LabkitError(_("Nothing listens on 127.0.0.11 in the container's netns."),
+                          _("is the container on a network you created (only those have DNS)?"))
 
 
 # -- what a lesson reads, said in a sentence (checked, not asserted in a cell) -------------
@@ -370,10 +377,18 @@ def explain_pairs(pairs: Sequence[VethPair], bridge_name: str = "docker0") -> No
     br = bridge(bridge_name)
     gateway = br.address.split("/")[0]
     if not all(p.matched for p in pairs) or ports != ours:
-        raise LabkitError(f"The veth ends do not all match, or some are not ports of {br.name}.",
-                          "a container may have restarted: run the cell that starts them again")
-    print(f"{len(ours)} host veths, all ports of {br.name}; {br.name} is the gateway:",
-          all(p.gateway == gateway for p in pairs))
+        raise LabkitError(
+            _("The veth ends do not all match, or some are not ports of {name}.").format(
+                name=br.name
+            ),
+            _("a container may have restarted: run the cell that starts them again"),
+        )
+    print(
+        _("{ours} host veths, all ports of {name}; {name} is the gateway:").format(
+            ours=len(ours), name=br.name
+        ),
+        all(p.gateway == gateway for p in pairs),
+    )
 
 
 def explain_reuse(name: str, was: str, now: str, taker: str, taker_address: str) -> None:
@@ -383,7 +398,14 @@ def explain_reuse(name: str, was: str, now: str, taker: str, taker_address: str)
         LabkitError: the address did not change, or TAKER did not get the freed one.
     """
     if now == was or taker_address != was:
-        raise LabkitError(f"{name} was {was} and is {now}; {taker} has {taker_address}.",
-                          "another container may have taken the freed address first: "
-                          "run the cell again")
-    print(f"{name} was {was}; after a restart it is {now}, and {taker} has {was}.")
+        raise LabkitError(
+            _("{name} was {was} and is {now}; {taker} has {taker_address}.").format(
+                name=name, was=was, now=now, taker=taker, taker_address=taker_address
+            ),
+            _("another container may have taken the freed address first: run the cell again"),
+        )
+    print(
+        _("{name} was {was}; after a restart it is {now}, and {taker} has {was}.").format(
+            name=name, was=was, now=now, taker=taker
+        )
+    )

@@ -9,6 +9,7 @@ from docker.models.containers import Container
 
 from labkit.base import containers, http
 from labkit.base.errors import LabkitError
+from labkit.base.i18n import _
 from labkit.base.show import docker
 from labkit.base.wait import WaitTimeout, wait_for
 
@@ -51,7 +52,7 @@ def wait_http(url: str, accept: tuple[int, ...] = (200,), timeout: float = 30) -
     def accepted() -> bool:
         nonlocal last
         try:
-            status, _ = http_get(url)
+            status, _ignored = http_get(url)
         except http.NoAnswer as exc:
             last = exc.reason
             return False
@@ -61,5 +62,9 @@ def wait_http(url: str, accept: tuple[int, ...] = (200,), timeout: float = 30) -
     try:
         wait_for(url, accepted, timeout=timeout, interval=0.3)
     except WaitTimeout:
-        raise LabkitError(f"{url} did not answer within {timeout:.0f} s ({last}).",
-                          "look at the container's log: docker logs NAME") from None
+        raise LabkitError(
+            _("{url} did not answer within {timeout:.0f} s ({last}).").format(
+                url=url, timeout=timeout, last=last
+            ),
+            _("look at the container's log: docker logs NAME"),
+        ) from None

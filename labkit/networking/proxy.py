@@ -44,7 +44,7 @@ def parse_pgrep(text: str) -> list[Proxy]:
     """The docker-proxy processes in `pgrep -a` output (`PID ARGV...` a line)."""
     found = []
     for line in text.splitlines():
-        pid, _, args = line.strip().partition(" ")
+        pid, _ignored, args = line.strip().partition(" ")
         argv = tuple(args.split())
         if pid.isdigit() and argv and os.path.basename(argv[0]) == "docker-proxy":
             found.append(Proxy(int(pid), argv))

@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 from labkit.base import containers, iproute
 from labkit.base.errors import LabkitError
 from labkit.base.http import LOOPBACK
+from labkit.base.i18n import _
 from labkit.base.refs import Ref
 from labkit.base.show import docker, sh, show_command
 from labkit.lab.session import Lab
@@ -95,8 +96,12 @@ class Throwaway(LessonEngine):
             LabkitError: keywords other than none were given (the throwaway takes none).
         """
         if kwargs:
-            raise LabkitError(f"The throwaway engine's run takes no options ({sorted(kwargs)}).",
-                              "give only the image and the command")
+            raise LabkitError(
+                _("The throwaway engine's run takes no options ({kwargs}).").format(
+                    kwargs=sorted(kwargs)
+                ),
+                _("give only the image and the command"),
+            )
         started = docker(self.cli("run", "-d", "--pull", "never", "--dns", LOOPBACK, image,
                                   *command)[1:])
         return self.client.containers.get(started.stdout.strip())
@@ -112,13 +117,21 @@ class Throwaway(LessonEngine):
         """Show this engine's firewall rules for BRIDGE, read in its netns (03-networking):
         Docker's nftables table where it runs with the nftables backend, else one sentence."""
         if json.loads(self.config_file.read_text()).get("firewall-backend") != "nftables":
-            print(f"This throwaway engine (dockerd {dockerd.dockerd_major()}) has no nftables "
-                  "backend: Docker added it, experimental, in 29.0.")
+            print(
+                _(
+                    "This throwaway engine (dockerd {dockerd_major}) has no nftables backend: "
+                    "Docker added it, experimental, in 29.0."
+                ).format(dockerd_major=dockerd.dockerd_major())
+            )
             return
         table = nftables.read(netns=self.netns)
         if not table.chains:
-            raise LabkitError(f"No table {nftables.TABLE} in netns {self.netns}.",
-                              f"read `ip netns exec {self.netns} nft list ruleset`")
+            raise LabkitError(
+                _("No table {table} in netns {netns}.").format(
+                    table=nftables.TABLE, netns=self.netns
+                ),
+                _("read `ip netns exec {netns} nft list ruleset`").format(netns=self.netns),
+            )
         nftables.show(table, bridge)
 
     def explain_bip(self, container: Any, bip: str, host_docker0: str) -> None:
@@ -133,9 +146,17 @@ class Throwaway(LessonEngine):
         words = sh(["ip", "-4", "-br", "addr", "show", "dev", "docker0"]).stdout.split()
         mine = words[2] if len(words) > 2 else ""
         if ip not in ipaddress.ip_network(bip, strict=False) or mine != host_docker0:
-            raise LabkitError(f"The container got {ip} (bip {bip}); your docker0 is {mine}.",
-                              "stop the throwaway engine (engine.stop()) and start it again")
-        print(f"{ip} is in {bip}; your engine's docker0 is unchanged: {mine}")
+            raise LabkitError(
+                _("The container got {ip} (bip {bip}); your docker0 is {mine}.").format(
+                    ip=ip, bip=bip, mine=mine
+                ),
+                _("stop the throwaway engine (engine.stop()) and start it again"),
+            )
+        print(
+            _("{ip} is in {bip}; your engine's docker0 is unchanged: {mine}").format(
+                ip=ip, bip=bip, mine=mine
+            )
+        )
 
 
 def address(container: Any, network: str = "bridge") -> str:
@@ -156,9 +177,12 @@ def check_bip(bip: str) -> str:
     """
     iface = ipaddress.ip_interface(bip)
     if iface.ip == iface.network.network_address:
-        raise LabkitError(f"bip {bip} names the network, not an address in it.",
-                          f"give the bridge's own address, e.g. {next(iface.network.hosts())}/"
-                          f"{iface.network.prefixlen}")
+        raise LabkitError(
+            _("bip {bip} names the network, not an address in it.").format(bip=bip),
+            _("give the bridge's own address, e.g. {next}/{prefixlen}").format(
+                next=next(iface.network.hosts()), prefixlen=iface.network.prefixlen
+            ),
+        )
     return bip
 
 

@@ -15,6 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from labkit.base import containers as ctr
+from labkit.base.figure import shown, subplots
+from labkit.base.i18n import _
 from labkit.lessons.outside import OutsideWorld
 from labkit.networking import netinspect
 
@@ -46,7 +48,7 @@ def collect(containers: Iterable[Container | str],
     pairs = tuple(netinspect.veth_pairs(with_veth, links))
     # Ordered by network name: bridge names (br-<id>) change from run to run.
     order = sorted({(p.network, p.bridge) for p in pairs})
-    names = list(dict.fromkeys(b for _, b in order))
+    names = list(dict.fromkeys(b for _ignored, b in order))
     bridges = tuple(netinspect.bridge(n, links) for n in names)
     others = tuple(sorted((c.name, netinspect.network_mode(c)) for c in items
                           if c not in with_veth))
@@ -78,15 +80,12 @@ def draw(topo: Topology) -> Figure:
     Every label has room of its own: a veth's name runs along its cable, the host's end of
     the outside link sits in the gap between the host and the outside netns, below the cable.
     """
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(13, 6.5))
-    plt.close(fig)  # shown once, as the cell's value
+    fig, ax = subplots(figsize=(13, 6.5))  # closed: shown once, as the cell's value
     ax.set_xlim(0, 130)
     ax.set_ylim(0, 66)
     ax.axis("off")
     right = 92 if topo.world else 128
-    _box(ax, 1, 10, right - 1, 36, "host (root netns)", "#f4f4f4", "top")
+    _box(ax, 1, 10, right - 1, 36, _("host (root netns)"), "#f4f4f4", "top")
     # Each bridge gets room in proportion to its containers.
     counts = [max(1, sum(p.bridge == b.name for p in topo.pairs)) for b in topo.bridges]
     unit = (right - 3) / max(sum(counts), 1)
@@ -104,17 +103,20 @@ def draw(topo: Topology) -> Figure:
                     fontsize=7)
         x0 += width
     if topo.others:
-        ax.text(2, 5, "no veth of their own: " + "   ".join(f"{n} ({m})" for n, m in topo.others),
-                fontsize=8, va="center")
+        ax.text(2, 5, _("no veth of their own: ") + "   ".join(
+            f"{n} ({m})" for n, m in topo.others), fontsize=8, va="center")
     if topo.world:
         w = topo.world
         _box(ax, 106, 10, 23, 36, f"netns {w.netns}\n\neth0 {w.link_address}\n\n"
-             f"echo server\n{w.server_address}:{w.server_port}", "#d9f2d9")
+             + _("echo server") + f"\n{w.server_address}:{w.server_port}", "#d9f2d9")
         ax.plot([right, 106], [28, 28], color="#555", lw=1.2)
         ax.text((right + 106) / 2, 27, f"{w.host_link}\n{w.host_address}", ha="center",
                 va="top", fontsize=7)
     fig.tight_layout()
-    return fig
+    where = _(", the outside netns on the right") if topo.world else ""
+    return shown(fig, _("The network: containers on top, their bridges in the host{where}. "
+                        "{lines}").format(where=where,
+                                          lines="; ".join(describe(topo).splitlines())))
 
 
 def _box(ax, x: float, y: float, w: float, h: float, text: str, color: str,  # type: ignore[no-untyped-def]

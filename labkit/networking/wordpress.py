@@ -22,6 +22,7 @@ from docker.models.containers import Container
 from labkit.base import containers, http
 from labkit.base.errors import LabkitError
 from labkit.base.http import LOOPBACK
+from labkit.base.i18n import _
 from labkit.base.show import docker
 from labkit.base.wait import WaitTimeout, wait_for
 from labkit.lab.session import Lab
@@ -85,8 +86,12 @@ class Stopped(LabkitError):
 def _running(container: Container) -> None:
     current = containers.state(container)
     if not current.running:
-        raise Stopped(f"{container.name} stopped (exit {current.exit_code}):\n"
-                      f"{_logs(container)}", f"read its whole log: docker logs {container.name}")
+        raise Stopped(
+            _("{name} stopped (exit {exit_code}):\n{container}").format(
+                name=container.name, exit_code=current.exit_code, container=_logs(container)
+            ),
+            _("read its whole log: docker logs {name}").format(name=container.name),
+        )
 
 
 def wait_db(container: Container, creds: Credentials = NOTES, timeout: float = 90) -> None:
@@ -105,7 +110,7 @@ def wait_db(container: Container, creds: Credentials = NOTES, timeout: float = 9
 
     def accepts() -> bool:
         _running(container)
-        code, _ = container.exec_run(ping)
+        code, _ignored = container.exec_run(ping)
         return code == 0
 
     wait_for(f"{container.name} to accept connections on port {DB_PORT}", accepts,
@@ -149,9 +154,12 @@ def _exited(container: Container, timeout: float) -> int:
     try:
         return wait_for(f"{container.name} to finish", done, timeout=timeout, interval=0.3)
     except WaitTimeout:
-        raise LabkitError(f"{container.name} did not finish within {timeout:.0f} s.",
-                          "is the database running? `docker ps`, then run the cell again"
-                          ) from None
+        raise LabkitError(
+            _("{name} did not finish within {timeout:.0f} s.").format(
+                name=container.name, timeout=timeout
+            ),
+            _("is the database running? `docker ps`, then run the cell again"),
+        ) from None
 
 
 def show_databases(lab: Lab, db: Container | str, *, network: str | None = None,
@@ -184,8 +192,12 @@ def show_databases(lab: Lab, db: Container | str, *, network: str | None = None,
     shown = docker(["logs", client.name])
     text = shown.stdout + shown.stderr
     if code != 0:
-        raise LabkitError(f"The client could not list the databases on {host} (exit {code}).",
-                          "read its answer above; is the database running (`docker ps`)?")
+        raise LabkitError(
+            _("The client could not list the databases on {host} (exit {code}).").format(
+                host=host, code=code
+            ),
+            _("read its answer above; is the database running (`docker ps`)?"),
+        )
     return parse_table(text)
 
 
@@ -272,8 +284,12 @@ def _same_site(location: str, site: Site) -> str:
     """The path of a redirect that stays on the site; anything else is refused."""
     target = urllib.parse.urlsplit(urllib.parse.urljoin(site.url + "/", location))
     if target.scheme != "http" or target.netloc != urllib.parse.urlsplit(site.url).netloc:
-        raise http.NotLoopback(f"WordPress redirected to {location}, not to {site.url}.",
-                               http.NOT_HERE_HINT)
+        raise http.NotLoopback(
+            _("WordPress redirected to {location}, not to {url}.").format(
+                location=location, url=site.url
+            ),
+            _(http.NOT_HERE_HINT),
+        )
     return target.path + (f"?{target.query}" if target.query else "")
 
 
@@ -291,7 +307,13 @@ def install_page(site: Site) -> InstallPage:
         page = http.get(site.url + location)
     title = page_title(page.text)
     if page.status >= 500:
-        raise LabkitError(f"WordPress answered {page.status}: {title or page.reason}.",
-                          "it cannot reach its database: check WORDPRESS_DB_HOST and "
-                          f"`docker logs {site.container}`")
+        raise LabkitError(
+            _("WordPress answered {status}: {value}.").format(
+                status=page.status, value=title or page.reason
+            ),
+            _(
+                "it cannot reach its database: check WORDPRESS_DB_HOST and `docker "
+                "logs {container}`"
+            ).format(container=site.container),
+        )
     return InstallPage(first.status, location, page.status, title)

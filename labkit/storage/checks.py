@@ -21,6 +21,7 @@ from pathlib import Path
 
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
+from labkit.base.i18n import N_, _, ngettext
 from labkit.base.procfs import mounted
 from labkit.base.show import sh
 from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
@@ -40,12 +41,12 @@ HEX = re.compile(r"^[0-9a-f]+$")
 
 # -- 02.1 a rename through merged ----------------------------------------------------------------
 RENAME_HINTS = {
-    "old": ("the old name still exists in lowerdir, which overlay never changes: how does the "
-            "union stop showing a name that a lower layer has?",
-            "section 2.3 shows what upperdir holds for a name deleted through merged"),
-    "new": ("lowerdir cannot change, so the file under its new name must live somewhere "
-            "writable: with which bytes?",
-            "section 2.4 shows what upperdir holds once something of lowerdir is changed"),
+    "old": (N_("the old name still exists in lowerdir, which overlay never changes: how does the "
+               "union stop showing a name that a lower layer has?"),
+            N_("section 2.3 shows what upperdir holds for a name deleted through merged")),
+    "new": (N_("lowerdir cannot change, so the file under its new name must live somewhere "
+               "writable: with which bytes?"),
+            N_("section 2.4 shows what upperdir holds once something of lowerdir is changed")),
 }
 
 
@@ -61,32 +62,56 @@ def check_rename(dirs: OverlayDirs, old: str, new: str,
     """02.1: PREDICTION says what `ls -l upper` shows for OLD and NEW ("file", "whiteout" or
     "missing") once the learner ran `mv merged/OLD merged/NEW`; compared with this overlay."""
     if _unanswered_prediction(prediction):
-        return unanswered(RENAME, f'your prediction for {old} and {new} in upperdir ("file", '
-                                  f'"whiteout" or "missing"), and the mv through merged')
+        return unanswered(
+            RENAME,
+            _(
+                'your prediction for {old} and {new} in upperdir ("file", '
+                '"whiteout" or "missing"), and the mv through merged'
+            ).format(old=old, new=new),
+        )
     keys = {old, new}
     if not isinstance(prediction, Mapping) or set(prediction) != keys:
-        return failed(RENAME, f"the prediction needs exactly the keys {sorted(keys)}",
-                      f'e.g. prediction = {{"{old}": "...", "{new}": "..."}}',
-                      more=f"each value is one of {', '.join(map(repr, KINDS))}")
+        return failed(
+            RENAME,
+            _("the prediction needs exactly the keys {keys}").format(keys=sorted(keys)),
+            _('e.g. prediction = {{"{old}": "...", "{new}": "..."}}').format(old=old, new=new),
+            more=_("each value is one of {kinds}").format(kinds=", ".join(map(repr, KINDS))),
+        )
     if dirs.upper is None or not mounted(str(dirs.merged)):
-        return failed(RENAME, "the exercise overlay is not mounted",
-                      "run the cell with overlay.make_exercise(lab) again")
+        return failed(RENAME, _("the exercise overlay is not mounted"),
+                      _("run the cell with overlay.make_exercise(lab) again"))
     if kind(dirs.lowers[0] / old) != "file":
-        return failed(RENAME, f"lowerdir/{old} was changed from below",
-                      "rename through merged only; run make_exercise again to start over")
+        return failed(RENAME, _("lowerdir/{old} was changed from below").format(old=old),
+                      _("rename through merged only; run make_exercise again to start over"))
     if kind(dirs.merged / new) != "file" or kind(dirs.merged / old) != "missing":
-        return failed(RENAME, f"merged does not show {old} renamed to {new} yet",
-                      "after your prediction, rename the file in the same cell with mv, "
-                      "through the union, as a program in a container would",
-                      more="both names are paths under merged")
+        return failed(
+            RENAME,
+            _("merged does not show {old} renamed to {new} yet").format(old=old, new=new),
+            _(
+                "after your prediction, rename the file in the same cell with mv, "
+                "through the union, as a program in a container would"
+            ),
+            more=_("both names are paths under merged"),
+        )
     seen = {name: kind(dirs.upper / name) for name in (old, new)}
     wrong = [name for name in (old, new) if str(prediction[name]).strip().lower() != seen[name]]
     if wrong:
         hint, more = RENAME_HINTS["old" if wrong[0] == old else "new"]
-        return failed(RENAME, f"your prediction for {', '.join(wrong)} is not what upperdir "
-                              "shows now", hint, more=more)
-    return passed(RENAME, f"upperdir: {old} is {seen[old]}, {new} is {seen[new]}; lowerdir "
-                          f"still has {old}, as you predicted")
+        return failed(
+            RENAME,
+            _("your prediction for {wrong} is not what upperdir shows now").format(
+                wrong=", ".join(wrong)
+            ),
+            _(hint),
+            more=_(more),
+        )
+    return passed(
+        RENAME,
+        _(
+            "upperdir: {old} is {seen}, {new} is {seen2}; lowerdir still has "
+            "{old}, as you predicted"
+        ).format(old=old, seen=seen[old], new=new, seen2=seen[new]),
+    )
 
 
 # -- 02.2 the layer whose copy a container sees ----------------------------------------------
@@ -137,36 +162,47 @@ def check_layer_holding(lab: Lab, ref: str, path: str, answer: str) -> CheckResu
     12 hex digits) of the layer of REF whose copy of PATH a container sees. The check reads the
     image's layer tars (`docker save`)."""
     if is_unanswered(answer):
-        return unanswered(LAYER, f"the diff_id of the layer whose {path} a container sees")
+        return unanswered(
+            LAYER, _("the diff_id of the layer whose {path} a container sees").format(path=path)
+        )
     given = str(answer).strip().lower().removeprefix("sha256:")
     if len(given) < 12 or not HEX.match(given):
-        return failed(LAYER, f"{answer!r} is not a diff_id",
-                      "answer with the layer's diff_id (at least its first 12 hex digits)",
-                      more="`docker image inspect` lists an image's diff_ids under RootFS")
+        return failed(LAYER, _("{answer!r} is not a diff_id").format(answer=answer),
+                      _("answer with the layer's diff_id (at least its first 12 hex digits)"),
+                      more=_("`docker image inspect` lists an image's diff_ids under RootFS"))
     with friendly():
         image = client().images.get(ref)
     diff_ids = [d.removeprefix("sha256:") for d in image.attrs["RootFS"]["Layers"]]
     chosen = next((i for i, d in enumerate(diff_ids) if d.startswith(given)), None)
-    order = ("`docker history` lists the steps top first; RootFS.Layers lists the layers "
-             "bottom first, one per step that changed files")
+    order = (_("`docker history` lists the steps top first; RootFS.Layers lists the layers "
+               "bottom first, one per step that changed files"))
     if chosen is None:
         if image.id.removeprefix("sha256:").startswith(given):
-            return failed(LAYER, "that is the image ID, not a layer's",
-                          "a layer's identity is its diff_id: RootFS.Layers", more=order)
-        return failed(LAYER, f"no layer of {ref} has that diff_id",
-                      f"list them: docker image inspect {ref}", more=order)
+            return failed(LAYER, _("that is the image ID, not a layer's"),
+                          _("a layer's identity is its diff_id: RootFS.Layers"), more=order)
+        return failed(LAYER, _("no layer of {ref} has that diff_id").format(ref=ref),
+                      _("list them: docker image inspect {ref}").format(ref=ref), more=order)
     holds = _layers_holding(lab, ref, image.id, path)
     top = max((i for i, h in enumerate(holds) if h), default=None)
-    where = f"layer {chosen + 1} of {len(diff_ids)} (bottom first)"
+    where = _("layer {n} of {total} (bottom first)").format(n=chosen + 1, total=len(diff_ids))
     if chosen == top:
-        return passed(LAYER, f"{where} holds the {path} a container sees")
+        return passed(
+            LAYER, _("{where} holds the {path} a container sees").format(where=where, path=path)
+        )
     if holds[chosen]:
-        return failed(LAYER, f"{where} holds a {path}, but a layer above has its own copy",
-                      "several layers hold this path: a container sees the topmost copy",
-                      more="a layer stores whole files: any change to a file in a step, even "
-                           "to its metadata, puts the whole file in that step's layer")
-    return failed(LAYER, f"{where} has no {path}",
-                  "which steps of the Dockerfile change that file?", more=order)
+        return failed(
+            LAYER,
+            _("{where} holds a {path}, but a layer above has its own copy").format(
+                where=where, path=path
+            ),
+            _("several layers hold this path: a container sees the topmost copy"),
+            more=_(
+                "a layer stores whole files: any change to a file in a step, even "
+                "to its metadata, puts the whole file in that step's layer"
+            ),
+        )
+    return failed(LAYER, _("{where} has no {path}").format(where=where, path=path),
+                  _("which steps of the Dockerfile change that file?"), more=order)
 
 
 # -- 02.3 the cost of copy-up ------------------------------------------------------------------
@@ -203,34 +239,54 @@ def check_copy_up(folder: str | Path, predicted_bytes: int) -> CheckResult:
     it runs is shown), then reads the size in upperdir; run again, it only reads."""
     name = COPY_UP_FILE
     if is_unanswered(predicted_bytes):
-        return unanswered(COPY_UP, f"the number of bytes upperdir will hold for {name}")
+        return unanswered(
+            COPY_UP, _("the number of bytes upperdir will hold for {name}").format(name=name)
+        )
     try:
         predicted = int(predicted_bytes)
     except (TypeError, ValueError):
-        return failed(COPY_UP, f"{predicted_bytes!r} is not a number of bytes",
-                      "answer with an int, the size `ls -l` would show",
-                      more=f"the size of {name} in upperdir, in bytes, after the write")
+        return failed(
+            COPY_UP,
+            _("{predicted_bytes!r} is not a number of bytes").format(
+                predicted_bytes=predicted_bytes
+            ),
+            _("answer with an int, the size `ls -l` would show"),
+            more=_("the size of {name} in upperdir, in bytes, after the write").format(name=name),
+        )
     dirs = _copy_up_dirs(Path(folder))
     upper, lower = dirs.upper / name, dirs.lowers[0] / name  # type: ignore[operator]
     if kind(lower) != "file" or not mounted(str(dirs.merged)):
-        return failed(COPY_UP, "the exercise overlay is not mounted",
-                      "run the cell with checks.copy_up_overlay(lab) again")
+        return failed(COPY_UP, _("the exercise overlay is not mounted"),
+                      _("run the cell with checks.copy_up_overlay(lab) again"))
     if kind(upper) == "missing":
         target = shlex.quote(str(dirs.merged / name))
         sh(["sh", "-c", f"printf {COPY_UP_WRITE} | dd of={target} conv=notrunc status=none"])
     if kind(upper) != "file":
-        return failed(COPY_UP, f"upperdir has no {name}",
-                      "run the cell with checks.copy_up_overlay(lab) again")
+        return failed(COPY_UP, _("upperdir has no {name}").format(name=name),
+                      _("run the cell with checks.copy_up_overlay(lab) again"))
     actual, below = upper.stat().st_size, lower.stat().st_size
     if predicted != actual:
-        return failed(COPY_UP, f"you predicted {predicted:,} bytes; upperdir holds "
-                               f"{'more' if actual > predicted else 'fewer'}",
-                      "does overlay copy up only the bytes that were written, or the whole "
-                      "file? lowerdir cannot change, so upperdir's copy must be complete",
-                      more=f"the write replaced {len(COPY_UP_WRITE)} bytes in place: it added "
-                           "none; how big is the file in lowerdir?")
-    return passed(COPY_UP, f"upperdir holds the whole file, copied up for a write of "
-                           f"{len(COPY_UP_WRITE)} bytes: all {below:,} bytes of {name}")
+        return failed(
+            COPY_UP,
+            _("you predicted {predicted:,} bytes; upperdir holds {value}").format(
+                predicted=predicted, value="more" if actual > predicted else "fewer"
+            ),
+            _(
+                "does overlay copy up only the bytes that were written, or the whole "
+                "file? lowerdir cannot change, so upperdir's copy must be complete"
+            ),
+            more=_(
+                "the write replaced {copy_up_write} bytes in place: it added none; "
+                "how big is the file in lowerdir?"
+            ).format(copy_up_write=len(COPY_UP_WRITE)),
+        )
+    return passed(
+        COPY_UP,
+        _(
+            "upperdir holds the whole file, copied up for a write of "
+            "{copy_up_write} bytes: all {below:,} bytes of {name}"
+        ).format(copy_up_write=len(COPY_UP_WRITE), below=below, name=name),
+    )
 
 
 # -- 02b.1 a layer's diff_id -----------------------------------------------------------------
@@ -258,38 +314,46 @@ def check_diff_id(ref: str, answer: str, folder: str | Path | None = None) -> Ch
     """02b.1: ANSWER ("sha256:<64 hex>") is the diff_id of REF's top layer, computed by hashing
     its tar from `docker save` (unpacked in FOLDER); compared with `docker image inspect`."""
     if is_unanswered(answer):
-        return unanswered(DIFF_ID, '"sha256:" + the hex digest of the top layer\'s tar')
+        return unanswered(DIFF_ID, _("\"sha256:\" + the hex digest of the top layer's tar"))
     text = str(answer).strip().lower()
     given = text.removeprefix("sha256:")
     if len(given) != 64 or not HEX.match(given):
-        return failed(DIFF_ID, f"{answer!r} is not a sha256 digest",
-                      'a sha256 digest has 64 hex digits; diff_ids are written "sha256:<hex>"',
-                      more="hashlib.sha256(data).hexdigest() gives the 64 digits")
+        return failed(DIFF_ID, _("{answer!r} is not a sha256 digest").format(answer=answer),
+                      _("a sha256 digest has 64 hex digits; diff_ids are written \"sha256:<hex>\""),
+                      more=_("hashlib.sha256(data).hexdigest() gives the 64 digits"))
     if not text.startswith("sha256:"):
-        return failed(DIFF_ID, "the digest has no algorithm in front",
-                      'diff_ids are written "sha256:<hex>"',
-                      more="RootFS.Layers in `docker image inspect` shows the form")
+        return failed(DIFF_ID, _("the digest has no algorithm in front"),
+                      _("diff_ids are written \"sha256:<hex>\""),
+                      more=_("RootFS.Layers in `docker image inspect` shows the form"))
     with friendly():
         image = client().images.get(ref)
     diff_ids = image.attrs["RootFS"]["Layers"]
     if text == diff_ids[-1]:
-        return passed(DIFF_ID, "the sha256 of the top layer's tar is its diff_id")
+        return passed(DIFF_ID, _("the sha256 of the top layer's tar is its diff_id"))
     if text in diff_ids:
-        return failed(DIFF_ID, f"that is the diff_id of layer {diff_ids.index(text) + 1} of "
-                               f"{len(diff_ids)}",
-                      "the top layer is the last one manifest.json lists",
-                      more="manifest.json's Layers go bottom first")
+        return failed(
+            DIFF_ID,
+            _("that is the diff_id of layer {index} of {total}").format(
+                index=diff_ids.index(text) + 1, total=len(diff_ids)
+            ),
+            _("the top layer is the last one manifest.json lists"),
+            more=_("manifest.json's Layers go bottom first"),
+        )
     if text == image.id:
-        return failed(DIFF_ID, "that is the image ID", "hash the layer's tar, not the image's "
-                      "manifest or config", more="manifest.json's Layers name the layer files")
+        return failed(
+            DIFF_ID,
+            _("that is the image ID"),
+            _("hash the layer's tar, not the image's manifest or config"),
+            more=_("manifest.json's Layers name the layer files"),
+        )
     if given in _archive_names(folder):
-        return failed(DIFF_ID, "that is the name of a file or folder in the archive",
-                      "a blob is named by the sha256 of its bytes as stored: compressed, "
-                      "they are not the tar's bytes",
-                      more="look at the file's first two bytes: 1f 8b means gzip")
-    return failed(DIFF_ID, "no layer of the image has that diff_id",
-                  "hash the top layer's whole tar, uncompressed",
-                  more="look at the file's first two bytes: 1f 8b means gzip")
+        return failed(DIFF_ID, _("that is the name of a file or folder in the archive"),
+                      _("a blob is named by the sha256 of its bytes as stored: compressed, they "
+                        "are not the tar's bytes"),
+                      more=_("look at the file's first two bytes: 1f 8b means gzip"))
+    return failed(DIFF_ID, _("no layer of the image has that diff_id"),
+                  _("hash the top layer's whole tar, uncompressed"),
+                  more=_("look at the file's first two bytes: 1f 8b means gzip"))
 
 
 # -- 02b.2 the .wh. entries of a layer tar ---------------------------------------------------
@@ -303,44 +367,59 @@ def check_tar_whiteouts(lab: Lab, image: str | None, predicted: object) -> Check
     tar of the learner's IMAGE (built by layertar.build_step). The check saves IMAGE
     (`docker save`) and reads that tar."""
     if is_unanswered(image):
-        return unanswered(TAR_WHITEOUTS, "a RUN step of your own (my_step), built first")
+        return unanswered(TAR_WHITEOUTS, _("a RUN step of your own (my_step), built first"))
     if is_unanswered(predicted) or (isinstance(predicted, str) and "..." in predicted):
-        return unanswered(TAR_WHITEOUTS, "the set of .wh. entry names you expect")
+        return unanswered(TAR_WHITEOUTS, _("the set of .wh. entry names you expect"))
     names = {predicted} if isinstance(predicted, str) else predicted
     try:
         wanted = {_entry(n) for n in names}  # type: ignore[union-attr]
     except TypeError:
-        return failed(TAR_WHITEOUTS, "the prediction is not a set of entry names",
-                      'e.g. {"some/folder/.wh.name"}',
-                      more="a set of strings, one per .wh. entry")
+        return failed(TAR_WHITEOUTS, _("the prediction is not a set of entry names"),
+                      _("e.g. {\"some/folder/.wh.name\"}"),
+                      more=_("a set of strings, one per .wh. entry"))
     wanted.discard("")
     try:
         found = set(layertar.whiteout_entries(imagesave.save(lab, image)))
     except LabkitError as exc:
-        return failed(TAR_WHITEOUTS, f"could not read {image}'s top layer: {exc.message}",
-                      exc.hint or "build your image again with layertar.build_step")
+        return failed(
+            TAR_WHITEOUTS,
+            _("could not read {image}'s top layer: {message}").format(
+                image=image, message=exc.message
+            ),
+            exc.hint or _("build your image again with layertar.build_step"),
+        )
     if not found:
-        return failed(TAR_WHITEOUTS, f"the top layer of {image} deletes nothing",
-                      "your RUN step must remove something that the base image has (rm, rm -r)",
-                      more="a file or folder that `docker run --rm labkit/debian:bookworm ls` "
-                           "shows, under /etc say")
+        return failed(
+            TAR_WHITEOUTS,
+            _("the top layer of {image} deletes nothing").format(image=image),
+            _("your RUN step must remove something that the base image has (rm, rm -r)"),
+            more=_(
+                "a file or folder that `docker run --rm labkit/debian:bookworm ls` "
+                "shows, under /etc say"
+            ),
+        )
     if layertar.only_the_lessons(found):
-        return failed(TAR_WHITEOUTS, "your step deletes only what the lesson's deleter did",
-                      "choose a file or folder of your own to delete",
-                      more="anything but /etc/motd and /usr/share/doc")
+        return failed(TAR_WHITEOUTS, _("your step deletes only what the lesson's deleter did"),
+                      _("choose a file or folder of your own to delete"),
+                      more=_("anything but /etc/motd and /usr/share/doc"))
     if wanted == found:
-        return passed(TAR_WHITEOUTS, f"the top layer of {image} holds exactly your "
-                                     f"{len(found)} .wh. entr{'y' if len(found) == 1 else 'ies'}")
+        return passed(
+            TAR_WHITEOUTS,
+            ngettext("the top layer of {image} holds exactly your {found} .wh. entry",
+                     "the top layer of {image} holds exactly your {found} .wh. entries",
+                     len(found)).format(image=image, found=len(found)),
+        )
     missing, extra = sorted(found - wanted), sorted(wanted - found)
     parts = []
     if missing:
-        parts.append(f"{len(missing)} .wh. entr{'y' if len(missing) == 1 else 'ies'} of the "
-                     "tar you did not predict")
+        parts.append(ngettext("{n} .wh. entry of the tar you did not predict",
+                              "{n} .wh. entries of the tar you did not predict",
+                              len(missing)).format(n=len(missing)))
     if extra:
-        parts.append(f"{len(extra)} predicted name(s) not in the tar")
-    return failed(TAR_WHITEOUTS, "; ".join(parts),
-                  "a tar cannot hold 'nothing': each deleted name becomes an empty entry of its "
-                  "own, named after it with the prefix .wh.; entry names are paths relative to "
-                  "/, with no leading slash",
-                  more="the entry sits in the folder that held the deleted name; a folder "
-                       "removed whole is one name, and what was inside it is not listed")
+        parts.append(_("{n} predicted name(s) not in the tar").format(n=len(extra)))
+    return failed(TAR_WHITEOUTS, _("; ").join(parts),
+                  _("a tar cannot hold 'nothing': each deleted name becomes an empty entry of "
+                    "its own, named after it with the prefix .wh.; entry names are paths "
+                    "relative to /, with no leading slash"),
+                  more=_("the entry sits in the folder that held the deleted name; a folder "
+                         "removed whole is one name, and what was inside it is not listed"))

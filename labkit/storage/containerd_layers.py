@@ -22,7 +22,7 @@ from labkit.base.errors import LabkitError, friendly
 from labkit.base.fmt import human_size, short_digest
 from labkit.base.labels import COURSE, COURSE_VALUE
 from labkit.storage.digests import hash_layer
-from labkit.storage.graphdriver import of_container, overlay_mount
+from labkit.storage.graphdriver import PAGE_SIZE, of_container, overlay_mount
 from labkit.storage.overlay2_layers import LayerDir, chain_ids, dir_usage
 from labkit.storage.snapshotter import (
     blob_path,
@@ -119,17 +119,23 @@ def container_folders(container: Container) -> pd.DataFrame:
     return pd.DataFrame(frame, columns=["field", "folder (under snapshots/)"])
 
 
-def image_keys(ref: str) -> pd.DataFrame:
+def image_keys(ref: str, diff_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """What names an image's layers in containerd: one row per layer, bottom first.
 
     `docker image inspect` lists the diff_ids (RootFS.Layers). The chain ID, computed from them
     as overlay2 computes its layerdb keys, is the name containerd gives a layer's snapshot when
     it unpacks the layer from a tar (a pull, a load); a layer the classic builder committed
     here sits on its build container's init snapshot, under a name of its own.
+
+    Args:
+        ref: the image.
+        diff_ids: its RootFS.Layers, bottom first, as `docker image inspect` printed them
+            (read through the SDK when not given).
     """
     require_store()
-    with friendly():
-        diff_ids = (client().images.get(ref).attrs.get("RootFS") or {}).get("Layers") or []
+    if diff_ids is None:
+        with friendly():
+            diff_ids = (client().images.get(ref).attrs.get("RootFS") or {}).get("Layers") or []
     return pd.DataFrame([(f"layer {n}", short_digest(d), short_digest(c))
                          for n, (d, c) in enumerate(zip(diff_ids, chain_ids(diff_ids),
                                                         strict=True), start=1)],
@@ -148,15 +154,16 @@ def short_paths(container: Container) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["lowerdir entry (under snapshots/)", "bytes", "role"])
 
 
-def option_budget(container: Container) -> pd.DataFrame:
-    """How many snapshots fit in the one page (4096 bytes) that all mount options share.
+def option_budget(container: Container, page: int = PAGE_SIZE) -> pd.DataFrame:
+    """How many snapshots fit in the one page (PAGE bytes, 4096 here) that all mount options
+    share.
 
     Compares one lowerdir entry written in full with the same entry relative to the
     snapshots/ folder (what containerd's mount code falls back to, changing into that folder,
     when the options come near a page), and the kernel's own cap (OVL_MAX_STACK).
     """
     mnt = overlay_mount(container)
-    room = mnt.lowerdir_room
+    room = mnt.room_in(page)
     lower = mnt.lowers[-1]
     parse_snapshot_path(lower)  # a snapshot folder, or a LabkitError that says so
     full, relative = len(lower), len(lower.split("/snapshots/", 1)[1])
@@ -173,17 +180,26 @@ def containerd_root() -> str:
     return stack.root
 
 
-def shared_layers(refs: Sequence[str]) -> pd.DataFrame:
+def shared_layers(refs: Sequence[str],
+                  layers_of: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """Which layers several images share: one row per layer, a column per image.
 
     A shared layer is one snapshot: the same chain ID (the same layer on the same layers)
     in each image.
+
+    Args:
+        refs: the images, one column each.
+        layers_of: each image's diff_ids as `docker image inspect` printed them (read through
+            the SDK for an image not in it).
     """
     require_store()
     layers: dict[str, dict[str, Any]] = {}
     for ref in refs:
-        with friendly():
-            diff_ids = (client().images.get(ref).attrs.get("RootFS") or {}).get("Layers") or []
+        diff_ids = (layers_of or {}).get(ref)
+        if diff_ids is None:
+            with friendly():
+                diff_ids = (client().images.get(ref).attrs.get("RootFS") or {}).get(
+                    "Layers") or []
         for diff_id, chain in zip(diff_ids, chain_ids(diff_ids), strict=True):
             row = layers.setdefault(chain, {"diff_id": short_digest(diff_id),
                                             "chain ID": short_digest(chain)})
@@ -201,19 +217,25 @@ def local_chain_ids() -> set[str]:
     return found
 
 
-def known_blobs(layers: Sequence[dict[str, Any]], root: str) -> pd.DataFrame:
+def known_blobs(layers: Sequence[dict[str, Any]], root: str,
+                present: set[str] | None = None) -> pd.DataFrame:
     """For each layer descriptor of a manifest: is its blob in containerd's content store,
     its diff_id (gunzip + sha256 of that blob), and is the layer unpacked (a snapshot)?
 
     A pull fetches only the blobs the content store lacks and unpacks only the layers whose
     chain ID has no snapshot yet.
+
+    Args:
+        layers: the manifest's layer descriptors, bottom first.
+        root: containerd's root.
+        present: the blob files `ls` listed (looked at here when not given).
     """
     unpacked = local_chain_ids()
     diff_ids: list[str] = []
     rows = []
     for n, desc in enumerate(layers, start=1):
         path = Path(blob_path(root, str(desc["digest"])))
-        here = path.is_file()
+        here = path.is_file() if present is None else str(path) in present
         diff_id = hash_layer(path)[0] if here else ""
         diff_ids.append(diff_id)
         chain = chain_ids(diff_ids)[-1] if all(diff_ids) else ""

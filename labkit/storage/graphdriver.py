@@ -24,7 +24,7 @@ from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import facts
 from labkit.base.fmt import human_size, short_digest
-from labkit.base.show import Shown, docker
+from labkit.base.show import Shown, docker, sh
 from labkit.storage.overlay import kind
 from labkit.storage.overlay2_layers import folder_label, walk
 
@@ -243,8 +243,12 @@ class OverlayMount:
     @property
     def lowerdir_room(self) -> int:
         """Bytes the one page of mount options (PAGE_SIZE) leaves for lowerdir's entries."""
+        return self.room_in(PAGE_SIZE)
+
+    def room_in(self, page: int) -> int:
+        """Bytes a page of PAGE bytes (`getconf PAGESIZE`) leaves for lowerdir's entries."""
         rest = len(f",upperdir={self.options['upperdir']},workdir={self.options['workdir']}")
-        return PAGE_SIZE - 1 - len("lowerdir=") - rest
+        return page - 1 - len("lowerdir=") - rest
 
 
 def overlay_options(mnt: procfs.Mount) -> dict[str, str]:
@@ -285,8 +289,47 @@ def overlay_mount(container: Container, mountinfo: str | None = None) -> Overlay
                       "snapshotter (`labkit doctor` shows which storage this engine uses)")
 
 
-def option_budget(container: Container) -> pd.DataFrame:
-    """Why l/ names exist: mount options must fit in one page (4096 bytes).
+def findmnt_argv(pid: int) -> list[str]:
+    """`findmnt -N PID -n -o FS-OPTIONS /`: the options of the root mount PID sees (its
+    /proc/PID/mountinfo): for a container, overlay's lowerdir=, upperdir= and workdir=."""
+    return ["findmnt", "-N", str(pid), "-n", "-o", "FS-OPTIONS", "/"]
+
+
+def parse_fs_options(text: str) -> dict[str, str]:
+    """lowerdir, upperdir and workdir from findmnt's FS-OPTIONS column ("rw,lowerdir=...")."""
+    found: dict[str, str] = {}
+    for item in text.strip().split(","):
+        key, sep, value = item.partition("=")
+        if sep and key in {"lowerdir", "upperdir", "workdir"}:
+            found[key] = value
+    return found
+
+
+def root_mount(container: Container) -> OverlayMount:
+    """Run `findmnt -N PID -n -o FS-OPTIONS /` (shown, with its output) for a running
+    container, and read its overlay's lowerdir=, upperdir= and workdir= from what it printed.
+
+    Taught in: 02-overlayfs-and-image-storage, sections 3.3 and 4.1.
+
+    Raises:
+        LabkitError: the container is not running, or its root is not an overlay.
+    """
+    pid = containers.state(container).pid
+    if not pid:
+        raise LabkitError(f"{container.name} is not running, so nothing is mounted for it.",
+                          "start the container: its overlay is mounted only while it runs")
+    options = parse_fs_options(sh(findmnt_argv(pid)).stdout)
+    if "lowerdir" not in options:
+        raise LabkitError(f"{container.name}'s root filesystem is not an overlay mount.",
+                          "the course's storage lessons need the overlay2 driver or the "
+                          "overlayfs snapshotter (`labkit doctor` shows which one this is)")
+    merged = GraphDriver.from_attrs(container.attrs).merged_dir or "/"
+    data = ",".join(f"{k}={v}" for k, v in options.items())
+    return OverlayMount(merged, options, len(data))
+
+
+def option_budget(container: Container, page: int = PAGE_SIZE) -> pd.DataFrame:
+    """Why l/ names exist: mount options must fit in one page (PAGE bytes, 4096 here).
 
     Compares one lowerdir entry written as the layer's full diff path with its l/ name, how
     many layers would fit in a page either way, and how many overlay2 allows: it refuses more
@@ -294,7 +337,7 @@ def option_budget(container: Container) -> pd.DataFrame:
     """
     mnt = overlay_mount(container)
     gd = of_container(container)
-    room = mnt.lowerdir_room
+    room = mnt.room_in(page)
     full, link = len(gd.lower_dirs[-1]), len(mnt.lowers[-1])
     relative = len(str(Path(mnt.lowers[-1]).relative_to(Path(mnt.lowers[-1]).parents[1])))
     rows = [("full path: <root>/overlay2/<64 hex>/diff", full, room // (full + 1)),

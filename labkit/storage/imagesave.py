@@ -241,14 +241,18 @@ def where_things_are(containerd_store: bool | None = None) -> pd.DataFrame:
     engine writes each layer's tar as it is (named by its diff_id) and names an image by its
     config; the containerd image store writes the blobs it keeps (a compressed layer named by
     the digest of the compressed bytes) and names an image by the manifest or index its name
-    points at. The engine's store is printed above the table.
+    points at. Without containerd_store, `docker info --format '{{.Driver}} {{json
+    .DriverStatus}}'` runs first (shown, with its output), and the store it names is printed
+    above the table.
 
     Args:
-        containerd_store: which store to describe (default: this engine's, from facts()).
+        containerd_store: which store to describe (default: this engine's, read from `docker
+            info`'s driver-type).
     """
     if containerd_store is None:
         engine = facts()
-        containerd_store = engine.containerd_store
+        said = docker(["info", "--format", "{{.Driver}} {{json .DriverStatus}}"]).stdout
+        containerd_store = "io.containerd.snapshotter" in said
         store = "the containerd image store" if containerd_store else \
             f"the {engine.storage_driver} graphdriver"
         print(f"This engine (Docker {engine.server_version}) keeps images in {store}; the rows "

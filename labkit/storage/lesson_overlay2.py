@@ -23,7 +23,7 @@ from docker.models.containers import Container
 
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import facts
-from labkit.base.show import docker
+from labkit.base.show import Shown, docker, sh
 from labkit.lab.session import Lab
 from labkit.lessons import dockerd
 from labkit.lessons.dockerd import LessonEngine
@@ -100,6 +100,23 @@ class Overlay2Stack:
                              for role, p in rows],
                             columns=["role", f"{self.data_root.name}/overlay2 folder",
                                      "sub-folder", "entries"])
+
+    def layer_folders(self) -> pd.DataFrame:
+        """Run `cat` of the container layer's `lower` file (shown, with its output: the l/
+        names of the layers below it, top first), then `folders()` as a table (02, 3.6)."""
+        sh(["cat", str(Path(self.graphdriver().upper_dir).parent / "lower")])
+        print()
+        return self.folders()
+
+    def list_init(self) -> Shown:
+        """Run `ls -lAR` on the `-init` layer's diff/ (shown, with its output): the
+        placeholders Docker mounts over (02, 3.6)."""
+        init = next((p for p in self.graphdriver().lower_dirs
+                     if Path(p).parent.name.endswith("-init")), "")
+        if not init:
+            raise LabkitError(f"{self.container.name} has no -init layer.",
+                              "run the section again from its first cell")
+        return sh(["ls", "-lAR", "--time-style=+", init])
 
     def init_files(self) -> list[str]:
         """What the `-init` layer's diff/ holds: the placeholders Docker mounts over."""

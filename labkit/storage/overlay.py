@@ -119,12 +119,12 @@ def make_demo(lab: Lab, name: str = "overlay") -> OverlayDirs:
     """The four folders of the lecture's demonstration, with its files, not yet mounted.
 
     lower/ gets in_lower.txt, in_both.txt, a conf/ folder and big.log (1 MiB, for copy-up);
-    upper/ gets in_upper.txt and its own in_both.txt. Prints what it wrote.
+    upper/ gets in_upper.txt and its own in_both.txt. Then `grep . FILES` and `wc -c big.log`
+    run in the lesson folder (shown, with their output): what each file holds.
     """
     dirs = _single_overlay(lab.workdir(name), DEMO_FILES)
-    for rel, text in DEMO_FILES.items():
-        print(f"{rel:<20} {text.strip()!r}")
-    print(f"{'lower/big.log':<20} {BIG_FILE_BYTES:,} bytes")
+    listing = shlex.join(["grep", ".", *DEMO_FILES]) + " && wc -c lower/big.log"
+    sh(["sh", "-c", f"cd {shlex.quote(str(dirs.root))} && {listing}"])
     return dirs
 
 
@@ -203,6 +203,21 @@ def xattrs(path: Path) -> dict[str, str]:
         except OSError:
             continue
     return found
+
+
+# Lists a file's extended attributes with the two system calls getfattr(1) uses; run with
+# python3, which every machine that runs the course has (getfattr is in the `attr` package).
+XATTR_SCRIPT = ("import os, sys; p = sys.argv[1]; "
+                "[print(n, os.getxattr(p, n, follow_symlinks=False)) for n in os.listxattr(p)]")
+
+
+def getxattrs(path: Path) -> Shown:
+    """Run `python3 -c 'listxattr + getxattr' PATH` (shown, with its output): each extended
+    attribute of PATH and its value, as `getfattr -d -m - PATH` would print them (02, 2.5).
+
+    Only root can read `trusted.*` attributes: run the course as root.
+    """
+    return sh(["python3", "-c", XATTR_SCRIPT, str(path)])
 
 
 def kind(path: Path) -> str:

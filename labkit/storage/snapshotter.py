@@ -30,7 +30,7 @@ from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import CONTAINERD_STORE, facts
 from labkit.base.fmt import short_digest
 from labkit.base.host import host
-from labkit.storage.graphdriver import GraphDriver, overlay_mount
+from labkit.storage.graphdriver import GraphDriver, OverlayMount, overlay_mount
 
 CONTENT_PLUGIN = "io.containerd.content.v1.content"
 SNAPSHOT_PATH = re.compile(
@@ -157,19 +157,22 @@ def roles(build_inits: list[bool], layers: int) -> list[str]:
     return ["init", *["image snapshot"] * len(build_inits)]
 
 
-def snapshot_stack(container: Container, mountinfo: str | None = None) -> SnapshotStack:
+def snapshot_stack(container: Container, mountinfo: str | None = None,
+                   mnt: OverlayMount | None = None) -> SnapshotStack:
     """A running container's lowerdirs and upperdir, each mapped to its snapshot number.
 
     Args:
         container: a running container on the containerd image store.
         mountinfo: the text of its /proc/PID/mountinfo (read when not given).
+        mnt: its overlay mount as `graphdriver.root_mount` read it from findmnt's output
+            (then the mountinfo is not read).
 
     Raises:
         LabkitError: not the containerd store, the container is not running, or its root
             is not an overlay of snapshots.
     """
     require_store()
-    mnt = overlay_mount(container, mountinfo)
+    mnt = mnt or overlay_mount(container, mountinfo)
     with friendly():
         image = client().images.get(container.attrs["Image"])
     diff_ids = list((image.attrs.get("RootFS") or {}).get("Layers") or [])
@@ -264,19 +267,22 @@ class ImageDigests:
                             columns=["digest of", "digest", "= image ID?"])
 
 
-def image_digests(ref: str, root: str) -> ImageDigests:
+def image_digests(ref: str, root: str,
+                  inspected: dict[str, Any] | None = None) -> ImageDigests:
     """An image's ID next to the digests of its index, manifest and config blobs.
 
     Args:
         ref: an image on the containerd image store.
         root: containerd's root (`snapshot_stack(...).root`).
+        inspected: `Id` and `Descriptor` as `docker image inspect` printed them (they take
+            the place of the SDK's).
 
     Raises:
         LabkitError: not the containerd store, or a blob cannot be read.
     """
     require_store()
     with friendly():
-        attrs = client().images.get(ref).attrs
+        attrs = {**client().images.get(ref).attrs, **(inspected or {})}
     desc = attrs.get("Descriptor") or {}
     target = str(desc.get("digest") or attrs["Id"])
     media = str(desc.get("mediaType") or "")

@@ -2,7 +2,8 @@
 
 Taught in: 02-overlayfs-and-image-storage (sections 2 and 3) and 02b-image-anatomy-and-the-wire
 (5.1, digest and diff_id). Each function returns a matplotlib Figure (closed, so a notebook
-shows it once: as the cell's value).
+shows it once: as the cell's value), drawn at 2x with a text saying what it shows
+(`labkit.base.figure`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from labkit.base.figure import shown, subplots
 from labkit.base.fmt import human_size, short_digest
+from labkit.base.i18n import _
 from labkit.base.procfs import mounted as is_mounted
 from labkit.storage.overlay import OverlayDirs, kind, names
 from labkit.storage.overlay2_layers import LayerDir
@@ -34,9 +36,9 @@ def _cell(path: Path) -> str:
     if what == "file":
         size = path.stat().st_size
         if size > 40:
-            return f"file\n{human_size(size)}"
+            return _("file") + f"\n{human_size(size)}"
         text = path.read_text(errors="replace").strip().splitlines()
-        return textwrap.fill(text[0] if text else "(empty)", 12)
+        return textwrap.fill(text[0] if text else _("(empty)"), 12)
     labels = {"opaque dir": "opaque\ndir", "whiteout": "whiteout\nc 0,0"}
     return labels.get(what, what)
 
@@ -65,7 +67,7 @@ def overlay_stack(dirs: OverlayDirs, title: str = "") -> Figure:
     colour["upperdir"] = UPPER_COLOUR
     order = lowers + (["upperdir"] if "upperdir" in cols else []) + ["merged"]
     items = names(dirs)
-    fig, ax = plt.subplots(figsize=(1.6 + 1.25 * max(len(items), 3), 0.75 * len(order) + 0.9))
+    fig, ax = subplots(figsize=(1.6 + 1.25 * max(len(items), 3), 0.75 * len(order) + 0.9))
     mounted = is_mounted(str(dirs.merged))
     for y, col in enumerate(order):
         ax.text(-0.1, y + 0.4, col, ha="right", va="center", fontsize=9, weight="bold")
@@ -89,11 +91,18 @@ def overlay_stack(dirs: OverlayDirs, title: str = "") -> Figure:
     ax.set_xlim(-1.6, max(len(items), 3))
     ax.set_ylim(-0.9, len(order))
     ax.axis("off")
-    state = "" if mounted else " (not mounted: merged is empty)"
-    ax.set_title(title or f"{dirs.root.name}: {len(dirs.lowers)} lower folder(s), "
-                 f"read from the top down{state}", fontsize=9)
-    plt.close(fig)
-    return fig
+    state = "" if mounted else _(" (not mounted: merged is empty)")
+    ax.set_title(title or _("{name}: {lowers} lower folder(s), read from the top down{state}")
+                 .format(name=dirs.root.name, lowers=len(dirs.lowers), state=state), fontsize=9)
+    seen = []
+    for name in items:
+        src = source_layer(dirs, name) if mounted else None
+        seen.append(_("{name} from {folder}").format(name=name, folder=src) if src
+                    else _("{name} not shown").format(name=name))
+    alt = _("Overlay {name}, bottom to top: {folders}. Names: {names}. merged shows: {seen}.")
+    return shown(fig, (title + ". " if title else "") + alt.format(
+        name=dirs.root.name, folders=", ".join(order), names=", ".join(items) or "-",
+        seen="; ".join(seen) if mounted else _("nothing (not mounted)")))
 
 
 def layer_stack(layers: Sequence[LayerDir], title: str = "") -> Figure:
@@ -102,20 +111,24 @@ def layer_stack(layers: Sequence[LayerDir], title: str = "") -> Figure:
     Image layers are blue (read-only, LowerDir), -init purple, the container's own layer
     orange (read-write, UpperDir).
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.55 * len(layers) + 1.2),
-                                      gridspec_kw={"width_ratios": [3, 2]}, sharey=True)
+    fig, (left, right) = subplots(1, 2, figsize=(10, 0.55 * len(layers) + 1.2),
+                                  gridspec_kw={"width_ratios": [3, 2]}, sharey=True)
+    described = []
     for y, layer in enumerate(layers):
         face = {"init": INIT_COLOUR, "container": UPPER_COLOUR}.get(
             layer.role, LOWER_COLOURS[y % len(LOWER_COLOURS)])
         left.add_patch(Rectangle((0, y + 0.05), 1, 0.9, facecolor=face, edgecolor="black",
                                  linewidth=0.6))
         suffix = "-init" if layer.role == "init" else ""
-        where = layer.short_name or f"snapshot {layer.dir_id}"  # containerd: no l/ names
+        # containerd: no l/ names
+        where = layer.short_name or _("snapshot {id}").format(id=layer.dir_id)
         ident = (f"diff_id {short_digest(layer.diff_id)}" if layer.diff_id
-                 else f"folder {short_digest(layer.dir_id)}{suffix}" if layer.short_name
-                 else "")
+                 else _("folder {id}").format(id=short_digest(layer.dir_id) + suffix)
+                 if layer.short_name else "")
         label = f"{layer.role}: {ident}  ({where})" if ident else f"{layer.role}: {where}"
         left.text(0.02, y + 0.5, label, va="center", fontsize=8)
+        # Folder and snapshot IDs change from run to run: the text names roles and sizes.
+        described.append(f"{layer.role} ({human_size(layer.size)})")
         right.barh(y + 0.5, math.log10(layer.size + 1), height=0.6, color=face,
                    edgecolor="black", linewidth=0.6)
         right.text(math.log10(layer.size + 1) + 0.1, y + 0.5, human_size(layer.size),
@@ -124,45 +137,54 @@ def layer_stack(layers: Sequence[LayerDir], title: str = "") -> Figure:
     left.set_ylim(0, len(layers))
     left.axis("off")
     right.set_xlim(0, 10)
-    right.set_xlabel(f"size of {layers[0].path.name if layers else 'diff'}/ (log10 bytes)")
+    right.set_xlabel(_("size of {folder}/ (log10 bytes)").format(
+        folder=layers[0].path.name if layers else "diff"))
     right.set_yticks([])
     for side in ("top", "right", "left"):
         right.spines[side].set_visible(False)
-    fig.suptitle(title or "layers from the bottom (first in the image) to the top", fontsize=9)
-    plt.close(fig)
-    return fig
+    heading = title or _("layers from the bottom (first in the image) to the top")
+    fig.suptitle(heading, fontsize=9)
+    return shown(fig, _("{heading}. Bottom to top: {layers}.").format(
+        heading=heading, layers="; ".join(described)))
 
 
 def digest_flow(hashes: Sequence[BlobHash], title: str = "") -> Figure:
     """Each layer's two names, drawn from the real hashes: digest <- sha256 <- blob, and
     blob -> gunzip -> tar -> sha256 -> diff_id (digests shortened to 12 hex digits)."""
-    fig, ax = plt.subplots(figsize=(10, 0.8 * len(hashes) + 0.9))
+    fig, ax = subplots(figsize=(10, 0.8 * len(hashes) + 0.9))
+    described = []
     xs = (0.0, 2.7, 5.4, 8.1)
     faces = (LOWER_COLOURS[2], LOWER_COLOURS[1], LOWER_COLOURS[0], UPPER_COLOUR)
     for row, h in enumerate(hashes):  # layer 1, the bottom layer, at the bottom
         y = row + 0.5
+        blob = _("layer {index}: blob").format(index=h.index)
         texts = (f"digest\n{short_digest(h.digest)}",
-                 f"layer {h.index}: blob\n{human_size(h.blob_bytes)}"
-                 f"{', gzip' if h.compressed else ''}",
+                 f"{blob}\n{human_size(h.blob_bytes, 'coarse')}{', gzip' if h.compressed else ''}",
                  f"tar\n{human_size(h.tar_bytes)}", f"diff_id\n{short_digest(h.diff_id)}")
+        described.append(_("layer {index}: blob {blob}, tar {tar}").format(
+            index=h.index,
+            blob=human_size(h.blob_bytes, "coarse") + (", gzip" if h.compressed else ""),
+            tar=human_size(h.tar_bytes)))
         for x, face, text in zip(xs, faces, texts, strict=True):
             ax.add_patch(Rectangle((x, y - 0.3), 1.9, 0.6, facecolor=face, edgecolor="black",
                                    linewidth=0.6))
             ax.text(x + 0.95, y, text, ha="center", va="center", fontsize=7.5)
         arrows = ((xs[1], xs[0] + 1.9, "sha256"),
-                  (xs[1] + 1.9, xs[2], "gunzip" if h.compressed else "(as is)"),
+                  (xs[1] + 1.9, xs[2], "gunzip" if h.compressed else _("(as is)")),
                   (xs[2] + 1.9, xs[3], "sha256"))
         for start, end, label in arrows:
             ax.annotate("", xy=(end, y), xytext=(start, y),
                         arrowprops={"arrowstyle": "->", "linewidth": 0.8})
             ax.text((start + end) / 2, y + 0.1, label, ha="center", fontsize=7)
-    ax.text(xs[0] + 0.95, len(hashes) + 0.05, "what the registry stores and sends",
+    ax.text(xs[0] + 0.95, len(hashes) + 0.05, _("what the registry stores and sends"),
             ha="center", fontsize=7.5, style="italic")
-    ax.text(xs[3] + 0.95, len(hashes) + 0.05, "what the config lists",
+    ax.text(xs[3] + 0.95, len(hashes) + 0.05, _("what the config lists"),
             ha="center", fontsize=7.5, style="italic")
     ax.set_xlim(-0.1, 10.1)
     ax.set_ylim(0, len(hashes) + 0.45)
     ax.axis("off")
-    ax.set_title(title or "each layer has two names: two hashes of the same bytes", fontsize=9)
-    plt.close(fig)
-    return fig
+    heading = title or _("each layer has two names: two hashes of the same bytes")
+    ax.set_title(heading, fontsize=9)
+    return shown(fig, _("{heading}. The digest hashes the blob the registry sends; the diff_id "
+                        "hashes the uncompressed tar the config lists. {layers}.").format(
+        heading=heading, layers="; ".join(described)))

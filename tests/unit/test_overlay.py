@@ -104,7 +104,8 @@ def test_views_show_every_name_once_per_folder(tmp_path: Path) -> None:
     assert list(overlay.views(d, only=["new"]).index) == ["new"]
 
 
-def test_make_demo_writes_the_lecture_files(tmp_path: Path, capsys) -> None:
+def test_make_demo_writes_the_lecture_files(tmp_path: Path, capsys, fakes) -> None:
+    fakes(host=FakeHost({("sh", "-c"): "lower/in_lower.txt:I'm from lower\n"}))
     d = overlay.make_demo(FakeLab(tmp_path))
     assert (d.lower / "in_lower.txt").read_text() == "I'm from lower\n"
     assert (d.upper / "in_both.txt").read_text() == "I'm from upper\n"
