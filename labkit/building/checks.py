@@ -145,7 +145,7 @@ def check_spa_config(lab: Lab, folder: str | Path, block: object) -> CheckResult
     except LabkitError as exc:
         return failed(SPA, _("The project does not build: {message}").format(message=exc.message),
                       _("read the build error; the Dockerfile should not need changes"))
-    container = lab.run(image, ports={"80/tcp": None})
+    container = lab.run(image, flags=["-p", "127.0.0.1::80"])
     try:
         try:
             port = frontapp.host_port(container)

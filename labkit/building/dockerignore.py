@@ -12,6 +12,7 @@ import pandas as pd
 from docker.utils.build import Pattern, PatternMatcher
 
 from labkit.base.errors import LabkitError
+from labkit.base.i18n import _
 from labkit.base.show import sh
 from labkit.building.buildctx import measure
 from labkit.images.build import read_dockerignore
@@ -147,10 +148,14 @@ def files_in_image(lab: Lab, image: str, path: str = "/ctx") -> list[str]:
     Raises:
         LabkitError: the image has no `find` or no such folder.
     """
-    done = lab.run_once(image, ["find", path, "-type", "f"], network_mode="none", quiet=True)
+    done = lab.run_once(image, ["find", path, "-type", "f"], flags=["--network", "none"],
+                        quiet=True)
     if not done.ok:
-        raise LabkitError(f"Could not list {path} in {image}: {done.stderr.strip()}",
-                          "the image needs busybox's find (build it FROM labkit/busybox)")
+        raise LabkitError(
+            _("Could not list {path} in {image}: {error}").format(
+                path=path, image=image, error=done.stderr.strip()),
+            _("the image needs busybox's find (build it FROM labkit/busybox)"),
+        )
     prefix = path.rstrip("/") + "/"
     return sorted(line.removeprefix(prefix) for line in done.stdout.splitlines()
                   if line.startswith(prefix))
@@ -178,9 +183,11 @@ def agreement_summary(frame: pd.DataFrame) -> str:
     """
     wrong = frame[~frame["agree"]]
     if not wrong.empty:
-        raise LabkitError(f"The image and the rules disagree on {', '.join(wrong['path'])}.",
-                          "did the Dockerfile or the .dockerignore change after the build? "
-                          "build again")
+        raise LabkitError(
+            _("The image and the rules disagree on {paths}.").format(
+                paths=", ".join(wrong["path"])),
+            _("did the Dockerfile or the .dockerignore change after the build? build again"),
+        )
     sent = int(frame["sent"].sum())
     return (f"The image holds exactly the {sent} files the rules send, and none of the "
             f"other {len(frame) - sent}.")

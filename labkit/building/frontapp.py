@@ -18,6 +18,7 @@ from docker.models.containers import Container
 from labkit.base import containers, http
 from labkit.base.errors import LabkitError
 from labkit.base.http import LOOPBACK, NoAnswer
+from labkit.base.i18n import _
 from labkit.base.show import sh
 from labkit.base.wait import wait_for
 from labkit.lab.session import Lab
@@ -58,8 +59,9 @@ def parse_find(listing: str) -> list[tuple[str, int]]:
     for line in listing.splitlines():
         size, tab, path = line.partition("\t")
         if not tab or not size.isdigit():
-            raise LabkitError(f"Cannot read this line of `find -printf`: {line!r}.",
-                              "run the cell again; the host's find must be GNU find")
+            raise LabkitError(_("Cannot read this line of `find -printf`: {line!r}.").format(
+                                  line=line),
+                              _("run the cell again; the host's find must be GNU find"))
         files.append((path, int(size)))
     return sorted(files)
 
@@ -90,8 +92,9 @@ def host_port(container: Container, container_port: str = "80/tcp") -> int:
     for binding in containers.published(containers.get(container), container_port):
         if binding.host_ip in {LOOPBACK, ""}:
             return binding.host_port
-    raise LabkitError(f"{container.name} does not publish {container_port} on 127.0.0.1.",
-                      'run it with ports={"80/tcp": None}')
+    raise LabkitError(_("{container} does not publish {container_port} on 127.0.0.1.").format(
+                          container=container.name, container_port=container_port),
+                      _('run it with flags=["-p", "127.0.0.1::80"] (docker run -p 127.0.0.1::80)'))
 
 
 @dataclass(frozen=True)
@@ -149,13 +152,16 @@ def wait_until_serving(port: int, timeout: float = 20.0,
             if container is not None:
                 container.reload()
                 if container.status in {"exited", "dead"}:
-                    raise LabkitError(f"{container.name} exited instead of serving.",
-                                      f"read its log: `docker logs {container.name}`") from None
+                    raise LabkitError(_("{container} exited instead of serving.").format(
+                                          container=container.name),
+                                      _("read its log: `docker logs {container}`").format(
+                                          container=container.name)) from None
             return False
 
     wait_for(f"HTTP on {LOOPBACK}:{port}", serving, timeout=timeout, interval=0.2,
-             message=f"Nothing answers HTTP on {LOOPBACK}:{port}.",
-             hint="look at the container's log: `docker logs front`")
+             message=_("Nothing answers HTTP on {loopback}:{port}.").format(
+                         loopback=LOOPBACK, port=port),
+             hint=_("look at the container's log: `docker logs front`"))
 
 
 def fetch_table(port: int, paths: list[str]) -> pd.DataFrame:

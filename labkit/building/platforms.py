@@ -20,6 +20,7 @@ from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.fmt import short_digest
 from labkit.base.host import host
+from labkit.base.i18n import _
 from labkit.base.refs import Ref
 from labkit.base.show import docker
 from labkit.images import catalog as images
@@ -74,7 +75,8 @@ def elf_arch(path: str | Path) -> str:
     """
     head = Path(path).read_bytes()[:20]
     if head[:4] != b"\x7fELF":
-        raise LabkitError(f"{path} is not an ELF binary.", "give the path of a program")
+        raise LabkitError(_("{path} is not an ELF binary.").format(path=path),
+                          _("give the path of a program"))
     order = "little" if head[5] == 1 else "big"
     machine = int.from_bytes(head[18:20], order)
     return ELF_MACHINES.get(machine, f"machine {machine}")
@@ -126,7 +128,7 @@ def variants_frame(variants: Sequence[Variant]) -> pd.DataFrame:
 
 def try_run(lab: Lab, ref: str) -> str:
     """Run an image's default command once; its output, or the error that stopped it."""
-    done = lab.run_once(ref, network_mode="none", quiet=True)
+    done = lab.run_once(ref, flags=["--network", "none"], quiet=True)
     if done.ok:
         return done.stdout.strip()
     text = done.stderr.strip().splitlines()
@@ -148,16 +150,16 @@ def push(ref: str, *, show: bool = True) -> str:
     done = docker(["push", ref], show=show)
     said = PUSHED_DIGEST.search(done.stdout)
     if not said:
-        raise LabkitError(f"The push of {ref} reported no digest.",
-                          "push it again; `docker push` prints the digest on its last line")
+        raise LabkitError(_("The push of {ref} reported no digest.").format(ref=ref),
+                          _("push it again; `docker push` prints the digest on its last line"))
     return said.group(1)
 
 
 def _lesson_registry_only(ref: str) -> None:
     if not Ref.parse(ref).registry.startswith(("127.", "localhost")):
-        raise LabkitError(f"{ref} is not in the lesson's registry.",
-                          "use only the lesson's registry on 127.0.0.1 (the course never uses "
-                          "a public registry)")
+        raise LabkitError(_("{ref} is not in the lesson's registry.").format(ref=ref),
+                          _("use only the lesson's registry on 127.0.0.1 (the course never "
+                            "uses a public registry)"))
 
 
 def manifest_argv(config_dir: str | Path, *args: str) -> list[str]:
@@ -189,8 +191,9 @@ def manifest_frame(doc: dict[str, Any], variants: Sequence[Variant] = (),
         LabkitError: the document is a single image's manifest, not a list.
     """
     if doc.get("mediaType") not in {MANIFEST_LIST, OCI_INDEX} and "manifests" not in doc:
-        raise LabkitError("This is one image's manifest, not a manifest list.",
-                          "inspect the list's name (the one given to `docker manifest create`)")
+        raise LabkitError(_("This is one image's manifest, not a manifest list."),
+                          _("inspect the list's name (the one given to `docker manifest "
+                            "create`)"))
     by_digest = {digest: ref for ref, digest in (pushed or {}).items()}
     rows = []
     for entry in doc.get("manifests", []):

@@ -20,6 +20,7 @@ from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import facts
 from labkit.base.fmt import Progress
+from labkit.base.i18n import _
 from labkit.base.refs import Ref
 
 
@@ -115,8 +116,9 @@ def build_image(
         )
         for chunk in stream:
             if "error" in chunk:
-                raise LabkitError(f"The build failed: {chunk['error'].strip()}",
-                                  "fix the Dockerfile or the context, then build again")
+                raise LabkitError(_("The build failed: {error}").format(
+                                      error=chunk['error'].strip()),
+                                  _("fix the Dockerfile or the context, then build again"))
             text = chunk.get("stream", "")
             for line in text.splitlines():
                 if line.strip():
@@ -126,7 +128,7 @@ def build_image(
             aux = chunk.get("aux") or {}
             image_id = aux.get("ID", image_id)
         if not image_id:
-            raise LabkitError("The build finished without an image ID.", "read the build log")
+            raise LabkitError(_("The build finished without an image ID."), _("read the build log"))
         drop_intermediates(image_id, before)
         for extra in tags[1:]:
             parsed = Ref.parse(extra)

@@ -27,6 +27,7 @@ from labkit.base import labels
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, UnknownImage, friendly
 from labkit.base.fmt import Progress
+from labkit.base.i18n import _
 from labkit.base.refs import Ref
 from labkit.images import rootfs
 from labkit.images.build import build_image
@@ -142,9 +143,10 @@ def recipe_for(name: str) -> Recipe:
     except KeyError:
         known = ", ".join(sorted(RECIPES))
         raise UnknownImage(
-            f"There is no image called {name!r} here, and the course cannot make one.",
-            f"check the spelling (`docker images` lists what the engine has); "
-            f"the course's own images are: {known}") from None
+            _("There is no image called {name!r} here, and the course cannot make one.").format(
+                name=name),
+            _("check the spelling (`docker images` lists what the engine has); the course's "
+              "own images are: {known}").format(known=known)) from None
 
 
 @dataclass(frozen=True)
@@ -195,10 +197,10 @@ def status(name: str) -> ImageStatus | None:
 def foreign_image(name: str) -> LabkitError:
     """The error for an image under a course name that labkit did not build."""
     return LabkitError(
-        f"The engine has an image called {name!r} that labkit did not build; the course will "
-        "neither use nor replace it.",
-        f"if it is yours, give it another name (`docker tag {name} NEW-NAME`), then remove "
-        f"this name (`docker rmi {name}`) and run `labkit images`")
+        _("The engine has an image called {name!r} that labkit did not build; the course will "
+          "neither use nor replace it.").format(name=name),
+        _("if it is yours, give it another name (`docker tag {name} NEW-NAME`), then remove "
+          "this name (`docker rmi {name}`) and run `labkit images`").format(name=name))
 
 
 def ensure(names: Iterable[str] | None = None, *, progress: Progress = print,
@@ -295,7 +297,8 @@ def _ensure_one(recipe: Recipe, done: dict[str, ImageStatus], progress: Progress
     if recipe.base:
         _ensure_one(RECIPES[recipe.base], done, progress, False, trees)
     if current is not None and current.state == "stale":
-        progress(f"{recipe.name} was built from an older recipe; building it again")
+        progress(_("{recipe} was built from an older recipe; building it again").format(
+                     recipe=recipe.name))
     image_id, source = _build(recipe, progress, trees)
     if current is not None and current.image_id != image_id:
         _drop_old(current.image_id)
@@ -334,7 +337,7 @@ def base_tree(base: str, progress: Progress) -> Path:
     marker = tree.with_suffix(".id")
     if tree.is_dir() and marker.exists() and marker.read_text() == image.id:
         return tree
-    progress(f"unpacking {base} to compare layers against it")
+    progress(_("unpacking {base} to compare layers against it").format(base=base))
     if tree.exists():
         shutil.rmtree(tree)
     tree.mkdir(parents=True)
@@ -378,14 +381,16 @@ def _build(recipe: Recipe, progress: Progress, trees: Trees) -> tuple[str, str]:
             work = trees.take(recipe)
             rootfs.trim(work, recipe.trim)
             members = rootfs.delta(base, work)
-            progress(f"the new layer holds {len(members)} files and folders")
+            progress(_("the new layer holds {count} files and folders").format(
+                         count=len(members)))
             rootfs.make_tar(work, context / "layer.tar", members)
             version = rootfs.package_version(recipe.version_of, work)
         else:
             raise ValueError(recipe.kind)
         source = f"built on this machine from Debian bookworm: {recipe.version_of} {version}"
         # Not a command line: the build goes through the Docker SDK, not the docker CLI.
-        progress(f"building {recipe.name} with the Docker SDK ({source})")
+        progress(_("building {recipe} with the Docker SDK ({source})").format(
+                     recipe=recipe.name, source=source))
         result = build_image(
             context, recipe.name, progress=None,
             labels={labels.BUILT_LOCALLY: "true", labels.SOURCE: source,

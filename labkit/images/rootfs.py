@@ -15,6 +15,7 @@ from pathlib import Path
 from labkit.base import settings
 from labkit.base.errors import HostToolMissing, LabkitError
 from labkit.base.fmt import Progress
+from labkit.base.i18n import _
 
 SUITE = "bookworm"
 
@@ -34,12 +35,13 @@ def cache_dir() -> Path:
 
 def _run(argv: list[str], what: str) -> None:
     if shutil.which(argv[0]) is None:
-        raise HostToolMissing(f"`{argv[0]}` is not installed.", "run `labkit engine up` as root")
+        raise HostToolMissing(_("`{tool}` is not installed.").format(tool=argv[0]),
+                              _("run `labkit engine up` as root"))
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-6:])
-        raise LabkitError(f"{what} failed:\n{tail}",
-                          "check this machine's network access to its Debian mirror")
+        raise LabkitError(_("{what} failed:\n{tail}").format(what=what, tail=tail),
+                          _("check this machine's network access to its Debian mirror"))
 
 
 def deb_cache(name: str = "") -> Path:
@@ -190,9 +192,10 @@ def find_busybox(tree: Path, package: str = "busybox-static", hint: str = "") ->
         if (tree / rel).is_file():
             return tree / rel
     searched = " and ".join(str(tree / rel) for rel in BUSYBOX_PATHS)
-    raise LabkitError(f"{package} has no busybox where labkit looks ({searched}).",
-                      hint or f"see where {package} puts busybox with `dpkg-deb -c`, and tell "
-                      "the course authors")
+    raise LabkitError(_("{package} has no busybox where labkit looks ({searched}).").format(
+                          package=package, searched=searched),
+                      hint or _("see where {package} puts busybox with `dpkg-deb -c`, and tell "
+                                "the course authors").format(package=package))
 
 
 def is_static(path: Path) -> bool:
@@ -216,13 +219,15 @@ def _host_busybox() -> Path:
     try:
         path = find_busybox(Path("/"))
     except LabkitError as exc:
-        raise HostToolMissing("busybox-static is not installed (no /usr/bin/busybox, "
-                              "no /bin/busybox).", "run `sudo labkit engine up`") from exc
+        raise HostToolMissing(_("busybox-static is not installed (no /usr/bin/busybox, no "
+                                "/bin/busybox)."), _("run `sudo labkit engine up`")) from exc
     if not is_static(path):
         # Debian's `busybox` package (often pulled in by initramfs-tools) is linked dynamically
         # and would not run in an image that has no C library.
-        raise LabkitError(f"{path} is linked dynamically (Debian's busybox package).",
-                          "install the static one instead: `sudo apt-get install busybox-static`")
+        raise LabkitError(_("{path} is linked dynamically (Debian's busybox package).").format(
+                              path=path),
+                          _("install the static one instead: `sudo apt-get install "
+                            "busybox-static`"))
     return path
 
 
@@ -249,18 +254,21 @@ def busybox_binary(arch: str | None = None, progress: Progress = print) -> Path:
     opts = ["-q", "-o", f"APT::Architecture={arch}", "-o", f"APT::Architectures::={arch}",
             "-o", f"Dir::State::Lists={work / 'lists'}", "-o", f"Dir::Cache={work}",
             "-o", "Dir::State::status=/dev/null", "-o", "APT::Sandbox::User=root"]
-    progress(f"downloading busybox-static for {arch} (apt, this machine's sources)")
+    progress(_("downloading busybox-static for {arch} (apt, this machine's sources)").format(
+                 arch=arch))
     _run(["apt-get", *opts, "update"], "apt-get update")
     proc = subprocess.run(["apt-get", *opts, "download", "busybox-static"],  # noqa: S603
                           cwd=work / "download", capture_output=True, text=True, check=False)
     debs = sorted((work / "download").glob("busybox-static_*.deb"))
     if proc.returncode != 0 or not debs:
-        raise LabkitError(f"Could not download busybox-static for {arch}: {proc.stderr.strip()}",
-                          "check this machine's apt sources")
+        raise LabkitError(_("Could not download busybox-static for {arch}: {stderr}").format(
+                              arch=arch, stderr=proc.stderr.strip()),
+                          _("check this machine's apt sources"))
     unpacked = work / "unpacked"
     _run(["dpkg-deb", "-x", str(debs[-1]), str(unpacked)], "dpkg-deb")
     found = find_busybox(unpacked, f"busybox-static for {arch} ({debs[-1].name})",
-                         f"copy a static busybox for {arch} to {out}, then try again")
+                         _("copy a static busybox for {arch} to {out}, then try again").format(
+                             arch=arch, out=out))
     out.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(found, out)
     shutil.rmtree(work)

@@ -12,6 +12,7 @@ import tarfile
 from pathlib import Path
 
 from labkit.base.errors import LabkitError
+from labkit.base.i18n import _
 
 
 def has_tar_filters() -> bool:
@@ -61,6 +62,7 @@ def _check_member(member: tarfile.TarInfo, *, links_inside: bool) -> None:
     if links_inside and member.isdev():
         bad = True
     if bad:
-        raise LabkitError(f"The archive's member {member.name!r} would land outside the folder "
-                          "it is unpacked into, so labkit did not unpack it.",
-                          "remove the file and run `labkit images` again, which makes it anew")
+        raise LabkitError(_("The archive's member {member!r} would land outside the folder it "
+                            "is unpacked into, so labkit did not unpack it.").format(
+                              member=member.name),
+                          _("remove the file and run `labkit images` again, which makes it anew"))

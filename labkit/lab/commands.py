@@ -14,46 +14,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-# SDK keyword -> the `docker run` flag that takes its value.
-RUN_VALUE_FLAGS = {
-    "network": "--network",
-    "network_mode": "--network",
-    "hostname": "--hostname",
-    "user": "--user",
-    "working_dir": "--workdir",
-    "pid_mode": "--pid",
-    "ipc_mode": "--ipc",
-    "uts_mode": "--uts",
-    "userns_mode": "--userns",
-    "mem_limit": "--memory",
-    "entrypoint": "--entrypoint",
-}
-# SDK keyword -> the `docker run` switch it turns on.
-RUN_SWITCHES = {
-    "remove": "--rm",
-    "privileged": "--privileged",
-    "publish_all_ports": "-P",
-    "read_only": "--read-only",
-    "init": "--init",
-    "stdin_open": "-i",
-    "tty": "-t",
-}
-
 
 def _command(command: str | Sequence[str] | None) -> list[str]:
     if command is None:
         return []
     return shlex.split(command) if isinstance(command, str) else [str(c) for c in command]
-
-
-def _port(container_port: str, binding: Any) -> str:
-    port = container_port.removesuffix("/tcp")
-    if binding is None:
-        return f"127.0.0.1::{port}"
-    if isinstance(binding, tuple):
-        address, host_port = binding[0], (binding[1] if len(binding) > 1 else None)
-        return f"{address}:{'' if host_port is None else host_port}:{port}"
-    return f"{binding}:{port}"
 
 
 def _pairs(value: Mapping[str, Any] | Sequence[str]) -> list[str]:
@@ -62,62 +27,31 @@ def _pairs(value: Mapping[str, Any] | Sequence[str]) -> list[str]:
     return [str(v) for v in value]
 
 
-def _links(value: Mapping[str, Any] | Sequence[str]) -> list[str]:
-    """`--link NAME:ALIAS`, or `--link NAME` when the alias is the name (Docker's short form)."""
-    if not isinstance(value, Mapping):
-        return [str(v) for v in value]
-    return [str(k) if str(k) == str(v) else f"{k}:{v}" for k, v in value.items()]
-
-
 def label_flags(labels: Mapping[str, str]) -> list[str]:
     """`--label KEY=VALUE` for each label."""
     return [x for k, v in labels.items() for x in ("--label", f"{k}={v}")]
 
 
-def run_argv(image: str, command: str | Sequence[str] | None, *, name: str | None,
-             ports: Mapping[str, Any] | None, detach: bool,
-             options: Mapping[str, Any]) -> list[str]:
+def run_argv(image: str, command: str | Sequence[str] | None, *, name: str | None = None,
+             flags: Sequence[str] = (), labels: Mapping[str, str] | None = None,
+             dns: Sequence[str] = (), detach: bool = True, remove: bool = False) -> list[str]:
     """`docker run ...` for a `Lab.run` call, exactly as it runs.
 
     Args:
         image, command, name: as given to `docker run`.
-        ports: the published ports, already bound to 127.0.0.1 (`Lab.run` does that).
-        detach: `-d`.
-        options: the other keywords (labels and dns among them; `flags`: words typed as they
-            are, a learner's answer checked by `labkit.lab.flags.learner_flags`).
+        flags: the options as typed (checked by `labkit.lab.flags.run_flags`), in the line as
+            they are.
+        labels, dns: labkit's own options, after the typed ones (`--label`, `--dns`).
+        detach: `-d`; remove: `--rm`.
 
     Returns:
         The argument list, `docker` first.
     """
-    argv = ["docker", "run"] + (["-d"] if detach else [])
+    argv = ["docker", "run"] + (["-d"] if detach else []) + (["--rm"] if remove else [])
     if name:
         argv += ["--name", name]
-    options = dict(options)
-    labels = options.pop("labels", None) or {}
-    dns = options.pop("dns", None) or []
-    argv += list(options.pop("flags", None) or [])  # a learner's own, checked (lab.flags)
-    for key, value in options.items():
-        if value is None or value is False:
-            continue
-        if key in RUN_VALUE_FLAGS:
-            argv += [RUN_VALUE_FLAGS[key], str(value)]
-        elif key in RUN_SWITCHES:
-            argv.append(RUN_SWITCHES[key])
-        elif key == "environment":
-            argv += [x for pair in _pairs(value) for x in ("-e", pair)]
-        elif key == "links":
-            argv += [x for pair in _links(value) for x in ("--link", pair)]
-        elif key == "cap_add":
-            argv += [x for cap in value for x in ("--cap-add", cap)]
-        elif key == "sysctls":
-            argv += [x for pair in _pairs(value) for x in ("--sysctl", pair)]
-        else:
-            raise ValueError(f"Lab.run: no `docker run` flag is known for {key}=; add it to "
-                             "labkit/lab/commands.py so the cell can show it")
-    for container_port, binding in (ports or {}).items():
-        for each in binding if isinstance(binding, list) else [binding]:
-            argv += ["-p", _port(container_port, each)]
-    argv += label_flags(labels)
+    argv += list(flags)
+    argv += label_flags(labels or {})
     argv += [x for server in dns for x in ("--dns", str(server))]
     return argv + [image] + _command(command)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import subprocess
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from labkit.base.refs import Ref
 from labkit.base.show import Shown, show_command
 from labkit.base.show import docker as docker_line
 from labkit.lab import cleanup, commands, imagebuild, names
-from labkit.lab.flags import learner_flags
+from labkit.lab.flags import run_flags
 from labkit.lab.ledger import Ledger
 
 if TYPE_CHECKING:
@@ -57,7 +57,8 @@ class Lab:
         self.publish_addresses: set[str] = set()
 
     def allow_publishing_on(self, address: str) -> None:
-        """Let `run(ports=...)` publish on ADDRESS, the host's end of a link to a lesson netns.
+        """Let `run(flags=["-p", "ADDRESS:PORT:PORT"])` publish on ADDRESS, the host's end of a
+        link to a lesson netns.
 
         Only documentation addresses (203.0.113.0/24, 198.51.100.0/24) qualify: such a port
         is reachable from the lesson's own namespace, never from the network (03-networking).
@@ -104,81 +105,85 @@ class Lab:
 
     # -- Docker objects ----------------------------------------------------------------------
     def run(self, image: str, command: str | Sequence[str] | None = None, *,
-            name: str | None = None, ports: Mapping[str, Any] | None = None,
-            show: bool = True, **options: Any) -> Container:
+            name: str | None = None, flags: Sequence[str] = (), guard_dns: bool = True,
+            show: bool = True) -> Container:
         """`docker run -d`: start a labelled container with the docker CLI, printing the line
         that runs (and the ID it prints).
 
-        Published ports always bind to 127.0.0.1; a bare host port becomes 127.0.0.1:port.
-        Unless `dns=` is given, the container's DNS server is 127.0.0.1 (nothing listens), so
-        a name that Docker cannot answer itself never becomes a query to a real DNS server
-        (a container that joins another's network namespace has that one's resolver).
+        FLAGS go into the line exactly as typed, after `--name`; labkit's own options follow
+        them: the lesson's `--label io.labkit.*` flags and `--dns 127.0.0.1`, so that a name
+        Docker cannot answer itself never becomes a query to a real DNS server. There is no
+        `--dns` of labkit's where FLAGS give one, or join another container's network
+        namespace (`--network container:NAME`: that one's resolver; Docker refuses `--dns`
+        there), or GUARD_DNS is False (03-networking shows Docker's own resolv.conf).
+
+        A port is published on 127.0.0.1 only: `-p 127.0.0.1:8080:80`, `-p 127.0.0.1::80` (or
+        on an address `allow_publishing_on` allows); `-P` only on a lesson network created with
+        host_binding="127.0.0.1". A `-p 8080:80` is refused with what to write instead.
 
         Args:
             image: the image name, e.g. "labkit/nginx:1.22.1".
             command: the command to run instead of the image's CMD.
             name: the container's name (made unique if a learner's container has it).
-            ports: {"80/tcp": port or (LOOPBACK, port) or None for a random port}.
+            flags: `docker run` options as typed, one word per string:
+                ["--network", net.name, "--init", "-e", "A=1", "-p", "127.0.0.1::80"].
+            guard_dns: add `--dns 127.0.0.1` (see above).
             show: print the command line and what the CLI printed.
-            **options: `docker run` options by name (`labkit.lab.commands.RUN_VALUE_FLAGS`,
-                `RUN_SWITCHES`; environment, links, cap_add, sysctls, dns, labels), and
-                `flags`: a learner's `docker run` flags as typed (checked: `lab.flags`).
 
         Returns:
             The running container (its attrs current).
+
+        Raises:
+            LabkitError: flags the course does not run (`labkit.lab.flags.run_flags`).
         """
-        argv = self._run_line(image, command, name, ports, True, options)
+        argv = self._run_line(image, command, name, flags, guard_dns, detach=True)
         done = docker_line(argv[1:], show=show)
         return client().containers.get(done.stdout.strip().splitlines()[-1])
 
     def run_once(self, image: str, command: str | Sequence[str] | None = None, *,
-                 show: bool = True, quiet: bool = False, **options: Any) -> Shown:
+                 flags: Sequence[str] = (), guard_dns: bool = True, show: bool = True,
+                 quiet: bool = False) -> Shown:
         """`docker run --rm`: run a labelled container to its end; what it printed.
 
         Args:
-            image, command, **options: as for `run`.
+            image, command, flags, guard_dns: as for `run`.
             show: print the command line (and its output unless QUIET).
             quiet: print the command line only.
 
         Returns:
             Its exit code and output (a container that exits non-zero does not raise).
         """
-        argv = self._run_line(image, command, None, None, False, {"remove": True, **options})
+        argv = self._run_line(image, command, None, flags, guard_dns, detach=False)
         return docker_line(argv[1:], check=False, quiet=quiet, show=show)
 
     def _run_line(self, image: str, command: str | Sequence[str] | None, name: str | None,
-                  ports: Mapping[str, Any] | None, detach: bool,
-                  options: dict[str, Any]) -> list[str]:
-        """The `docker run` argv for a lesson container: our labels and DNS, names and ports
-        made safe, the image made sure of."""
-        if options.get("publish_all_ports") and not self._loopback_network(options.get("network")):
+                  flags: Sequence[str], guard_dns: bool, *, detach: bool) -> list[str]:
+        """The `docker run` argv for a lesson container: the flags as typed and checked, our
+        labels and DNS after them, the name made safe, the image made sure of."""
+        typed = run_flags(flags, self.publish_addresses)
+        networks = typed.values("--network", "--net")
+        if typed.has("-P", "--publish-all") and not self._loopback_network(
+                networks[-1] if networks else None):
             raise LabkitError(
                 _("-P publishes on every interface of the machine."),
-                _("use a lesson network created with host_binding=LOOPBACK, or ports={...}"),
+                _('add --network with a lesson network created with host_binding="127.0.0.1", '
+                  "or publish one port: -p 127.0.0.1::PORT"),
             )
-        if "flags" in options:
-            options["flags"] = learner_flags(options["flags"])
-        options["labels"] = {**(options.get("labels") or {}), **self.labels}
-        # A name lookup must never leave the machine: unless a lesson says otherwise, the
+        # A name lookup must never leave the machine: unless the flags say otherwise, the
         # container's resolver (or the embedded DNS's upstream) is its own loopback.
-        # A container that joins another's network namespace uses that one's resolver, and
-        # Docker refuses `--dns` beside `--network container:NAME`.
-        typed = options.get("flags") or []
-        network = [typed[i + 1] for i, w in enumerate(typed[:-1]) if w in {"--network", "--net"}]
-        joins = str(options.get("network_mode") or options.get("network")
-                    or (network[-1] if network else "")).startswith("container:")
-        if not joins:
-            options.setdefault("dns", [LOOPBACK])
+        joins = bool(networks) and networks[-1].startswith("container:")
+        dns = [LOOPBACK] if guard_dns and not joins and not typed.has("--dns") else []
         final = self.name(name) if name else None
         require_local_image(image)
-        bound = loopback_ports(ports, self.publish_addresses)
-        return commands.run_argv(image, command, name=final, ports=bound, detach=detach,
-                                 options=options)
+        return commands.run_argv(image, command, name=final, flags=typed.words,
+                                 labels=self.labels, dns=dns, detach=detach,
+                                 remove=not detach)
 
     def _loopback_network(self, network: str | None) -> bool:
         if not network:
             return False
-        opts = client().networks.get(network).attrs.get("Options") or {}
+        with friendly():
+            opts = client().networks.get(network).attrs.get("Options") or {}
         return opts.get("com.docker.network.bridge.host_binding_ipv4") == LOOPBACK
 
     def network(self, name: str, *, subnet: str | None = None, ip_range: str | None = None,
@@ -402,31 +407,3 @@ def require_local_image(image: str) -> None:
     raise UnknownImage(_("There is no image called {image!r} here.").format(image=image),
                        _("the course's image is {course!r}: use that name").format(course=course))
 
-
-def loopback_ports(ports: Mapping[str, Any] | None,
-                   allowed: Collection[str] = ()) -> dict[str, Any] | None:
-    """Bind every published port to 127.0.0.1 (the course never publishes to the network).
-
-    A binding may also be a list of `(address, port)` pairs, each on 127.0.0.1 or on one of
-    `allowed` (the lab's own link addresses, `Lab.allow_publishing_on`).
-    """
-    if not ports:
-        return None
-    fixed: dict[str, Any] = {}
-    for container_port, binding in ports.items():
-        if binding is None or isinstance(binding, int):
-            fixed[container_port] = (LOOPBACK, binding)
-        elif isinstance(binding, tuple) and binding and binding[0] == LOOPBACK:
-            fixed[container_port] = binding
-        elif (isinstance(binding, list) and binding
-              and all(isinstance(b, tuple) and b and b[0] in {LOOPBACK, *allowed}
-                      for b in binding)):
-            fixed[container_port] = binding
-        else:
-            raise LabkitError(
-                _("Port {container_port} would be published on {binding!r}.").format(
-                    container_port=container_port, binding=binding
-                ),
-                _('publish on 127.0.0.1 only: give a port number or ("127.0.0.1", port)'),
-            )
-    return fixed

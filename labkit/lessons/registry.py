@@ -92,7 +92,7 @@ def start_registry(lab: Lab, name: str = "registry") -> LocalRegistry:
         The registry, once its API answers.
     """
     port = free_port()
-    container = lab.run("labkit/registry:2", name=name, ports={"5000/tcp": (LOOPBACK, port)})
+    container = lab.run("labkit/registry:2", name=name, flags=["-p", f"{LOOPBACK}:{port}:5000"])
     registry = LocalRegistry(container.name, f"{LOOPBACK}:{port}")
 
     def answers() -> bool:

@@ -23,6 +23,7 @@ from labkit.base.i18n import _
 from labkit.base.show import sh
 from labkit.base.wait import wait_for
 from labkit.lab.exercises import CheckResult, failed, is_unanswered, passed, unanswered
+from labkit.lab.flags import learner_flags
 from labkit.lab.session import Lab
 from labkit.namespaces import pid1
 from labkit.namespaces.handwire import LessonNetwork, reaches, veth_pair
@@ -97,7 +98,7 @@ def _start_with(lab: Lab, exercise: str, flags: Any, command: Sequence[str],
     """Run `docker run` (shown) with the learner's FLAGS: the container, or the verdict that
     says why it did not start."""
     try:
-        box = lab.run("labkit/busybox", list(command), name=name, flags=flags)
+        box = lab.run("labkit/busybox", list(command), name=name, flags=learner_flags(flags))
     except CommandFailed:  # docker run itself refused them: its error is printed above
         return None, failed(
             exercise,
@@ -268,7 +269,8 @@ def new_unwired(lab: Lab, net: LessonNetwork) -> Unwired:
     shown); prints, and returns as plain strings, what the learner's commands need besides
     wire-me's PID (which the cell reads with `docker inspect`). Running it again starts
     afresh."""
-    box = lab.run("labkit/busybox", ["sleep", "86400"], name="wire-me", network_mode="none")
+    box = lab.run("labkit/busybox", ["sleep", "86400"], name="wire-me",
+                  flags=["--network", "none"])
     host_end, inner = veth_pair(lab, "vethc", "vethd")
     _unwired["box"] = box
     u = Unwired(box.name, host_end, inner, f"{net.spare_address(1)}/{net.prefixlen}",

@@ -150,7 +150,7 @@ def wire(lab: Lab, container: Any, net: LessonNetwork, address: str | None = Non
     pid = containers.pid(container)
     if any(link.ifname == "eth0" for link in iproute.links(pid=pid)):
         raise LabkitError(_("{name} already has an eth0.").format(name=container.name),
-                          _("wire a container started with network_mode=\"none\""))
+                          _("wire a container started with --network none"))
     name = lab.name(netns, "netns")
     link = f"{NETNS_DIR}/{name}"
     sh(["mkdir", "-p", NETNS_DIR])

@@ -299,7 +299,7 @@ def new_dnat_target(lab: Lab) -> DnatTarget:
 
     Its address is new each time the cell runs; the check reads it from the engine."""
     port = free_port(18180, 18199)
-    box = lab.run("labkit/nginx:1.22.1", name="ex-dnat", ports={"80/tcp": port})
+    box = lab.run("labkit/nginx:1.22.1", name="ex-dnat", flags=["-p", f"{LOOPBACK}:{port}:80"])
     listing = firewall.command("nat")
     print("Docker's nat rules are listed by: " + " ".join(listing))
     return DnatTarget(box.name, port, listing)
@@ -339,10 +339,10 @@ def new_link_puzzle(lab: Lab) -> Puzzle:
     `dns-a` and `dns-b` on a user-defined network `dns-net`. Every command is shown."""
     sleep = ["sleep", "3600"]
     db = lab.run("labkit/busybox", sleep, name="lk-db")
-    app = lab.run("labkit/busybox", sleep, name="lk-app", links={db.name: "db"})
+    app = lab.run("labkit/busybox", sleep, name="lk-app", flags=["--link", f"{db.name}:db"])
     net = lab.network("dns-net", subnet="auto")
-    a = lab.run("labkit/busybox", sleep, name="dns-a", network=net.name)
-    b = lab.run("labkit/busybox", sleep, name="dns-b", network=net.name)
+    a = lab.run("labkit/busybox", sleep, name="dns-a", flags=["--network", net.name])
+    b = lab.run("labkit/busybox", sleep, name="dns-b", flags=["--network", net.name])
     return Puzzle({"lk-db": db.name, "lk-app": app.name, "dns-a": a.name, "dns-b": b.name,
                    "db": "db"}, net.name)
 

@@ -212,8 +212,9 @@ def run_published(lab: Lab, image: str, world: OutsideWorld, *, name: str, port:
     network (`Lab.allow_publishing_on` refuses any other address).
     """
     lab.allow_publishing_on(world.host_address)
-    return lab.run(image, name=name,
-                   ports={container_port: [(LOOPBACK, port), (world.host_address, port)]})
+    inside = container_port.removesuffix("/tcp")
+    return lab.run(image, name=name, flags=["-p", f"{LOOPBACK}:{port}:{inside}",
+                                            "-p", f"{world.host_address}:{port}:{inside}"])
 
 
 def dnat_rules(port: int, container_ip: str, current: dict[str, list[str]]) -> list[str]:

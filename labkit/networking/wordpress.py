@@ -14,8 +14,8 @@ from __future__ import annotations
 import html
 import re
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from docker.models.containers import Container
 
@@ -62,16 +62,22 @@ def wp_environment(db_host: str, creds: Credentials = NOTES) -> dict[str, str]:
             "WORDPRESS_DB_PASSWORD": creds.password, "WORDPRESS_DB_NAME": creds.database}
 
 
-def wiring(db: Container | str, network: str | None) -> tuple[dict[str, Any], str]:
-    """How a container reaches the database: (Lab.run keywords, the host name to use).
+def env_flags(variables: Mapping[str, str]) -> list[str]:
+    """`-e NAME=VALUE` for each variable, in order (the notes' `docker run -e` options)."""
+    return [word for key, value in variables.items() for word in ("-e", f"{key}={value}")]
+
+
+def wiring(db: Container | str, network: str | None) -> tuple[list[str], str]:
+    """How a container reaches the database: (its `docker run` flags, the host name to use).
 
     On a user-defined network, the database's own name (Docker's DNS answers it); without
-    one, `--link NAME:db_wordpress` on the default bridge (a line in /etc/hosts).
+    one, `--link NAME:db_wordpress` on the default bridge (a line in /etc/hosts; `--link
+    db_wordpress` where the name is the alias).
     """
     name = db if isinstance(db, str) else db.name
     if network:
-        return {"network": network}, name
-    return {"links": {name: DB_NAME}}, DB_NAME
+        return ["--network", network], name
+    return ["--link", name if name == DB_NAME else f"{name}:{DB_NAME}"], DB_NAME
 
 
 def _logs(container: Container, lines: int = 8) -> str:
@@ -132,9 +138,9 @@ def start_db(lab: Lab, *, network: str | None = None, name: str = DB_NAME,
         creds: the accounts its first start creates.
         timeout: seconds to wait for it.
     """
-    options: dict[str, Any] = {"network": network} if network else {}
     # the notes' order: --name, --network, then the -e options
-    container = lab.run(DB_IMAGE, name=name, **options, environment=db_environment(creds))
+    on = ["--network", network] if network else []
+    container = lab.run(DB_IMAGE, name=name, flags=[*on, *env_flags(db_environment(creds))])
     wait_db(container, creds, timeout)
     return container
 
@@ -184,10 +190,10 @@ def show_databases(lab: Lab, db: Container | str, *, network: str | None = None,
         LabkitError: the client failed (it could not resolve or reach the database, or was
             refused); its output says why.
     """
-    options, host = wiring(db, network)
+    reach, host = wiring(db, network)
     query = ["mariadb", "-h", host, "-uroot", f"-p{creds.root_password}", "--table",
              "-e", "SHOW DATABASES"]
-    client = lab.run(DB_IMAGE, query, name=name, **options)
+    client = lab.run(DB_IMAGE, query, name=name, flags=reach)
     code = _exited(client, timeout)
     shown = docker(["logs", client.name])
     text = shown.stdout + shown.stderr
@@ -233,10 +239,10 @@ def start_wordpress(lab: Lab, db: Container | str, *, network: str | None = None
     Raises:
         Stopped: the container exited; WaitTimeout: nothing answered in time.
     """
-    options, host = wiring(db, network)
+    reach, host = wiring(db, network)
     port = free_port(*WEB_PORTS)
-    container = lab.run(WP_IMAGE, name=name, **options, environment=wp_environment(host, creds),
-                        ports={"80/tcp": (LOOPBACK, port)})
+    container = lab.run(WP_IMAGE, name=name, flags=[*reach, *env_flags(wp_environment(host, creds)),
+                                                    "-p", f"{LOOPBACK}:{port}:80"])
     site = Site(container.name, f"http://{LOOPBACK}:{port}")
 
     def answers() -> http.Response:

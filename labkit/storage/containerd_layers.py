@@ -20,6 +20,7 @@ from docker.models.containers import Container
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.fmt import human_size, short_digest
+from labkit.base.i18n import _
 from labkit.base.labels import COURSE, COURSE_VALUE
 from labkit.storage.digests import hash_layer
 from labkit.storage.graphdriver import PAGE_SIZE, of_container, overlay_mount
@@ -68,10 +69,14 @@ def running_course_container(ref: str | None = None) -> Container:
     for container in running:
         if image_id is None or container.attrs.get("Image") == image_id:
             return container
-    what = f"No course container of {ref} is running" if ref else "No course container runs"
-    raise LabkitError(f"{what}, and on the containerd image store labkit finds snapshots "
-                      "through one.",
-                      f"start one first, for example lab.run({ref or 'labkit/busybox'!r}, ...)")
+    if ref:
+        message = _("No course container of {ref} is running, and on the containerd image "
+                    "store labkit finds snapshots through one.").format(ref=ref)
+    else:
+        message = _("No course container runs, and on the containerd image store labkit "
+                    "finds snapshots through one.")
+    raise LabkitError(message, _("start one first, for example lab.run({image!r}, ...)").format(
+        image=ref or "labkit/busybox"))
 
 
 def image_layers(ref: str) -> list[LayerDir]:

@@ -24,6 +24,7 @@ from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import facts
 from labkit.base.fmt import human_size, short_digest
+from labkit.base.i18n import _
 from labkit.base.show import Shown, docker, sh
 from labkit.storage.overlay import kind
 from labkit.storage.overlay2_layers import folder_label, walk
@@ -91,13 +92,14 @@ class GraphDriver:
 
     def read_from(self) -> str:
         """Which inspect field gave the driver's name and which the folders, in a sentence."""
-        named = f"`{self.name_field}` = {self.name}" if self.name_field else "no storage field"
+        named = (f"`{self.name_field}` = {self.name}" if self.name_field else
+                 _("no storage field"))
         if self.source == "GraphDriver.Data":
-            return f"folders from `GraphDriver.Data`, driver from {named}"
+            return _("folders from `GraphDriver.Data`, driver from {named}").format(named=named)
         if self.source == "mountinfo":
-            return (f"folders from the container's overlay mount (its mountinfo): "
-                    f"`docker inspect` gives {named} and no folders")
-        return f"`docker inspect` gives {named} and no folders"
+            return _("folders from the container's overlay mount (its mountinfo): "
+                     "`docker inspect` gives {named} and no folders").format(named=named)
+        return _("`docker inspect` gives {named} and no folders").format(named=named)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per folder: the field, the overlay2 folder (ID shortened) and the sub-folder."""
@@ -167,7 +169,7 @@ def inspect_storage(kind: str, name: str, *, cli: Sequence[str] = ("docker",),
     """
     if engine is None or graphdriver is None:
         f = facts()
-        store = "containerd image store" if f.containerd_store else f.storage_driver
+        store = _("containerd image store") if f.containerd_store else f.storage_driver
         engine = engine or f"Docker {f.server_version} (API {f.api_version}, {store})"
         graphdriver = (not f.containerd_store) if graphdriver is None else graphdriver
         field = storage_field(kind, not graphdriver, f.api_version)
@@ -183,12 +185,14 @@ def inspect_storage(kind: str, name: str, *, cli: Sequence[str] = ("docker",),
     if attrs:
         said = f"`{field}`: {gd.read_from()}"
     else:
-        said = (f"no `{field}` (null): from API 1.52 (Engine 29) `GraphDriver` is left out on "
-                "the containerd image store (moby#50893), and nothing names the layers' folders")
-    print(f"{engine[:1].upper()}{engine[1:]} gives {said}.")
+        said = _("no `{field}` (null): from API 1.52 (Engine 29) `GraphDriver` is left out on "
+                 "the containerd image store (moby#50893), and nothing names the layers' "
+                 "folders").format(field=field)
+    print(_("{engine} gives {said}.").format(engine=engine[:1].upper() + engine[1:], said=said))
     if graphdriver and not gd.source:
-        raise LabkitError(f"`docker {kind} inspect {name}` gave no GraphDriver data on a "
-                          "graphdriver engine.", "run the cell again")
+        raise LabkitError(_("`docker {kind} inspect {name}` gave no GraphDriver data on a "
+                            "graphdriver engine.").format(kind=kind, name=name),
+                          _("run the cell again"))
 
 
 def image_config(ref: str) -> pd.DataFrame:
@@ -201,8 +205,9 @@ def image_config(ref: str) -> pd.DataFrame:
     """
     shown = docker(["image", "inspect", ref], quiet=True, check=False)
     if not shown.ok:
-        raise LabkitError(f"`docker image inspect {ref}` failed: {shown.stderr.strip()}",
-                          "run the chapter's first cell: it makes the course images")
+        raise LabkitError(_("`docker image inspect {ref}` failed: {stderr}").format(
+                              ref=ref, stderr=shown.stderr.strip()),
+                          _("run the chapter's first cell: it makes the course images"))
     attrs = json.loads(shown.stdout)[0]
     cfg = attrs.get("Config") or {}
     layers = (attrs.get("RootFS") or {}).get("Layers") or []
@@ -273,8 +278,9 @@ def overlay_mount(container: Container, mountinfo: str | None = None) -> Overlay
     pid = containers.state(container).pid  # read fresh, with the attrs below
     if mountinfo is None:
         if not pid:
-            raise LabkitError(f"{container.name} is not running, so nothing is mounted for it.",
-                              "start the container: its overlay is mounted only while it runs")
+            raise LabkitError(_("{container} is not running, so nothing is mounted for it.").format(
+                                  container=container.name),
+                              _("start the container: its overlay is mounted only while it runs"))
         table = procfs.mounts(pid)
     else:
         table = procfs.parse_mountinfo(mountinfo)
@@ -284,9 +290,11 @@ def overlay_mount(container: Container, mountinfo: str | None = None) -> Overlay
             options = overlay_options(mnt)
             data = ",".join(f"{k}={v}" for k, v in options.items())
             return OverlayMount(merged, options, len(data))
-    raise LabkitError(f"{container.name}'s root filesystem is not an overlay mount.",
-                      "the course's storage lessons need the overlay2 driver or the overlayfs "
-                      "snapshotter (`labkit doctor` shows which storage this engine uses)")
+    raise LabkitError(_("{container}'s root filesystem is not an overlay mount.").format(
+                          container=container.name),
+                      _("the course's storage lessons need the overlay2 driver or the "
+                        "overlayfs snapshotter (`labkit doctor` shows which storage this "
+                        "engine uses)"))
 
 
 def findmnt_argv(pid: int) -> list[str]:
@@ -316,13 +324,15 @@ def root_mount(container: Container) -> OverlayMount:
     """
     pid = containers.state(container).pid
     if not pid:
-        raise LabkitError(f"{container.name} is not running, so nothing is mounted for it.",
-                          "start the container: its overlay is mounted only while it runs")
+        raise LabkitError(_("{container} is not running, so nothing is mounted for it.").format(
+                              container=container.name),
+                          _("start the container: its overlay is mounted only while it runs"))
     options = parse_fs_options(sh(findmnt_argv(pid)).stdout)
     if "lowerdir" not in options:
-        raise LabkitError(f"{container.name}'s root filesystem is not an overlay mount.",
-                          "the course's storage lessons need the overlay2 driver or the "
-                          "overlayfs snapshotter (`labkit doctor` shows which one this is)")
+        raise LabkitError(_("{container}'s root filesystem is not an overlay mount.").format(
+                              container=container.name),
+                          _("the course's storage lessons need the overlay2 driver or the "
+                            "overlayfs snapshotter (`labkit doctor` shows which one this is)"))
     merged = GraphDriver.from_attrs(container.attrs).merged_dir or "/"
     data = ",".join(f"{k}={v}" for k, v in options.items())
     return OverlayMount(merged, options, len(data))
@@ -386,9 +396,10 @@ def exec_as_root(container: Container, argv: Sequence[str]) -> None:
     """
     shown = docker(["exec", "-u", "root", str(container.name), *argv], check=False)
     if not shown.ok:
-        raise LabkitError(f"`{' '.join(argv)}` failed in {container.name} "
-                          f"(exit status {shown.returncode}).",
-                          "check the path: the lesson's files are in labkit/redis:7.0")
+        raise LabkitError(_("`{command}` failed in {container} (exit status {returncode}).").format(
+                              command=" ".join(argv), container=container.name,
+                              returncode=shown.returncode),
+                          _("check the path: the lesson's files are in labkit/redis:7.0"))
 
 
 def docker_diff(container: Container) -> Shown:
@@ -398,6 +409,6 @@ def docker_diff(container: Container) -> Shown:
     store lists them in no fixed order from one run to the next.
     """
     shown = docker(["diff", str(container.name)], quiet=True)
-    print("(its lines, sorted by path: the engine lists them in no fixed order)")
+    print(_("(its lines, sorted by path: the engine lists them in no fixed order)"))
     print("\n".join(sorted(shown.stdout.splitlines(), key=lambda line: line[2:])))
     return shown

@@ -21,6 +21,7 @@ import pandas as pd
 from labkit.base.errors import LabkitError
 from labkit.base.facts import EngineFacts, facts
 from labkit.base.fmt import human_size, short_digest
+from labkit.base.i18n import _
 from labkit.base.show import docker, sh
 from labkit.lab.session import Lab
 from labkit.storage.digests import hash_layer, sha256_file
@@ -103,8 +104,9 @@ class SavedImage:
                 return (f"image ID {engine_id} = sha256 of the image manifest "
                         f"{path.relative_to(self.folder)} (the containerd image store names an "
                         f"image by its manifest; the config's sha256 is {self.image_id})")
-        raise LabkitError(f"No file of the archive hashes to the image ID {engine_id}.",
-                          "save the image again: the archive is not of that image")
+        raise LabkitError(_("No file of the archive hashes to the image ID {engine_id}.").format(
+                              engine_id=engine_id),
+                          _("save the image again: the archive is not of that image"))
 
     def all_match(self) -> bool:
         """True when every layer tar hashes to its diff_id."""
@@ -253,10 +255,10 @@ def where_things_are(containerd_store: bool | None = None) -> pd.DataFrame:
         engine = facts()
         said = docker(["info", "--format", "{{.Driver}} {{json .DriverStatus}}"]).stdout
         containerd_store = "io.containerd.snapshotter" in said
-        store = "the containerd image store" if containerd_store else \
-            f"the {engine.storage_driver} graphdriver"
-        print(f"This engine (Docker {engine.server_version}) keeps images in {store}; the rows "
-              "marked * depend on that.")
+        store = _("the containerd image store") if containerd_store else \
+            _("the {driver} graphdriver").format(driver=engine.storage_driver)
+        print(_("This engine (Docker {version}) keeps images in {store}; the rows marked * "
+                "depend on that.").format(version=engine.server_version, store=store))
     if containerd_store:
         layer = "blobs/sha256/<digest of the compressed blob>"
         image_id = "the manifest or index index.json points at"
@@ -284,16 +286,17 @@ def layout_of(folder: Path) -> str:
         return OCI_LAYOUT
     if (folder / "manifest.json").exists():
         return DOCKER_LAYOUT
-    raise LabkitError(f"{folder} holds no manifest.json and no index.json.",
-                      "unpack the output of `docker save` there (tar -xf IMAGE.tar -C FOLDER)")
+    raise LabkitError(_("{folder} holds no manifest.json and no index.json.").format(
+                          folder=folder),
+                      _("unpack the output of `docker save` there (tar -xf IMAGE.tar -C FOLDER)"))
 
 
 def _load(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise LabkitError(f"Cannot read {path.name}: {exc}",
-                          "save the image again; the archive looks damaged") from exc
+        raise LabkitError(_("Cannot read {path}: {exc}").format(path=path.name, exc=exc),
+                          _("save the image again; the archive looks damaged")) from exc
 
 
 def _blob(folder: Path, digest: str) -> Path:
@@ -315,14 +318,17 @@ def read(folder: Path) -> SavedImage:
         tags = tuple(manifest[0].get("RepoTags") or []) if manifest else _index_names(index)
     else:
         if not manifest:
-            raise LabkitError("manifest.json lists no image.", "save an image that has a name")
+            raise LabkitError(_("manifest.json lists no image."),
+                              _("save an image that has a name"))
         config_path, layer_paths = manifest[0]["Config"], list(manifest[0]["Layers"])
         tags = tuple(manifest[0].get("RepoTags") or [])
     config = _load(folder / config_path)
     diff_ids = config.get("rootfs", {}).get("diff_ids", [])
     if len(diff_ids) != len(layer_paths):
-        raise LabkitError(f"The config names {len(diff_ids)} layers, the archive holds "
-                          f"{len(layer_paths)}.", "save the image again")
+        raise LabkitError(_("The config names {n_diff_ids} layers, the archive holds "
+                            "{n_layers}.").format(
+                              n_diff_ids=len(diff_ids), n_layers=len(layer_paths)),
+                          _("save the image again"))
     layers = []
     for n, (rel, diff_id) in enumerate(zip(layer_paths, diff_ids, strict=True), start=1):
         digest, compressed = hash_layer(folder / rel)
@@ -352,7 +358,7 @@ def _descriptors(folder: Path, index: dict[str, Any]) -> list[tuple[str, dict[st
     """The descriptors met from index.json down to the first image: index, manifest, config,
     layers (bottom first), each with the role it plays."""
     found: list[tuple[str, dict[str, Any]]] = []
-    for _ in range(4):
+    for _level in range(4):
         descriptors = index.get("manifests") or []
         if not descriptors:
             return found
@@ -371,16 +377,16 @@ def _descriptors(folder: Path, index: dict[str, Any]) -> list[tuple[str, dict[st
 
 def _image_manifest(folder: Path, index: dict[str, Any]) -> dict[str, Any]:
     """Follow index.json (and any nested index) to the first image manifest."""
-    for _ in range(4):
+    for _level in range(4):
         descriptors = index.get("manifests") or []
         if not descriptors:
-            raise LabkitError("index.json lists no manifest.", "save the image again")
+            raise LabkitError(_("index.json lists no manifest."), _("save the image again"))
         desc = descriptors[0]
         doc = _load(_blob(folder, desc["digest"]))
         if "layers" in doc:
             return doc
         index = doc  # an image index: one level further down
-    raise LabkitError("index.json nests too deep.", "save one platform of the image")
+    raise LabkitError(_("index.json nests too deep."), _("save one platform of the image"))
 
 
 def _index_names(index: dict[str, Any]) -> tuple[str, ...]:

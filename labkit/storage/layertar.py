@@ -20,6 +20,7 @@ import pandas as pd
 from docker.models.containers import Container
 
 from labkit.base.errors import LabkitError
+from labkit.base.i18n import _
 from labkit.lab.session import Lab
 from labkit.storage.digests import GZIP_MAGIC
 from labkit.storage.graphdriver import overlay_mount
@@ -68,12 +69,12 @@ def build_step(lab: Lab, step: str | None, tag: str = "my-deleter:v1",
             the base image does not have).
     """
     if step is None or step is Ellipsis or not str(step).strip() or str(step).strip() == "...":
-        print("not answered yet: set my_step to a shell command that deletes something")
+        print(_("not answered yet: set my_step to a shell command that deletes something"))
         return None
     text = str(step).strip()
     if "\n" in text:
-        raise LabkitError("my_step must be one line: it becomes one RUN instruction.",
-                          "join several commands with &&")
+        raise LabkitError(_("my_step must be one line: it becomes one RUN instruction."),
+                          _("join several commands with &&"))
     return _build(lab, tag, f"FROM {base}\nRUN {text}\n")
 
 
@@ -119,8 +120,9 @@ def _read_members(saved: SavedImage, index: int) -> list[tarfile.TarInfo]:
     try:
         return _members((saved.folder / layer.path).read_bytes())
     except (OSError, tarfile.TarError, EOFError) as exc:
-        raise LabkitError(f"Layer {layer.index} of the archive is not a readable tar: {exc}",
-                          "save the image again") from exc
+        raise LabkitError(_("Layer {index} of the archive is not a readable tar: {exc}").format(
+                              index=layer.index, exc=exc),
+                          _("save the image again")) from exc
 
 
 def _names(saved: SavedImage, index: int) -> list[str]:
@@ -175,10 +177,12 @@ def deletion_layer(container: Container, marker: str = DELETED_FILE,
     for lower in lowers:
         if kind(Path(lower) / marker) != "missing":
             folder = Path(os.path.realpath(lower))
-            print(f"the layer that deleted /{marker}: {folder}")
+            print(_("the layer that deleted /{marker}: {folder}").format(
+                      marker=marker, folder=folder))
             return folder
-    raise LabkitError(f"No layer below {container.name} has /{marker}.",
-                      "run a container of the image that deleted it (deleter:v1)")
+    raise LabkitError(_("No layer below {container} has /{marker}.").format(
+                          container=container.name, marker=marker),
+                      _("run a container of the image that deleted it (deleter:v1)"))
 
 
 def on_disk(folder: Path, paths: Sequence[str] = (DELETED_FILE, REMADE_DIR)) -> pd.DataFrame:

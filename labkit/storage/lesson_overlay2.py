@@ -23,6 +23,7 @@ from docker.models.containers import Container
 
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import facts
+from labkit.base.i18n import _
 from labkit.base.show import Shown, docker, sh
 from labkit.lab.session import Lab
 from labkit.lessons import dockerd
@@ -55,7 +56,7 @@ class Overlay2Stack:
     @property
     def whose(self) -> str:
         """"your engine" or "the lesson's engine", for the sentences the cells print."""
-        return "your engine" if self.engine is None else "the lesson's engine"
+        return _("your engine") if self.engine is None else _("the lesson's engine")
 
     def cli(self, *args: str) -> list[str]:
         """The docker command for this container's engine."""
@@ -71,15 +72,16 @@ class Overlay2Stack:
             self.container.reload()
         gd = GraphDriver.from_attrs(self.container.attrs)
         if not gd.upper_dir:
-            raise LabkitError(f"{self.whose.capitalize()} gave no GraphDriver data for "
-                              f"{self.container.name}.",
-                              "run the section again from its first cell")
+            raise LabkitError(_("{whose} gave no GraphDriver data for {container}.").format(
+                                  whose=self.whose.capitalize(), container=self.container.name),
+                              _("run the section again from its first cell"))
         return gd
 
     def inspect(self) -> None:
         """`docker [--host ...] container inspect NAME`: its storage fields, as in section 3."""
         inspect_storage("container", str(self.container.name), cli=self.cli(),
-                        engine=f"{self.whose} (overlay2 graphdriver)", graphdriver=True)
+                        engine=_("{whose} (overlay2 graphdriver)").format(whose=self.whose),
+                        graphdriver=True)
 
     def folders(self) -> pd.DataFrame:
         """The overlay2 folders the container uses, top first: role, folder, entries in diff/.
@@ -114,8 +116,9 @@ class Overlay2Stack:
         init = next((p for p in self.graphdriver().lower_dirs
                      if Path(p).parent.name.endswith("-init")), "")
         if not init:
-            raise LabkitError(f"{self.container.name} has no -init layer.",
-                              "run the section again from its first cell")
+            raise LabkitError(_("{container} has no -init layer.").format(
+                                  container=self.container.name),
+                              _("run the section again from its first cell"))
         return sh(["ls", "-lAR", "--time-style=+", init])
 
     def init_files(self) -> list[str]:
@@ -123,8 +126,9 @@ class Overlay2Stack:
         init = next((p for p in self.graphdriver().lower_dirs
                      if Path(p).parent.name.endswith("-init")), "")
         if not init:
-            raise LabkitError(f"{self.container.name} has no -init layer.",
-                              "run the section again from its first cell")
+            raise LabkitError(_("{container} has no -init layer.").format(
+                                  container=self.container.name),
+                              _("run the section again from its first cell"))
         return ["/" + str(p.relative_to(init)) for p in walk(Path(init))
                 if kind(p) != "dir" or not any(p.iterdir())]
 
@@ -145,10 +149,10 @@ class Overlay2Stack:
             LabkitError: a process, mount, its netns or its folder is still there.
         """
         if self.engine is None:
-            print("Nothing to stop: the container is section 1's, on your engine.")
+            print(_("Nothing to stop: the container is section 1's, on your engine."))
             return
         self.engine.stop_and_check()
-        print("The lesson's engine is stopped; its processes, netns and folder are gone.")
+        print(_("The lesson's engine is stopped; its processes, netns and folder are gone."))
 
 
 def start(lab: Lab, ref: str, learner_container: Container,
@@ -165,28 +169,32 @@ def start(lab: Lab, ref: str, learner_container: Container,
     """
     f = facts()
     if not f.containerd_store and f.storage_driver == "overlay2":
-        print(f"Your engine keeps images in the overlay2 graphdriver: the cells below read "
-              f"{learner_container.name}'s folders under {f.data_root}/overlay2.")
+        print(_("Your engine keeps images in the overlay2 graphdriver: the cells below read "
+                "{learner_container}'s folders under {data_root}/overlay2.").format(
+                  learner_container=learner_container.name, data_root=f.data_root))
         return Overlay2Stack(learner_container, Path(f.data_root))
-    store = "containerd's image store" if f.containerd_store else f.storage_driver
-    print(f"Your engine keeps images in {store}, so the lesson starts a dockerd of its own on "
-          "the overlay2 graphdriver (data root, exec root, socket, containerd and netns in the "
-          "lesson folder).\n`--storage-driver overlay2` because overlay2 is the store this "
-          "section reads; `--bridge none --iptables=false --ip-forward=false` because its one "
-          "container needs no network and the engine must not touch this machine's firewall:")
+    store = _("containerd's image store") if f.containerd_store else f.storage_driver
+    print(_("Your engine keeps images in {store}, so the lesson starts a dockerd of its own on "
+            "the overlay2 graphdriver (data root, exec root, socket, containerd and netns in "
+            "the lesson folder).\n`--storage-driver overlay2` because overlay2 is the store "
+            "this section reads; `--bridge none --iptables=false --ip-forward=false` because "
+            "its one container needs no network and the engine must not touch this machine's "
+            "firewall:").format(store=store))
     engine = dockerd.start(lab, "overlay2-engine", "ovl2", config=OVERLAY2_CONFIG,
                            extra=OVERLAY2_ARGS)
     driver = str(engine.client.info().get("Driver", "?"))
     if driver != "overlay2":
         engine.stop()
-        raise LabkitError(f"The lesson's engine chose the {driver!r} storage driver, not overlay2.",
-                          "its data root must be on a filesystem overlay2 supports (ext4, xfs); "
-                          "set LABKIT_STATE_DIR to a folder there")
+        raise LabkitError(_("The lesson's engine chose the {driver!r} storage driver, not "
+                            "overlay2.").format(driver=driver),
+                          _("its data root must be on a filesystem overlay2 supports (ext4, "
+                            "xfs); set LABKIT_STATE_DIR to a folder there"))
     engine.load(ref)
     docker(engine.cli("run", "-d", "--network", "none", "--name", CONTAINER, ref,
                       *(command or []))[1:])
     with friendly():
         box = engine.client.containers.get(CONTAINER)
-    print(f"{box.name} {box.status} on the lesson's engine (storage driver: {driver})")
+    print(_("{box} {status} on the lesson's engine (storage driver: {driver})").format(
+              box=box.name, status=box.status, driver=driver))
     return Overlay2Stack(box, engine.data_root, engine)
 

@@ -19,6 +19,7 @@ from labkit.base import procfs
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.host import host
+from labkit.base.i18n import N_, _
 from labkit.base.show import docker, sh, show_command
 from labkit.lab.session import Lab
 from labkit.lessons import containerd
@@ -32,7 +33,7 @@ from labkit.storage.snapshotter import Snapshot, SnapshotStack, parse_snapshot_p
 # makes it call mount(2), as containerd and Docker do (one page for all the options); older
 # util-linux ignores it.
 FORCE_MOUNT2 = ("env", "LIBMOUNT_FORCE_MOUNT2=always")
-INDEX_OFF_WHY = ("(`index=off`: containerd turns off overlay's inode index, which would let an "
+INDEX_OFF_WHY = N_("(`index=off`: containerd turns off overlay's inode index, which would let an "
                  "upperdir be mounted again only over the lowerdirs it was first mounted with, "
                  "and snapshots are shared and restacked by many mounts.)")
 
@@ -47,8 +48,9 @@ def mount_argv(ctr_output: str) -> list[str]:
         argv = shlex.split(line)
         if argv[:4] == ["mount", "-t", "overlay", "overlay"]:
             return argv
-    raise LabkitError(f"`ctr snapshots mounts` printed no overlay mount: {ctr_output.strip()!r}.",
-                      "prepare the snapshot on an image of two layers or more")
+    raise LabkitError(_("`ctr snapshots mounts` printed no overlay mount: {ctr_output!r}.").format(
+                          ctr_output=ctr_output.strip()),
+                      _("prepare the snapshot on an image of two layers or more"))
 
 
 def stack_from_options(key: str, options: dict[str, str], diff_ids: list[str]) -> SnapshotStack:
@@ -64,8 +66,10 @@ def stack_from_options(key: str, options: dict[str, str], diff_ids: list[str]) -
     """
     lowers = [p for p in options.get("lowerdir", "").split(":") if p]
     if len(lowers) != len(diff_ids):
-        raise LabkitError(f"The snapshot {key} has {len(lowers)} lowerdirs for an image of "
-                          f"{len(diff_ids)} layers.", "run the section again from its first cell")
+        raise LabkitError(_("The snapshot {key} has {n_lowers} lowerdirs for an image of "
+                            "{n_diff_ids} layers.").format(
+                              key=key, n_lowers=len(lowers), n_diff_ids=len(diff_ids)),
+                          _("run the section again from its first cell"))
     layers = [Snapshot(f"layer {n}", "lowerdir", parse_snapshot_path(path).number, path,
                        diff_ids[n - 1])
               for n, path in zip(range(len(lowers), 0, -1), lowers, strict=True)]
@@ -85,7 +89,8 @@ def mounted_options(target: Path) -> dict[str, str]:
     for mnt in procfs.mounts(os.getpid()):
         if mnt.mount_point == real and mnt.fstype == "overlay":
             return overlay_options(mnt)
-    raise LabkitError(f"No overlay is mounted on {real}.", "run the section again")
+    raise LabkitError(_("No overlay is mounted on {real}.").format(real=real),
+                      _("run the section again"))
 
 
 def import_image(ctrd: LessonContainerd, ref: str, folder: Path) -> None:
@@ -100,8 +105,8 @@ def import_image(ctrd: LessonContainerd, ref: str, folder: Path) -> None:
     finally:
         tar.unlink(missing_ok=True)
     kinds = snapshot_kinds(host().run(ctrd.ctr("snapshots", "ls")).stdout)
-    print(f"imported {ref}: {kinds.count('Committed')} layers unpacked, one committed snapshot "
-          "each (`ctr snapshots ls`)")
+    print(_("imported {ref}: {count} layers unpacked, one committed snapshot each "
+            "(`ctr snapshots ls`)").format(ref=ref, count=kinds.count("Committed")))
 
 
 def snapshot_kinds(ctr_ls: str) -> list[str]:
@@ -138,7 +143,7 @@ def snapshot_stack(lab: Lab, ref: str, key: str) -> SnapshotStack:
     said = sh(ctrd.ctr("snapshots", "mounts", str(merged), key), quiet=True).stdout
     argv = [*FORCE_MOUNT2, *mount_argv(said)]  # the mount command ctr printed, run by hand
     if any("index=off" in a for a in argv):
-        print(INDEX_OFF_WHY)
+        print(_(INDEX_OFF_WHY))
     show_command(argv)
     lab.mount(argv, merged)
     return stack_from_options(key, mounted_options(merged), diff_ids)

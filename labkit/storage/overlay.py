@@ -20,6 +20,7 @@ from labkit.base import procfs
 from labkit.base.errors import CommandFailed, LabkitError
 from labkit.base.facts import EngineFacts, facts
 from labkit.base.host import host, require_root
+from labkit.base.i18n import _
 from labkit.base.show import Shown, sh, show_command
 from labkit.lab.session import Lab
 
@@ -166,16 +167,17 @@ def mount(lab: Lab, dirs: OverlayDirs) -> None:
     """
     require_root()
     if host().mode != "local":
-        raise LabkitError("The overlay demonstration mounts folders on this machine.",
-                          "run the course on the Linux machine where the engine runs")
+        raise LabkitError(_("The overlay demonstration mounts folders on this machine."),
+                          _("run the course on the Linux machine where the engine runs"))
     show_command(dirs.mount_argv())
     try:
         lab.mount(dirs.mount_argv(), dirs.merged)
     except CommandFailed as exc:
-        hint = ("load the module with `modprobe overlay`" if not overlay_supported() else
-                "the lesson folder must be on ext4 or xfs, not itself on an overlay "
-                "(set LABKIT_STATE_DIR to such a folder)")
-        raise LabkitError(f"The kernel refused the overlay mount: {exc.message}", hint) from exc
+        hint = (_("load the module with `modprobe overlay`") if not overlay_supported() else
+                _("the lesson folder must be on ext4 or xfs, not itself on an overlay "
+                  "(set LABKIT_STATE_DIR to such a folder)"))
+        raise LabkitError(_("The kernel refused the overlay mount: {error}").format(
+                              error=exc.message), hint) from exc
 
 
 def unmount(dirs: OverlayDirs) -> None:

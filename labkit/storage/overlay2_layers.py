@@ -25,6 +25,7 @@ from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import facts
 from labkit.base.fmt import human_size, short_digest
 from labkit.base.host import host
+from labkit.base.i18n import _
 from labkit.storage.digests import sha256_file
 
 
@@ -37,12 +38,14 @@ def docker_root() -> Path:
     engine = facts()
     if engine.storage_driver != "overlay2":
         raise LabkitError(
-            f"This engine stores images with {engine.storage_driver!r}, not overlay2.",
-            "run the chapter on an engine with the overlay2 storage driver")
+            _("This engine stores images with {storage_driver!r}, not overlay2.").format(
+                storage_driver=engine.storage_driver),
+            _("run the chapter on an engine with the overlay2 storage driver"))
     root = Path(engine.data_root)
     if host().mode != "local" or not (root / "overlay2").is_dir():
-        raise LabkitError(f"Docker's storage folder {root} is not readable from here.",
-                          "run the chapter as root on the Linux machine where the engine runs")
+        raise LabkitError(_("Docker's storage folder {root} is not readable from here.").format(
+                              root=root),
+                          _("run the chapter as root on the Linux machine where the engine runs"))
     return root
 
 
@@ -62,8 +65,9 @@ def config_digest(ref: str) -> pd.DataFrame:
     try:
         actual = sha256_file(path)
     except OSError as err:
-        raise LabkitError(f"Docker's copy of the config of {ref} is not at {path}.",
-                          "run the chapter as root on the machine where the engine runs") from err
+        raise LabkitError(
+            _("Docker's copy of the config of {ref} is not at {path}.").format(ref=ref, path=path),
+            _("run the chapter as root on the machine where the engine runs")) from err
     rows = [("image ID (docker image inspect .Id)", image_id),
             ("config: sha256 of imagedb/content/sha256/<hex>", actual)]
     return pd.DataFrame([(what, short_digest(d), "yes" if d == image_id else "no")

@@ -30,6 +30,7 @@ from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import CONTAINERD_STORE, facts
 from labkit.base.fmt import short_digest
 from labkit.base.host import host
+from labkit.base.i18n import _
 from labkit.storage.graphdriver import GraphDriver, OverlayMount, overlay_mount
 
 CONTENT_PLUGIN = "io.containerd.content.v1.content"
@@ -51,10 +52,10 @@ def require_store() -> None:
     """Raises LabkitError unless the engine keeps images in the containerd image store."""
     if not facts().containerd_store:
         raise LabkitError(
-            f"This engine keeps images in the {facts().storage_driver!r} graphdriver, not in "
-            "containerd's image store.",
-            "run this cell on an engine with the containerd image store "
-            "(`labkit doctor` says which store this engine uses)")
+            _("This engine keeps images in the {storage_driver!r} graphdriver, not in "
+              "containerd's image store.").format(storage_driver=facts().storage_driver),
+            _("run this cell on an engine with the containerd image store (`labkit doctor` "
+              "says which store this engine uses)"))
 
 
 # -- snapshots -------------------------------------------------------------------------------------
@@ -81,8 +82,8 @@ def parse_snapshot_path(path: str) -> SnapshotPath:
     """
     found = SNAPSHOT_PATH.match(path)
     if found is None:
-        raise LabkitError(f"{path} is not a containerd snapshot folder.",
-                          "this reads a container on the containerd image store")
+        raise LabkitError(_("{path} is not a containerd snapshot folder.").format(path=path),
+                          _("this reads a container on the containerd image store"))
     return SnapshotPath(found["root"], found["plugin"], int(found["number"]))
 
 
@@ -207,14 +208,16 @@ def read_blob(root: str, digest: str) -> str:
     try:
         text = host().read_text(path)
     except OSError as err:
-        raise LabkitError(f"containerd's content store has no blob {short_digest(digest)} "
-                          f"at {path}.",
-                          "is containerd's root the one the snapshots are under? Reading it "
-                          "needs root on the Docker host") from err
+        raise LabkitError(_("containerd's content store has no blob {digest} at {path}.").format(
+                              digest=short_digest(digest), path=path),
+                          _("is containerd's root the one the snapshots are under? Reading it "
+                            "needs root on the Docker host")) from err
     actual = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
     if actual != digest:
-        raise LabkitError(f"The blob at {path} hashes to {short_digest(actual)}, not "
-                          f"{short_digest(digest)}.", "the content store changed; run again")
+        raise LabkitError(_("The blob at {path} hashes to {actual}, not {digest}.").format(
+                              path=path, actual=short_digest(actual),
+                              digest=short_digest(digest)),
+                          _("the content store changed; run again"))
     return text
 
 
@@ -228,8 +231,9 @@ def pick_manifest(index: dict[str, Any], os_name: str, architecture: str) -> dic
         plat = desc.get("platform") or {}
         if plat.get("os") == os_name and plat.get("architecture") == architecture:
             return dict(desc)
-    raise LabkitError(f"The index lists no manifest for {os_name}/{architecture}.",
-                      "pick a platform the image was built for")
+    raise LabkitError(_("The index lists no manifest for {os_name}/{architecture}.").format(
+                          os_name=os_name, architecture=architecture),
+                      _("pick a platform the image was built for"))
 
 
 @dataclass(frozen=True)
@@ -357,17 +361,17 @@ def stores_frame(container: Container) -> pd.DataFrame:
     if f.containerd_store:
         where = parse_snapshot_path(lower)
         root = f"{where.root}/{where.plugin}"
-        print(f"Paths below are relative to each store's root:\n"
-              f"  overlay2: <DockerRootDir>\n"
-              f"  this engine, its overlayfs snapshotter: {root}\n"
-              f"  (its content store: {where.root}/{CONTENT_PLUGIN})")
+        print(_("Paths below are relative to each store's root:\n  overlay2: <DockerRootDir>\n"
+                "  this engine, its overlayfs snapshotter: {root}\n  (its content store: "
+                "{root2}/{content_plugin})").format(
+                  root=root, root2=where.root, content_plugin=CONTENT_PLUGIN))
         kept = "snapshots/<N>/fs; blobs in the content store"
         what_id = f"the manifest or index {short_digest(image_id)} the name points at"
     else:
         root = f.data_root
-        print(f"Paths below are relative to each store's root:\n"
-              f"  this engine, its DockerRootDir: {root}\n"
-              "  containerd: <containerd root>/io.containerd.snapshotter.v1.overlayfs")
+        print(_("Paths below are relative to each store's root:\n  this engine, its "
+                "DockerRootDir: {root}\n  containerd: <containerd "
+                "root>/io.containerd.snapshotter.v1.overlayfs").format(root=root))
         kept = f"{f.storage_driver}/<cache-id>/diff (found via image/{f.storage_driver}/layerdb)"
         what_id = f"the config {short_digest(image_id)} (image/{f.storage_driver}/imagedb)"
     live = [kept, inspect_field(gd), _relative(lower, root), what_id, info]

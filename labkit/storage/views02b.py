@@ -18,6 +18,7 @@ import pandas as pd
 
 from labkit.base.errors import LabkitError
 from labkit.base.facts import facts
+from labkit.base.i18n import _
 from labkit.base.refs import Ref
 from labkit.base.show import docker, sh
 from labkit.lessons.registry import LocalRegistry
@@ -145,8 +146,9 @@ def same_id(ref: str, id_before: str) -> None:
     ID REF had before it was removed, parsed from that output, and why."""
     said = docker(["image", "inspect", "-f", "{{.Id}}", ref]).stdout.strip()
     if not said.startswith("sha256:"):
-        raise LabkitError(f"`docker image inspect` printed no image ID for {ref}.",
-                          "pull the image again (the cell above)")
+        raise LabkitError(_("`docker image inspect` printed no image ID for {ref}.").format(
+                              ref=ref),
+                          _("pull the image again (the cell above)"))
     wire.same_id_after_pull(ref, id_before)
 
 

@@ -23,6 +23,7 @@ from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import facts
 from labkit.base.fmt import human_size, short_digest
 from labkit.base.http import LOOPBACK, BadStatus, NoAnswer
+from labkit.base.i18n import _
 from labkit.base.refs import Ref
 from labkit.base.show import Shown, docker, sh
 from labkit.lab.session import Lab
@@ -88,8 +89,9 @@ def _ran(shown: Shown, what: str) -> str:
     """The output of a push or pull, or an error that says what to check."""
     if not shown.ok:
         detail = (shown.stderr or shown.stdout).strip().splitlines()
-        raise LabkitError(f"`docker {what}` failed: {detail[-1] if detail else shown.returncode}",
-                          "check that the lesson's registry is still running")
+        raise LabkitError(_("`docker {what}` failed: {detail}").format(
+                              what=what, detail=detail[-1] if detail else shown.returncode),
+                          _("check that the lesson's registry is still running"))
     return shown.stdout
 
 
@@ -104,8 +106,9 @@ def push(ref: str) -> pd.DataFrame:
     """
     parsed = Ref.parse(ref).or_latest()
     if not (parsed.registry or "").startswith(f"{LOOPBACK}:"):
-        raise LabkitError(f"{ref} is not in a registry on {LOOPBACK}: the lesson pushes only "
-                          "to its own.", "tag the image with reg.ref(NAME) first")
+        raise LabkitError(_("{ref} is not in a registry on {loopback}: the lesson pushes only "
+                            "to its own.").format(ref=ref, loopback=LOOPBACK),
+                          _("tag the image with reg.ref(NAME) first"))
     with friendly():
         diff_ids = client().images.get(ref).attrs["RootFS"]["Layers"]
     done = dict(outcomes(_ran(docker(["push", ref], check=False, quiet=True), f"push {ref}")))
@@ -121,8 +124,9 @@ def registry_name(registry: LocalRegistry, ref: str) -> str:
     """The name inside the registry: app:v1 for 127.0.0.1:5000/app:v1."""
     parsed = Ref.parse(ref)
     if not parsed.registry or parsed.registry != registry.address:
-        raise LabkitError(f"{ref} is not in the lesson's registry {registry.address}.",
-                          "tag the image with registry.ref(NAME) first")
+        raise LabkitError(_("{ref} is not in the lesson's registry {address}.").format(
+                              ref=ref, address=registry.address),
+                          _("tag the image with registry.ref(NAME) first"))
     return str(parsed.without_registry())
 
 
@@ -137,7 +141,8 @@ def pull(lab: Lab, registry: LocalRegistry, ref: str) -> pd.DataFrame:
     registry_name(registry, ref)  # only the lesson's registry
     done = dict(outcomes(_ran(docker(["pull", ref], check=False, quiet=True), f"pull {ref}")))
     lab.record_pulled(ref)
-    print(f"pulled {ref}: image {short_digest(client().images.get(ref).id)}")
+    print(_("pulled {ref}: image {image_id}").format(
+              ref=ref, image_id=short_digest(client().images.get(ref).id)))
     # The containerd image store names only the layers it fetches; the others it already had.
     rows = [(n, short_digest(d), done.get(short_digest(d), "(not fetched: already here)"))
             for n, d in enumerate(digests, start=1)]
@@ -156,17 +161,19 @@ def remove_local(lab: Lab, refs: Sequence[str]) -> None:
     ours |= {entry.get("ref", "") for entry in lab.made("tag")}
     for ref in refs:
         if ref not in ours and f"{ref}:latest" not in ours:
-            raise LabkitError(f"{ref} is not an image this lesson made.",
-                              "this lesson removes only its own images (app-a, app-b)")
+            raise LabkitError(_("{ref} is not an image this lesson made.").format(ref=ref),
+                              _("this lesson removes only its own images (app-a, app-b)"))
     with friendly():
         image_id = client().images.get(refs[0]).id if refs else None
     docker(["rmi", *refs])
     if image_id is not None:
         try:
             client().images.get(image_id)
-            print(f"image {short_digest(image_id)} still has other names")
+            print(_("image {image_id} still has other names").format(
+                      image_id=short_digest(image_id)))
         except docker_errors.ImageNotFound:
-            print(f"image {short_digest(image_id)} and its own top layer are gone")
+            print(_("image {image_id} and its own top layer are gone").format(
+                      image_id=short_digest(image_id)))
 
 
 # -- the registry's side -------------------------------------------------------------------------
@@ -176,8 +183,9 @@ def manifest(registry: LocalRegistry, ref: str) -> dict[str, Any]:
     try:
         return registry.manifest(name, f"{MANIFEST_V2}, {OCI_MANIFEST}")
     except (BadStatus, NoAnswer) as exc:
-        raise LabkitError(f"The registry has no manifest for {name}: {exc.message}",
-                          "push the image first") from exc
+        raise LabkitError(_("The registry has no manifest for {name}: {error}").format(
+                              name=name, error=exc.message),
+                          _("push the image first")) from exc
 
 
 def blob(registry: LocalRegistry, repo: str, digest: str) -> bytes:
@@ -201,8 +209,9 @@ def manifest_frame(registry: LocalRegistry, ref: str) -> pd.DataFrame:
     got = sh(["busybox", "wget", "-qO-", "--header", f"Accept: {MANIFEST_V2}, {OCI_MANIFEST}",
               url], check=False, quiet=True)
     if not got.ok:
-        raise LabkitError(f"The registry has no manifest for {parsed}: "
-                          f"{(got.stderr or got.stdout).strip()}", "push the image first")
+        raise LabkitError(_("The registry has no manifest for {parsed}: {error}").format(
+                              parsed=parsed, error=(got.stderr or got.stdout).strip()),
+                          _("push the image first"))
     doc = json.loads(got.stdout)
     config = doc["config"]
     rows = [("config", config["mediaType"].rsplit(".", 2)[-2], short_digest(config["digest"]),
@@ -301,22 +310,27 @@ def what_names_the_image(registry: LocalRegistry, ref: str) -> None:
     image_id, config = str(attrs["Id"]), str(manifest(registry, ref)["config"]["digest"])
     if not facts().containerd_store:
         if image_id != config:
-            raise LabkitError(f"The image ID {short_digest(image_id)} is not the digest of its "
-                              f"config {short_digest(config)}.", "run the section again")
-        print(f"This engine ({facts().storage_driver} graphdriver): image ID "
-              f"{short_digest(image_id)} = the config's digest. The config lists diff_ids, "
-              "so an image's identity does not depend on how its layers were compressed.")
+            raise LabkitError(_("The image ID {image_id} is not the digest of its config "
+                                "{config}.").format(
+                                  image_id=short_digest(image_id), config=short_digest(config)),
+                              _("run the section again"))
+        print(_("This engine ({storage_driver} graphdriver): image ID {image_id} = the "
+                "config's digest. The config lists diff_ids, so an image's identity does not "
+                "depend on how its layers were compressed.").format(
+                  storage_driver=facts().storage_driver, image_id=short_digest(image_id)))
         return
     kind, target = _target(attrs)
     if image_id != target or image_id == config:
-        raise LabkitError(f"The image ID {short_digest(image_id)} is not the digest of the "
-                          f"{kind} {short_digest(target)} its name points at.",
-                          "run the section again")
-    print(f"This engine (containerd image store): image ID {short_digest(image_id)} = the "
-          f"digest of the {kind} the name points at, not of the config "
-          f"{short_digest(config)}. That {kind} names the layers by their compressed digests: "
-          "the same layers compressed another way make another image ID, while the config "
-          "(its diff_ids) stays the same.")
+        raise LabkitError(_("The image ID {image_id} is not the digest of the {kind} {target} "
+                            "its name points at.").format(
+                              image_id=short_digest(image_id), kind=kind,
+                              target=short_digest(target)),
+                          _("run the section again"))
+    print(_("This engine (containerd image store): image ID {image_id} = the digest of the "
+            "{kind} the name points at, not of the config {config}. That {kind} names the "
+            "layers by their compressed digests: the same layers compressed another way make "
+            "another image ID, while the config (its diff_ids) stays the same.").format(
+              image_id=short_digest(image_id), kind=kind, config=short_digest(config)))
 
 
 def same_id_after_pull(ref: str, id_before: str) -> None:
@@ -329,20 +343,24 @@ def same_id_after_pull(ref: str, id_before: str) -> None:
     with friendly():
         attrs = client().images.get(ref).attrs
     same = str(attrs["Id"]) == id_before
-    print("same image ID as before the removal:", same)
+    print(_("same image ID as before the removal:"), same)
     if not facts().containerd_store:
         if not same:
-            raise LabkitError(f"{ref} came back as {short_digest(attrs['Id'])}, not "
-                              f"{short_digest(id_before)}.", "run the section again")
-        print("(the ID is the config's digest, and the config came back unchanged)")
+            raise LabkitError(_("{ref} came back as {image_id}, not {id_before}.").format(
+                                  ref=ref, image_id=short_digest(attrs["Id"]),
+                                  id_before=short_digest(id_before)),
+                              _("run the section again"))
+        print(_("(the ID is the config's digest, and the config came back unchanged)"))
         return
-    kind, _ = _target(attrs)
+    kind, _target_digest = _target(attrs)
     if same:
-        print(f"(the ID is the digest of the {kind}; the registry kept the {kind} the engine "
-              "pushed byte for byte, and the pull points the name at it again)")
+        print(_("(the ID is the digest of the {kind}; the registry kept the {kind} the engine "
+                "pushed byte for byte, and the pull points the name at it again)").format(
+                  kind=kind))
     else:
-        print(f"(the ID is the digest of the {kind} the registry served, which is not the one "
-              "the engine had: the config is the same, the blobs it names are not)")
+        print(_("(the ID is the digest of the {kind} the registry served, which is not the one "
+                "the engine had: the config is the same, the blobs it names are not)").format(
+                  kind=kind))
 
 
 def known_digests(registry: LocalRegistry, ref: str) -> pd.DataFrame:

@@ -50,7 +50,8 @@ def main() -> None:
         answer = rule.spec.split("--to-destination ")[-1].split("dnat to ")[-1].split()[0]
         assert checks.check_dnat(target.name, target.port, answer).passed
         net = lab.network("t3-nft-net", subnet="auto")
-        c4 = lab.run("labkit/busybox", ["sleep", "300"], name="t3-nft-c4", network=net.name)
+        c4 = lab.run("labkit/busybox", ["sleep", "300"], name="t3-nft-c4",
+                     flags=["--network", net.name])
         netinspect.resolver_rules(c4)  # the netns's `ip docker-dns` table; raises if empty
     finally:
         print(lab.cleanup())

@@ -16,7 +16,7 @@ def test_front_app_serves_pages_assets_and_deep_links(lab: Lab) -> None:
     build = lab.build(folder, "front-app:v1")
     assert "Step 1/4 : FROM labkit/nginx:1.22.1" in build.log.lines
     assert build.log.lines[-1].startswith("Successfully tagged front-app:v1")
-    web = lab.run(build.tag, ports={"80/tcp": None})
+    web = lab.run(build.tag, flags=["-p", "127.0.0.1::80"])
     port = frontapp.host_port(web)
     frontapp.wait_until_serving(port)
     frame = frontapp.fetch_table(port, ["/", "/assets/app.css", "/assets/app.js", "/orders/42",

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.engine
 def test_wire_reach_and_undo(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     net = handwire.lesson_network(lab, "t-hw-net")
     assert net.ip_range == handwire.split_subnet(net.subnet)
-    peer = lab.run("labkit/busybox", ["sleep", "300"], name="t-hw-peer", network=net.name)
-    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-hw-box", network_mode="none")
+    peer = lab.run("labkit/busybox", ["sleep", "300"], name="t-hw-peer",
+                   flags=["--network", net.name])
+    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-hw-box", flags=["--network", "none"])
     capsys.readouterr()
     wiring = handwire.wire(lab, box, net, netns="t-hw-ns", ends=("t-hw-a", "t-hw-b"))
     shown = [x for x in capsys.readouterr().out.splitlines() if x.startswith("$ ")]
@@ -44,6 +45,7 @@ def test_a_container_with_eth0_is_refused(lab: Lab) -> None:
     from labkit.base.errors import LabkitError
 
     net = handwire.lesson_network(lab, "t-hw-net2")
-    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-hw-eth0", network=net.name)
+    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-hw-eth0",
+                  flags=["--network", net.name])
     with pytest.raises(LabkitError, match="already has an eth0"):
         handwire.wire(lab, box, net, netns="t-hw-ns2", ends=("t-hw-c", "t-hw-d"))

@@ -24,7 +24,7 @@ LEARNER = {"learner.owns": "yes"}
 
 
 def test_containers_carry_the_lesson_labels_and_publish_on_loopback(lab: Lab) -> None:
-    box = lab.run("labkit/busybox", ["sleep", "60"], name="t-labels", ports={"80/tcp": None})
+    box = lab.run("labkit/busybox", ["sleep", "60"], name="t-labels", flags=["-p", "127.0.0.1::80"])
     assert {box.labels[k] for k in (labels.COURSE, labels.CHAPTER, labels.SESSION)} == {
         labels.COURSE_VALUE, "99", lab.session}
     binding = box.attrs["NetworkSettings"]["Ports"]["80/tcp"][0]
@@ -34,10 +34,9 @@ def test_containers_carry_the_lesson_labels_and_publish_on_loopback(lab: Lab) ->
 
 def test_publish_all_needs_a_loopback_network(lab: Lab) -> None:
     with pytest.raises(LabkitError, match="every interface"):
-        lab.run("labkit/busybox", ["sleep", "60"], publish_all_ports=True)
+        lab.run("labkit/busybox", ["sleep", "60"], flags=["-P"])
     net = lab.network("t-loopback", host_binding="127.0.0.1")
-    web = lab.run("labkit/nginx:1.22.1", name="t-publish-all", network=net.name,
-                  publish_all_ports=True)
+    web = lab.run("labkit/nginx:1.22.1", name="t-publish-all", flags=["--network", net.name, "-P"])
     assert web.attrs["NetworkSettings"]["Ports"]["80/tcp"][0]["HostIp"] == "127.0.0.1"
 
 

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.engine
 def test_containers_have_their_own_namespaces_share_user_and_time_as_their_engine_does(
         lab: Lab) -> None:
     box = lab.run("labkit/busybox", ["sh", "-c", "sleep 300 & wait"], name="t-ns-box")
-    hostnet = lab.run("labkit/busybox", ["sleep", "300"], name="t-ns-hostnet", network_mode="host")
+    hostnet = lab.run("labkit/busybox", ["sleep", "300"], name="t-ns-hostnet",
+                      flags=["--network", "host"])
     pid = namespaces.container_pid(box)
     kids = namespaces.child_pids(pid)
     assert len(kids) == 1

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.engine
 def test_publishing_adds_dnat_rules_and_a_proxy(lab: Lab) -> None:
     before = nat.snapshot()
     port = free_port(18180, 18189)
-    web = lab.run("labkit/nginx:1.22.1", name="t3-front", ports={"80/tcp": ("127.0.0.1", port)})
+    web = lab.run("labkit/nginx:1.22.1", name="t3-front", flags=["-p", f"127.0.0.1:{port}:80"])
     ip = netinspect.addresses(web)["bridge"]
     frame = nat.diff(before, nat.snapshot(), mentions=[ip, port])
     rules = list(frame["rule"])

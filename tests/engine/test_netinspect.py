@@ -18,7 +18,7 @@ pytestmark = pytest.mark.engine
 def test_veth_pairs_on_docker0_and_a_lesson_network(lab: Lab) -> None:
     net = lab.network("t3-net", subnet="auto")
     a = lab.run("labkit/busybox", ["sleep", "300"], name="t3-a")
-    b = lab.run("labkit/busybox", ["sleep", "300"], name="t3-b", network=net.name)
+    b = lab.run("labkit/busybox", ["sleep", "300"], name="t3-b", flags=["--network", net.name])
     pairs = netinspect.veth_pairs([a, b])
     assert [(p.container, p.network) for p in pairs] == [(a.name, "bridge"), (b.name, net.name)]
     assert all(p.matched and p.inside.ifname == "eth0" for p in pairs)
@@ -45,10 +45,10 @@ def test_modes_and_a_host_mode_listener(lab: Lab) -> None:
     a = lab.run("labkit/busybox", ["sleep", "300"], name="t3-m1")
     port = free_port(18190, 18199)
     hostc = lab.run("labkit/busybox", ["httpd", "-f", "-p", f"127.0.0.1:{port}", "-h", "/etc"],
-                    name="t3-host", network_mode="host")
-    none = lab.run("labkit/busybox", ["sleep", "300"], name="t3-none", network_mode="none")
+                    name="t3-host", flags=["--network", "host"])
+    none = lab.run("labkit/busybox", ["sleep", "300"], name="t3-none", flags=["--network", "none"])
     side = lab.run("labkit/busybox", ["sleep", "300"], name="t3-side",
-                   network_mode=f"container:{a.name}", dns=None)
+                   flags=["--network", f"container:{a.name}"])
     probes.wait_http(f"http://127.0.0.1:{port}/passwd")
     listening = host().run(["ss", "-H", "-ltnp", "sport", "=", f":{port}"]).stdout
     assert f"127.0.0.1:{port} " in listening and '(("httpd",' in listening
@@ -69,7 +69,7 @@ def test_a_link_s_hosts_line_follows_a_restart_and_pid_1_s_variables_do_not(
         lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     web = lab.run("labkit/nginx:1.22.1", name="t3-link-web")
     client = lab.run("labkit/busybox", ["sleep", "300"], name="t3-link-client",
-                     links={web.name: "web"})
+                     flags=["--link", f"{web.name}:web"])
     before = links.link_view(client, "web")
     old = netinspect.addresses(web)["bridge"]
     assert before.hosts_address == old
@@ -90,7 +90,7 @@ def test_a_link_s_hosts_line_follows_a_restart_and_pid_1_s_variables_do_not(
 def test_the_embedded_resolver_answers_from_inside_the_netns(
         lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     net = lab.network("t3-dns", subnet="auto")
-    c = lab.run("labkit/busybox", ["sleep", "300"], name="t3-dns-c", network=net.name)
+    c = lab.run("labkit/busybox", ["sleep", "300"], name="t3-dns-c", flags=["--network", net.name])
     netinspect.resolver_rules(c)
     rules = capsys.readouterr().out
     if nftables.in_use():  # Docker 29's nftables backend: the netns's table ip docker-dns

@@ -52,7 +52,7 @@ def test_ip_netns_add_list_exec_delete(lab: Lab, capsys: pytest.CaptureFixture[s
 
 
 def test_docker_exec_runs_what_it_shows(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
-    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-exec", network_mode="none")
+    box = lab.run("labkit/busybox", ["sleep", "300"], name="t-exec", flags=["--network", "none"])
     capsys.readouterr()
     docker(["exec", box.name, "ip", "-o", "link"])
     out = capsys.readouterr().out

@@ -47,7 +47,7 @@ def test_docker_stop_waits_for_a_pid_1_without_a_handler_only(
 
     plain = lab.run("labkit/busybox", ["sleep", "300"], name="t-stop-plain")
     shell = lab.run("labkit/busybox", ["sh", "-c", "sleep 300; echo done"], name="t-stop-shell")
-    init = lab.run("labkit/busybox", ["sleep", "300"], name="t-stop-init", init=True)
+    init = lab.run("labkit/busybox", ["sleep", "300"], name="t-stop-init", flags=["--init"])
     trap = lab.run("labkit/busybox", ["sh", "-c", 'trap "exit 0" TERM; sleep 300 & wait'],
                    name="t-stop-trap")
     capsys.readouterr()
@@ -65,7 +65,7 @@ def test_an_orphan_is_a_zombie_without_init_and_reaped_with_it(
     from labkit.namespaces import pid1
 
     bare = lab.run("labkit/busybox", pid1.ORPHAN, name="t-orphan-bare")
-    init = lab.run("labkit/busybox", pid1.ORPHAN, name="t-orphan-init", init=True)
+    init = lab.run("labkit/busybox", pid1.ORPHAN, name="t-orphan-init", flags=["--init"])
     pid1.settle_orphans([bare, init])
     bare_procs = pid1.procs(bare)
     assert [(p.program, p.state[0]) for p in bare_procs] == [("sleep", "S"), ("sleep", "Z")]

@@ -61,15 +61,15 @@ def _without_names(attrs: dict[str, Any]) -> dict[str, Any]:
 def test_a_pasted_run_line_makes_the_same_container(lab: Lab, case: str) -> None:
     target = lab.run("labkit/busybox", ["sleep", "600"], name="t-paste-target")
     net = lab.network("t-paste-net", subnet="auto")
-    options: dict[str, Any] = {
-        "ports and env": {"ports": {"80/tcp": None}, "environment": {"GREETING": "hi there"}},
-        "network and command": {"network": net.name},
-        "links": {"links": {target.name: "upstream"}},
-        "init and pid": {"init": True, "pid_mode": f"container:{target.name}"},
-        "joins another": {"network_mode": f"container:{target.name}"},
+    flags = {
+        "ports and env": ["-p", "127.0.0.1::80", "-e", "GREETING=hi there"],
+        "network and command": ["--network", net.name],
+        "links": ["--link", f"{target.name}:upstream"],
+        "init and pid": ["--init", "--pid", f"container:{target.name}"],
+        "joins another": ["--network", f"container:{target.name}"],
     }[case]
     box, argv = printed(lambda: lab.run("labkit/busybox", ["sh", "-c", "sleep 600; echo a b"],
-                                        name="t-pasted", **options))
+                                        name="t-pasted", flags=flags))
     copy = paste(argv, box.name, f"{box.name}-copy")
     try:
         theirs = client().containers.get(copy)

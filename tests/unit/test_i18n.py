@@ -19,8 +19,11 @@ from pathlib import Path
 import pytest
 
 from labkit.base import i18n
+from labkit.base.errors import LabkitError, UnknownImage
+from labkit.images import catalog as image_catalog
 from labkit.lab.exercises import CheckResult, reset_tries
 from labkit.networking import checks, judges
+from labkit.storage import imagesave
 
 from .fakes.client import FakeClient, FakeContainer
 from .fakes.seam import Fakes
@@ -177,6 +180,41 @@ def test_a_passing_result_and_a_placeholder_in_chinese(monkeypatch: pytest.Monke
     assert result.message == "还没有作答"
     assert result.hint.startswith("把 `...` 换成docker run 的 -p 选项的值")
 
+
+
+# -- the errors of the image and storage chapters ------------------------------------------
+def test_a_storage_error_speaks_chinese_with_labkit_lang_zh(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LABKIT_LANG", "zh")
+    with pytest.raises(LabkitError) as raised:
+        imagesave.layout_of(tmp_path)  # an empty folder: no docker save was unpacked there
+    assert raised.value.message == f"{tmp_path} 里既没有 manifest.json，也没有 index.json。"
+    assert raised.value.hint == "把 `docker save` 的输出解包到那里（tar -xf IMAGE.tar -C FOLDER）"
+
+
+def test_a_storage_error_is_unchanged_english_by_default(tmp_path: Path) -> None:
+    with pytest.raises(LabkitError) as raised:
+        imagesave.layout_of(tmp_path)
+    assert str(raised.value) == (
+        f"{tmp_path} holds no manifest.json and no index.json.\n"
+        "  -> unpack the output of `docker save` there (tar -xf IMAGE.tar -C FOLDER)")
+
+
+@pytest.mark.parametrize(("lang", "message", "hint_start"), [
+    ("zh_CN.UTF-8", "这里没有名为 'labkit/nope' 的镜像，课程也无法制作它。",
+     "检查拼写（`docker images` 会列出引擎里有的镜像）；课程自己的镜像有："),
+    ("C", "There is no image called 'labkit/nope' here, and the course cannot make one.",
+     "check the spelling (`docker images` lists what the engine has); the course's own images "
+     "are: "),
+])
+def test_an_image_error_follows_the_language(
+        monkeypatch: pytest.MonkeyPatch, lang: str, message: str, hint_start: str) -> None:
+    monkeypatch.setenv("LANG", lang)
+    with pytest.raises(UnknownImage) as raised:
+        image_catalog.recipe_for("labkit/nope")
+    assert raised.value.message == message
+    assert raised.value.hint.startswith(hint_start)
+    assert "labkit/redis:7.0" in raised.value.hint  # the known names are filled in
 
 # -- a missing or broken catalog is English, never a traceback ------------------------------
 @pytest.mark.parametrize("content", [None, b"msgid \"x\nthis is no catalog \xff\xfe", b""])

@@ -9,7 +9,7 @@ import pytest
 
 from labkit.base import show
 from labkit.base.errors import CommandFailed, HostToolMissing, LabkitError
-from labkit.lab import commands, session
+from labkit.lab import session
 
 from .fakes.cli_engine import CliEngine
 from .fakes.client import FakeClient
@@ -41,11 +41,11 @@ def printed_lines(out: str) -> list[list[str]]:
 def test_a_container_runs_the_line_it_prints_labels_and_dns_included(
         cli: CliEngine, capsys: pytest.CaptureFixture[str]) -> None:
     lab = session.Lab("03", session="s0a0b0c")
+    typed = ["--network", "front", "-e", "DB_HOST=db", "-p", "127.0.0.1:8080:80", "--init"]
     box = lab.run("labkit/nginx:1.22.1", ["nginx", "-g", "daemon off;"], name="web",
-                  ports={"80/tcp": 8080}, network="front", environment={"DB_HOST": "db"})
+                  flags=typed)
     ran, env = cli.calls[-1]
-    assert ran == ["docker", "run", "-d", "--name", "web", "--network", "front",
-                   "-e", "DB_HOST=db", "-p", "127.0.0.1:8080:80", *LABELS,
+    assert ran == ["docker", "run", "-d", "--name", "web", *typed, *LABELS,
                    "--dns", "127.0.0.1", "labkit/nginx:1.22.1", "nginx", "-g", "daemon off;"]
     assert env is None
     out = capsys.readouterr().out
@@ -57,20 +57,26 @@ def test_a_container_runs_the_line_it_prints_labels_and_dns_included(
 def test_a_lessons_own_dns_replaces_ours_and_a_joiner_gets_none(
         cli: CliEngine, capsys: pytest.CaptureFixture[str]) -> None:
     lab = session.Lab("03", session="s0a0b0c")
-    lab.run("labkit/busybox", "sleep 60", name="own", dns=["10.213.0.53"])
-    assert cli.calls[-1][0][-5:] == ["--dns", "10.213.0.53", "labkit/busybox", "sleep", "60"]
-    lab.run("labkit/busybox", ["sleep", "60"], name="side", network_mode="container:c1")
+    lab.run("labkit/busybox", "sleep 60", name="own", flags=["--dns", "10.213.0.53"])
+    own = cli.calls[-1][0]
+    assert own[5:7] == ["--dns", "10.213.0.53"] and own.count("--dns") == 1
+    assert own[-3:] == ["labkit/busybox", "sleep", "60"]
+    lab.run("labkit/busybox", ["sleep", "60"], name="side", flags=["--network=container:c1"])
     side = cli.calls[-1][0]
-    assert "--dns" not in side and side[side.index("--network") + 1] == "container:c1"
+    assert "--dns" not in side and "--network=container:c1" in side  # as typed
+    lab.run("labkit/busybox", ["sleep", "60"], name="plain", guard_dns=False)
+    assert "--dns" not in cli.calls[-1][0]
+    lab.run("labkit/busybox", ["sleep", "60"], name="hostnet", flags=["--network", "host"])
+    assert cli.calls[-1][0][-5:-3] == ["--dns", "127.0.0.1"]
     assert printed_lines(capsys.readouterr().out) == [argv for argv, _ in cli.calls]
 
 
 def test_run_once_removes_the_container_and_returns_its_exit(cli: CliEngine) -> None:
     cli.answers[("docker", "run", "--rm")] = (1, "", "exec format error\n")
     done = session.Lab("01", session="s0a0b0c").run_once("labkit/busybox", ["true"],
-                                                         network_mode="none", quiet=True)
+                                                         flags=["--network", "none"], quiet=True)
     assert not done.ok and done.returncode == 1 and "exec format" in done.stderr
-    assert cli.calls[-1][0][:4] == ["docker", "run", "--rm", "--network"]
+    assert cli.calls[-1][0][:5] == ["docker", "run", "--rm", "--network", "none"]
 
 
 def test_network_volume_and_tag_run_their_lines(
@@ -92,37 +98,32 @@ def test_network_volume_and_tag_run_their_lines(
     assert lab.made("tag")[0]["ref"] == "127.0.0.1:5000/app:v1"
 
 
-def test_a_link_whose_alias_is_the_name_is_shown_short() -> None:
-    argv = commands.run_argv("labkit/mariadb:10.11", None, name="wordpress", ports=None,
-                             detach=True,
-                             options={"links": {"db_wordpress": "db_wordpress", "c1": "up"}})
-    assert argv == ["docker", "run", "-d", "--name", "wordpress", "--link", "db_wordpress",
-                    "--link", "c1:up", "labkit/mariadb:10.11"]
-
-
-def test_run_refuses_an_option_it_has_no_flag_for() -> None:
-    with pytest.raises(ValueError, match="volumes="):
-        commands.run_argv("labkit/busybox", None, name=None, ports=None, detach=True,
-                          options={"volumes": {"/x": {}}})
+def test_flags_the_lab_gives_itself_are_refused_before_anything_runs(cli: CliEngine) -> None:
+    lab = session.Lab("03", session="s0a0b0c")
+    for flags, message in ((["-d"], "`-d` is lab.run's"), (["--name", "x"], "`--name` is"),
+                           (["labkit/busybox"], "not a `docker run` option"),
+                           (["-p", "8080:80"], "every interface")):
+        with pytest.raises(LabkitError, match=message):
+            lab.run("labkit/busybox", flags=flags)
+    assert cli.calls == []
 
 
 def test_a_port_goes_on_a_lesson_link_address_only_when_the_lab_allows_it(
         cli: CliEngine, capsys: pytest.CaptureFixture[str]) -> None:
     """03's DNAT lesson publishes on the host's end of the outside world's link, nowhere else."""
     lab = session.Lab("03", session="s0a0b0c")
-    both = {"80/tcp": [("127.0.0.1", 18080), ("203.0.113.1", 18080)]}
+    both = ["-p", "127.0.0.1:18080:80", "-p", "203.0.113.1:18080:80"]
     with pytest.raises(LabkitError, match="203.0.113.1"):
-        lab.run("labkit/nginx:1.22.1", name="front", ports=both)
+        lab.run("labkit/nginx:1.22.1", name="front", flags=both)
     with pytest.raises(LabkitError, match="not a lesson link address"):
         lab.allow_publishing_on("192.168.1.10")
     lab.allow_publishing_on("203.0.113.1")
-    lab.run("labkit/nginx:1.22.1", name="front", ports=both)
+    lab.run("labkit/nginx:1.22.1", name="front", flags=both)
     ran = cli.calls[-1][0]
-    assert ran[ran.index("-p"):ran.index("-p") + 4] == [
-        "-p", "127.0.0.1:18080:80", "-p", "203.0.113.1:18080:80"]
+    assert ran[ran.index("-p"):ran.index("-p") + 4] == both
     assert printed_lines(capsys.readouterr().out) == [ran]
     with pytest.raises(LabkitError):  # still never every interface
-        lab.run("labkit/nginx:1.22.1", name="front", ports={"80/tcp": [("0.0.0.0", 18080)]})
+        lab.run("labkit/nginx:1.22.1", name="front", flags=["-p", "0.0.0.0:18080:80"])
     assert len(cli.calls) == 1
 
 

@@ -1,14 +1,12 @@
-"""Lab.name and loopback_ports, against a fake engine."""
+"""Lab.name, against a fake engine."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from labkit.base import labels
-from labkit.base.errors import LabkitError
 from labkit.lab import names
 from labkit.lab import session as lab_mod
 
@@ -112,19 +110,3 @@ def test_session_tokens_have_the_sanitized_shape() -> None:
     import re
 
     assert re.fullmatch(r"s[0-9a-f]{6}", names.new_session())
-
-
-@pytest.mark.parametrize("given,expected", [
-    ({"80/tcp": 8080}, {"80/tcp": ("127.0.0.1", 8080)}),
-    ({"80/tcp": None}, {"80/tcp": ("127.0.0.1", None)}),
-    ({"80/tcp": ("127.0.0.1", 9000)}, {"80/tcp": ("127.0.0.1", 9000)}),
-    (None, None),
-])
-def test_ports_are_published_on_loopback(given: Any, expected: Any) -> None:
-    assert lab_mod.loopback_ports(given) == expected
-
-
-@pytest.mark.parametrize("binding", [("0.0.0.0", 80), ("192.0.2.1", 80), [8080]])
-def test_ports_on_other_addresses_are_refused(binding: Any) -> None:
-    with pytest.raises(LabkitError, match="127.0.0.1"):
-        lab_mod.loopback_ports({"80/tcp": binding})

@@ -77,8 +77,10 @@ def test_start_registry_waits_until_the_api_answers(monkeypatch: pytest.MonkeyPa
     lab = _Lab()
     reg = registry.start_registry(lab)
     [(image, kwargs)] = lab.runs
-    port = kwargs["ports"]["5000/tcp"][1]  # a free port of 127.0.0.1, from 5000 on
-    assert image == "labkit/registry:2" and kwargs["ports"] == {"5000/tcp": ("127.0.0.1", port)}
+    flag, published = kwargs["flags"]
+    address, port_text, inside = published.split(":")  # a free port of 127.0.0.1, from 5000 on
+    port = int(port_text)
+    assert image == "labkit/registry:2" and (flag, address, inside) == ("-p", "127.0.0.1", "5000")
     assert reg == LocalRegistry("registry", f"127.0.0.1:{port}") and port >= registry.FIRST_PORT
     assert answers == [] and clock.sleeps == [0.2, 0.2, 0.2]
 

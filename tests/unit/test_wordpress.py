@@ -65,9 +65,11 @@ def test_a_link_gives_the_notes_alias_a_network_gives_the_name() -> None:
     # a learner owns db_wordpress, so the lesson's database got a suffix: the link's alias
     # is still the notes' name, while on wp-net the DNS name is the container's own
     assert wp.wiring("db_wordpress-s1a2b3c", None) == (
-        {"links": {"db_wordpress-s1a2b3c": "db_wordpress"}}, "db_wordpress")
+        ["--link", "db_wordpress-s1a2b3c:db_wordpress"], "db_wordpress")
     assert wp.wiring("db_wordpress-s1a2b3c", "wp-net") == (
-        {"network": "wp-net"}, "db_wordpress-s1a2b3c")
+        ["--network", "wp-net"], "db_wordpress-s1a2b3c")
+    # where the name is the alias, the link is written short, as the notes write it
+    assert wp.wiring("db_wordpress", None) == (["--link", "db_wordpress"], "db_wordpress")
 
 
 def test_start_db_publishes_no_port_and_waits_for_tcp(clock: FakeClock) -> None:
@@ -82,10 +84,11 @@ def test_start_db_publishes_no_port_and_waits_for_tcp(clock: FakeClock) -> None:
     assert wp.start_db(lab, network="wp-net") is db  # type: ignore[arg-type]
     [(image, command, kwargs)] = lab.runs
     assert image == "labkit/mariadb:10.11" and command is None
-    assert kwargs == {"name": "db_wordpress", "environment": wp.db_environment(),
-                      "network": "wp-net"}
-    assert "ports" not in kwargs  # the notes' -p 3306:3306 is needless
-    assert list(kwargs) == ["name", "network", "environment"]  # shown in the notes' order
+    # the notes' order: --name, --network, then the -e options; no -p (3306:3306 is needless)
+    assert kwargs == {"name": "db_wordpress", "flags": [
+        "--network", "wp-net", "-e", "MYSQL_ROOT_PASSWORD=wordpress",
+        "-e", "MYSQL_DATABASE=db_wordpress", "-e", "MYSQL_USER=wordpress_rw",
+        "-e", "MYSQL_PASSWORD=123456"]}
     assert pings[0][:4] == ["mariadb-admin", "--protocol=tcp", "-h", "127.0.0.1"]
     assert pings[0][-3:] == ["-uroot", "-pwordpress", "ping"]  # no "Access denied" in its log
     assert len(pings) == 3 and clock.sleeps == [0.5, 0.5]
@@ -135,7 +138,7 @@ def test_show_databases_through_the_link(clock: FakeClock, fakes: Callable[..., 
     assert image == "labkit/mariadb:10.11"
     assert command == ["mariadb", "-h", "db_wordpress", "-uroot", "-pwordpress", "--table",
                        "-e", "SHOW DATABASES"]
-    assert kwargs == {"name": "mysql-client", "links": {"db_wordpress": "db_wordpress"}}
+    assert kwargs == {"name": "mysql-client", "flags": ["--link", "db_wordpress"]}
     out = capsys.readouterr().out
     assert out.startswith("$ docker logs mysql-client\n") and "| db_wordpress       |" in out
 
@@ -149,7 +152,7 @@ def test_show_databases_on_a_network_uses_the_containers_name(
                       network="wp-net")
     [(_, command, kwargs)] = lab.runs
     assert command[:3] == ["mariadb", "-h", "db_wordpress-s1a2b3c"]
-    assert kwargs["network"] == "wp-net" and "links" not in kwargs
+    assert kwargs["flags"] == ["--network", "wp-net"]
 
 
 def test_a_client_that_fails_raises_after_showing_why(
@@ -178,11 +181,13 @@ def test_wordpress_is_published_on_loopback_and_a_stopped_one_says_so(clock: Fak
         wp.start_wordpress(lab, "db_wordpress")  # type: ignore[arg-type]
     [(image, _, kwargs)] = lab.runs
     assert image == "labkit/wordpress:6.1"
-    assert list(kwargs) == ["name", "links", "environment", "ports"]
-    assert kwargs["links"] == {"db_wordpress": "db_wordpress"}
-    assert kwargs["environment"]["WORDPRESS_DB_HOST"] == "db_wordpress:3306"
-    [(address, port)] = kwargs["ports"].values()
-    assert address == "127.0.0.1" and wp.WEB_PORTS[0] <= port <= wp.WEB_PORTS[1]
+    flags = kwargs["flags"]
+    assert flags[:2] == ["--link", "db_wordpress"] and flags[-2] == "-p"
+    assert flags[flags.index("-e") + 1] == "WORDPRESS_DB_HOST=db_wordpress:3306"
+    assert flags.count("-e") == 4
+    address, port, inside = flags[-1].split(":")
+    assert (address, inside) == ("127.0.0.1", "80")
+    assert wp.WEB_PORTS[0] <= int(port) <= wp.WEB_PORTS[1]
 
 
 INSTALL = (b"<!DOCTYPE html><html><head><title>WordPress &rsaquo; Installation</title>"
