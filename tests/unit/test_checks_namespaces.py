@@ -10,7 +10,7 @@ import pytest
 
 from labkit.lab.exercises import reset_tries
 from labkit.namespaces import checks as chk
-from labkit.namespaces import pid1
+from labkit.namespaces import pid1, wirecheck
 from labkit.namespaces.handwire import LessonNetwork
 from labkit.namespaces.procns import TYPES
 
@@ -163,7 +163,7 @@ def test_wiring_steps_must_be_ip_or_nsenter_argument_lists(steps: object, messag
 def test_wiring_stops_at_the_first_failing_step(fakes: Callable[..., Fakes],
                                                 monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(chk, "_unwired", {"box": FakeContainer("wire-me")})
+    monkeypatch.setattr(wirecheck, "_unwired", {"box": FakeContainer("wire-me")})
     host = fakes(host=FakeHost({("ip", "link", "set", "vethd", "netns"):
                                 (1, "", "Cannot find device \"vethd\"\n")})).host
     steps = [["ip", "link", "set", "vethc", "up"], ["ip", "link", "set", "vethd", "netns", 42],
@@ -176,7 +176,7 @@ def test_wiring_stops_at_the_first_failing_step(fakes: Callable[..., Fakes],
 
 
 def test_wiring_needs_the_cell_to_have_made_wire_me(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(chk, "_unwired", {})
+    monkeypatch.setattr(wirecheck, "_unwired", {})
     with pytest.raises(chk.LabkitError, match="no wire-me"):
         chk.check_wired(NET, [["ip", "link", "set", "vethc", "up"]])
 
@@ -191,8 +191,8 @@ def test_new_unwired_prints_and_hands_out_plain_strings(
             made.append((image, command, options))
             return box
 
-    monkeypatch.setattr(chk, "veth_pair", lambda lab, a, b: (a, b))
-    monkeypatch.setattr(chk, "_unwired", {})
+    monkeypatch.setattr(wirecheck, "veth_pair", lambda lab, a, b: (a, b))
+    monkeypatch.setattr(wirecheck, "_unwired", {})
     container, host_end, inner, address, gateway, bridge = chk.new_unwired(
         Runs(), NET)  # type: ignore[arg-type]
     assert made == [("labkit/busybox", ["sleep", "86400"],
@@ -202,7 +202,7 @@ def test_new_unwired_prints_and_hands_out_plain_strings(
     assert all(type(v) is str for v in (container, host_end, inner, address, gateway, bridge))
     out = capsys.readouterr().out
     assert "host_end vethc" in out and f"bridge   {NET.bridge}" in out
-    assert chk._unwired["box"] is box
+    assert wirecheck._unwired["box"] is box
 
 
 # -- 04.3 -------------------------------------------------------------------------------
