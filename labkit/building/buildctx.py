@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 BULKY_DIR = "node_modules"
+# Rounds added when the bulky build is not yet the slowest at its fastest (a busy machine:
+# 40 MB over the engine's socket costs a fraction of a second, which a busy moment can hide).
+EXTRA_ROUNDS = 6
 GENERATED = ".dockerfile."  # how the client names a Dockerfile from outside the context
 
 
@@ -171,6 +174,14 @@ class Comparison:
             "fastest build, s": round(r.fastest, 2), "builds": len(r.seconds),
         } for r in self.runs])
 
+    def slowest_is_bulky(self) -> bool:
+        """Whether even its fastest build, the bulky case took longer than the other two
+        (False while a case has no build yet)."""
+        if len(self.runs) < len(CASES) or not all(r.seconds for r in self.runs):
+            return False
+        small, bulky, ignored = (self.run(case) for case in CASES)
+        return bulky.fastest > small.fastest and bulky.fastest > ignored.fastest
+
     def assert_holds(self) -> None:
         """Make sure the runs show what the lesson says (the bulky folder travelled, the
         ignored one did not, and the upload cost time).
@@ -200,7 +211,7 @@ class Comparison:
                 ),
                 _("the .dockerignore line should be `{bulky_dir}/`").format(bulky_dir=BULKY_DIR),
             )
-        if not (bulky.fastest > small.fastest and bulky.fastest > ignored.fastest):
+        if not self.slowest_is_bulky():
             raise LabkitError(_("Even its fastest run, the bulky build was not the slowest one."),
                               _("the machine was busy through every round: run the cell again"))
 
@@ -243,20 +254,30 @@ def compare_builds(lab: Lab, cases: dict[str, Path], tag: str = "front-app:ctx",
     """Build each case's context REPEATS times (same Dockerfile) and time every build.
 
     The builds go round by round (each case once per round), so a moment when the machine is
-    busy slows one build of every case rather than every build of one case.
+    busy slows one build of every case rather than every build of one case. While the bulky
+    build is not the slowest even at its fastest, up to EXTRA_ROUNDS more rounds run (the
+    table's "builds" column says how many there were).
 
     Returns:
         The runs, in the order of `cases`.
     """
     seconds: dict[str, list[float]] = {case: [] for case in cases}
     sent: dict[str, int] = {}
-    for _round in range(repeats):
+
+    def comparison() -> Comparison:
+        return Comparison(tuple(BuildRun(case, sent[case], tuple(seconds[case]))
+                                for case in cases))
+
+    rounds = 0
+    while rounds < repeats or (rounds < repeats + EXTRA_ROUNDS
+                               and not comparison().slowest_is_bulky()):
         for i, (case, folder) in enumerate(cases.items()):
             # The table is the lesson here; nine identical `docker build` lines would bury it.
             result = lab.build(folder, f"{tag}{i}", show=False)
             sent.setdefault(case, result.context_bytes or 0)  # None: the log did not say
             seconds[case].append(result.seconds)
-    return Comparison(tuple(BuildRun(case, sent[case], tuple(seconds[case])) for case in cases))
+        rounds += 1
+    return comparison()
 
 
 def builders_frame(lab: Lab, cases: dict[str, Path], tag: str = "front-app:ctx"

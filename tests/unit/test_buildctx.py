@@ -183,6 +183,39 @@ def test_builds_go_round_by_round_and_the_fastest_judges(tmp_path: Path) -> None
     runs.assert_holds()
 
 
+def test_a_machine_busy_through_every_round_gets_more_rounds(tmp_path: Path) -> None:
+    """The bulky build hidden by a busy machine for four rounds: rounds go on until it shows
+    (the table says how many builds), and stop after EXTRA_ROUNDS when it never does."""
+    builds: list[str] = []
+
+    def lab_where_bulky_shows_after(rounds: int | None):  # noqa: ANN202
+        class Timed:
+            def __init__(self, tag: str) -> None:
+                done_rounds = (len(builds) - 1) // 3
+                bulky = tag.endswith("1")
+                self.context_bytes = 41_082_880 if bulky else 20_480
+                hidden = rounds is None or done_rounds < rounds
+                # busy moments slow the small builds only, until the round that shows it
+                self.seconds = 0.5 if bulky else (1.3 if hidden else 0.3)
+
+        class Lab:
+            def build(self, folder: Path, tag: str, show: bool = True) -> Timed:
+                builds.append(tag)
+                return Timed(tag)
+        return Lab()
+
+    cases = {case: tmp_path / str(i) for i, case in enumerate(buildctx.CASES)}
+    runs = buildctx.compare_builds(lab_where_bulky_shows_after(4), cases, tag="t:", repeats=3)
+    assert [len(r.seconds) for r in runs.runs] == [5, 5, 5]
+    runs.assert_holds()
+    builds.clear()
+    never = buildctx.compare_builds(lab_where_bulky_shows_after(None), cases, tag="t:",
+                                    repeats=3)
+    assert len(never.runs[0].seconds) == 3 + buildctx.EXTRA_ROUNDS
+    with pytest.raises(LabkitError, match="slowest"):
+        never.assert_holds()
+
+
 def test_builders_frame_reports_each_builders_context(monkeypatch: pytest.MonkeyPatch,
                                                      tmp_path: Path) -> None:
     from labkit.images.buildlog import BuildLog
