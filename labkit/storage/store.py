@@ -113,8 +113,9 @@ def which_layer(ref: str, path: str) -> pd.DataFrame:
     Taught in: 02-overlayfs-and-image-storage, section 3.5.
     """
     rel = path.lstrip("/")
-    sh(["ls", "-l", "--time-style=+", *(str(x.path / rel) for x in reversed(image_layers(ref)))],
-       check=False)
+    # --sort=none: top layer first, as given (ls sorts by name, and the folders' numbers vary)
+    sh(["ls", "-l", "--sort=none", "--time-style=+",
+        *(str(x.path / rel) for x in reversed(image_layers(ref)))], check=False)
     return find_in_layers(ref, path)
 
 
@@ -265,7 +266,8 @@ def lowerdir_entries(container: Container) -> pd.DataFrame:
     stack = container_layers(container)
     if facts().containerd_store:
         lowers = [x for x in reversed(stack) if x.role != "container"]
-        sh(["ls", "-ld", "--time-style=+", *(str(x.path) for x in lowers)])
+        # --sort=none: in lowerdir= order (ls sorts by name; the snapshot numbers vary)
+        sh(["ls", "-ld", "--sort=none", "--time-style=+", *(str(x.path) for x in lowers)])
     else:
         sh(["cat", str(stack[-1].path.parent / "lower")])
         print()

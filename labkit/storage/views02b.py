@@ -161,7 +161,8 @@ def known_digests(registry: LocalRegistry, ref: str) -> pd.DataFrame:
     layers: list[dict[str, Any]] = wire.manifest(registry, ref)["layers"]
     if facts().containerd_store:
         root = containerd_layers.containerd_root()
-        listed = sh(["ls", *(blob_path(root, str(d["digest"])) for d in layers)], check=False)
+        listed = sh(["ls", "--sort=none", *(blob_path(root, str(d["digest"])) for d in layers)],
+                    check=False)  # in the manifest's order, not sorted by digest
         return containerd_layers.known_blobs(layers, root, set(listed.stdout.split()))
     folder = docker_root() / "image" / "overlay2" / "distribution" / "diffid-by-digest"
     sh(["cat", *(str(folder / Path(*str(d["digest"]).split(":", 1))) for d in layers)],
