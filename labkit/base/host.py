@@ -104,8 +104,8 @@ class Host:
                 with open(path, encoding="utf-8", errors="replace") as fh:
                     return fh.read()
             except PermissionError as exc:
-                raise NotRoot(_("Cannot read {path}.").format(path=path), _("run the course as "
-                                                                            "root (sudo)")) from exc
+                raise NotRoot(_("Cannot read {path}.").format(path=path),
+                              _("run the course as root (sudo)")) from exc
         return self.run(["cat", path]).stdout
 
     def has_tool(self, name: str) -> bool:

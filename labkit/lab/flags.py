@@ -42,13 +42,8 @@ REFUSED = {
 }
 
 
-def learner_flags(flags: object) -> list[str]:
-    """FLAGS (a list of strings, as you would type them after `docker run`), checked.
-
-    Raises:
-        LabkitError: not a list of strings, an unknown or refused flag, a flag without its
-            value, or a port published beyond 127.0.0.1; the hint says what to write.
-    """
+def _require_words(flags: object) -> list[str]:
+    """FLAGS as a list of strings (one word each, as typed), or a LabkitError saying how."""
     if isinstance(flags, str) or not isinstance(flags, Sequence) or not all(
             isinstance(f, str) for f in flags):
         raise LabkitError(
@@ -58,6 +53,17 @@ def learner_flags(flags: object) -> list[str]:
                 '["--init", "--pid", "container:c1"]'
             ),
         )
+    return list(flags)
+
+
+def learner_flags(flags: object) -> list[str]:
+    """FLAGS (a list of strings, as you would type them after `docker run`), checked.
+
+    Raises:
+        LabkitError: not a list of strings, an unknown or refused flag, a flag without its
+            value, or a port published beyond 127.0.0.1; the hint says what to write.
+    """
+    flags = _require_words(flags)
     words = [w for flag in flags for w in (flag.split("=", 1) if flag.startswith("--")
                                            and "=" in flag else [flag])]
     out: list[str] = []
@@ -180,16 +186,7 @@ def run_flags(flags: object, publish_on: Collection[str] = ()) -> RunFlags:
             value, `-d` or `--name` (lab.run gives those), or a `-p` that does not name
             127.0.0.1 (or an allowed address); the hint says what to write.
     """
-    if isinstance(flags, str) or not isinstance(flags, Sequence) or not all(
-            isinstance(f, str) for f in flags):
-        raise LabkitError(
-            _("The flags are a {name}, not a list of strings.").format(name=type(flags).__name__),
-            _(
-                "write them as you would type them, one word per string: "
-                '["--init", "--pid", "container:c1"]'
-            ),
-        )
-    options = _read(flags)
+    options = _read(_require_words(flags))
     for key, value in options:
         if key in {"-d", "--detach"}:
             raise LabkitError(_("`{flag}` is lab.run's to give.").format(flag=key),

@@ -165,12 +165,8 @@ def judge_child_pid(f: ChildFacts, answer: Any) -> CheckResult:
     try:
         given = int(answer)
     except (TypeError, ValueError):
-        return failed(HOST_PID, _("{answer!r} is not a number").format(answer=answer), _("the "
-                                                                                         "answer "
-                                                                                         "is a "
-                                                                                         "PID: "
-                                                                                         "an "
-                                                                                         "integer"))
+        return failed(HOST_PID, _("{answer!r} is not a number").format(answer=answer),
+                      _("the answer is a PID: an integer"))
     if given == f.child_host:
         return passed(
             HOST_PID,

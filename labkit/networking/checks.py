@@ -314,9 +314,8 @@ def check_dnat(name: str, port: int, answer: Any) -> CheckResult:
                       _("run the exercise's cell again (it starts ex-dnat afresh)"))
     net = next(iter(containers.endpoints(c).values()), None)
     if net is None or not net.address:
-        return failed(DNAT_EX, _("{name} has no address").format(name=c.name), _("run the "
-                                                                                 "exercise's "
-                                                                                 "cell again"))
+        return failed(DNAT_EX, _("{name} has no address").format(name=c.name),
+                      _("run the exercise's cell again"))
     return judge_dnat(DnatFacts(port, net.address, 80, net.gateway, nftables.in_use()), answer)
 
 

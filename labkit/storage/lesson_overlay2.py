@@ -110,25 +110,25 @@ class Overlay2Stack:
         print()
         return self.folders()
 
-    def list_init(self) -> Shown:
-        """Run `ls -lAR` on the `-init` layer's diff/ (shown, with its output): the
-        placeholders Docker mounts over (02, 3.6)."""
+    def _init_layer(self) -> str:
+        """The `-init` layer's diff/ folder among the container's lowerdirs."""
         init = next((p for p in self.graphdriver().lower_dirs
                      if Path(p).parent.name.endswith("-init")), "")
         if not init:
             raise LabkitError(_("{container} has no -init layer.").format(
                                   container=self.container.name),
                               _("run the section again from its first cell"))
+        return init
+
+    def list_init(self) -> Shown:
+        """Run `ls -lAR` on the `-init` layer's diff/ (shown, with its output): the
+        placeholders Docker mounts over (02, 3.6)."""
+        init = self._init_layer()
         return sh(["ls", "-lAR", "--time-style=+", init])
 
     def init_files(self) -> list[str]:
         """What the `-init` layer's diff/ holds: the placeholders Docker mounts over."""
-        init = next((p for p in self.graphdriver().lower_dirs
-                     if Path(p).parent.name.endswith("-init")), "")
-        if not init:
-            raise LabkitError(_("{container} has no -init layer.").format(
-                                  container=self.container.name),
-                              _("run the section again from its first cell"))
+        init = self._init_layer()
         return ["/" + str(p.relative_to(init)) for p in walk(Path(init))
                 if kind(p) != "dir" or not any(p.iterdir())]
 

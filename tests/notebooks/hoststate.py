@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import docker
@@ -97,3 +98,18 @@ def diff(before: dict[str, frozenset[str]], after: dict[str, frozenset[str]]) ->
         for item in sorted(removed):
             lines.append(f"{key}: gone: {item}")
     return "\n".join(lines)
+
+
+def settled_diff(before: dict[str, frozenset[str]], wait: float = 30.0) -> str:
+    """`diff(before, snapshot())`, waiting up to WAIT seconds while the only changes are
+    daemons leaving: a removed container's docker-proxy processes and the containerd of
+    chapter 03's throwaway engine end on their own time (seen on 20.10 under load: gone some
+    seconds later). Anything else is returned at once; daemons still there after WAIT too."""
+    changes = diff(before, snapshot())
+    settle = time.monotonic() + wait
+    while changes and time.monotonic() < settle and all(
+            "left behind" in line and ("docker-proxy" in line or "containerd" in line)
+            for line in changes.splitlines() if line.strip()):
+        time.sleep(0.5)
+        changes = diff(before, snapshot())
+    return changes

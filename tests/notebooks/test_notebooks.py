@@ -6,7 +6,6 @@ labkit/recording/strictness.py."""
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import docker
@@ -16,7 +15,7 @@ from labkit.images import build
 from labkit.recording.strictness import Mode, nbval_argv
 
 from . import course_names
-from .hoststate import diff, snapshot
+from .hoststate import settled_diff, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*-*.ipynb"))
@@ -150,14 +149,5 @@ def test_notebook_twice_strict_and_leaves_no_trace(notebook: Path, tmp_path: Pat
         assert learner.intact() == [], "a learner's own objects were touched"
     finally:
         learner.remove()
-    changes = diff(before, snapshot())
-    # A removed container's docker-proxy processes, and the containerd of chapter 03's
-    # throwaway engine, end on their own time (seen on 20.10 under load: gone some seconds
-    # later); only daemons leaving are waited for, up to 30 s, and still fail after that.
-    settle = time.monotonic() + 30
-    while changes and time.monotonic() < settle and all(
-            "left behind" in line and ("docker-proxy" in line or "containerd" in line)
-            for line in changes.splitlines() if line.strip()):
-        time.sleep(0.5)
-        changes = diff(before, snapshot())
+    changes = settled_diff(before)
     assert changes == "", f"{notebook.name} left traces:\n{changes}"

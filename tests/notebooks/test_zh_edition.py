@@ -13,7 +13,6 @@ import importlib.util
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import ModuleType
 
@@ -22,7 +21,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from .hoststate import diff, snapshot
+from .hoststate import settled_diff, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTER = "04-namespaces.ipynb"
@@ -77,11 +76,5 @@ def test_the_chinese_student_notebook_runs_and_speaks_chinese(
               if not CJK.search("".join(_text(o) for o in cell.get("outputs", [])))]
     assert not silent, (f"these exercise cells printed no Chinese under LABKIT_LANG=zh: {silent}"
                         " (labkit's messages: labkit/locale/zh/LC_MESSAGES/labkit.po)")
-    changes = diff(before, snapshot())
-    settle = time.monotonic() + 30  # docker-proxy and containerd leave on their own time
-    while changes and time.monotonic() < settle and all(
-            "left behind" in line and ("docker-proxy" in line or "containerd" in line)
-            for line in changes.splitlines() if line.strip()):
-        time.sleep(0.5)
-        changes = diff(before, snapshot())
+    changes = settled_diff(before)
     assert changes == "", f"the Chinese {CHAPTER} left traces:\n{changes}"
