@@ -131,6 +131,10 @@ def print_rules(rules: Iterable[Rule]) -> None:
 EXEMPT_TABLE = "labkit-snat-exempt"
 
 
+# The exemption rule's comment: the last command, so its presence means the table is whole.
+EXEMPT_COMMENT = "lesson: no masquerade"
+
+
 def exemption_commands(source: str, destination: str) -> list[str]:
     """The nft commands of the lesson's exemption table (03-networking).
 
@@ -146,7 +150,7 @@ def exemption_commands(source: str, destination: str) -> list[str]:
             f"add chain {t} postrouting {{ type nat hook postrouting priority srcnat - 1; "
             "policy accept; }",
             f"add rule {t} postrouting ip saddr {source} ip daddr {destination} "
-            f'counter snat to {source} comment "lesson: no masquerade"']
+            f'counter snat to {source} comment "{EXEMPT_COMMENT}"']
 
 
 @contextlib.contextmanager
@@ -175,8 +179,9 @@ def nft_exemption(lab: Lab, source: str, destination: str) -> Iterator[None]:
             pipe.write(line + "\n")
         pipe.flush()
         try:
-            wait_for(f"table {EXEMPT_TABLE}", lambda: host().run(
-                ["nft", "list", "table", "ip", EXEMPT_TABLE], check=False).ok, timeout=10)
+            # nft reads the pipe line by line: wait for the last command's rule, not the table
+            wait_for(f"table {EXEMPT_TABLE} with its rule", lambda: EXEMPT_COMMENT in host().run(
+                ["nft", "list", "table", "ip", EXEMPT_TABLE], check=False).stdout, timeout=10)
         except WaitTimeout as exc:
             lab.release("process", pid=proc.pid)
             raise LabkitError(

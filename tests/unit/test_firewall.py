@@ -130,7 +130,8 @@ def test_the_exemption_prints_the_nft_it_starts_and_the_lines_it_types(
     readers: list[threading.Thread] = []
     lab = SimpleNamespace(workdir=lambda name: tmp_path, spawn=spawn,
                           release=lambda kind, **match: released.append((kind, match)))
-    host = fakes(host=FakeHost({("nft", "list", "table", "ip", firewall.EXEMPT_TABLE): ""},
+    listed = f'table ip {firewall.EXEMPT_TABLE} {{ ... comment "{firewall.EXEMPT_COMMENT}" }}'
+    host = fakes(host=FakeHost({("nft", "list", "table", "ip", firewall.EXEMPT_TABLE): listed},
                                strict=False)).host
     with firewall.nft_exemption(lab, "172.17.0.2", "198.51.100.10"):  # type: ignore[arg-type]
         assert released == []
