@@ -90,7 +90,10 @@ def test_comments_are_stripped_but_not_inside_strings() -> None:
 
 def test_a_debian_bookworm_image_with_what_course_needs_first() -> None:
     dockerfile = (FOLDER / "Dockerfile").read_text()
-    assert re.search(r"^FROM debian:bookworm\s*$", dockerfile, re.MULTILINE)
+    # Debian's own image by default; BASE lets tests/devcontainer use a local stand-in.
+    assert re.search(r"^ARG BASE=debian:bookworm\s*$", dockerfile, re.MULTILINE)
+    assert re.search(r"^FROM \$\{BASE\}\s*$", dockerfile, re.MULTILINE)
+    assert dockerfile.index("ARG BASE") < dockerfile.index("FROM ")
     install = re.search(r"apt-get install[^\n]*((?:\\\n[^\n]*)+)", dockerfile)
     assert install, "the Dockerfile installs packages with apt-get"
     packages = set(install.group(0).replace("\\\n", " ").split())
@@ -197,3 +200,32 @@ def test_cgroups_outside_a_namespace_of_its_own_are_left_alone(tmp_path: Path) -
     done = _script(env)
     assert done.returncode == 1 and "--cgroupns=private" in done.stderr
     assert not (root / "init").exists() and (root / "cgroup.subtree_control").read_text() == ""
+
+
+# -- tests/devcontainer's changes for the machine it runs on (no engine) ---------------------
+
+def test_the_end_to_end_test_changes_a_copy_only_and_keeps_what_it_checks(
+        config: dict[str, Any]) -> None:
+    from tests.devcontainer import thismachine
+
+    original = json.loads(json.dumps(config))
+    changed = thismachine.for_this_machine(config, "labkit/devcontainer-base:test")
+    assert config == original
+    assert changed["build"]["args"]["BASE"] == "labkit/devcontainer-base:test"
+    assert changed["mounts"][:len(config["mounts"])] == config["mounts"]
+    assert all(m.endswith(",readonly") for m in changed["mounts"][len(config["mounts"]):])
+    spelled = thismachine.without_privileged(changed, ["SYS_RESOURCE"])
+    assert "privileged" not in spelled and "--cap-drop=SYS_RESOURCE" in spelled["runArgs"]
+    assert spelled["postCreateCommand"] == config["postCreateCommand"]
+    assert spelled["postStartCommand"].endswith(config["postStartCommand"])
+
+
+def test_pip_locations_become_the_folders_to_mount(tmp_path: Path) -> None:
+    from tests.devcontainer.thismachine import _local_folder
+
+    (tmp_path / "pypi" / "simple").mkdir(parents=True)
+    (tmp_path / "c.txt").write_text("")
+    assert _local_folder(f"file://{tmp_path}/pypi/simple") == tmp_path / "pypi"
+    assert _local_folder(str(tmp_path / "c.txt")) == tmp_path
+    assert _local_folder("https://example.org/simple") is None
+    assert _local_folder(str(tmp_path / "absent")) is None
