@@ -114,7 +114,7 @@ def use_system(new: System) -> System:
 
 
 def client() -> docker.DockerClient:
-    """A Docker SDK client for the current engine; the API version is negotiated.
+    """A Docker SDK client for the current engine, at the API version the engine speaks.
 
     Raises:
         EngineUnavailable: no engine answers.

@@ -1,7 +1,7 @@
 """One way to show a matplotlib figure: sharp (drawn at 2x), with a text that says what it shows.
 
 Taught in: every chapter that draws (02 and 02b `stackplot`, 01 `plot()` of a build comparison
-and of `docker history`, 03 `topology.draw`, 04 `procns.heatmap`).
+and of `docker history`, 03 `topology.draw`, 04 `views.heatmap`).
 
 A drawing function makes its figure with `subplots()` (an `AltFigure`, so tests can still read
 its axes) and returns `shown(fig, alt)`. A notebook cell that ends with it displays a PNG drawn at

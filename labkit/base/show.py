@@ -75,10 +75,35 @@ def show_command(argv: Sequence[str], env: Mapping[str, str] | None = None) -> N
     print("$ " + command_line(argv, env))
 
 
-def _print_output(result: Result) -> None:
+def fold_output(text: str, after: str) -> str:
+    """TEXT with each line longer than WIDTH folded after any character of AFTER (`,` and `:`
+    for mount options), continuation lines indented two spaces: the same characters, wrapped
+    to be read. Lines with nowhere to fold stay whole."""
+    out: list[str] = []
+    for line in text.splitlines():
+        if len(line) <= WIDTH:
+            out.append(line)
+            continue
+        pieces, start = [], 0
+        for i, char in enumerate(line):
+            if char in after:
+                pieces.append(line[start:i + 1])
+                start = i + 1
+        pieces.append(line[start:])
+        current = ""
+        for piece in pieces:
+            if current and len(current) + len(piece) > WIDTH:
+                out.append(current)
+                current = "  "
+            current += piece
+        out.append(current)
+    return "\n".join(out)
+
+
+def _print_output(result: Result, fold: str = "") -> None:
     text = (result.stdout + result.stderr).rstrip()
     if text:
-        print(text)
+        print(fold_output(text, fold) if fold else text)
 
 
 def _checked(result: Shown, check: bool) -> Shown:
@@ -92,13 +117,16 @@ def _checked(result: Shown, check: bool) -> Shown:
     return result
 
 
-def sh(argv: Sequence[str], *, check: bool = True, quiet: bool = False) -> Shown:
+def sh(argv: Sequence[str], *, check: bool = True, quiet: bool = False,
+       fold: str = "") -> Shown:
     """Run a command on the Docker host, showing it and what it printed.
 
     Args:
         argv: the command as an argument list.
         check: raise when it fails (otherwise its error text is shown).
         quiet: show only the command line, not its output.
+        fold: fold output lines longer than WIDTH after these characters (`",:"` for mount
+            options); the returned output is unchanged.
 
     Returns:
         Its exit code and output, for the next line of the cell.
@@ -108,12 +136,12 @@ def sh(argv: Sequence[str], *, check: bool = True, quiet: bool = False) -> Shown
     ran = host().run(argv, check=False)
     result = Shown(ran.argv, ran.returncode, ran.stdout, ran.stderr)
     if not quiet:
-        _print_output(result)
+        _print_output(result, fold)
     return _checked(result, check)
 
 
 def docker(argv: Sequence[str], *, check: bool = True, quiet: bool = False,
-           env: Mapping[str, str] | None = None, show: bool = True) -> Shown:
+           env: Mapping[str, str] | None = None, show: bool = True, fold: str = "") -> Shown:
     """`docker ARGV...` with the docker CLI: print the line, run exactly it, print its output.
 
     Args:
@@ -122,6 +150,7 @@ def docker(argv: Sequence[str], *, check: bool = True, quiet: bool = False,
         quiet: show only the command line, not its output.
         env: variables set for this one command (shown in front, as a shell line sets them).
         show: print the line and the output (False: run it silently, for a check).
+        fold: fold output lines longer than WIDTH after these characters (as `sh`).
 
     Returns:
         Its exit code and output (`.stdout`), for the next line of the cell.
@@ -139,5 +168,5 @@ def docker(argv: Sequence[str], *, check: bool = True, quiet: bool = False,
     proc = system().run(full, env=None if not env else {**os.environ, **env})
     result = Shown(tuple(full), proc.returncode, proc.stdout, proc.stderr)
     if show and not quiet:
-        _print_output(result)
+        _print_output(result, fold)
     return _checked(result, check)

@@ -18,8 +18,6 @@ import pandas as pd
 from labkit.base.errors import LabkitError
 from labkit.base.i18n import _
 from labkit.images.build import context_tar
-from labkit.images.buildlog import rounded_size
-from labkit.lab import imagebuild
 from labkit.lab.session import Lab
 
 if TYPE_CHECKING:
@@ -55,29 +53,6 @@ def measure(context: str | Path, dockerfile: str | None = None) -> ContextSize:
     return ContextSize(len(names), len(data), tuple(names))
 
 
-def sent_frame(context: str | Path, dockerfile: str | None = None) -> pd.DataFrame:
-    """The files of the context tar, with a note on those the client added itself.
-
-    With `-f` pointing outside the context, the client puts that Dockerfile into the tar under
-    a generated name, and lists the name in the tar's .dockerignore so the daemon drops it
-    once it has read it.
-    """
-    size = measure(context, dockerfile)
-    generated = any(n.startswith(GENERATED) for n in size.members)
-    rows = []
-    for name in size.members:
-        note = ""
-        if name.startswith(GENERATED):
-            name = GENERATED + "<generated>"
-            note = f"{Path(str(dockerfile)).name} (the -f file), added by the client"
-        elif name == ".dockerignore" and generated:
-            note = "written by the client: names the generated file, so the daemon drops it"
-        elif name == "Dockerfile" and generated:
-            note = "the context's own Dockerfile: sent like any file, not used"
-        rows.append({"path": name, "note": note})
-    return pd.DataFrame(rows)
-
-
 def make_bulky(folder: str | Path, megabytes: int = 40, packages: int = 200,
                seed: int = 1) -> Path:
     """Write a bulky folder the image never needs: `node_modules/` with MEGABYTES of data.
@@ -99,6 +74,11 @@ def make_bulky(folder: str | Path, megabytes: int = 40, packages: int = 200,
     return root
 
 
+# The cases' own Dockerfile: one COPY step, which the classic builder takes from its cache on
+# every build after the first (a step that runs again costs more than the whole upload), so
+# the builds' times are mostly the context travelling.
+CASE_DOCKERFILE = "FROM labkit/nginx:1.22.1\nCOPY dist/ /usr/local/web/\n"
+
 CASES = {
     "dist only": "the project as it is",
     "with node_modules/": f"plus a {BULKY_DIR}/ folder the Dockerfile never copies",
@@ -109,6 +89,8 @@ CASES = {
 def prepare_cases(lab: Lab, project: str | Path, megabytes: int = 40) -> dict[str, Path]:
     """Three copies of a project folder: as it is, with a bulky folder, and with it ignored.
 
+    Each copy's Dockerfile is CASE_DOCKERFILE (one COPY step, cached after its first build).
+
     Returns:
         {case name: build context folder}, in the order of CASES.
     """
@@ -116,23 +98,13 @@ def prepare_cases(lab: Lab, project: str | Path, megabytes: int = 40) -> dict[st
     for i, case in enumerate(CASES):
         folder = lab.workdir(f"context-{i}")
         shutil.copytree(project, folder, dirs_exist_ok=True)
+        (folder / "Dockerfile").write_text(CASE_DOCKERFILE)
         if i > 0:
             make_bulky(folder, megabytes)
         if i == 2:
             (folder / ".dockerignore").write_text(f"{BULKY_DIR}/\n")
         folders[case] = folder
     return folders
-
-
-def cases_frame(cases: dict[str, Path]) -> pd.DataFrame:
-    """What each case's folder holds, and what the SDK would send of it."""
-    rows = []
-    for case, folder in cases.items():
-        on_disk = [p for p in folder.rglob("*") if p.is_file()]
-        sent = measure(folder)
-        rows.append({"case": case, "what": CASES.get(case, ""), "files on disk": len(on_disk),
-                     "files sent": sent.files, "bytes sent": sent.bytes})
-    return pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)
@@ -250,7 +222,7 @@ class Comparison:
 
 
 def compare_builds(lab: Lab, cases: dict[str, Path], tag: str = "front-app:ctx",
-                   repeats: int = 3) -> Comparison:
+                   repeats: int = 2) -> Comparison:
     """Build each case's context REPEATS times (same Dockerfile) and time every build.
 
     The builds go round by round (each case once per round), so a moment when the machine is
@@ -279,30 +251,3 @@ def compare_builds(lab: Lab, cases: dict[str, Path], tag: str = "front-app:ctx",
         rounds += 1
     return comparison()
 
-
-def builders_frame(lab: Lab, cases: dict[str, Path], tag: str = "front-app:ctx"
-                   ) -> pd.DataFrame:
-    """Each case built by each builder this engine has: the build context each one sent.
-
-    The classic builder sends the whole folder (minus .dockerignore); BuildKit asks the client
-    only for what the Dockerfile's COPY steps name. Sizes are the builders' own reports
-    ("Sending build context", "transferring context"), rounded: they vary by a few bytes.
-    Taught in: 01-building-images.
-
-    Returns:
-        Columns case, classic builder, BuildKit ("not what `docker build` runs here" where
-        labkit builds with the classic builder only).
-    """
-    buildkit = imagebuild.builder_for("buildkit") == "buildkit"
-    rows = []
-    for i, (case, folder) in enumerate(cases.items()):
-        row = {"case": case}
-        for title, builder in (("classic builder", "classic"), ("BuildKit", "buildkit")):
-            if builder == "buildkit" and not buildkit:
-                row[title] = "not what `docker build` runs here"
-                continue
-            done = lab.build(folder, f"{tag}{i}", builder=builder)
-            sent = done.context_bytes
-            row[title] = "?" if sent is None else rounded_size(sent)
-        rows.append(row)
-    return pd.DataFrame(rows)

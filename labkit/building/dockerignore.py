@@ -13,9 +13,7 @@ from docker.utils.build import Pattern, PatternMatcher
 
 from labkit.base.errors import LabkitError
 from labkit.base.i18n import _
-from labkit.base.show import sh
 from labkit.building.buildctx import measure
-from labkit.images.build import read_dockerignore
 from labkit.lab.session import Lab
 
 # The rules of the lecture notes, one of each kind.
@@ -119,29 +117,6 @@ def listed_files(listing: str) -> list[str]:
     return sorted(line for line in listing.splitlines() if line.strip())
 
 
-def rules_frame(context: str | Path, *, show: bool = False) -> pd.DataFrame:
-    """For every file of a context: is it sent (the SDK's own tar), and which rule decided.
-
-    Args:
-        context: the build context folder.
-        show: list its files with `find` on the host, the line and its output printed (the
-            table's rows are then what find printed); without, read the folder from Python.
-
-    Returns:
-        Columns path, sent, decided by.
-    """
-    patterns = read_dockerignore(context)
-    sent = set(measure(context).members)
-    files = listed_files(sh(find_argv(context)).stdout) if show else files_under(context)
-    rows = []
-    for path in files:
-        rule = deciding_rule(path, patterns)
-        note = " (added by the SDK)" if rule in SDK_RULES else ""
-        rows.append({"path": path, "sent": path in sent,
-                     "decided by": f"{rule}{note}" if rule else "(no rule: sent)"})
-    return pd.DataFrame(rows)
-
-
 def files_in_image(lab: Lab, image: str, path: str = "/ctx") -> list[str]:
     """The regular files under PATH in an image (a throwaway container runs `find`).
 
@@ -175,24 +150,6 @@ def agreement_frame(context: str | Path, in_image: Sequence[str]) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def agreement_summary(frame: pd.DataFrame) -> str:
-    """One sentence on an `agreement_frame`: the image holds what was sent, nothing else.
-
-    Raises:
-        LabkitError: a file is in the image but was not sent, or the other way round.
-    """
-    wrong = frame[~frame["agree"]]
-    if not wrong.empty:
-        raise LabkitError(
-            _("The image and the rules disagree on {paths}.").format(
-                paths=", ".join(wrong["path"])),
-            _("did the Dockerfile or the .dockerignore change after the build? build again"),
-        )
-    sent = int(frame["sent"].sum())
-    return (f"The image holds exactly the {sent} files the rules send, and none of the "
-            f"other {len(frame) - sent}.")
-
-
 def dockerfile_with_ignore(lab: Lab, rules: str, name: str = "only-app") -> Path:
     """A Dockerfile outside the context with an ignore file of its own beside it
     (`NAME.Dockerfile` and `NAME.Dockerfile.dockerignore`), copying what it receives to /ctx.
@@ -206,17 +163,3 @@ def dockerfile_with_ignore(lab: Lab, rules: str, name: str = "only-app") -> Path
     Path(f"{dockerfile}.dockerignore").write_text(rules)
     return dockerfile
 
-
-def ignore_file_used(builder: str, dockerfile: str | Path) -> str:
-    """Which ignore file decided a build with `-f DOCKERFILE`, for the builder that ran it.
-
-    Taught in: 01-building-images. BuildKit looks for `<Dockerfile>.dockerignore` beside the
-    Dockerfile first and uses the context's `.dockerignore` only when there is none; the
-    classic builder knows only the context's `.dockerignore`.
-    """
-    own = f"{Path(dockerfile).name}.dockerignore"
-    if builder == "buildkit":
-        return (f"BuildKit used {own} (beside the Dockerfile) instead of the context's "
-                ".dockerignore: one project, two Dockerfiles, two sets of rules.")
-    return (f"The classic builder used the context's .dockerignore and never read {own}: "
-            "that file is a BuildKit feature.")

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import pandas as pd
 from docker.models.containers import Container
 
 from labkit.base import containers, http
 from labkit.base.errors import LabkitError
 from labkit.base.http import LOOPBACK, NoAnswer
 from labkit.base.i18n import _
-from labkit.base.show import sh
 from labkit.base.wait import wait_for
 from labkit.lab.session import Lab
 
@@ -47,40 +45,6 @@ FIND_FORMAT = r"%s\t%P\n"
 def find_argv(folder: str | Path) -> list[str]:
     r"""`find FOLDER -type f -printf '%s\t%P\n'`: every file under a folder with its size."""
     return ["find", str(folder), "-type", "f", "-printf", FIND_FORMAT]
-
-
-def parse_find(listing: str) -> list[tuple[str, int]]:
-    """The (path, bytes) pairs of `find_argv`'s output, sorted by path.
-
-    Raises:
-        LabkitError: a line is not `SIZE<tab>PATH`.
-    """
-    files = []
-    for line in listing.splitlines():
-        size, tab, path = line.partition("\t")
-        if not tab or not size.isdigit():
-            raise LabkitError(_("Cannot read this line of `find -printf`: {line!r}.").format(
-                                  line=line),
-                              _("run the cell again; the host's find must be GNU find"))
-        files.append((path, int(size)))
-    return sorted(files)
-
-
-def tree_frame(folder: str | Path, *, show: bool = False) -> pd.DataFrame:
-    """The files under a folder with their sizes, sorted by path.
-
-    Taught in: 01-building-images. With show, it runs `find FOLDER -type f -printf ...` on
-    the host (the line and its output printed) and the table is that output, sorted;
-    without, it reads the folder from Python.
-    """
-    root = Path(folder)
-    if show:
-        files = parse_find(sh(find_argv(root)).stdout)
-    else:
-        files = [(p.relative_to(root).as_posix(), p.stat().st_size)
-                 for p in sorted(root.rglob("*")) if p.is_file()]
-    return pd.DataFrame([{"path": path, "bytes": size} for path, size in files],
-                        columns=["path", "bytes"])
 
 
 def host_port(container: Container, container_port: str = "80/tcp") -> int:
@@ -163,14 +127,3 @@ def wait_until_serving(port: int, timeout: float = 20.0,
                          loopback=LOOPBACK, port=port),
              hint=_("look at the container's log: `docker logs front`"))
 
-
-def fetch_table(port: int, paths: list[str]) -> pd.DataFrame:
-    """Fetch each path and tabulate status, Content-Type, size and whether it is index.html."""
-    index = fetch(port, "/index.html")
-    rows = []
-    for path in paths:
-        got = fetch(port, path)
-        row = {k: v for k, v in asdict(got).items() if k != "body"}
-        row["same body as index.html"] = got.body == index.body
-        rows.append(row)
-    return pd.DataFrame(rows)

@@ -9,16 +9,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
-from labkit.base.fmt import short_digest
 from labkit.base.host import host
 from labkit.base.i18n import _
 from labkit.base.refs import Ref
@@ -53,18 +49,6 @@ def image_platform(ref: str) -> str:
         attrs = client().images.get(ref).attrs
     return platform_string(attrs.get("Os", ""), attrs.get("Architecture", ""),
                            attrs.get("Variant"))
-
-
-def local_frame(refs: Iterable[str]) -> pd.DataFrame:
-    """Local images and the platform each one's config names."""
-    rows = []
-    for ref in refs:
-        with friendly():
-            attrs = client().images.get(ref).attrs
-        rows.append({"image": ref, "Os": attrs.get("Os", ""),
-                     "Architecture": attrs.get("Architecture", ""),
-                     "Variant": attrs.get("Variant") or ""})
-    return pd.DataFrame(rows)
 
 
 def elf_arch(path: str | Path) -> str:
@@ -116,14 +100,6 @@ def build_variant(lab: Lab, registry: LocalRegistry, arch: str,
     platform = f"linux/{arch}"
     result = lab.build(folder, registry.ref(f"{name}:{arch}"), platform=platform)
     return Variant(platform, result.tag, result.image_id, elf_arch(folder / "busybox"))
-
-
-def variants_frame(variants: Sequence[Variant]) -> pd.DataFrame:
-    """Each variant: the platform asked for, what its config says, what its binary is."""
-    return pd.DataFrame([{
-        "image": v.ref, "built with --platform": v.platform,
-        "config says": image_platform(v.ref), "busybox compiled for": v.binary_arch,
-    } for v in variants])
 
 
 def try_run(lab: Lab, ref: str) -> str:
@@ -178,39 +154,6 @@ def inspect_manifest(config_dir: str | Path, ref: str) -> dict[str, Any]:
     return json.loads(docker(argv[1:], quiet=True).stdout)
 
 
-def manifest_frame(doc: dict[str, Any], variants: Sequence[Variant] = (),
-                   pushed: dict[str, str] | None = None) -> pd.DataFrame:
-    """The platforms of a manifest list, one row each (what `docker manifest inspect` shows).
-
-    Args:
-        doc: the manifest list, as JSON.
-        variants: the lesson's builds, to say which one each entry is.
-        pushed: {ref: digest} from the pushes, to match entries to builds.
-
-    Raises:
-        LabkitError: the document is a single image's manifest, not a list.
-    """
-    if doc.get("mediaType") not in {MANIFEST_LIST, OCI_INDEX} and "manifests" not in doc:
-        raise LabkitError(_("This is one image's manifest, not a manifest list."),
-                          _("inspect the list's name (the one given to `docker manifest "
-                            "create`)"))
-    by_digest = {digest: ref for ref, digest in (pushed or {}).items()}
-    rows = []
-    for entry in doc.get("manifests", []):
-        p = entry.get("platform", {})
-        rows.append({
-            "platform": platform_string(p.get("os", ""), p.get("architecture", ""),
-                                        p.get("variant")),
-            "digest": short_digest(entry.get("digest", ""), algorithm=True),
-            "mediaType": entry.get("mediaType", ""),
-            "pushed as": by_digest.get(entry.get("digest", ""), ""),
-        })
-    frame = pd.DataFrame(rows)
-    if not variants:
-        frame = frame.drop(columns=["pushed as"])
-    return frame
-
-
 def platforms_of(doc: dict[str, Any]) -> list[str]:
     """The platforms a manifest list offers, e.g. ['linux/amd64', 'linux/arm64']."""
     out = []
@@ -238,23 +181,6 @@ def pull(lab: Lab, ref: str, platform: str | None = None) -> dict[str, str]:
     return {"asked": platform or "(none: this machine's)", "image": ref,
             "got": image_platform(ref), "image ID": image.id,
             "list digest": digests[0] if digests else ""}
-
-
-def pulls_frame(pulls: Sequence[dict[str, str]], variants: Sequence[Variant]) -> pd.DataFrame:
-    """The pulls, each matched to the lesson's build it brought back (by image ID).
-
-    On the containerd image store the image ID is the digest of the list itself: one image
-    that holds every platform pulled, which the last column then says.
-    """
-    by_id = {v.image_id: v.ref for v in variants}
-
-    def same(p: dict[str, str]) -> str:
-        if p["image ID"] == p.get("list digest"):
-            return "the list itself: one image, every platform pulled"
-        return by_id.get(p["image ID"], "(none)")
-
-    return pd.DataFrame([{**{k: v for k, v in p.items() if k not in ("image ID", "list digest")},
-                          "same image as": same(p)} for p in pulls])
 
 
 # -- running a foreign image: binfmt_misc ------------------------------------------------------

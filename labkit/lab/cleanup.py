@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import docker.errors
+from docker.models.containers import Container
 
 from labkit.base import containers, labels, procfs, settings
 from labkit.base.daemon import pid_alive, terminate
@@ -133,6 +135,18 @@ UNDO = {
 DOCKER_KINDS = {"tag", "image"}
 
 
+REMOVERS = 8  # containers removed at once
+
+
+def _remove_container(container: Container) -> bool:
+    """Remove one container and its anonymous volumes; False if it was gone already."""
+    try:
+        container.remove(force=True, v=True)
+        return True
+    except IGNORED:
+        return False
+
+
 def remove_docker_objects(session: str | None = None, chapter: str | None = None) -> Counter[str]:
     """Remove labelled containers, networks and volumes; returns counts by kind."""
     counts: Counter[str] = Counter()
@@ -140,12 +154,11 @@ def remove_docker_objects(session: str | None = None, chapter: str | None = None
         return counts
     c = client()
     flt = {"label": labels.course_filter(session, chapter)}
-    for container in c.containers.list(all=True, filters=flt, ignore_removed=True):
-        try:
-            container.remove(force=True, v=True)
-            counts["container"] += 1
-        except IGNORED:
-            pass
+    containers = c.containers.list(all=True, filters=flt, ignore_removed=True)
+    # Side by side: a chapter leaves a few dozen containers, and each removal waits on the
+    # engine (stopping, unmounting) far more than on this process.
+    with ThreadPoolExecutor(max_workers=REMOVERS) as pool:
+        counts["container"] += sum(pool.map(_remove_container, containers))
     for network in c.networks.list(filters=flt):
         try:
             network.remove()

@@ -56,6 +56,31 @@ def _docker_object(name: str, kind: str) -> Any:
     raise ValueError(f"unknown kind {kind!r}")
 
 
+BUILTIN_NETWORKS = frozenset({"bridge", "host", "none", "default"})
+
+
+def joins(networks: Iterable[str], namespaces: Iterable[str]) -> list[tuple[str, str]]:
+    """(kind, name) of what `docker run` flags join: each `--network NAME` (not a built-in
+    one) or `--network container:NAME`, and each `--pid`/`--ipc container:NAME`."""
+    found = []
+    for value in networks:
+        if value.startswith("container:"):
+            found.append(("container", value.split(":", 1)[1]))
+        elif value not in BUILTIN_NETWORKS:
+            found.append(("network", value))
+    found += [("container", value.split(":", 1)[1]) for value in namespaces
+              if value.startswith("container:")]
+    return found
+
+
+def learners_own(name: str, kind: str) -> bool:
+    """Whether the container or network NAME exists and is not the course's: a learner's own,
+    which no lesson container may join."""
+    found = _docker_object(name, kind)
+    return found is not None and \
+        containers.labels(found).get(labels.COURSE) != labels.COURSE_VALUE
+
+
 def owner(name: str, kind: str, session: str,
           entries: Iterable[Mapping[str, Any]]) -> str | None:
     """Who holds NAME of KIND: "ours" (this session's), "other" (anyone else's), or None (free).

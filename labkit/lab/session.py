@@ -169,6 +169,15 @@ class Lab:
                 _('add --network with a lesson network created with host_binding="127.0.0.1", '
                   "or publish one port: -p 127.0.0.1::PORT"),
             )
+        for kind, joined in names.joins(networks, typed.values("--pid", "--ipc")):
+            if names.learners_own(joined, kind):  # never join (or so touch) a learner's own
+                kind = _("container") if kind == "container" else _("network")
+                raise LabkitError(
+                    _("{name} is a {kind} of yours, not the lesson's: a lesson container joins "
+                      "only what the course made.").format(name=joined, kind=kind),
+                    _("use the name in the lesson's printed `docker network create` or `docker "
+                      "run` line: where you have a {kind} called {name}, the lesson's is "
+                      "{name}-<session>").format(name=joined, kind=kind))
         # A name lookup must never leave the machine: unless the flags say otherwise, the
         # container's resolver (or the embedded DNS's upstream) is its own loopback.
         joins = bool(networks) and networks[-1].startswith("container:")

@@ -141,10 +141,7 @@ class LessonEngine:
 
     def load(self, image: str) -> str:
         """Copy an image from the learner's engine into this one, as typed: `docker save -o
-        FILE IMAGE`, then `docker --host unix://SOCKET load -i FILE` (02, 3.6), each shown
-        with its output where the engine shows its commands; the file, in the engine's
-        folder, is removed after. The image is saved under the name asked for (an image may
-        carry several names).
+        FILE IMAGE`, then `docker --host unix://SOCKET load -i FILE` (`save`, `load_archive`).
 
         Returns:
             The name it has on this engine, e.g. "labkit/redis:7.0".
@@ -152,18 +149,45 @@ class LessonEngine:
         Raises:
             LabkitError: the learner's engine has no such image, or the load failed.
         """
+        ref, archive = self.save(image)
+        self.load_archive(archive, ref)
+        return ref
+
+    def save(self, image: str) -> tuple[str, Path]:
+        """`docker save -o FILE IMAGE` on the learner's engine, FILE in this engine's folder
+        (02, 3.6), shown with its output where the engine shows its commands. The image is
+        saved under the name asked for (an image may carry several names).
+
+        Returns:
+            The image's name (":latest" added where it had no tag) and the archive's path.
+
+        Raises:
+            LabkitError: the learner's engine has no such image.
+        """
         ref = str(Ref.parse(image).or_latest())
         with friendly():
             client().images.get(ref)
         archive = self.root / "image.tar"
         try:
             docker_cli(["save", "-o", str(archive), ref], show=self.show)
+        except BaseException:
+            archive.unlink(missing_ok=True)
+            raise
+        return ref, archive
+
+    def load_archive(self, archive: Path, ref: str) -> None:
+        """`docker --host unix://SOCKET load -i ARCHIVE` (02, 3.6), shown with its output
+        where the engine shows its commands; the archive is removed after.
+
+        Raises:
+            LabkitError: the load failed, or REF is not on this engine after it.
+        """
+        try:
             docker_cli(self.cli("load", "-i", str(archive))[1:], show=self.show)
         finally:
             archive.unlink(missing_ok=True)
         with friendly():
             self.client.images.get(ref)
-        return ref
 
     def run(self, image: str, command: list[str], **kwargs: Any) -> Any:
         """Start a container on this engine from an image loaded into it (03's throwaway).

@@ -244,25 +244,3 @@ def fetch(container: Any, address: str, port: int) -> tuple[str, str]:
     if not status:
         print(_("(no answer)"))
     return status, body
-
-
-def container_address(container: Any, net: LessonNetwork) -> str:
-    """The IPv4 address Docker gave a container on the network (`docker inspect`)."""
-    found = containers.endpoints(containers.get(container)).get(net.name)
-    if found is None or not found.address:
-        raise LabkitError(
-            _("{name} is not on {name2}.").format(name=container.name, name2=net.name),
-            _("run it with network={name!r}").format(name=net.name),
-        )
-    return found.address
-
-
-# `docker network inspect`'s template for the containers on a network: one name a line.
-CONTAINER_NAMES = "{{range .Containers}}{{println .Name}}{{end}}"
-
-
-def docker_knows(net: LessonNetwork) -> list[str]:
-    """Run `docker network inspect -f ... NET` (shown, with its output): the containers Docker
-    lists on the network, by name, sorted."""
-    listed = docker(["network", "inspect", "-f", CONTAINER_NAMES, net.name]).stdout
-    return sorted(line.strip() for line in listed.splitlines() if line.strip())

@@ -1,7 +1,8 @@
 """Read a container's network plumbing: bridges, veth pairs, addresses, modes, sockets.
 
 Taught in: 03-networking. Everything comes from JSON (`ip -j`, `docker inspect`), never from
-parsing free text where JSON exists. Tables show only the containers a lesson names.
+parsing free text where JSON exists. The tables and sentences that follow a cell's commands
+are in `views`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import pandas as pd
 from docker.models.containers import Container
 
 from labkit.base import containers as ctr
@@ -200,15 +200,6 @@ def show_pairs(containers: Iterable[Container | str]) -> list[VethPair]:
     return pairs
 
 
-def pairs_frame(pairs: Sequence[VethPair]) -> pd.DataFrame:
-    """The pairs as a table: container side `eth0@ifN`, host side `vethX@ifM`, the bridge."""
-    return pd.DataFrame([{
-        "container": p.container, "network": p.network, "address": p.address,
-        "inside": p.inside.label, "host veth": p.outside.label, "bridge": p.bridge,
-        "gateway": p.gateway, "ends match": p.matched,
-    } for p in pairs])
-
-
 class NoVethPair(LabkitError):
     """The container has no veth pair: it runs in host, none or container: mode."""
 
@@ -229,69 +220,12 @@ def host_veth(container: Container | str) -> str:
 
 
 # -- docker networks -----------------------------------------------------------------------
-def networks_frame(names: Sequence[str], only: Iterable[str] | None = None) -> pd.DataFrame:
-    """`docker network inspect` of some networks as a table.
-
-    Args:
-        names: the networks.
-        only: list only these containers (other lessons' containers share docker0).
-    """
-    keep = set(only) if only is not None else None
-    rows = []
-    for name in names:
-        with friendly():
-            net = client().networks.get(name)
-        ipam = ((net.attrs.get("IPAM") or {}).get("Config") or [{}])[0]
-        members = sorted(v["Name"] for v in (net.attrs.get("Containers") or {}).values()
-                         if keep is None or v["Name"] in keep)
-        driver = net.attrs.get("Driver", "")
-        iface = bridge_of(net.name) if driver == "bridge" else ""
-        gateway = ipam.get("Gateway", "")
-        if iface and not gateway:
-            # Docker records a gateway only when one was asked for; the bridge holds it.
-            gateway = bridge(iface).address.split("/")[0]
-        rows.append({
-            "network": net.name, "driver": driver, "subnet": ipam.get("Subnet", ""),
-            "gateway": gateway, "bridge": iface, "containers": ", ".join(members),
-        })
-    return pd.DataFrame(rows)
-
-
 def addresses(container: Container | str) -> dict[str, str]:
     """{network: address} of a container as docker inspect reports it ('' in host mode)."""
     return {k: v.address for k, v in sorted(ctr.endpoints(ctr.get(container)).items())}
 
 
 # -- namespaces and sockets ----------------------------------------------------------------
-def modes_frame(containers: Iterable[Container | str], *, show: bool = False) -> pd.DataFrame:
-    """Each container's network mode, its addresses and whose netns it is in.
-
-    The netns column compares the links /proc/PID/ns/net point to, read with one `readlink`
-    of every container's main process and of `/proc/self` (the readlink itself, in the host's
-    netns): "host" when a container's is the host's, "own" when no other listed container
-    shares it, else the container it shares with. SHOW: print the readlink and its output
-    (03-networking).
-    """
-    items = [ctr.get(c) for c in containers]
-    paths = [f"/proc/{ctr.pid(c)}/ns/net" for c in items] + ["/proc/self/ns/net"]
-    argv = ["readlink", *paths]
-    links = (sh(argv) if show else host().run(argv)).stdout.split()
-    if len(links) != len(paths):
-        raise LabkitError(_("Could not read every container's /proc/PID/ns/net."),
-                          _("are they all running? Reading /proc/PID/ns needs root"))
-    ids = {c.name: link for c, link in zip(items, links, strict=False)}
-    host_ns = links[-1]
-    rows = []
-    for c in items:
-        ns = ids[c.name]
-        twin = next((n for n, other in ids.items() if other == ns and n != c.name), None)
-        where = "host" if ns == host_ns else (f"shared with {twin}" if twin else "own")
-        addrs = ", ".join(a for a in addresses(c).values() if a)
-        rows.append({"container": c.name, "mode": network_mode(c),
-                     "address in inspect": addrs or "(none)", "netns": where})
-    return pd.DataFrame(rows)
-
-
 def network_mode(container: Container | str) -> str:
     """HostConfig.NetworkMode, with `container:<ID>` shown as `container:<name>`."""
     mode = ctr.network_mode(ctr.get(container))
@@ -362,50 +296,3 @@ def resolver_sockets(container: Container | str) -> None:
 
 
 # -- what a lesson reads, said in a sentence (checked, not asserted in a cell) -------------
-def explain_pairs(pairs: Sequence[VethPair], bridge_name: str = "docker0") -> None:
-    """Show each host end as the bridge sees it (`bridge link show dev VETH`, run and printed:
-    a port of the bridge, `master BRIDGE`, and its forwarding state), then say that each pair's
-    ends match, the host ends are ports of BRIDGE_NAME, and the bridge is every container's
-    gateway (03-networking).
-
-    Raises:
-        LabkitError: one of these does not hold.
-    """
-    ours = list(dict.fromkeys(p.outside.ifname for p in pairs))  # in the pairs' order
-    ports = [name for name in ours
-             if f" master {bridge_name} " in sh(["bridge", "link", "show", "dev", name]).stdout]
-    br = bridge(bridge_name)
-    gateway = br.address.split("/")[0]
-    if not all(p.matched for p in pairs) or ports != ours:
-        raise LabkitError(
-            _("The veth ends do not all match, or some are not ports of {name}.").format(
-                name=br.name
-            ),
-            _("a container may have restarted: run the cell that starts them again"),
-        )
-    print(
-        _("{ours} host veths, all ports of {name}; {name} is the gateway:").format(
-            ours=len(ours), name=br.name
-        ),
-        all(p.gateway == gateway for p in pairs),
-    )
-
-
-def explain_reuse(name: str, was: str, now: str, taker: str, taker_address: str) -> None:
-    """Say how a container's address changed across a restart (03-networking).
-
-    Raises:
-        LabkitError: the address did not change, or TAKER did not get the freed one.
-    """
-    if now == was or taker_address != was:
-        raise LabkitError(
-            _("{name} was {was} and is {now}; {taker} has {taker_address}.").format(
-                name=name, was=was, now=now, taker=taker, taker_address=taker_address
-            ),
-            _("another container may have taken the freed address first: run the cell again"),
-        )
-    print(
-        _("{name} was {was}; after a restart it is {now}, and {taker} has {was}.").format(
-            name=name, was=was, now=now, taker=taker
-        )
-    )

@@ -8,10 +8,7 @@ line of each process whose command line matches); engines started with
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
-
-import pandas as pd
 
 from labkit.base.show import sh
 
@@ -57,11 +54,3 @@ def show_proxies(host_port: int) -> list[Proxy]:
     pgrep then exits 1, which is no error here)."""
     return parse_pgrep(sh(pgrep_argv(host_port), check=False).stdout)
 
-
-def proxies_frame(found: Sequence[Proxy]) -> pd.DataFrame:
-    """docker-proxy processes as a table of what each forwards where."""
-    return pd.DataFrame([{
-        "program": os.path.basename(p.argv[0]), "proto": p.arg("-proto"),
-        "listens on": f"{p.arg('-host-ip')}:{p.arg('-host-port')}",
-        "forwards to": f"{p.arg('-container-ip')}:{p.arg('-container-port')}",
-    } for p in found])

@@ -1,7 +1,7 @@
 """A picture of the lesson's network, drawn from the live host: bridges, veth pairs,
 containers with their addresses, and the outside-world netns.
 
-Taught in: 03-networking (section 6). The figure comes with a text version (`describe`) that
+Taught in: 03-networking (section 6). The figure comes with a text version (`views.describe`) that
 says the same, so nbval can compare it.
 """
 
@@ -19,6 +19,7 @@ from labkit.base.figure import shown, subplots
 from labkit.base.i18n import _
 from labkit.lessons.outside import OutsideWorld
 from labkit.networking import netinspect
+from labkit.networking.views import describe
 
 
 @dataclass(frozen=True)
@@ -53,25 +54,6 @@ def collect(containers: Iterable[Container | str],
     others = tuple(sorted((c.name, netinspect.network_mode(c)) for c in items
                           if c not in with_veth))
     return Topology(bridges, pairs, others, world)
-
-
-def describe(topo: Topology) -> str:
-    """The topology as text, one line per bridge, container and link."""
-    lines = []
-    for b in topo.bridges:
-        nets = sorted({p.network for p in topo.pairs if p.bridge == b.name})
-        lines.append(f"bridge {b.name} {b.address} (network {', '.join(nets)})")
-        for p in sorted(topo.pairs, key=lambda p: p.container):
-            if p.bridge == b.name:
-                lines.append(f"  {p.outside.ifname} <-> {p.container} {p.inside.ifname} "
-                             f"{p.address}")
-    for name, mode in topo.others:
-        lines.append(f"no veth of its own: {name} ({mode})")
-    if topo.world:
-        w = topo.world
-        lines.append(f"host {w.host_link} {w.host_address} <-> netns {w.netns} eth0 "
-                     f"{w.link_address}, server {w.server_address}:{w.server_port}")
-    return "\n".join(lines)
 
 
 def draw(topo: Topology) -> Figure:

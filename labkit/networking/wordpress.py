@@ -120,7 +120,7 @@ def wait_db(container: Container, creds: Credentials = NOTES, timeout: float = 9
         return code == 0
 
     wait_for(f"{container.name} to accept connections on port {DB_PORT}", accepts,
-             timeout=timeout, interval=0.5,
+             timeout=timeout, interval=0.2,
              hint=f"read its log (docker logs {container.name}); on a slow disk the first "
              "start takes longer: run the cell again")
 
@@ -158,7 +158,7 @@ def _exited(container: Container, timeout: float) -> int:
         return None if current.running or current.status == "created" else current.exit_code
 
     try:
-        return wait_for(f"{container.name} to finish", done, timeout=timeout, interval=0.3)
+        return wait_for(f"{container.name} to finish", done, timeout=timeout, interval=0.1)
     except WaitTimeout:
         raise LabkitError(
             _("{name} did not finish within {timeout:.0f} s.").format(
@@ -250,7 +250,7 @@ def start_wordpress(lab: Lab, db: Container | str, *, network: str | None = None
         return http.get(site.url + "/", timeout=5)
 
     wait_for(f"{site.container} to answer on {site.url}", answers, timeout=timeout,
-             interval=0.5, retry_on=(http.NoAnswer,),
+             interval=0.2, retry_on=(http.NoAnswer,),
              hint=f"read its log: docker logs {site.container}")
     return site
 

@@ -177,7 +177,8 @@ def inspect_storage(kind: str, name: str, *, cli: Sequence[str] = ("docker",),
         field = "GraphDriver" if graphdriver else storage_field(kind, True, facts().api_version)
     if not cli or cli[0] != "docker":
         raise ValueError(f"cli must start with docker, not {list(cli)!r}")
-    shown = docker([*cli[1:], kind, "inspect", "-f", f"{{{{json .{field}}}}}", name])
+    shown = docker([*cli[1:], kind, "inspect", "-f", f"{{{{json .{field}}}}}", name],
+                   fold=",:")  # one long JSON line: folded to be read
     out = shown.stdout.strip()
     value = json.loads(out) if out and out not in {"null", "<no value>"} else None
     attrs = {field: value} if value else {}
@@ -327,7 +328,7 @@ def root_mount(container: Container) -> OverlayMount:
         raise LabkitError(_("{container} is not running, so nothing is mounted for it.").format(
                               container=container.name),
                           _("start the container: its overlay is mounted only while it runs"))
-    options = parse_fs_options(sh(findmnt_argv(pid)).stdout)
+    options = parse_fs_options(sh(findmnt_argv(pid), fold=",:").stdout)
     if "lowerdir" not in options:
         raise LabkitError(_("{container}'s root filesystem is not an overlay mount.").format(
                               container=container.name),

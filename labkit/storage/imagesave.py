@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from labkit.base.errors import LabkitError
-from labkit.base.facts import EngineFacts, facts
+from labkit.base.facts import facts
 from labkit.base.fmt import human_size, short_digest
 from labkit.base.i18n import _
 from labkit.base.show import docker, sh
@@ -397,16 +397,6 @@ def _index_names(index: dict[str, Any]) -> tuple[str, ...]:
         if name:
             names.append(name)
     return tuple(names)
-
-
-def layout_note(saved: SavedImage, found: EngineFacts | None = None) -> str:
-    """Which layout this engine wrote, read from the archive, in a sentence."""
-    f = found or facts()
-    expected = OCI_LAYOUT if f.major >= 25 else DOCKER_LAYOUT
-    note = f"This engine, Docker {f.major}, wrote the {saved.layout}."
-    if saved.layout != expected:
-        note += f" (Engines of its version usually write the {expected}.)"
-    return note
 
 
 # -- saving --------------------------------------------------------------------------------------

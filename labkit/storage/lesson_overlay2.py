@@ -5,12 +5,13 @@ overlay2's folders where the engine keeps images in the graphdriver, containerd'
 the containerd image store (Docker 29's default). The seed's overlay2 walk-through
 (`GraphDriver`'s LowerDir/UpperDir/MergedDir, the data root's overlay2/ folder, the `-init`
 layer, a file written into UpperDir from the host) needs an overlay2 engine. On the containerd
-store the lesson starts a dockerd of its own on the overlay2 graphdriver
-(`labkit.lessons.dockerd`: its own data root, exec root, pid file, socket, containerd and netns,
+store the lesson starts a dockerd of its own on the overlay2 graphdriver (`start`;
+`labkit.lessons.dockerd`: its own data root, exec root, pid file, socket, containerd and netns,
 `--storage-driver overlay2` and `features: {containerd-snapshotter: false}`), copies the image
-into it (`docker save -o FILE`, `docker load -i FILE`) and runs a container there with no
-network. It is the mirror of section 4.1, which starts a containerd of the lesson's own on
-graphdriver engines. Nothing of the learner's is written: the image stays in their engine as it was.
+into it (`Overlay2Stack.save`: `docker save -o FILE`; `load`: `docker load -i FILE`) and
+runs a container there with no network (`run`), one cell each. It is the mirror of section 4.1,
+which starts a containerd of the lesson's own on graphdriver engines. Nothing of the learner's
+is written: the image stays in their engine as it was.
 """
 
 from __future__ import annotations
@@ -41,17 +42,22 @@ CONTAINER = "redis7-overlay2"
 
 @dataclass
 class Overlay2Stack:
-    """A running container on an engine with the overlay2 graphdriver.
+    """A container on an engine with the overlay2 graphdriver.
 
     Attributes:
-        container: the container (on the learner's engine, or on the lesson's).
+        container: the container (on the learner's engine, or on the lesson's once `run`
+            started it; None until then).
         data_root: that engine's data root (its overlay2/ folder is below it).
         engine: the lesson's own engine, or None where the learner's engine is on overlay2.
+        saved: the image `save` wrote into the lesson's engine's folder, and the archive.
+        loaded: the image `load` loaded into the lesson's engine ("" until then).
     """
 
-    container: Container
+    container: Container | None
     data_root: Path
     engine: LessonEngine | None = None
+    saved: tuple[str, Path] | None = None
+    loaded: str = ""
 
     @property
     def whose(self) -> str:
@@ -62,24 +68,85 @@ class Overlay2Stack:
         """The docker command for this container's engine."""
         return ["docker", *args] if self.engine is None else self.engine.cli(*args)
 
+    def save(self, ref: str) -> None:
+        """`docker save -o FILE REF` on your engine, FILE in the lesson's engine's folder,
+        shown with its output (02, 3.6); a note where the container is your engine's own.
+
+        Raises:
+            LabkitError: your engine has no image REF.
+        """
+        if self.engine is None:
+            print(_("Nothing to copy: the container is section 1's, on your engine."))
+            return
+        self.saved = self.engine.save(ref)
+
+    def load(self) -> None:
+        """`docker --host unix://SOCKET load -i FILE`, the file `save` wrote, shown with its
+        output (02, 3.6): the slowest step, every layer unpacked; a note on your engine.
+
+        Raises:
+            LabkitError: `save` has not run, or the load failed.
+        """
+        if self.engine is None:
+            print(_("Nothing to load: the container is section 1's, on your engine."))
+            return
+        if self.saved is None:
+            raise LabkitError(_("No image was saved for the lesson's engine yet."),
+                              _("run the cell with `o2.save(...)` first"))
+        ref, archive = self.saved
+        self.engine.load_archive(archive, ref)
+        self.saved = None
+        self.loaded = ref
+
+    def run(self, command: list[str] | None = None) -> None:
+        """`docker --host unix://SOCKET run -d --network none --name redis7-overlay2 IMAGE
+        [COMMAND]` on the lesson's engine, IMAGE the one `load` loaded, shown with its output
+        (02, 3.6); a note on your engine.
+
+        Raises:
+            LabkitError: `load` has not run, or the run failed.
+        """
+        if self.engine is None:
+            print(_("Nothing to run: the container is section 1's, on your engine."))
+            return
+        if not self.loaded:
+            raise LabkitError(_("No image was loaded into the lesson's engine yet."),
+                              _("run the cell with `o2.load()` first"))
+        docker(self.cli("run", "-d", "--network", "none", "--name", CONTAINER, self.loaded,
+                        *(command or []))[1:])
+        with friendly():
+            self.container = self.engine.client.containers.get(CONTAINER)
+        print(_("{box} {status} on the lesson's engine (storage driver: {driver})").format(
+                  box=self.container.name, status=self.container.status, driver="overlay2"))
+
+    def _running(self) -> Container:
+        """The container, once there is one."""
+        if self.container is None:
+            raise LabkitError(_("The lesson's engine runs no container yet."),
+                              _("run the cells with `o2.save(...)`, `o2.load()` and `o2.run()` "
+                                "first"))
+        return self.container
+
     def graphdriver(self) -> GraphDriver:
         """The container's `GraphDriver` data, read fresh.
 
         Raises:
-            LabkitError: the engine gave no folders (it is not on overlay2).
+            LabkitError: the engine gave no folders (it is not on overlay2), or no container
+                runs there yet.
         """
+        box = self._running()
         with friendly():
-            self.container.reload()
-        gd = GraphDriver.from_attrs(self.container.attrs)
+            box.reload()
+        gd = GraphDriver.from_attrs(box.attrs)
         if not gd.upper_dir:
             raise LabkitError(_("{whose} gave no GraphDriver data for {container}.").format(
-                                  whose=self.whose.capitalize(), container=self.container.name),
+                                  whose=self.whose.capitalize(), container=box.name),
                               _("run the section again from its first cell"))
         return gd
 
     def inspect(self) -> None:
         """`docker [--host ...] container inspect NAME`: its storage fields, as in section 3."""
-        inspect_storage("container", str(self.container.name), cli=self.cli(),
+        inspect_storage("container", str(self._running().name), cli=self.cli(),
                         engine=_("{whose} (overlay2 graphdriver)").format(whose=self.whose),
                         graphdriver=True)
 
@@ -116,7 +183,7 @@ class Overlay2Stack:
                      if Path(p).parent.name.endswith("-init")), "")
         if not init:
             raise LabkitError(_("{container} has no -init layer.").format(
-                                  container=self.container.name),
+                                  container=self._running().name),
                               _("run the section again from its first cell"))
         return init
 
@@ -140,7 +207,7 @@ class Overlay2Stack:
             What `cat` printed.
         """
         echo(Path(self.graphdriver().upper_dir) / name, text)
-        return docker(self.cli("exec", str(self.container.name), "cat", f"/{name}")[1:]).stdout
+        return docker(self.cli("exec", str(self._running().name), "cat", f"/{name}")[1:]).stdout
 
     def stop(self) -> None:
         """Stop the lesson's engine and check nothing of it is left (no-op on your engine).
@@ -155,14 +222,13 @@ class Overlay2Stack:
         print(_("The lesson's engine is stopped; its processes, netns and folder are gone."))
 
 
-def start(lab: Lab, ref: str, learner_container: Container,
-          command: list[str] | None = None) -> Overlay2Stack:
-    """An overlay2 container of REF: the learner's own, or one on a lesson engine (02, 3.6).
+def start(lab: Lab, learner_container: Container) -> Overlay2Stack:
+    """An engine with the overlay2 graphdriver: the learner's own, or a lesson's (02, 3.6).
 
     On an engine with the overlay2 graphdriver, LEARNER_CONTAINER itself (nothing is started).
-    Otherwise (the containerd image store) a dockerd of the lesson's own on overlay2, with
-    REF copied in and a container of it running with no network (its own command, or
-    COMMAND). Each command is shown.
+    Otherwise (the containerd image store) a dockerd of the lesson's own on overlay2, its
+    command shown; `Overlay2Stack.save` and `load` then copy an image into it, and `run` runs
+    a container there.
 
     Raises:
         LabkitError, HostToolMissing, EngineUnavailable: the lesson's engine cannot start.
@@ -189,12 +255,4 @@ def start(lab: Lab, ref: str, learner_container: Container,
                             "overlay2.").format(driver=driver),
                           _("its data root must be on a filesystem overlay2 supports (ext4, "
                             "xfs); set LABKIT_STATE_DIR to a folder there"))
-    engine.load(ref)
-    docker(engine.cli("run", "-d", "--network", "none", "--name", CONTAINER, ref,
-                      *(command or []))[1:])
-    with friendly():
-        box = engine.client.containers.get(CONTAINER)
-    print(_("{box} {status} on the lesson's engine (storage driver: {driver})").format(
-              box=box.name, status=box.status, driver=driver))
-    return Overlay2Stack(box, engine.data_root, engine)
-
+    return Overlay2Stack(None, engine.data_root, engine)

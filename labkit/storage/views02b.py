@@ -11,19 +11,22 @@ from __future__ import annotations
 import dataclasses
 import json
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from labkit.base.errors import LabkitError
-from labkit.base.facts import facts
+from labkit.base.facts import EngineFacts, facts
+from labkit.base.fmt import human_size, short_digest
 from labkit.base.i18n import _
 from labkit.base.refs import Ref
 from labkit.base.show import docker, sh
 from labkit.lessons.registry import LocalRegistry
 from labkit.storage import containerd_layers, wire
 from labkit.storage.imagesave import (
+    DOCKER_LAYOUT,
     OCI_LAYOUT,
     SavedImage,
     _descriptors,
@@ -31,6 +34,7 @@ from labkit.storage.imagesave import (
 )
 from labkit.storage.overlay2_layers import docker_root
 from labkit.storage.snapshotter import blob_path
+from labkit.storage.wire import MANIFEST_V2, OCI_MANIFEST, BlobHash, registry_name
 
 
 def _in(folder: Path, argv: list[str]) -> list[str]:
@@ -169,3 +173,62 @@ def known_digests(registry: LocalRegistry, ref: str) -> pd.DataFrame:
        check=False)
     print()
     return wire.known_digests(registry, ref)
+
+
+# -- 02b section 5: the archive's layout -------------------------------------------------------
+
+
+def layout_note(saved: SavedImage, found: EngineFacts | None = None) -> str:
+    """Which layout this engine wrote, read from the archive, in a sentence."""
+    f = found or facts()
+    expected = OCI_LAYOUT if f.major >= 25 else DOCKER_LAYOUT
+    note = f"This engine, Docker {f.major}, wrote the {saved.layout}."
+    if saved.layout != expected:
+        note += f" (Engines of its version usually write the {expected}.)"
+    return note
+
+
+# -- 02b section 6: layers on the wire ---------------------------------------------------------
+
+
+def manifest_frame(registry: LocalRegistry, ref: str) -> pd.DataFrame:
+    """`busybox wget` of the manifest from the registry's HTTP API, then a table of it: the
+    config and each layer, with media type, size and digest (02b, 6.1).
+
+    Only the command line is shown: the manifest is the table's facts, and its compressed
+    sizes move by a few bytes from build to build.
+
+    Raises:
+        LabkitError: the registry gave no manifest.
+    """
+    parsed = Ref.parse(registry_name(registry, ref)).or_latest()
+    url = (f"http://{registry.address}/v2/{parsed.repository}/manifests/"
+           f"{parsed.digest or parsed.tag}")
+    got = sh(["busybox", "wget", "-qO-", "--header", f"Accept: {MANIFEST_V2}, {OCI_MANIFEST}",
+              url], check=False, quiet=True)
+    if not got.ok:
+        raise LabkitError(_("The registry has no manifest for {parsed}: {error}").format(
+                              parsed=parsed, error=(got.stderr or got.stdout).strip()),
+                          _("push the image first"))
+    doc = json.loads(got.stdout)
+    config = doc["config"]
+    rows = [("config", config["mediaType"].rsplit(".", 2)[-2], short_digest(config["digest"]),
+             config["size"])]
+    # the end that differs: Docker's "...rootfs.diff.tar.gzip", OCI's "...layer.v1.tar+gzip"
+    rows += [(f"layer {n}", d["mediaType"].split("rootfs.")[-1].split("layer.v1.")[-1],
+              short_digest(d["digest"]),
+              d["size"]) for n, d in enumerate(doc["layers"], start=1)]
+    frame = pd.DataFrame(rows, columns=["part", "mediaType (end)", "digest", "bytes"])
+    # Compressed sizes move by a few bytes from build to build: "coarse" hides them.
+    frame["bytes"] = [human_size(int(b), "coarse") for b in frame["bytes"]]
+    return frame
+
+
+def hashes_frame(hashes: Sequence[BlobHash]) -> pd.DataFrame:
+    """The two hashes of each layer side by side; both comparisons must say True."""
+    rows = [(h.index, short_digest(h.digest), h.digest_ok, human_size(h.blob_bytes, "coarse"),
+             short_digest(h.diff_id), h.diff_id_ok, human_size(h.tar_bytes, "coarse"))
+            for h in hashes]
+    return pd.DataFrame(rows, columns=[
+        "layer", "digest", "sha256(blob) = digest", "blob", "diff_id",
+        "sha256(gunzip(blob)) = diff_id", "tar"])

@@ -21,11 +21,11 @@ import pandas as pd
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError, friendly
 from labkit.base.facts import facts
-from labkit.base.fmt import human_size, short_digest
+from labkit.base.fmt import short_digest
 from labkit.base.http import LOOPBACK, BadStatus, NoAnswer
 from labkit.base.i18n import _
 from labkit.base.refs import Ref
-from labkit.base.show import Shown, docker, sh
+from labkit.base.show import Shown, docker
 from labkit.lab.session import Lab
 from labkit.lessons.registry import LocalRegistry
 from labkit.storage import containerd_layers
@@ -193,39 +193,6 @@ def blob(registry: LocalRegistry, repo: str, digest: str) -> bytes:
     return registry.get(f"/v2/{repo}/blobs/{digest}", timeout=60).body
 
 
-def manifest_frame(registry: LocalRegistry, ref: str) -> pd.DataFrame:
-    """`busybox wget` of the manifest from the registry's HTTP API, then a table of it: the
-    config and each layer, with media type, size and digest (02b, 6.1).
-
-    Only the command line is shown: the manifest is the table's facts, and its compressed
-    sizes move by a few bytes from build to build.
-
-    Raises:
-        LabkitError: the registry gave no manifest.
-    """
-    parsed = Ref.parse(registry_name(registry, ref)).or_latest()
-    url = (f"http://{registry.address}/v2/{parsed.repository}/manifests/"
-           f"{parsed.digest or parsed.tag}")
-    got = sh(["busybox", "wget", "-qO-", "--header", f"Accept: {MANIFEST_V2}, {OCI_MANIFEST}",
-              url], check=False, quiet=True)
-    if not got.ok:
-        raise LabkitError(_("The registry has no manifest for {parsed}: {error}").format(
-                              parsed=parsed, error=(got.stderr or got.stdout).strip()),
-                          _("push the image first"))
-    doc = json.loads(got.stdout)
-    config = doc["config"]
-    rows = [("config", config["mediaType"].rsplit(".", 2)[-2], short_digest(config["digest"]),
-             config["size"])]
-    # the end that differs: Docker's "...rootfs.diff.tar.gzip", OCI's "...layer.v1.tar+gzip"
-    rows += [(f"layer {n}", d["mediaType"].split("rootfs.")[-1].split("layer.v1.")[-1],
-              short_digest(d["digest"]),
-              d["size"]) for n, d in enumerate(doc["layers"], start=1)]
-    frame = pd.DataFrame(rows, columns=["part", "mediaType (end)", "digest", "bytes"])
-    # Compressed sizes move by a few bytes from build to build: "coarse" hides them.
-    frame["bytes"] = [human_size(int(b), "coarse") for b in frame["bytes"]]
-    return frame
-
-
 @dataclass(frozen=True)
 class BlobHash:
     """One layer of a pushed image, hashed as the registry stores it and unpacked.
@@ -277,16 +244,6 @@ def layer_hashes(registry: LocalRegistry, ref: str) -> list[BlobHash]:
                               len(data), compressed, diff_id,
                               "sha256:" + hashlib.sha256(raw).hexdigest(), len(raw)))
     return found
-
-
-def hashes_frame(hashes: Sequence[BlobHash]) -> pd.DataFrame:
-    """The two hashes of each layer side by side; both comparisons must say True."""
-    rows = [(h.index, short_digest(h.digest), h.digest_ok, human_size(h.blob_bytes, "coarse"),
-             short_digest(h.diff_id), h.diff_id_ok, human_size(h.tar_bytes, "coarse"))
-            for h in hashes]
-    return pd.DataFrame(rows, columns=[
-        "layer", "digest", "sha256(blob) = digest", "blob", "diff_id",
-        "sha256(gunzip(blob)) = diff_id", "tar"])
 
 
 # -- what an image ID names ----------------------------------------------------------------------

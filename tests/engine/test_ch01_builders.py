@@ -7,7 +7,7 @@ import pytest
 
 from labkit.base.engine import client
 from labkit.base.errors import LabkitError
-from labkit.building import buildctx, dockerignore, frontapp
+from labkit.building import buildctx, dockerignore, frontapp, views
 from labkit.lab import imagebuild
 from labkit.lab.session import Lab
 
@@ -46,7 +46,7 @@ def test_buildkit_steps_cache_and_edit(lab: Lab) -> None:
 
 def test_classic_through_the_cli_sends_the_whole_folder(lab: Lab) -> None:
     cases = buildctx.prepare_cases(lab, frontapp.copy_sample(lab), megabytes=5)
-    frame = buildctx.builders_frame(lab, cases, tag="builders-test:ctx").set_index("case")
+    frame = views.builders_frame(lab, cases, tag="builders-test:ctx").set_index("case")
     assert frame.loc["with node_modules/", "classic builder"].endswith("MB")
     assert frame.loc["dist only", "classic builder"] == "under 10 kB"
     if imagebuild.builder_for("buildkit") == "buildkit":
@@ -54,7 +54,8 @@ def test_classic_through_the_cli_sends_the_whole_folder(lab: Lab) -> None:
         assert set(frame["BuildKit"]) == {"under 10 kB"}
     else:
         assert set(frame["BuildKit"]) == {"not what `docker build` runs here"}
-    classic = lab.build(cases["dist only"], "builders-test:classic",
+    # The front app's own Dockerfile (the cases build a one-step one): its CMD runs in a container.
+    classic = lab.build(frontapp.copy_sample(lab, "front-classic"), "builders-test:classic",
                              builder="classic", no_cache=True, show=False)
     assert classic.log.lines[-1].startswith("Successfully tagged builders-test:classic")
     assert any(s.container for s in classic.log.steps)  # CMD ran in a container

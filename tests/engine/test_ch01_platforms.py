@@ -9,7 +9,7 @@ import pytest
 from labkit.base.engine import client
 from labkit.base.facts import facts
 from labkit.base.host import host
-from labkit.building import platforms
+from labkit.building import platforms, views
 from labkit.lab.session import Lab
 from labkit.lessons import registry
 
@@ -22,7 +22,7 @@ def test_manifest_list_in_the_lesson_registry(lab: Lab) -> None:
     here, other = platforms.architectures()
     variants = [platforms.build_variant(lab, reg, arch, name="plat-test")
                 for arch in (here, other)]
-    frame = platforms.variants_frame(variants)
+    frame = views.variants_frame(variants)
     assert list(frame["config says"]) == [f"linux/{here}", f"linux/{other}"]
     assert list(frame["busybox compiled for"]) == [here, other]
 
@@ -41,17 +41,17 @@ def test_manifest_list_in_the_lesson_registry(lab: Lab) -> None:
 
     doc = platforms.inspect_manifest(config, multi)
     assert sorted(platforms.platforms_of(doc)) == sorted([f"linux/{here}", f"linux/{other}"])
-    table = platforms.manifest_frame(doc, variants, pushed)
+    table = views.manifest_frame(doc, variants, pushed)
     assert set(table["pushed as"]) == set(pushed)
 
     pulls = [platforms.pull(lab, multi), platforms.pull(lab, multi, f"linux/{other}")]
     if facts().containerd_store:  # one image, the index, holds both platforms
         assert pulls[0]["image ID"] == pulls[1]["image ID"] == pulls[0]["list digest"]
-        assert set(platforms.pulls_frame(pulls, variants)["same image as"]) == {
+        assert set(views.pulls_frame(pulls, variants)["same image as"]) == {
             "the list itself: one image, every platform pulled"}
         return
     assert [p["got"] for p in pulls] == [f"linux/{here}", f"linux/{other}"]
-    assert list(platforms.pulls_frame(pulls, variants)["same image as"]) == [
+    assert list(views.pulls_frame(pulls, variants)["same image as"]) == [
         v.ref for v in variants]
 
 

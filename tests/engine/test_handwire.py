@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.base import iproute
+from labkit.base import containers, iproute
 from labkit.base.host import host
+from labkit.base.show import docker
 from labkit.lab.session import Lab
 from labkit.lessons.outside import outside_world
 from labkit.namespaces import handwire
@@ -30,8 +31,10 @@ def test_wire_reach_and_undo(lab: Lab, capsys: pytest.CaptureFixture[str]) -> No
     links = host().json(["ip", "-j", "link", "show", "master", net.bridge])
     assert wiring.host_end in {x["ifname"] for x in links}
     assert handwire.reaches(box, net.gateway)
-    assert handwire.reaches(box, handwire.container_address(peer, net))
-    assert handwire.docker_knows(net) == [peer.name]  # Docker never learns of our wiring
+    assert handwire.reaches(box, containers.endpoints(peer)[net.name].address)
+    listed = docker(["network", "inspect", "-f", "{{range .Containers}}{{println .Name}}{{end}}",
+                     net.name], show=False).stdout.split()
+    assert listed == [peer.name]  # 04 cell 30: Docker never learns of our wiring
     world = outside_world(lab)
     status, body = handwire.fetch(box, world.server_address, world.server_port)
     assert status.startswith("HTTP/1.0 200") and world.host_address in body

@@ -14,7 +14,10 @@ pytestmark = pytest.mark.engine
 
 
 def test_overlay2_folders_live_on_either_store(lab: Lab, box, capsys) -> None:
-    stack = lesson_overlay2.start(lab, "labkit/busybox", box, ["sleep", "300"])
+    stack = lesson_overlay2.start(lab, box)
+    stack.save("labkit/busybox")
+    stack.load()
+    stack.run(["sleep", "300"])
     lesson_engine = facts().containerd_store or facts().storage_driver != "overlay2"
     assert (stack.engine is not None) == lesson_engine
     if stack.engine is not None:

@@ -8,7 +8,7 @@ import pytest
 
 from labkit.base.facts import facts
 from labkit.lab.session import Lab
-from labkit.namespaces import nsdefaults
+from labkit.namespaces import nsdefaults, views
 from labkit.namespaces import procns as namespaces
 
 pytestmark = pytest.mark.engine
@@ -64,7 +64,7 @@ def test_lsns_picks_out_the_lessons_container(lab: Lab,
     capsys.readouterr()
     table = namespaces.lsns(lab)
     assert capsys.readouterr().out == "$ lsns -J\n"
-    mine = namespaces.lesson_rows(table)
+    mine = views.lesson_rows(table)
     assert set(mine["owner"]) == {box.name}
     assert {"ipc", "mnt", "net", "pid", "uts"} <= set(mine["type"])
     assert set(mine["nprocs"]) == {1}

@@ -10,7 +10,7 @@ from labkit.base.facts import facts
 from labkit.images import catalog as images
 from labkit.lab.session import Lab
 from labkit.lessons.registry import start_registry
-from labkit.storage import wire
+from labkit.storage import views02b, wire
 
 pytestmark = pytest.mark.engine
 
@@ -30,9 +30,9 @@ def test_push_remove_pull_back(lab: Lab, capsys) -> None:
     assert list(second["status"])[-1] == "Pushed"
 
     assert f"$ docker push {ref}\n" in capsys.readouterr().out
-    frame = wire.manifest_frame(reg, ref)  # busybox wget on this machine, 127.0.0.1 only
+    frame = views02b.manifest_frame(reg, ref)  # busybox wget on this machine, 127.0.0.1 only
     assert list(frame["part"]) == ["config"] + [f"layer {n}" for n in range(1, len(first) + 1)]
-    table = wire.hashes_frame(wire.layer_hashes(reg, ref))
+    table = views02b.hashes_frame(wire.layer_hashes(reg, ref))
     assert table["sha256(blob) = digest"].all() and table["sha256(gunzip(blob)) = diff_id"].all()
     doc = wire.manifest(reg, ref)
     if not facts().containerd_store:  # there the image ID is the manifest's digest

@@ -66,3 +66,15 @@ def machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     fake = FakeMachine()
     fakes(system=fake.system(), root=True)
     return fake
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """test_docs' report: per chapter, how many labkit names only one notebook cell uses."""
+    from .test_docs import ONE_CELL_REPORT
+
+    rows = terminalreporter.config.stash.get(ONE_CELL_REPORT, None)
+    if rows:
+        terminalreporter.write_sep("-", "labkit names only one notebook cell uses")
+        for chapter, count, in_views in rows:
+            terminalreporter.write_line(
+                f"  {chapter:4} {count:3d}  ({in_views} in the chapter's views)")

@@ -20,10 +20,9 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def used_names(source: str) -> set[tuple[str, str]]:
-    """(module, name) pairs this source uses: `from M import name` and `alias.name` where the
-    alias is bound by an import (`from labkit.x import m`, `import labkit.x.m as m`)."""
-    tree = ast.parse(source)
+def _bindings(tree: ast.AST) -> tuple[dict[str, set[str]], set[tuple[str, str]]]:
+    """What the imports in TREE bind (alias -> dotted heads), and the `from M import name`
+    pairs they name."""
     bound: dict[str, set[str]] = defaultdict(set)  # several functions may reuse one alias
     found: set[tuple[str, str]] = set()
     for node in ast.walk(tree):
@@ -35,6 +34,12 @@ def used_names(source: str) -> set[tuple[str, str]]:
             for a in node.names:
                 found.add((node.module, a.name))
                 bound[a.asname or a.name].add(f"{node.module}.{a.name}")
+    return bound, found
+
+
+def _attribute_uses(tree: ast.AST, bound: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """(module, name) pairs of the `alias.name` chains in TREE whose alias BOUND knows."""
+    found: set[tuple[str, str]] = set()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Attribute):
             continue
@@ -50,6 +55,14 @@ def used_names(source: str) -> set[tuple[str, str]]:
     return found
 
 
+def used_names(source: str) -> set[tuple[str, str]]:
+    """(module, name) pairs this source uses: `from M import name` and `alias.name` where the
+    alias is bound by an import (`from labkit.x import m`, `import labkit.x.m as m`)."""
+    tree = ast.parse(source)
+    bound, found = _bindings(tree)
+    return found | _attribute_uses(tree, bound)
+
+
 def notebook_source(path: Path) -> str:
     """A notebook's code cells as one program (imports in one cell serve the next); IPython's
     `%magic` and `!shell` lines are blanked."""
@@ -58,6 +71,27 @@ def notebook_source(path: Path) -> str:
              for cell in cells if cell["cell_type"] == "code"
              for line in "".join(cell["source"]).splitlines()]
     return "\n".join(lines)
+
+
+def cell_uses(path: Path) -> list[set[tuple[str, str]]]:
+    """For each code cell of a notebook, the (module, name) pairs it uses: `alias.name` chains
+    and names imported by `from M import name` (the notebook's imports bind them for every
+    cell), the import lines themselves left out."""
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    sources = ["\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                         for line in "".join(c["source"]).splitlines()) for c in cells]
+    bound, _ = _bindings(ast.parse("\n".join(sources)))
+    uses = []
+    for source in sources:
+        tree = ast.parse(source)
+        for node in ast.walk(tree):  # an import line binds a name; it is not a use
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                node.names = []
+        found = _attribute_uses(tree, bound)
+        found |= {tuple(head.rsplit(".", 1)) for n in ast.walk(tree) if isinstance(n, ast.Name)
+                  for head in bound.get(n.id, ()) if "." in head}
+        uses.append(found)
+    return uses
 
 
 def _references(node: ast.AST) -> set[str]:

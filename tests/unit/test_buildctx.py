@@ -11,7 +11,7 @@ import pytest
 
 from labkit.base.errors import LabkitError
 from labkit.base.facts import EngineFacts
-from labkit.building import buildctx
+from labkit.building import buildctx, views
 
 from .fakes.lab import FakeLab
 
@@ -58,7 +58,7 @@ def test_three_cases_send_what_they_should(tmp_path: Path) -> None:
     src = project(tmp_path / "src")
     cases = buildctx.prepare_cases(FakeLab(tmp_path / "lessons"), src, megabytes=1)
     assert list(cases) == list(buildctx.CASES)
-    frame = buildctx.cases_frame(cases).set_index("case")
+    frame = views.cases_frame(cases).set_index("case")
     small, bulky, ignored = (frame.loc[c] for c in buildctx.CASES)
     assert small["files sent"] == 2 and bulky["files sent"] == 2 + 400
     assert ignored["files on disk"] == 2 + 400 + 1 and ignored["files sent"] == 3
@@ -89,7 +89,7 @@ def test_outside_dockerfile_travels_under_a_generated_name(tmp_path: Path) -> No
     outside = tmp_path / "elsewhere" / "front.Dockerfile"
     outside.parent.mkdir()
     outside.write_text("FROM nginx:1.22.1\n")
-    frame = buildctx.sent_frame(ctx, dockerfile=str(outside))
+    frame = views.sent_frame(ctx, dockerfile=str(outside))
     notes = dict(zip(frame["path"], frame["note"], strict=True))
     assert set(notes) == {".dockerfile.<generated>", ".dockerignore", "Dockerfile",
                           "dist/index.html"}
@@ -105,7 +105,7 @@ def test_outside_dockerfile_travels_under_a_generated_name(tmp_path: Path) -> No
 
 
 def test_without_outside_dockerfile_no_notes(tmp_path: Path) -> None:
-    frame = buildctx.sent_frame(project(tmp_path / "ctx"))
+    frame = views.sent_frame(project(tmp_path / "ctx"))
     assert list(frame["path"]) == ["Dockerfile", "dist/index.html"]
     assert set(frame["note"]) == {""}
 
@@ -232,10 +232,10 @@ def test_builders_frame_reports_each_builders_context(monkeypatch: pytest.Monkey
 
     cases = {"dist only": tmp_path}
     monkeypatch.setattr(imagebuild, "builder_for", lambda wanted: wanted)
-    frame = buildctx.builders_frame(BuildingLab(), cases)  # type: ignore[arg-type]
+    frame = views.builders_frame(BuildingLab(), cases)  # type: ignore[arg-type]
     assert frame.to_dict("records") == [
         {"case": "dist only", "classic builder": "41 MB", "BuildKit": "under 10 kB"}]
-    assert built == [("front-app:ctx0", "classic"), ("front-app:ctx0", "buildkit")]
+    assert built == [("front-app:ctx0", "classic"), ("front-app:ctx0-buildkit", "buildkit")]
     monkeypatch.setattr(imagebuild, "builder_for", lambda wanted: "classic")
-    frame = buildctx.builders_frame(BuildingLab(), cases)  # type: ignore[arg-type]
+    frame = views.builders_frame(BuildingLab(), cases)  # type: ignore[arg-type]
     assert frame.loc[0, "BuildKit"] == "not what `docker build` runs here"

@@ -423,3 +423,21 @@ def test_tar_whiteouts_without_an_image_is_unanswered() -> None:
 def test_build_step_placeholder_builds_nothing(capsys) -> None:
     assert layertar.build_step(FakeLab(), ...) is None
     assert "not answered yet" in capsys.readouterr().out
+
+
+def test_the_puzzle_is_built_by_buildkit_one_run_step_each(tmp_path: Path, capsys) -> None:
+    """02.2's image: BuildKit where `docker build` is BuildKit (Lab.build falls back to the
+    classic builder elsewhere), a RUN line per step, the Dockerfile printed."""
+    built: list[tuple[str, str, str]] = []
+
+    class BuildingLab(FakeLab):
+        def build(self, context: Path, tag: str, *, builder: str = "classic") -> Any:
+            built.append((tag, builder, (context / "Dockerfile").read_text()))
+            return type("Built", (), {"tag": tag})()
+
+    tag = checks_storage.build_layer_puzzle(BuildingLab(tmp_path))  # type: ignore[arg-type]
+    assert tag == "layer-puzzle:v1"
+    [(_, builder, dockerfile)] = built
+    assert builder == "buildkit"
+    assert dockerfile.count("\nRUN ") == len(checks_storage.PUZZLE_STEPS)
+    assert capsys.readouterr().out == f"# layer-puzzle:v1\n{dockerfile}"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from labkit.building import dockerignore as di
+from labkit.building import views
 from labkit.building.buildctx import measure
 
 # What the engine's rules mean for the sample, written out by hand (not computed).
@@ -51,7 +52,7 @@ def test_order_matters_an_early_exception_is_overridden() -> None:
 
 
 def test_rules_table_agrees_with_the_sdk_tar(sample: Path) -> None:
-    frame = di.rules_frame(sample)
+    frame = views.rules_frame(sample)
     assert set(frame.loc[frame["sent"], "path"]) == EXPECTED_SENT
     for _, row in frame.iterrows():
         by_rule = row["decided by"].startswith(("!", "(no rule"))
@@ -89,11 +90,11 @@ def test_agreement_summary_says_it_or_raises(tmp_path: Path) -> None:
 
     frame = pd.DataFrame([{"path": "a", "sent": True, "in image": True, "agree": True},
                           {"path": "b", "sent": False, "in image": False, "agree": True}])
-    assert di.agreement_summary(frame) == (
+    assert views.agreement_summary(frame) == (
         "The image holds exactly the 1 files the rules send, and none of the other 1.")
     frame.loc[1, ["in image", "agree"]] = [True, False]
     with pytest.raises(LabkitError, match="disagree on b"):
-        di.agreement_summary(frame)
+        views.agreement_summary(frame)
 
 
 def test_a_dockerfile_gets_an_ignore_file_of_its_own(tmp_path: Path) -> None:
@@ -103,6 +104,3 @@ def test_a_dockerfile_gets_an_ignore_file_of_its_own(tmp_path: Path) -> None:
     assert dockerfile.name == "only-app.Dockerfile"
     own = dockerfile.parent / "only-app.Dockerfile.dockerignore"
     assert own.read_text() == "*\n!app/\n"
-    assert "only-app.Dockerfile.dockerignore" in di.ignore_file_used(
-        "buildkit", dockerfile)
-    assert "never read" in di.ignore_file_used("classic", dockerfile)

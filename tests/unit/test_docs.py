@@ -14,6 +14,8 @@ from labkit.cli import commands as cli
 
 from . import name_uses
 
+ONE_CELL_REPORT = pytest.StashKey[list[tuple[str, int, int]]]()
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -145,3 +147,53 @@ def test_contributing_floors_are_the_imports_labkit_makes() -> None:
             if parts[0] == "labkit" and len(parts) > 1 and parts[1] not in floors[folder]:
                 wrong.append(f"{name_uses.module_name(path)} imports {module}")
     assert wrong == []
+
+
+# Presentation helpers (a table, a note, an explanation) that one cell uses live in the
+# chapter's views module: the lesson packages keep what several cells or modules build on.
+PRESENTATION = re.compile(r"(_frame|_note|_table|_summary)$|^(explain_\w+|describe)$")
+
+
+def _one_cell_names() -> dict[str, list[str]]:
+    """Per chapter ("01", "02b", ...): the public names of labkit's chapter modules that exactly
+    one notebook cell uses and no other labkit module, as `module.name`."""
+    cells: dict[tuple[str, str], set[tuple[str, int]]] = {}
+    for nb in sorted(ROOT.glob("notebooks/[0-9][0-9]*-*.ipynb")):
+        chapter = nb.stem.split("-", 1)[0]
+        for i, uses in enumerate(name_uses.cell_uses(nb)):
+            for pair in uses:
+                cells.setdefault(pair, set()).add((chapter, i))
+    in_labkit = {pair for where, uses in _uses_by_source() if where.startswith("labkit")
+                 for pair in uses if pair[0] != where}
+    found: dict[str, list[str]] = {}
+    for path in CHAPTER_MODULES:
+        module = name_uses.module_name(path)
+        for name in name_uses.public_names(path):
+            users = cells.get((module, name), set())
+            if len(users) == 1 and (module, name) not in in_labkit:
+                chapter = next(iter(users))[0]
+                found.setdefault(chapter, []).append(f"{module.removeprefix('labkit.')}.{name}")
+    return found
+
+
+def test_one_cell_presentation_helpers_live_in_their_chapter_views(
+        request: pytest.FixtureRequest) -> None:
+    found = _one_cell_names()
+    rows = [(chapter, len(names), sum(n.split(".")[1].startswith("views") for n in names))
+            for chapter, names in sorted(found.items())]
+    request.config.stash[ONE_CELL_REPORT] = rows  # printed after the run (conftest.py)
+    misplaced = [name for names in found.values() for name in names
+                 if PRESENTATION.search(name.rsplit(".", 1)[1])
+                 and not name.split(".")[1].startswith("views")]
+    assert misplaced == [], (
+        f"presentation helpers one cell uses, outside the chapter's views module: {misplaced}")
+
+
+def test_the_one_cell_finder_counts_cells_not_notebooks() -> None:
+    pair = ("labkit.lessons.registry", "start_registry")
+    for chapter in ("01-building-images", "02b-image-anatomy-and-the-wire"):
+        uses = name_uses.cell_uses(ROOT / f"notebooks/{chapter}.ipynb")
+        assert sum(pair in u for u in uses) == 1  # one cell each, by `registry.start_registry`
+    found = _one_cell_names()
+    assert all(re.fullmatch(r"\d\d[a-z]?", chapter) for chapter in found)
+    assert not any("registry.start_registry" in names for names in found.values())

@@ -23,7 +23,8 @@ from labkit.base import i18n
 from labkit.base.figure import CJK_FONTS, AltFigure, shown
 from labkit.building import buildctx
 from labkit.building import buildhistory as bh
-from labkit.namespaces.procns import NsMatrix, heatmap
+from labkit.namespaces.procns import NsMatrix
+from labkit.namespaces.views import heatmap
 from labkit.networking import topology
 from labkit.storage import stackplot
 from labkit.storage.overlay2_layers import LayerDir

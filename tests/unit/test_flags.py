@@ -102,10 +102,11 @@ def test_run_flags_read_values_and_switches_and_allow_a_lesson_address() -> None
 
 
 def test_publish_all_only_on_a_network_that_binds_loopback(cli: CliEngine) -> None:
+    course = {"io.labkit.course": "docker-internals-workbook"}  # lesson networks, both
     cli.client.networks.items += [
-        FakeObject("lab-net", attrs={"Options": {
+        FakeObject("lab-net", attrs={"Labels": course, "Options": {
             "com.docker.network.bridge.host_binding_ipv4": "127.0.0.1"}}),
-        FakeObject("open-net")]
+        FakeObject("open-net", attrs={"Labels": course})]
     lab = session.Lab("03", session="s0a0b0c")
     for flags in (["-P"], ["--network", "open-net", "-P"], ["-P", "--network", "open-net"]):
         with pytest.raises(LabkitError, match="every interface") as err:

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from labkit.base.errors import LabkitError
-from labkit.building import frontapp
+from labkit.building import frontapp, views
 
 from .fakes.client import FakeContainer
 from .fakes.lab import FakeLab
@@ -20,7 +20,7 @@ INDEX = b"<html><head><title> Front App </title></head></html>"
 
 def test_sample_is_the_lecture_project(tmp_path: Path) -> None:
     folder = frontapp.copy_sample(FakeLab(tmp_path))  # type: ignore[arg-type]
-    files = list(frontapp.tree_frame(folder)["path"])
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     assert files == ["Dockerfile", "dist/assets/app.css", "dist/assets/app.js",
                      "dist/index.html", "nginx.conf"]
     dockerfile = (folder / "Dockerfile").read_text()
@@ -56,7 +56,7 @@ def test_fetch_keeps_status_type_and_title(port: int) -> None:
 
 def test_fetch_table_compares_bodies_with_index(port: int) -> None:
     frontapp.wait_until_serving(port, timeout=2)
-    frame = frontapp.fetch_table(port, ["/", "/a.css", "/orders/42"]).set_index("path")
+    frame = views.fetch_table(port, ["/", "/a.css", "/orders/42"]).set_index("path")
     assert list(frame["same body as index.html"]) == [True, False, True]
     assert frame.loc["/a.css", "content_type"] == "text/css"
     assert "body" not in frame.columns

@@ -162,16 +162,6 @@ def test_fetch_without_an_answer(cli: CliEngine, capsys: pytest.CaptureFixture[s
     assert handwire.parse_http(0, "garbage") == ("", "")
 
 
-def test_docker_knows_runs_docker_network_inspect(cli: CliEngine,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    cli.answers[("docker", "network", "inspect")] = (0, "c3\nb\n", "")
-    assert handwire.docker_knows(NET) == ["b", "c3"]
-    assert cli.calls[0][0] == ["docker", "network", "inspect", "-f",
-                               handwire.CONTAINER_NAMES, "net0"]
-    assert capsys.readouterr().out == (
-        "$ docker network inspect -f '{{range .Containers}}{{println .Name}}{{end}}' net0\n"
-        "c3\nb\n")
-
 
 def test_reaches_asks_again_until_a_ping_is_answered(fakes: Callable[..., Fakes],
                                                      clock: FakeClock) -> None:
@@ -188,10 +178,3 @@ def test_network_table_names_the_spare_address() -> None:
     table = NET.to_frame()
     assert table.loc["spare address (ours)", "value"] == "10.213.7.254"
     assert table.loc["ip range (Docker's)", "value"] == "10.213.7.0/25"
-
-
-def test_container_address_explains_a_missing_network() -> None:
-    box = FakeContainer("c3", networks={"net0": {"IPAddress": "10.213.7.2"}})
-    assert handwire.container_address(box, NET) == "10.213.7.2"
-    with pytest.raises(LabkitError, match="not on net0"):
-        handwire.container_address(FakeContainer("c9"), NET)

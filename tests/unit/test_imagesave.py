@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from labkit.base.errors import LabkitError
-from labkit.storage import digests, imagesave, layertar, overlay
+from labkit.storage import digests, imagesave, layertar, overlay, views02b
 
 from .fakes.client import FakeContainer
 from .fakes.docker_root import IS_ROOT
@@ -321,9 +321,9 @@ def test_layout_note_names_the_engine_and_what_it_wrote(tmp_path: Path) -> None:
 
     oci_layout(tmp_path)
     saved = imagesave.read(tmp_path)
-    note = imagesave.layout_note(saved, SimpleNamespace(major=28))  # type: ignore[arg-type]
+    note = views02b.layout_note(saved, SimpleNamespace(major=28))  # type: ignore[arg-type]
     assert note == f"This engine, Docker 28, wrote the {imagesave.OCI_LAYOUT}."
-    old = imagesave.layout_note(saved, SimpleNamespace(major=20))  # type: ignore[arg-type]
+    old = views02b.layout_note(saved, SimpleNamespace(major=20))  # type: ignore[arg-type]
     assert "usually write the docker-archive" in old
 
 

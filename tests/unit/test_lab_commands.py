@@ -12,7 +12,7 @@ from labkit.base.errors import CommandFailed, HostToolMissing, LabkitError
 from labkit.lab import session
 
 from .fakes.cli_engine import CliEngine
-from .fakes.client import FakeClient
+from .fakes.client import FakeClient, FakeContainer
 from .fakes.seam import Fakes
 
 LABELS = ["--label", "io.labkit.course=docker-internals-workbook",
@@ -69,6 +69,27 @@ def test_a_lessons_own_dns_replaces_ours_and_a_joiner_gets_none(
     lab.run("labkit/busybox", ["sleep", "60"], name="hostnet", flags=["--network", "host"])
     assert cli.calls[-1][0][-5:-3] == ["--dns", "127.0.0.1"]
     assert printed_lines(capsys.readouterr().out) == [argv for argv, _ in cli.calls]
+
+
+def test_a_lesson_container_never_joins_a_learners_network_or_container(
+        cli: CliEngine) -> None:
+    learner = {"learner.owns": "yes"}
+    cli.client.networks.create("ex-net", labels=learner)
+    cli.client.containers.found["c1"] = FakeContainer("c1", labels=learner)
+    lab = session.Lab("04", session="s0a0b0c")
+    for flags in (["--network", "ex-net"], ["--network=container:c1"],
+                  ["--pid", "container:c1"], ["--ipc", "container:c1"]):
+        with pytest.raises(LabkitError) as err:
+            lab.run("labkit/busybox", ["sleep", "60"], name="peek", flags=flags)
+        assert "not the lesson's" in err.value.message
+        assert "-<session>" in err.value.hint
+    assert not any(argv[:2] == ["docker", "run"] for argv, _ in cli.calls)  # refused first
+    own = lab.network("ex-net")  # the lesson's: ex-net-s0a0b0c, with the course's labels
+    assert own.name == "ex-net-s0a0b0c"
+    lab.run("labkit/busybox", ["sleep", "60"], name="ex-a", flags=["--network", own.name])
+    lab.run("labkit/busybox", ["sleep", "60"], name="h", flags=["--network", "host",
+                                                               "--pid", "host"])
+    assert [argv[:2] for argv, _ in cli.calls].count(["docker", "run"]) == 2
 
 
 def test_run_once_removes_the_container_and_returns_its_exit(cli: CliEngine) -> None:
@@ -146,6 +167,19 @@ def test_docker_says_when_there_is_no_docker_command(fakes: Callable[..., Fakes]
     fakes(system=engine.System(which=lambda name: None))
     with pytest.raises(HostToolMissing, match="no `docker` command"):
         show.docker(["ps"])
+
+
+def test_a_long_output_line_is_folded_after_the_given_characters_only() -> None:
+    lowers = [f"/var/lib/docker/overlay2/l/{c * 26}" for c in "ABCDEFG"]
+    line = f"rw,relatime,lowerdir={':'.join(lowers)},upperdir=/u/diff,workdir=/u/work"
+    folded = show.fold_output(f"short\n{line}", ",:").splitlines()
+    assert folded[0] == "short" and len(folded) > 3
+    assert all(len(f) <= show.WIDTH for f in folded)
+    assert all(f.startswith("  ") for f in folded[2:])  # continuations are indented
+    assert "".join(f.removeprefix("  ") for f in folded[1:]) == line  # the same characters
+    assert all(f.endswith((",", ":")) for f in folded[1:-1])  # folded only after those
+    unbreakable = "x" * (show.WIDTH + 20)
+    assert show.fold_output(unbreakable, ",:") == unbreakable
 
 
 def test_a_long_line_is_folded_and_still_pastes_as_the_same_command() -> None:

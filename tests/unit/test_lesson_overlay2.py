@@ -131,8 +131,66 @@ def test_an_overlay2_engine_reuses_the_learners_container(
     fakes(client=FakeClient(info(Driver="overlay2", DockerRootDir="/var/lib/docker")),
           system=FakeMachine().system(), host=FakeHost(strict=True))
     box = FakeContainer("redis7")
-    found = lesson_overlay2.start(None, "labkit/redis:7.0", box)  # type: ignore[arg-type]
+    found = lesson_overlay2.start(None, box)  # type: ignore[arg-type]
     assert found.container is box and found.engine is None
     assert found.data_root == Path("/var/lib/docker")
     assert "/var/lib/docker/overlay2" in capsys.readouterr().out
+    found.save("labkit/redis:7.0")
+    found.load()
+    found.run()
+    out = capsys.readouterr().out
+    assert "Nothing to copy" in out and "Nothing to load" in out and "Nothing to run" in out
+    assert found.container is box
+
+
+class SavingEngine:
+    """What Overlay2Stack asks of a lesson's engine: save, load_archive, cli, client."""
+
+    def __init__(self, client: FakeClient, archive: Path) -> None:
+        self.client, self.archive = client, archive
+        self.calls: list[tuple[str, ...]] = []
+
+    def save(self, image: str) -> tuple[str, Path]:
+        self.calls.append(("save", image))
+        return image, self.archive
+
+    def load_archive(self, archive: Path, ref: str) -> None:
+        self.calls.append(("load", str(archive), ref))
+
+    def cli(self, *args: str) -> list[str]:
+        return ["docker", "--host", "unix:///lesson/docker.sock", *args]
+
+
+def test_the_lessons_engine_gets_the_image_then_runs_it(tmp_path: Path, capsys,
+                                                        fakes: Callable[..., Fakes]) -> None:
+    client = FakeClient()
+    cli = CliEngine(client)
+    box = FakeContainer("redis7-overlay2")
+    cli.answers[("docker", "--host", "unix:///lesson/docker.sock", "run")] = (
+        lambda argv: (client.containers.found.update({box.name: box}) or 0, box.id + "\n", ""))
+    fakes(system=cli.system())
+    engine = SavingEngine(client, tmp_path / "image.tar")
+    stack = Overlay2Stack(None, tmp_path, engine)  # type: ignore[arg-type]
+    with pytest.raises(LabkitError, match="runs no container yet"):
+        stack.graphdriver()
+    with pytest.raises(LabkitError, match="No image was saved"):
+        stack.load()
+    with pytest.raises(LabkitError, match="No image was loaded"):
+        stack.run()
+    stack.save("labkit/redis:7.0")
+    assert stack.container is None
+    stack.load()
+    assert stack.container is None and cli.calls == []  # loading runs nothing yet
+    stack.run()
+    assert engine.calls == [("save", "labkit/redis:7.0"),
+                            ("load", str(tmp_path / "image.tar"), "labkit/redis:7.0")]
+    assert cli.calls[-1][0] == ["docker", "--host", "unix:///lesson/docker.sock", "run", "-d",
+                                "--network", "none", "--name", "redis7-overlay2",
+                                "labkit/redis:7.0"]
+    assert stack.container is not None and stack.container.name == "redis7-overlay2"
+    out = capsys.readouterr().out
+    assert "$ docker --host unix:///lesson/docker.sock run -d --network none" in out
+    assert "redis7-overlay2 running on the lesson's engine (storage driver: overlay2)" in out
+    with pytest.raises(LabkitError, match="No image was saved"):
+        stack.load()  # the archive is gone: a second load needs a second save
 

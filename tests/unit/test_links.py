@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from labkit.base.errors import LabkitError
-from labkit.networking import links
+from labkit.networking import links, views
 
 from .fakes.cli_engine import CliEngine
 from .fakes.client import FakeClient, FakeContainer
@@ -38,32 +38,32 @@ def test_a_link_change_is_explained_or_refused(capsys: pytest.CaptureFixture[str
     before = _view(HOSTS, ENV, ENV)
     moved_env = ENV.replace("172.17.0.6", "172.17.0.8")
     after = _view(HOSTS.replace("172.17.0.6", "172.17.0.8"), ENV, moved_env)
-    links.explain_link_change(before, after, "172.17.0.8")
+    views.explain_link_change(before, after, "172.17.0.8")
     out = capsys.readouterr().out
     assert "now says 172.17.0.8" in out and "still say 172.17.0.6" in out
     assert "gets the new value, 172.17.0.8" in out
     with pytest.raises(LabkitError, match="still says 172.17.0.6"):
-        links.explain_link_change(before, before, "172.17.0.8")
+        views.explain_link_change(before, before, "172.17.0.8")
     with pytest.raises(LabkitError, match="old address"):
-        links.explain_link_change(before, before, "172.17.0.6")
+        views.explain_link_change(before, before, "172.17.0.6")
     moved = _view(HOSTS.replace("172.17.0.6", "172.17.0.8"), moved_env, moved_env)
     with pytest.raises(LabkitError, match="set once"):
-        links.explain_link_change(before, moved, "172.17.0.8")
+        views.explain_link_change(before, moved, "172.17.0.8")
 
 
 def test_no_variables_are_explained_from_the_version_on_29_and_refused_before(
         capsys: pytest.CaptureFixture[str]) -> None:
     bare = _view(HOSTS, "PATH=/usr/bin\nHOSTNAME=abc\n", "PATH=/usr/bin\n")
     assert bare.env == {} and bare.address_variable == ""
-    links.explain_variables(bare, 29, 7)
+    views.explain_variables(bare, 29, 7)
     out = capsys.readouterr().out
     assert "Docker 29.7 injected none" in out and "moby#50719" in out
     assert links.KEEP_VARIABLE + "=1" in out
     with pytest.raises(LabkitError, match="before 29.0 always do"):
-        links.explain_variables(bare, 28, 5)
-    links.explain_variables(_view(HOSTS, ENV, ENV), 28, 5)
+        views.explain_variables(bare, 28, 5)
+    views.explain_variables(_view(HOSTS, ENV, ENV), 28, 5)
     assert "injected 5 link variables, as every engine before 29.0" in capsys.readouterr().out
-    links.explain_variables(_view(HOSTS, ENV, ENV), 29, 7)
+    views.explain_variables(_view(HOSTS, ENV, ENV), 29, 7)
     assert links.KEEP_VARIABLE + "=1 in its environment" in capsys.readouterr().out
 
 
@@ -71,7 +71,7 @@ def test_a_link_change_without_variables_speaks_of_the_name_only(
         capsys: pytest.CaptureFixture[str]) -> None:
     bare = _view(HOSTS, "PATH=/usr/bin\n", "PATH=/usr/bin\n")
     after = _view(HOSTS.replace("172.17.0.6", "172.17.0.8"), "PATH=/usr/bin\n", "")
-    links.explain_link_change(bare, after, "172.17.0.8")
+    views.explain_link_change(bare, after, "172.17.0.8")
     out = capsys.readouterr().out
     assert "now says 172.17.0.8" in out and "no link variables" in out and "?" not in out
 

@@ -13,6 +13,7 @@ import pytest
 from labkit.base.errors import LabkitError
 from labkit.base.show import command_line
 from labkit.namespaces import procns as namespaces
+from labkit.namespaces import views
 
 from .fakes.client import FakeClient, FakeContainer
 from .fakes.host import FakeHost, readlink_answer
@@ -37,7 +38,7 @@ def test_ns_types_shows_ls_then_explains_each_entry(fakes: Callable[..., Fakes],
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     host = fakes(host=FakeHost({("ls", "-C", "/proc/self/ns"): "uts  net  future_ns\n"},
                                strict=True)).host
-    table = namespaces.ns_types()
+    table = views.ns_types()
     assert host.calls == [("ls", "-C", "/proc/self/ns")]
     assert capsys.readouterr().out == "$ ls -C /proc/self/ns\nuts  net  future_ns\n"
     assert list(table["type"]) == ["future_ns", "net", "uts"]
@@ -131,7 +132,7 @@ def test_shared_compares_links(fake: FakeHost) -> None:
 
 def test_heatmap_labels_every_cell(fake: FakeHost) -> None:
     m = namespaces.ns_matrix({"host": 2, "c1": 10, "hostnet": 20})
-    fig = namespaces.heatmap(m)
+    fig = views.heatmap(m)
     ax = fig.axes[0]
     assert len(ax.texts) == 3 * len(namespaces.TYPES)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["host", "c1", "hostnet"]
@@ -176,7 +177,7 @@ def test_lsns_picks_out_the_host_and_the_lessons_containers(
     assert fake.calls[0] == ("lsns", "-J")
     assert not any("/proc/500/" in arg for call in fake.calls for arg in call)
     assert list(table["owner"]) == ["host", "c1", "hostnet", ""]
-    mine = namespaces.lesson_rows(table)
+    mine = views.lesson_rows(table)
     assert list(mine["owner"]) == ["c1", "hostnet"]
     assert list(mine.columns) == ["owner", "type", "ns", "nprocs", "command"]
     assert isinstance(mine, pd.DataFrame)

@@ -117,7 +117,7 @@ PGREP = ("4242 /usr/bin/docker-proxy -proto tcp -host-ip 127.0.0.1 -host-port 18
          "-container-ip 172.17.0.3 -container-port 80 -use-listen-fd\n")
 
 
-def test_show_proxies_runs_pgrep_as_printed_and_tables_its_output(
+def test_show_proxies_runs_pgrep_as_printed_and_reads_its_output(
         fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
     host = fakes(host=FakeHost({("pgrep",): PGREP}, strict=True)).host
     found = proxy.show_proxies(18080)
@@ -125,9 +125,8 @@ def test_show_proxies_runs_pgrep_as_printed_and_tables_its_output(
     assert capsys.readouterr().out == ("$ pgrep -a -f 'docker-proxy .*-host-port 18080( |$)'\n"
                                        + PGREP)
     assert [p.pid for p in found] == [4242, 4243] and found[0].arg("-missing") == ""
-    assert proxy.proxies_frame(found).to_dict("records")[0] == {
-        "program": "docker-proxy", "proto": "tcp", "listens on": "127.0.0.1:18080",
-        "forwards to": "172.17.0.3:80"}
+    assert (found[0].arg("-host-ip"), found[0].arg("-container-ip")) == ("127.0.0.1",
+                                                                          "172.17.0.3")
     fakes(host=FakeHost({("pgrep",): (1, "", "")}, strict=True))  # userland-proxy off
     assert proxy.show_proxies(18080) == []
     assert proxy.parse_pgrep("77 /usr/bin/sleep 1\n") == []  # only docker-proxy

@@ -10,7 +10,7 @@ import pytest
 
 from labkit.base import iproute
 from labkit.base.errors import LabkitError
-from labkit.networking import netinspect
+from labkit.networking import netinspect, views
 
 from .fakes.cli_engine import CliEngine
 from .fakes.client import FakeClient, FakeContainer, info
@@ -65,7 +65,7 @@ def test_veth_pairs_match_by_mac_and_both_indexes(fakes: Callable[..., Fakes]) -
         ("c1", "eth0@if11", "veth1111111", "docker0"),
         ("c2", "eth0@if13", "veth2222222", "docker0")]
     assert all(p.matched for p in pairs)
-    frame = netinspect.pairs_frame(pairs)
+    frame = views.pairs_frame(pairs)
     assert list(frame["host veth"]) == ["veth1111111@if10", "veth2222222@if12"]
     assert list(frame["address"]) == ["172.17.0.2/16", "172.17.0.3/16"]
 
@@ -127,7 +127,7 @@ def test_explain_pairs_shows_the_bridge_s_view_of_each_port(
     host = fakes(host=FakeHost({("bridge", "link", "show", "dev", "veth1111111"): port,
                                 ("ip", "-d", "-j", "addr", "show"): json.dumps(HOST)},
                                strict=True)).host
-    netinspect.explain_pairs([pair])
+    views.explain_pairs([pair])
     assert host.calls[0] == ("bridge", "link", "show", "dev", "veth1111111")
     assert capsys.readouterr().out == ("$ bridge link show dev veth1111111\n" + port
                                        + "1 host veths, all ports of docker0; docker0 is the "
@@ -135,7 +135,7 @@ def test_explain_pairs_shows_the_bridge_s_view_of_each_port(
     host.answers[("bridge", "link", "show", "dev", "veth1111111")] = port.replace(
         "master docker0", "master br-0123456789ab")  # plugged into another bridge
     with pytest.raises(LabkitError, match="not ports of docker0"):
-        netinspect.explain_pairs([pair])
+        views.explain_pairs([pair])
 
 
 def test_a_pair_whose_ends_disagree_is_not_matched() -> None:
@@ -165,23 +165,15 @@ def test_addresses_and_modes_by_name(fakes: Callable[..., Fakes],
                 "/proc/self/ns/net")
     fake = fakes(host=FakeHost({readlink: "net:[11]\nnet:[11]\nnet:[1]\nnet:[1]\n"},
                                strict=True)).host
-    table = netinspect.modes_frame(["web", "side", "hostnet"], show=True).set_index("container")
+    table = views.modes_frame(["web", "side", "hostnet"], show=True).set_index("container")
     assert fake.calls == [readlink]  # one readlink, the host's own netns last
     assert capsys.readouterr().out == ("$ " + " ".join(readlink) + "\n"
                                        "net:[11]\nnet:[11]\nnet:[1]\nnet:[1]\n")
     assert list(table["netns"]) == ["shared with side", "shared with web", "host"]
     fake.answers[readlink] = "net:[11]\nnet:[12]\nnet:[13]\nnet:[1]\n"  # nothing shared
-    assert list(netinspect.modes_frame(["web", "side", "hostnet"])["netns"]) == ["own"] * 3
+    assert list(views.modes_frame(["web", "side", "hostnet"])["netns"]) == ["own"] * 3
     assert table.loc["hostnet", "address in inspect"] == "(none)"
     assert table.loc["web", "address in inspect"] == "172.17.0.2, 10.213.0.2"
-
-
-def test_explain_reuse_needs_the_freed_address_taken(capsys: pytest.CaptureFixture[str]) -> None:
-    netinspect.explain_reuse("auto", "10.213.0.2", "10.213.0.3", "c4", "10.213.0.2")
-    assert capsys.readouterr().out == ("auto was 10.213.0.2; after a restart it is 10.213.0.3, "
-                                       "and c4 has 10.213.0.2.\n")
-    with pytest.raises(LabkitError):
-        netinspect.explain_reuse("auto", "10.213.0.2", "10.213.0.2", "c4", "10.213.0.3")
 
 
 def test_network_ls_shows_the_defaults_and_the_lesson_s_networks_only(

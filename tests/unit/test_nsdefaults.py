@@ -8,7 +8,7 @@ from collections.abc import Callable
 import matplotlib
 import pytest
 
-from labkit.namespaces import nsdefaults, procns
+from labkit.namespaces import nsdefaults, procns, views
 
 from .fakes.cli_engine import CliEngine
 from .fakes.client import FakeClient, FakeContainer, info
@@ -72,7 +72,7 @@ def test_cgroup_setup_compares_links_when_the_engine_does_not_say(
 def test_heatmap_labels_the_cgroup_column(fake: FakeHost) -> None:
     m = procns.ns_matrix({"host": 2, "c1": 10})
     setup = nsdefaults.CgroupSetup("cgroup2fs", "c1", "private")
-    ax = procns.heatmap(m, cgroup=setup).axes[0]
+    ax = views.heatmap(m, cgroup=setup).axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()][0] == "cgroup\n(v2: own)"
 
 
@@ -141,6 +141,6 @@ def test_time_setup_compares_the_containers_link_with_the_hosts(
 
 def test_heatmap_labels_the_time_column_with_the_engines_answer(fake: FakeHost) -> None:
     m = procns.ns_matrix({"host": 2, "c1": 10})
-    fig = procns.heatmap(m, time=_time("28.5.2", False))
+    fig = views.heatmap(m, time=_time("28.5.2", False))
     names = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert names[procns.TYPES.index("time")] == "time\n(28.5: host's)"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from labkit.base.errors import NotRoot
-from labkit.namespaces import nsenter
+from labkit.namespaces import nsenter, views
 
 from .fakes.cli_engine import CliEngine
 from .fakes.client import FakeClient, FakeContainer
@@ -41,33 +41,6 @@ def test_inspect_pid_runs_what_it_shows(cli: CliEngine,
     assert capsys.readouterr().out == "$ docker inspect -f '{{.State.Pid}}' c1\n4242\n"
 
 
-BRIEF = ("lo               UNKNOWN        127.0.0.1/8 \n"
-         "eth0@if80        UP             10.213.0.254/24 \n")
-
-
-def test_parse_brief_reads_ip_br_addr() -> None:
-    assert nsenter.parse_brief(BRIEF + "eth1@if9 DOWN \n") == {
-        "lo": ["127.0.0.1/8"], "eth0": ["10.213.0.254/24"], "eth1": []}
-
-
-def test_inspect_vs_nsenter_shows_both_commands_then_compares(
-        fake: FakeHost, cli: CliEngine, capsys: pytest.CaptureFixture[str]) -> None:
-    fake.answers[("nsenter", "-t", "4242", "-n", "ip", "-4", "-br", "addr")] = BRIEF
-    cli.answers[("docker", "inspect")] = (0, "10.213.0.254\n", "")
-    row = nsenter.inspect_vs_nsenter(FakeContainer("c1")).iloc[0]
-    assert (row["docker inspect"], row["nsenter ... ip addr"], row["same"]) == (
-        "10.213.0.254", "10.213.0.254/24", True)
-    assert [argv for argv, _ in cli.calls] == [
-        ["docker", "inspect", "-f", nsenter.ADDRESSES, "c1"]]
-    assert fake.calls == [("nsenter", "-t", "4242", "-n", "ip", "-4", "-br", "addr")]
-    out = capsys.readouterr().out
-    assert out.startswith(
-        "$ docker inspect -f '{{range .NetworkSettings.Networks}}{{println .IPAddress}}{{end}}' "
-        "c1\n10.213.0.254\n$ nsenter -t 4242 -n ip -4 -br addr\nlo ")
-    cli.answers[("docker", "inspect")] = (0, "10.213.0.9\n", "")
-    assert not nsenter.inspect_vs_nsenter(FakeContainer("c1")).iloc[0]["same"]
-
-
 def test_host_view_reads_again_while_interfaces_come_and_go(
         fake: FakeHost, fakes: Callable[..., Fakes], capsys: pytest.CaptureFixture[str]) -> None:
     # PID 2's interfaces, then this netns's: a veth went away between the first two reads.
@@ -78,7 +51,7 @@ def test_host_view_reads_again_while_interfaces_come_and_go(
     fake.answers[("ip", "-j", "addr")] = lambda argv: addr_json(here.pop(0))
     fake.answers[("readlink",)] = "net:[1]\nnet:[1]\n"
     clock = fakes(clock=FakeClock()).clock
-    table = nsenter.host_view(2)
+    table = views.host_view(2)
     # Both lines shown once (their JSON is the table's), and run again after 0.2 s.
     assert capsys.readouterr().out == "$ nsenter -t 2 -n ip -j addr\n$ ip -j addr\n"
     assert fake.calls[:4] == [("nsenter", "-t", "2", "-n", "ip", "-j", "addr"),
@@ -92,7 +65,7 @@ def test_host_view_reads_again_while_interfaces_come_and_go(
 def test_host_view_needs_root(fakes: Callable[..., Fakes]) -> None:
     host = fakes(host=FakeHost(), root=False).host
     with pytest.raises(NotRoot):
-        nsenter.host_view(2)
+        views.host_view(2)
     assert host.calls == []
 
 
@@ -110,15 +83,3 @@ def test_netns_list_shows_only_the_lessons(fake: FakeHost,
     assert fake.calls == [("ip", "netns", "list")]
     assert capsys.readouterr().out.splitlines() == [
         "$ ip netns list", "nonet (id: 3)", "nstest", "(only this lesson's namespaces are shown)"]
-
-
-def test_netns_add_asks_the_lab_to_show_the_line_it_runs() -> None:
-    asked: list[tuple[str, bool]] = []
-
-    class Lab:
-        def netns(self, name: str, *, show: bool = False) -> str:
-            asked.append((name, show))
-            return f"{name}-s0a1b2c"
-
-    assert nsenter.netns_add(Lab(), "nstest") == "nstest-s0a1b2c"
-    assert asked == [("nstest", True)]

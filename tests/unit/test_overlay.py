@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from labkit.base.errors import CommandFailed, LabkitError, NotRoot
-from labkit.storage import overlay
+from labkit.storage import overlay, views02
 from labkit.storage.overlay import OverlayDirs
 
 from .fakes.docker_root import IS_ROOT, whiteout
@@ -217,12 +217,12 @@ def test_engine_metacopy_comes_from_docker_info() -> None:
 
 
 def test_metacopy_note_says_what_a_chmod_copies() -> None:
-    off = overlay.metacopy_note("N", "false").splitlines()
+    off = views02.metacopy_note("N", "false").splitlines()
     assert off[0].endswith("= N: overlay mounts that do not say otherwise have metacopy off.")
     assert off[1].endswith('reports "Using metacopy: false".') and "whole file" in off[2]
-    on = overlay.metacopy_note("Y", "")
+    on = views02.metacopy_note("Y", "")
     assert "metacopy on." in on and "only the inode" in on and "does not report it" in on
-    assert "no metacopy feature" in overlay.metacopy_note("", "")
+    assert "no metacopy feature" in views02.metacopy_note("", "")
 
 
 @needs_root

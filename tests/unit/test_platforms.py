@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from labkit.base.errors import LabkitError
-from labkit.building import platforms
+from labkit.building import platforms, views
 
 from .fakes.client import FakeClient, FakeImage
 from .fakes.host import FakeHost
@@ -72,11 +72,11 @@ def test_platform_strings() -> None:
 
 def test_manifest_table_names_each_platform_and_its_push() -> None:
     variants = [platforms.Variant("linux/amd64", "r/t:amd64", "sha256:1", "amd64")]
-    frame = platforms.manifest_frame(LIST, variants, {"r/t:amd64": AMD})
+    frame = views.manifest_frame(LIST, variants, {"r/t:amd64": AMD})
     assert list(frame["platform"]) == ["linux/amd64", "linux/arm/v7"]
     assert list(frame["pushed as"]) == ["r/t:amd64", ""]
     assert list(frame["digest"]) == ["sha256:aaaaaaaaaaaa…", "sha256:bbbbbbbbbbbb…"]
-    assert "pushed as" not in platforms.manifest_frame(LIST).columns
+    assert "pushed as" not in views.manifest_frame(LIST).columns
 
 
 def test_a_single_manifest_is_not_a_list() -> None:
@@ -84,7 +84,7 @@ def test_a_single_manifest_is_not_a_list() -> None:
               "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
               "config": {}, "layers": []}
     with pytest.raises(LabkitError, match="not a manifest list"):
-        platforms.manifest_frame(single)
+        views.manifest_frame(single)
 
 
 def test_platforms_of() -> None:
@@ -147,7 +147,7 @@ def test_pulls_are_matched_to_builds_by_id() -> None:
               "image ID": "sha256:2"},
              {"asked": "linux/s390x", "image": "r/t:multi", "got": "linux/s390x",
               "image ID": "sha256:9"}]
-    frame = platforms.pulls_frame(pulls, variants)
+    frame = views.pulls_frame(pulls, variants)
     assert list(frame["same image as"]) == ["r/t:arm64", "(none)"]
     assert "image ID" not in frame.columns
 
@@ -158,7 +158,7 @@ def test_on_the_containerd_store_a_pull_is_the_list_itself() -> None:
               "image ID": "sha256:7", "list digest": "sha256:7"},
              {"asked": "(none)", "image": "r/t:multi", "got": "linux/amd64",
               "image ID": "sha256:1", "list digest": "sha256:7"}]
-    frame = platforms.pulls_frame(pulls, variants)
+    frame = views.pulls_frame(pulls, variants)
     assert list(frame["same image as"]) == [
         "the list itself: one image, every platform pulled", "r/t:amd64"]
     assert "list digest" not in frame.columns

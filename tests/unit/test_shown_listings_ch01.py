@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from labkit.base.errors import LabkitError
 from labkit.building import dockerignore as di
-from labkit.building import frontapp
+from labkit.building import frontapp, views
 
 from .fakes.host import FakeHost
 from .fakes.seam import Fakes
@@ -30,29 +29,17 @@ def fake(fakes: Callable[..., Fakes]) -> FakeHost:
     return fakes(host=FakeHost(strict=True)).host
 
 
-def test_tree_frame_shows_find_and_tabulates_its_output_sorted(
-        fake: FakeHost, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_front_listing_is_find_as_typed(fake: FakeHost,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """01 cell 2 runs `labkit.sh(frontapp.find_argv(front))`: sizes and paths, as find prints."""
+    from labkit.base.show import sh
+
     fake.answers[("find", "/lesson/front-app")] = FRONT_LISTING
-    frame = frontapp.tree_frame("/lesson/front-app", show=True)
+    sh(frontapp.find_argv("/lesson/front-app"))
     assert fake.calls == [("find", "/lesson/front-app", "-type", "f", "-printf", "%s\\t%P\\n")]
-    assert list(frame["path"]) == ["Dockerfile", "dist/assets/app.css", "dist/assets/app.js",
-                                   "dist/index.html", "nginx.conf"]
-    assert list(frame["bytes"]) == [202, 153, 839, 337, 1167]
     out = capsys.readouterr().out
     assert out.startswith("$ find /lesson/front-app -type f -printf '%s\\t%P\\n'\n")
     assert "839\tdist/assets/app.js" in out  # the command's own output, as it printed it
-
-
-def test_tree_frame_without_show_runs_nothing(fake: FakeHost, tmp_path: Path) -> None:
-    (tmp_path / "a").write_text("xyz")
-    assert frontapp.tree_frame(tmp_path)["bytes"].tolist() == [3]
-    assert fake.calls == []
-
-
-@pytest.mark.parametrize("line", ["nginx.conf", "12 nginx.conf", "x\tnginx.conf"])
-def test_parse_find_refuses_a_line_it_cannot_read(line: str) -> None:
-    with pytest.raises(LabkitError, match="find -printf"):
-        frontapp.parse_find(line + "\n")
 
 
 def test_rules_frame_rows_are_what_find_listed(
@@ -61,7 +48,7 @@ def test_rules_frame_rows_are_what_find_listed(
                                       ".dockerignore": di.LECTURE_RULES})
     # find lists three of the files (unsorted); the table has those rows, no others.
     fake.answers[("find", str(sample))] = "secret.env\nREADME.md\n\nbuild.log\n"
-    frame = di.rules_frame(sample, show=True)
+    frame = views.rules_frame(sample, show=True)
     assert fake.calls == [("find", str(sample), "-type", "f", "-printf", "%P\\n")]
     assert frame["path"].tolist() == ["README.md", "build.log", "secret.env"]
     assert frame["sent"].tolist() == [True, False, False]

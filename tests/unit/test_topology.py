@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from labkit.base import iproute
 from labkit.lessons.outside import OutsideWorld
-from labkit.networking import netinspect, topology
+from labkit.networking import netinspect, topology, views
 
 
 def pair(container: str, network: str, bridge: str, veth: str, address: str
@@ -28,7 +28,7 @@ TOPO = topology.Topology(
 
 
 def test_describe_names_every_bridge_container_and_the_outside() -> None:
-    assert topology.describe(TOPO).splitlines() == [
+    assert views.describe(TOPO).splitlines() == [
         "bridge docker0 172.17.0.1/16 (network bridge)",
         "  veth1111111 <-> c1 eth0 172.17.0.2/16",
         "bridge br-0123456789ab 10.213.1.1/24 (network wp-net)",

@@ -12,7 +12,7 @@ import pytest
 
 from labkit.base.errors import LabkitError
 from labkit.lessons.registry import LocalRegistry
-from labkit.storage import wire
+from labkit.storage import views02b, wire
 
 from .fakes.cli_engine import CliEngine
 from .fakes.client import FakeClient, FakeImage, info
@@ -140,7 +140,7 @@ def registry() -> Iterator[tuple[LocalRegistry, list[str]]]:
 
 def test_digests_and_diff_ids_are_both_checked(registry) -> None:
     reg, _ = registry
-    row = wire.hashes_frame(wire.layer_hashes(reg, reg.ref("lab:a"))).iloc[0]
+    row = views02b.hashes_frame(wire.layer_hashes(reg, reg.ref("lab:a"))).iloc[0]
     assert bool(row["sha256(blob) = digest"]) and bool(row["sha256(gunzip(blob)) = diff_id"])
     assert row["digest"] != row["diff_id"]
     assert len(row["digest"]) == 12 and (row["blob"], row["tar"]) == ("under 1 kB", "under 1 kB")
@@ -148,14 +148,14 @@ def test_digests_and_diff_ids_are_both_checked(registry) -> None:
 
 def test_blobs_are_asked_for_by_repository(registry) -> None:
     reg, asked = registry
-    wire.hashes_frame(wire.layer_hashes(reg, reg.ref("lab:a")))
+    views02b.hashes_frame(wire.layer_hashes(reg, reg.ref("lab:a")))
     assert asked[0] == "/v2/lab/manifests/a" and len(asked) == 3
     assert all(path.startswith("/v2/lab/blobs/sha256:") for path in asked[1:])
 
 
 def test_a_wrong_diff_id_shows_as_false() -> None:
     for reg, _ in registry_serving(diff_id_ok=False):
-        row = wire.hashes_frame(wire.layer_hashes(reg, reg.ref("lab:a"))).iloc[0]
+        row = views02b.hashes_frame(wire.layer_hashes(reg, reg.ref("lab:a"))).iloc[0]
         assert bool(row["sha256(blob) = digest"])
         assert not bool(row["sha256(gunzip(blob)) = diff_id"])
 
@@ -181,7 +181,7 @@ def test_layer_hashes_keep_both_names_and_sizes(registry) -> None:
     (h,) = wire.layer_hashes(reg, reg.ref("lab:a"))
     assert h.index == 1 and h.compressed and h.digest_ok and h.diff_id_ok
     assert h.digest != h.diff_id and h.tar_bytes > h.blob_bytes
-    frame = wire.hashes_frame([h])
+    frame = views02b.hashes_frame([h])
     assert frame.iloc[0]["digest"] == h.digest[7:19]
 
 
@@ -310,7 +310,7 @@ def test_manifest_frame_runs_busybox_wget(registry, fakes, capsys) -> None:
         return reg.get(argv[-1].removeprefix(f"http://{reg.address}")).body.decode()
     host = FakeHost({("busybox", "wget"): wget}, strict=True)
     fakes(host=host)
-    frame = wire.manifest_frame(reg, reg.ref("lab:a"))
+    frame = views02b.manifest_frame(reg, reg.ref("lab:a"))
     accept = f"Accept: {wire.MANIFEST_V2}, {wire.OCI_MANIFEST}"
     assert host.calls == [("busybox", "wget", "-qO-", "--header", accept,
                            f"http://{reg.address}/v2/lab/manifests/a")]
@@ -323,8 +323,8 @@ def test_manifest_frame_runs_busybox_wget(registry, fakes, capsys) -> None:
            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
                        "digest": "sha256:" + "2" * 64, "size": 20}]}
     host.answers[("busybox", "wget")] = json.dumps(oci)
-    frame = wire.manifest_frame(reg, reg.ref("lab:a"))
+    frame = views02b.manifest_frame(reg, reg.ref("lab:a"))
     assert list(frame["mediaType (end)"]) == ["config", "tar+gzip"]
     host.answers[("busybox", "wget")] = (1, "", "wget: server returned error: HTTP/1.1 404\n")
     with pytest.raises(LabkitError, match="no manifest"):
-        wire.manifest_frame(reg, reg.ref("lab:a"))
+        views02b.manifest_frame(reg, reg.ref("lab:a"))
