@@ -5,6 +5,8 @@ Taught in: 00-preflight (how the course finds what it made).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 COURSE = "io.labkit.course"
 CHAPTER = "io.labkit.chapter"
 SESSION = "io.labkit.session"
@@ -19,6 +21,11 @@ SOURCE = "io.labkit.source"
 def lesson_labels(chapter: str, session: str) -> dict[str, str]:
     """The labels of a lesson resource: course, chapter and session."""
     return {COURSE: COURSE_VALUE, CHAPTER: chapter, SESSION: session}
+
+
+def made_by_course(found: Mapping[str, str]) -> bool:
+    """Whether labels FOUND (of a container, network or volume) mark a lesson resource."""
+    return found.get(COURSE) == COURSE_VALUE
 
 
 def course_filter(session: str | None = None, chapter: str | None = None) -> list[str]:

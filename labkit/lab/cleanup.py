@@ -154,11 +154,11 @@ def remove_docker_objects(session: str | None = None, chapter: str | None = None
         return counts
     c = client()
     flt = {"label": labels.course_filter(session, chapter)}
-    containers = c.containers.list(all=True, filters=flt, ignore_removed=True)
+    boxes = c.containers.list(all=True, filters=flt, ignore_removed=True)
     # Side by side: a chapter leaves a few dozen containers, and each removal waits on the
     # engine (stopping, unmounting) far more than on this process.
     with ThreadPoolExecutor(max_workers=REMOVERS) as pool:
-        counts["container"] += sum(pool.map(_remove_container, containers))
+        counts["container"] += sum(pool.map(_remove_container, boxes))
     for network in c.networks.list(filters=flt):
         try:
             network.remove()

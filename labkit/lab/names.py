@@ -59,7 +59,7 @@ def _docker_object(name: str, kind: str) -> Any:
 BUILTIN_NETWORKS = frozenset({"bridge", "host", "none", "default"})
 
 
-def joins(networks: Iterable[str], namespaces: Iterable[str]) -> list[tuple[str, str]]:
+def joined_by(networks: Iterable[str], namespaces: Iterable[str]) -> list[tuple[str, str]]:
     """(kind, name) of what `docker run` flags join: each `--network NAME` (not a built-in
     one) or `--network container:NAME`, and each `--pid`/`--ipc container:NAME`."""
     found = []
@@ -77,8 +77,7 @@ def learners_own(name: str, kind: str) -> bool:
     """Whether the container or network NAME exists and is not the course's: a learner's own,
     which no lesson container may join."""
     found = _docker_object(name, kind)
-    return found is not None and \
-        containers.labels(found).get(labels.COURSE) != labels.COURSE_VALUE
+    return found is not None and not labels.made_by_course(containers.labels(found))
 
 
 def owner(name: str, kind: str, session: str,

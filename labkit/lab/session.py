@@ -169,7 +169,7 @@ class Lab:
                 _('add --network with a lesson network created with host_binding="127.0.0.1", '
                   "or publish one port: -p 127.0.0.1::PORT"),
             )
-        for kind, joined in names.joins(networks, typed.values("--pid", "--ipc")):
+        for kind, joined in names.joined_by(networks, typed.values("--pid", "--ipc")):
             if names.learners_own(joined, kind):  # never join (or so touch) a learner's own
                 kind = _("container") if kind == "container" else _("network")
                 raise LabkitError(

@@ -104,7 +104,7 @@ def kill_from_host(container: Any, sig: str, wait: float = 10.0) -> None:
             signal name.
     """
     require_root()
-    if containers.labels(container).get(labels.COURSE) != labels.COURSE_VALUE:
+    if not labels.made_by_course(containers.labels(container)):
         raise LabkitError(_("{name} was not started by a lesson.").format(name=container.name),
                           _("signal only containers made with lab.run(...)"))
     try:

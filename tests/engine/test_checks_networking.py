@@ -26,9 +26,9 @@ def test_reach_by_name(lab: Lab) -> None:
     linked = checks.check_reach_by_name(
         lab, ["--network", net.name], ["--network", net.name, "--link", "ex-a:store"])
     assert linked.passed, linked
-    # An alias needs a user-defined network. With docker CLI 28 the daemon refuses it on the
-    # default bridge (`docker run` failed); Debian 12's CLI 20.10 starts the container without
-    # it, and the check then finds no DNS there. Not passed, either way.
+    # An alias needs a user-defined network. With docker CLI 28 (this machine's) `docker run`
+    # fails on the default bridge; Debian 12's CLI 20.10 starts the container without it, and
+    # the check then finds no DNS there. Not passed, either way.
     refused = checks.check_reach_by_name(lab, ["--network-alias", "store"], [])
     assert not refused.passed
     assert "failed" in refused.message or "default bridge has no DNS" in refused.message, refused
