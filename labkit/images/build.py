@@ -103,8 +103,7 @@ def build_image(
     """
     tags = [tag] if isinstance(tag, str) else list(tag)
     started = time.monotonic()
-    with friendly():
-        before = {i.id for i in client().images.list(all=True)}
+    before = untagged_image_ids()
     data, name = context_tar(context, dockerfile)
     log: list[str] = []
     image_id = ""
@@ -134,6 +133,15 @@ def build_image(
             parsed = Ref.parse(extra)
             client().images.get(image_id).tag(parsed.name, parsed.tag)
     return BuildResult(image_id, tuple(tags), tuple(log), len(data), time.monotonic() - started)
+
+
+def untagged_image_ids() -> set[str]:
+    """The IDs of the engine's untagged images, step images included: what `intermediates`
+    needs as BEFORE (it stops at a tagged image). One cheap API call: the SDK's `images.list`
+    inspects every image, and an unfiltered list takes a tenth of a second on a busy store."""
+    with friendly():
+        return {str(i) for i in client().api.images(all=True, quiet=True,
+                                                    filters={"dangling": True})}
 
 
 def intermediates(image_id: str, before: set[str]) -> list[str]:

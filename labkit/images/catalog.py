@@ -220,14 +220,14 @@ def ensure(names: Iterable[str] | None = None, *, progress: Progress = print,
     """
     wanted = [recipe_for(n).name for n in (names if names is not None else RECIPES)]
     done: dict[str, ImageStatus] = {}
+    known = {name: status(name) for name in wanted}  # read once; nothing is built yet
     with Trees(progress) as trees:
-        for name in wanted:  # every tree to make starts now, before the first build
-            current = status(name)
+        for name, current in known.items():  # every tree to make starts now
             if current is None or current.state == "stale" or (
                     rebuild and current.state == "present"):
                 trees.start(RECIPES[name])
         for name in wanted:
-            _ensure_one(RECIPES[name], done, progress, rebuild, trees)
+            _ensure_one(RECIPES[name], done, progress, rebuild, trees, known)
     prepare_assets(progress)  # a path check once they are there
     return [done[n] for n in wanted]
 
@@ -283,11 +283,13 @@ def prepare_assets(progress: Progress = print) -> None:
 
 
 def _ensure_one(recipe: Recipe, done: dict[str, ImageStatus], progress: Progress,
-                rebuild: bool, trees: Trees) -> ImageStatus:
+                rebuild: bool, trees: Trees,
+                known: dict[str, ImageStatus | None] | None = None) -> ImageStatus:
     if recipe.name in done:
         return done[recipe.name]
     started = time.monotonic()
-    current = status(recipe.name)
+    # A status `ensure` read before anything was built holds until this image is handled.
+    current = known.pop(recipe.name) if known and recipe.name in known else status(recipe.name)
     if current is not None and current.state == "foreign":
         raise foreign_image(recipe.name)
     if current is not None and current.state == "present" and not rebuild:
@@ -295,7 +297,7 @@ def _ensure_one(recipe: Recipe, done: dict[str, ImageStatus], progress: Progress
         return current
     trees.start(recipe)
     if recipe.base:
-        _ensure_one(RECIPES[recipe.base], done, progress, False, trees)
+        _ensure_one(RECIPES[recipe.base], done, progress, False, trees, known)
     if current is not None and current.state == "stale":
         progress(_("{recipe} was built from an older recipe; building it again").format(
                      recipe=recipe.name))

@@ -6,6 +6,7 @@ All downloads use this machine's apt sources or debootstrap's default mirror.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import stat
@@ -164,8 +165,9 @@ def make_tar(tree: Path, out: Path, members: list[str] | None = None) -> Path:
     return out
 
 
+@functools.cache
 def host_arch() -> str:
-    """The Debian architecture of this machine (amd64, arm64, ...)."""
+    """The Debian architecture of this machine (amd64, arm64, ...), asked of dpkg once."""
     proc = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,  # noqa: S603
                           check=False)
     return proc.stdout.strip() or {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine,

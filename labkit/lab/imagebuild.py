@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from labkit.base.engine import client, system
+from labkit.base.engine import system
 from labkit.base.errors import LabkitError
 from labkit.base.facts import EngineFacts, facts
 from labkit.base.i18n import _
 from labkit.base.show import show_command
-from labkit.images.build import drop_intermediates
+from labkit.images.build import drop_intermediates, untagged_image_ids
 from labkit.images.buildlog import BuildLog, parse_classic, parse_plain, rounded_size
 from labkit.lab import commands
 
@@ -139,8 +139,8 @@ def build(lab: Lab, context: str | Path, tag: str, *, builder: str = "buildkit",
     # The ledger holds the name before the build starts and the ID once it exists.
     lab.record("image", id=None, tags=[final], session=lab.session)
     before: set[str] = set()
-    if ran == "classic":
-        before = {i.id for i in client().images.list(all=True)}
+    if ran == "classic" and facts().containerd_store:  # where drop_intermediates acts
+        before = untagged_image_ids()
     for attempt in (1, 2):
         image_id, log, seconds, message = _run_build(argv, iidfile, ran, env)
         if image_id or attempt == 2 or not LOST_SNAPSHOT.search(message):

@@ -75,7 +75,7 @@ class LessonEngine:
                config: Mapping[str, Any] | None = None,
                first: Mapping[str, Any] | None = None, extra: Sequence[str] = (),
                sysctls: Mapping[str, str] | None = None, major: int | None = None,
-               timeout: float = 60, show: bool = True) -> E:
+               data_in_memory: bool = False, timeout: float = 60, show: bool = True) -> E:
         """Start a dockerd of the lesson's own (and its own containerd) in a new netns.
 
         Args:
@@ -88,6 +88,9 @@ class LessonEngine:
             sysctls: settings for its netns (only there), each set and shown before dockerd
                 starts (`net.ipv4.ip_forward`, which the nftables backend leaves to the host).
             major: the host dockerd's major version where the caller read it already.
+            data_in_memory: mount a tmpfs on its data root first (the mount shown): images
+                unpack in memory, faster than on disk, and on a filesystem overlay2 supports
+                wherever the lesson folder is; it is unmounted when the engine stops.
             timeout: seconds to wait for the engine to answer.
             show: print the dockerd command as it is run (and later the images it loads).
 
@@ -102,6 +105,8 @@ class LessonEngine:
                                 timeout=timeout)
         for key, value in (sysctls or {}).items():
             sh(["ip", "netns", "exec", ns, "sysctl", "-w", f"{key}={value}"])
+        if data_in_memory:
+            mount_tmpfs(lab, root / "data", show=show)
         conf_file = root / "daemon.json"
         conf = daemon_config(root, dockerd_major() if major is None else major,
                              Path("/etc/docker/key.json").exists(), config, first=first)
@@ -301,6 +306,17 @@ def dockerd_argv(root: Path, config_file: Path, containerd_socket: Path,
 
 # 02's entry point: `dockerd.start(lab, folder, netns_name, ...)` is `LessonEngine.launch`.
 start = LessonEngine.launch
+
+
+def mount_tmpfs(lab: Lab, target: Path, *, show: bool = True) -> None:
+    """`mount -t tmpfs -o mode=0711,size=2g labkit-lesson TARGET`, recorded in LAB's ledger
+    (cleanup unmounts it). The size is a ceiling, not a reservation: memory is used as files
+    are written."""
+    target.mkdir(parents=True, exist_ok=True)
+    argv = ["mount", "-t", "tmpfs", "-o", "mode=0711,size=2g", "labkit-lesson", str(target)]
+    if show:
+        show_command(argv)
+    lab.mount(argv, target)
 
 
 def mounts_below(root: Path, mountinfo: str | None = None) -> list[str]:

@@ -52,7 +52,7 @@ def official_look_alike(tmp_path):  # type: ignore[no-untyped-def]
     if client().images.list(name="redis:7.0"):
         pytest.skip("this engine has an image redis:7.0 of its own")
     (tmp_path / "Dockerfile").write_text("FROM labkit/busybox\nRUN touch /learner-image\n")
-    before = {i.id for i in client().images.list(all=True)}
+    before = build.untagged_image_ids()
     image, _ = client().images.build(path=str(tmp_path), tag="redis:7.0", pull=False, rm=True,
                                      forcerm=True, network_mode="none",
                                      labels={"learner.owns": "yes"})

@@ -59,7 +59,7 @@ class Learner:
         context.mkdir(parents=True, exist_ok=True)
         (context / "Dockerfile").write_text(LOOK_ALIKE_DOCKERFILE)
         (context / "learner-image").write_text("this image belongs to the learner\n")
-        before = {i.id for i in self.client.images.list(all=True)}
+        before = build.untagged_image_ids()
         image, _ = self.client.images.build(path=str(context), labels=LEARNER, pull=False,
                                             rm=True, forcerm=True, network_mode="none")
         build.drop_intermediates(image.id, before)  # the containerd store keeps its steps

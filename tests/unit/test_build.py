@@ -336,3 +336,9 @@ def test_any_other_failed_build_is_not_run_again(machine: FakeMachine) -> None:
         Lab("01", session="s0a0b0c").build("/tmp/ctx", "front-app:peek",
                                            builder="buildkit", show=False)
     assert len([a for a, _ in calls if "--iidfile" in a]) == 1
+
+
+def test_untagged_image_ids_are_the_images_without_a_name(machine: FakeMachine) -> None:
+    fake = engine(machine)
+    loose = fake.images.put(None)
+    assert build.untagged_image_ids() == {loose.id}  # labkit/busybox has a name

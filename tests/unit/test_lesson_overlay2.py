@@ -47,6 +47,22 @@ def test_dockerd_major(fakes: Callable[..., Fakes], out: str, major: int) -> Non
     assert host.calls == [("dockerd", "--version")]
 
 
+def test_a_data_root_in_memory_is_a_tmpfs_mount_the_lab_records_and_shows(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mounted: list[tuple[list[str], Path]] = []
+
+    class Lab:
+        def mount(self, argv: list[str], target: Path) -> None:
+            mounted.append((list(argv), target))
+
+    dockerd.mount_tmpfs(Lab(), tmp_path / "data")  # type: ignore[arg-type]
+    [(argv, target)] = mounted
+    assert target == tmp_path / "data" and target.is_dir()
+    assert argv[:3] == ["mount", "-t", "tmpfs"] and argv[-1] == str(target)
+    assert "size=2g" in argv[argv.index("-o") + 1]
+    assert capsys.readouterr().out.startswith("$ mount -t tmpfs -o mode=0711,size=2g ")
+
+
 def test_mounts_below_lists_only_the_engines_deepest_first(tmp_path: Path) -> None:
     root = tmp_path / "e"
     mountinfo = "".join(f"{n} 1 0:{n} / {p} rw - overlay overlay rw\n" for n, p in enumerate(

@@ -266,6 +266,15 @@ class FakeAPI:
         self.push_answer: Callable[[str, str | None], list[dict[str, Any]]] = (
             lambda repository, tag: [])
         self.tars: dict[str, list[bytes]] = {}
+        self.store: FakeImages | None = None  # the client's images, set by FakeClient
+
+    def images(self, all: bool = False, quiet: bool = False,  # noqa: A002
+               filters: Mapping[str, Any] | None = None, **_: Any) -> list[Any]:
+        assert quiet, "labkit asks the low-level API for image IDs only"
+        found = self.store.list(all=all) if self.store else []
+        if (filters or {}).get("dangling"):
+            found = [i for i in found if not i.tags]
+        return [i.id for i in found]
 
     def get(self, url: str, timeout: float = 0, **_: Any) -> SimpleNamespace:
         assert url.endswith("/_ping"), url
@@ -310,6 +319,7 @@ class FakeClient:
         self.volumes = FakeCollection()
         self.api = FakeAPI(api_version, {"Builder-Version": "2"} if ping_headers is None
                            else ping_headers)
+        self.api.store = self.images
         self.closed = False
 
     def ping(self) -> bool:
