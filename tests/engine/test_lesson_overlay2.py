@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from labkit.base import procfs
 from labkit.base.facts import facts
 from labkit.lab.session import Lab
 from labkit.storage import lesson_overlay2
@@ -23,6 +25,10 @@ def test_overlay2_folders_live_on_either_store(lab: Lab, box, capsys) -> None:
     if stack.engine is not None:
         assert stack.engine.client.info()["Driver"] == "overlay2"
         assert str(stack.data_root).startswith(str(stack.engine.root))
+        # Its data root is the tmpfs the lesson mounted (images unpack in memory).
+        here = os.path.realpath(stack.data_root)
+        assert [m.fstype for m in procfs.parse_mountinfo(Path("/proc/self/mountinfo").read_text())
+                if m.mount_point == here] == ["tmpfs"]
     stack.inspect()
     assert "folders from `GraphDriver.Data`" in capsys.readouterr().out
     gd = stack.graphdriver()
