@@ -51,13 +51,16 @@ def test_the_layer_a_container_sees(lab: Lab) -> None:
     puzzle = checks.build_layer_puzzle(lab, tag="t-layer-puzzle:v1")
     layers = docker(["image", "inspect", "-f", "{{range .RootFS.Layers}}{{println .}}{{end}}",
                      puzzle]).stdout.split()
-    assert len(layers) == 1 + len(checks.PUZZLE_STEPS)
+    base = len(layers) - len(checks.PUZZLE_STEPS)  # the base image's layers, then one per RUN
+    assert base == len(docker(["image", "inspect", "-f", "{{range .RootFS.Layers}}{{println .}}"
+                               "{{end}}", checks.PUZZLE_BASE]).stdout.split())
     check = lambda a: checks.check_layer_holding(lab, puzzle, checks.PUZZLE_FILE, a)  # noqa: E731
     assert check(...).message == "not answered yet"
-    below = check(layers[2])
+    below = check(layers[base + 1])  # the second RUN appended to the file
     assert not below and "topmost" in below.hint
-    assert not check(layers[5])
-    assert check(layers[4]).passed
+    assert not check(layers[base + 4])  # the last RUN wrote index.html only
+    assert not check(layers[0])  # the base has no /srv/app
+    assert check(layers[base + 3]).passed  # the chmod stored the whole file again
 
 
 def test_diff_id_of_a_fresh_image(lab: Lab) -> None:
