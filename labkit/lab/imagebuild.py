@@ -139,7 +139,7 @@ def build(lab: Lab, context: str | Path, tag: str, *, builder: str = "buildkit",
     # The ledger holds the name before the build starts and the ID once it exists.
     lab.record("image", id=None, tags=[final], session=lab.session)
     before: set[str] = set()
-    if ran == "classic" and facts().containerd_store:  # where drop_intermediates acts
+    if ran == "classic":
         before = untagged_image_ids()
     for attempt in (1, 2):
         image_id, log, seconds, message = _run_build(argv, iidfile, ran, env)
